@@ -6,6 +6,8 @@ Importing qvalid never starts R and never imports hypothesis.
 from ._version import __version__
 from .errors import QInputError
 from .options import FLAVORS, Options
+from .pipeline import analyze
+from .results import QResult
 from .study import QStudy
 
-__all__ = ["__version__", "QInputError", "QStudy", "Options", "FLAVORS"]
+__all__ = ["__version__", "analyze", "QResult", "QInputError", "QStudy", "Options", "FLAVORS"]

@@ -42,6 +42,9 @@ class Options:
         :func:`qvalid.scores.factor_arrays`).
     av_rel_coef : float
         Average reliability coefficient for composite reliability (R/qfcharact.R:13).
+    qdc_labels : {"qmethod", "strict"}
+        How distinguishing labels find a factor's pairs: qmethod's unanchored ``grep`` (R/qdc.R:48-68, wrong for
+        k >= 10) or ``strict`` (exact pair membership).
     """
 
     cor_method: str = "pearson"
@@ -56,6 +59,7 @@ class Options:
     majority: bool = True
     array_ties: str = "qmethod"
     av_rel_coef: float = 0.8
+    qdc_labels: str = "qmethod"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,6 +71,7 @@ ALLOWED = {
     "extraction": ("pca", "centroid"),
     "rotation": ("varimax", "none"),
     "array_ties": ("qmethod", "strict"),
+    "qdc_labels": ("qmethod", "strict"),
 }
 
 #: Flavour presets. ``qmethod`` mirrors R qmethod 1.8.4 exactly (../shared/docs/qmethod-r-spec.md).

@@ -1,0 +1,151 @@
+"""Factor characteristics (qmethod ``qfcharact``) and distinguishing/consensus statements (qmethod ``qdc``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+__all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
+           "STAR_LEVELS"]
+
+#: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
+STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
+
+
+@dataclass(frozen=True)
+class Characteristics:
+    """qmethod's ``f_char``: arrays of shape (k,) and (k, k)."""
+
+    av_rel_coef: np.ndarray
+    nload: np.ndarray
+    eigenvals: np.ndarray
+    expl_var: np.ndarray
+    reliability: np.ndarray
+    se_fscores: np.ndarray
+    cor_zsc: np.ndarray
+    sd_dif: np.ndarray
+
+
+def explained_variance(loadings) -> tuple[np.ndarray, np.ndarray]:
+    """Column sums of squared loadings ("eigenvalues") and 100 * those / n_sorts (R/qfcharact.R:9-11)."""
+    a = np.asarray(loadings, dtype=np.float64)
+    ev = (a * a).sum(axis=-2)
+    return ev, 100.0 * ev / a.shape[-2]
+
+
+def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8) -> Characteristics:
+    """Factor characteristics as qmethod's ``qfcharact()`` (R/qfcharact.R).
+
+    - ``nload`` p_f: number of flagged sorts;
+    - ``eigenvals``: column sums of squared *final* loadings; ``expl_var`` = 100 eigenvals / n_sorts;
+    - ``reliability`` = c p / (1 + (p - 1) c) with c = ``av_rel_coef`` (Spearman-Brown; Brown 1980 p. 244);
+    - ``se_fscores`` = sd(z_f) sqrt(1 - reliability) (sample SD, so sd(z_f) = 1 up to rounding);
+    - ``cor_zsc``: Pearson correlations of the z-score columns;
+    - ``sd_dif`` (SED) = sqrt(SE_f^2 + SE_g^2), diagonal included.
+
+    Factors without flags give NaN SE, SED and correlations (R: NA).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    k = z.shape[-1]
+    nload = np.asarray(flags, dtype=bool).sum(axis=-2)
+    ev, pct = explained_variance(loadings)
+    rel = av_rel_coef * nload / (1.0 + (nload - 1) * av_rel_coef)
+    dev = z - z.mean(axis=-2, keepdims=True)
+    ss = (dev * dev).sum(axis=-2)
+    sd = np.sqrt(ss / (z.shape[-2] - 1))
+    se = sd * np.sqrt(1.0 - rel)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cor = (np.swapaxes(dev, -1, -2) @ dev) / np.sqrt(ss[..., :, None] * ss[..., None, :])
+    idx = np.arange(k)
+    cor[..., idx, idx] = 1.0  # R's cor() gives 1 on the diagonal even for an all-NA column
+    sed = np.sqrt(se[..., :, None] ** 2 + se[..., None, :] ** 2)
+    return Characteristics(np.full(k, float(av_rel_coef)), nload, ev, pct, rel, se, cor, sed)
+
+
+@dataclass(frozen=True)
+class Distinguishing:
+    """qmethod's ``qdc`` table, as arrays.
+
+    Attributes
+    ----------
+    factors : tuple of int
+        0-based indices of the factors compared (those with flagged sorts).
+    pairs : tuple of (int, int)
+        Factor pairs in ``combn`` order (1-2, 1-3, ..., 2-3, ...), 0-based.
+    diffs : ndarray of shape (n_statements, n_pairs)
+        z_f - z_g.
+    stars : ndarray of str, shape (n_statements, n_pairs)
+        "", "*", "**", "***" or "6*".
+    labels : ndarray of str, shape (n_statements,)
+        ``dist.and.cons``.
+    """
+
+    factors: tuple
+    pairs: tuple
+    diffs: np.ndarray
+    stars: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def consensus(self) -> np.ndarray:
+        """Boolean mask of consensus statements (no pair significant at p < .05)."""
+        return self.labels == "Consensus"
+
+    def pair_names(self, names) -> list[str]:
+        return [f"{names[a]}_{names[b]}" for a, b in self.pairs]
+
+
+def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
+    """Distinguishing and consensus statements as qmethod's ``qdc()`` (R/qdc.R).
+
+    For each factor pair (f, g) in ``combn`` order the difference d = z_f - z_g gets stars by the SED c_fg, with
+    strict ``>``: 1.96 c "*", 2.576 c "**", 3.291 c "***", 4.8916 c "6*" (:data:`STAR_LEVELS`).
+
+    Labels: "Consensus" when no pair is significant; with two factors every other statement is
+    "Distinguishing". With k > 2, for each factor i in turn and its pairs ("in") versus the rest ("out"):
+    all "in" significant and no "out" significant -> "Distinguishes fi only"; else every pair significant ->
+    "Distinguishes all"; else all "in" and some "out" significant -> "Distinguishes fi " is appended (labels can
+    concatenate, e.g. "Distinguishes f1 Distinguishes f3 ").
+
+    ``labels="qmethod"`` finds the "in" pairs as R does, with an unanchored ``grep(i, names)``: for k >= 10,
+    factor 1 also matches the pairs of f10, f11, ... and the labels are wrong; qvalid reproduces this.
+    ``labels="strict"`` uses the pairs that really contain factor i.
+
+    Factors whose z-scores are NaN (no flagged sort) are left out; R drops them only when they are the last
+    factors and stops otherwise. Returns None when fewer than two factors remain (R returns a message).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    sed = np.asarray(sed, dtype=np.float64)
+    keep = tuple(int(j) for j in np.flatnonzero(~np.isnan(z).any(axis=0)))
+    if len(keep) < 2:
+        return None
+    pairs = tuple(combinations(keep, 2))
+    a, b = np.array(pairs).T
+    diffs = z[:, a] - z[:, b]
+    c = sed[a, b]
+    stars = np.full(diffs.shape, "", dtype=object)
+    for mult, star in STAR_LEVELS:
+        stars[np.abs(diffs) > mult * c] = star
+    sig = stars != ""
+    lab = np.where(sig.any(axis=1), "", "Consensus").astype(object)
+    if len(keep) == 2:
+        lab[lab == ""] = "Distinguishing"
+    else:
+        names = [f"f{p + 1}_f{q + 1}" for p, q in pairs]
+        all_sig = sig.all(axis=1)
+        for i in keep:  # a loop over factors, vectorised over statements
+            if labels == "qmethod":
+                inside = np.array([str(i + 1) in nm for nm in names])
+            elif labels == "strict":
+                inside = np.array([i in pq for pq in pairs])
+            else:
+                raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
+            all_in = sig[:, inside].all(axis=1)
+            any_out = sig[:, ~inside].any(axis=1)
+            only = all_in & ~any_out
+            lab = np.where(only, f"Distinguishes f{i + 1} only",
+                           np.where(all_sig, "Distinguishes all",
+                                    np.where(all_in & any_out, lab + f"Distinguishes f{i + 1} ", lab))).astype(object)
+    return Distinguishing(keep, pairs, diffs, stars, lab)

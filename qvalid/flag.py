@@ -1,0 +1,59 @@
+"""Flagging of defining Q-sorts."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["flag", "flag_warnings"]
+
+
+def flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | None = None,
+         majority: bool = True) -> np.ndarray:
+    """Automatic pre-flagging of defining sorts.
+
+    Default (qmethod ``qflag()``, R/qflag.R:8-19): sort i is flagged on factor f when
+
+        a_if^2 > h_i^2 - a_if^2   (majority: the factor explains more than all others together)
+        and |a_if| > z / sqrt(n_statements)   (significant; z = 1.96 for p < .05)
+
+    Both inequalities are strict and use absolute values, so negative loadings are flagged (qmethod #376).
+    With ``threshold`` set, the significance test becomes ``|a_if| >= threshold`` (a published cut-off, e.g. the
+    NAV study's 0.42, applied as "at least"); ``majority=False`` drops the first test (then a sort can be flagged
+    on several factors).
+
+    Parameters
+    ----------
+    loadings : array-like of shape (..., n_sorts, k)
+    n_statements : int
+    z : float
+    threshold : float, optional
+    majority : bool
+
+    Returns
+    -------
+    ndarray of bool, shape (..., n_sorts, k)
+    """
+    a = np.asarray(loadings, dtype=np.float64)
+    a2 = a * a
+    if threshold is None:
+        ok = np.abs(a) > z / np.sqrt(n_statements)
+    else:
+        ok = np.abs(a) >= threshold
+    if majority:
+        ok &= a2 > a2.sum(axis=-1, keepdims=True) - a2
+    return ok
+
+
+def flag_warnings(loadings, flags) -> list[str]:
+    """qmethod's qflag warnings (R/qflag.R:25-27) plus factors without any flagged sort (R/qzscores.R:4)."""
+    a, f = np.asarray(loadings), np.asarray(flags, dtype=bool)
+    out = []
+    if (a[f] < 0).any():
+        out.append("one or more Q-sorts with negative loadings are flagged; check the flags")
+    if (f.sum(axis=-1) > 1).any():
+        out.append("one or more Q-sorts are flagged on two or more factors; check the flags")
+    empty = np.flatnonzero(f.sum(axis=-2) == 0) if f.ndim == 2 else []
+    if len(empty):
+        out.append("factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
+                   "their z-scores and factor arrays are undefined (NaN)")
+    return out

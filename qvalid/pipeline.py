@@ -1,0 +1,114 @@
+"""The whole Q method in one function: :func:`analyze`. The only place where the steps are wired."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .characteristics import characteristics, distinguishing, explained_variance
+from .correlation import correlate
+from .errors import QInputError
+from .extract import centroid, principal, psych_tidy
+from .flag import flag, flag_warnings
+from .options import resolve_options
+from .results import QResult
+from .rotate import no_rotation, varimax
+from .scores import factor_arrays, weights, zscores
+from .study import QStudy
+
+__all__ = ["analyze"]
+
+
+def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
+    """Run the Q method on a study and return one :class:`~qvalid.results.QResult`.
+
+    The steps mirror R qmethod's ``qmethod()`` (R/qmethod.R) with the ``qmethod`` flavour:
+    correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax or none; for PCA,
+    psych's sort-and-sign afterwards) -> flags -> weights and z-scores -> factor arrays -> characteristics ->
+    distinguishing/consensus statements.
+
+    Parameters
+    ----------
+    study : QStudy
+    nfactors : int
+        Number of factors to extract and keep (qmethod's ``nfactors``).
+    flavor : str
+        An option preset from :data:`qvalid.FLAVORS`.
+    flags : array-like of bool, shape (n_sorts, nfactors), optional
+        Manual flags (as qmethod's ``qzscores(..., flagged=)``); replaces automatic flagging.
+    **options
+        Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
+
+    Examples
+    --------
+    >>> from qvalid.datasets import load_lipset
+    >>> res = analyze(load_lipset(), 3)
+    >>> res.flags.sum(axis=0).tolist()
+    [3, 2, 3]
+    """
+    opts = resolve_options(flavor, **options)
+    k = _check_nfactors(study, nfactors, opts.extraction)
+    warnings: list[str] = []
+
+    r = correlate(study.scores, method=opts.cor_method)
+    if opts.extraction == "pca":
+        ext = principal(r, k)
+    else:
+        try:
+            ext = centroid(r, k, spc=opts.spc)
+        except FloatingPointError as err:
+            raise QInputError(str(err), file=study.source) from None
+    warnings += ext.warnings
+
+    if opts.rotation == "varimax" and k > 1:
+        rot = varimax(ext.loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
+                      max_iter=opts.varimax_max_iter)
+        if not rot.converged:
+            warnings.append(f"varimax did not converge in {opts.varimax_max_iter} iterations")
+    else:
+        rot = no_rotation(ext.loadings)
+        if opts.rotation == "varimax" and opts.extraction == "centroid":
+            warnings.append("one factor: nothing to rotate (qmethod's stats::varimax errors here)")
+    loa = psych_tidy(rot.loadings) if opts.extraction == "pca" else rot.loadings
+
+    if flags is None:
+        fl = flag(loa, study.n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
+    else:
+        fl = _check_flags(flags, study, k)
+    warnings += flag_warnings(loa, fl)
+    if (np.abs(loa[fl]) >= 1).any():
+        warnings.append("a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative")
+
+    w = weights(loa, fl)
+    z = zscores(study.scores, w)
+    arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
+    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef)
+    dc = distinguishing(z, chars.sd_dif, labels=opts.qdc_labels)
+    if dc is None and k > 1:
+        warnings.append("fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements")
+    unrot_ev, unrot_pct = explained_variance(ext.loadings)
+    return QResult(
+        study=study, options=opts, nfactors=k, correlation=r, unrotated_loadings=ext.loadings,
+        unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa, rotation_matrix=rot.matrix,
+        flags=fl, weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
+        varimax_iterations=int(rot.n_iter), converged=bool(rot.converged), warnings=tuple(warnings),
+        manual_flags=flags is not None,
+    )
+
+
+def _check_nfactors(study: QStudy, nfactors, extraction: str) -> int:
+    if isinstance(nfactors, bool) or int(nfactors) != nfactors or nfactors < 1:
+        raise QInputError(f"nfactors={nfactors!r} must be a whole number >= 1", file=study.source)
+    if extraction == "pca" and nfactors > study.n_sorts:
+        raise QInputError(f"nfactors={nfactors} exceeds the number of Q-sorts ({study.n_sorts}); "
+                          "principal components cannot extract more", file=study.source)
+    return int(nfactors)
+
+
+def _check_flags(flags, study: QStudy, k: int) -> np.ndarray:
+    fl = np.asarray(flags)
+    if fl.shape != (study.n_sorts, k):
+        raise QInputError(f"manual flags have shape {fl.shape}, expected ({study.n_sorts}, {k}) (sorts x factors)",
+                          file=study.source)
+    if fl.dtype != bool and not np.isin(fl, (0, 1)).all():
+        raise QInputError("manual flags must be true/false (or 1/0)", file=study.source)
+    return fl.astype(bool)

@@ -1,0 +1,236 @@
+"""The one results object, :class:`QResult`: arrays, lazily labelled pandas tables, JSON and a text report."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ._version import __version__
+from .characteristics import Characteristics, Distinguishing
+from .options import Options
+from .study import QStudy, format_score
+
+__all__ = ["QResult", "JSON_KEYS"]
+
+#: Top-level keys of :meth:`QResult.to_dict` / ``qvalid analyze --format json`` (a public contract).
+JSON_KEYS = (
+    "qvalid_version", "options", "study", "sort_ids", "statement_ids", "factors", "correlation",
+    "unrotated_loadings", "unrotated_eigenvalues", "unrotated_expl_var", "loadings", "flags", "zscores",
+    "factor_arrays", "characteristics", "cor_zsc", "sd_dif", "distinguishing", "diagnostics",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class QResult:
+    """Everything :func:`qvalid.analyze` computed, as numpy arrays; tables are built on demand.
+
+    Array attributes (rows = sorts or statements, columns = factors ``f1..fk``): ``correlation``,
+    ``unrotated_loadings``, ``unrotated_eigenvalues`` / ``unrotated_expl_var`` (column sums of squares of the
+    unrotated loadings and their percentage of n_sorts: what PQMethod and the NAV report print as eigenvalues),
+    ``loadings``, ``rotation_matrix``, ``flags``, ``weights``, ``zscores``, ``factor_arrays`` (float, NaN for
+    factors without flags), ``characteristics`` and ``distinguishing`` (None when fewer than two factors have flags).
+
+    Tables with qmethod's names: :attr:`loa`, :attr:`flagged`, :attr:`zsc`, :attr:`zsc_n`, :attr:`f_char`,
+    :attr:`qdc`.
+    """
+
+    study: QStudy
+    options: Options
+    nfactors: int
+    correlation: np.ndarray
+    unrotated_loadings: np.ndarray
+    unrotated_eigenvalues: np.ndarray
+    unrotated_expl_var: np.ndarray
+    loadings: np.ndarray
+    rotation_matrix: np.ndarray
+    flags: np.ndarray
+    weights: np.ndarray
+    zscores: np.ndarray
+    factor_arrays: np.ndarray
+    characteristics: Characteristics
+    distinguishing: Distinguishing | None
+    varimax_iterations: int
+    converged: bool
+    warnings: tuple
+    manual_flags: bool = False
+
+    def __post_init__(self):
+        for name in ("correlation", "unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays"):
+            getattr(self, name).setflags(write=False)
+
+    # ------------------------------------------------------------------ labels
+    @property
+    def factors(self) -> list[str]:
+        return [f"f{j + 1}" for j in range(self.nfactors)]
+
+    @property
+    def sort_ids(self) -> list[str]:
+        return list(self.study.sort_ids)
+
+    @property
+    def statement_ids(self) -> list[str]:
+        return list(self.study.statement_ids)
+
+    # ------------------------------------------------------------------ tables (qmethod names)
+    def _frame(self, values, index, columns):
+        import pandas as pd
+
+        return pd.DataFrame(values, index=list(index), columns=list(columns))
+
+    @cached_property
+    def loa(self):
+        """Rotated loadings, sorts x factors (qmethod ``loa``)."""
+        return self._frame(self.loadings, self.sort_ids, self.factors)
+
+    @cached_property
+    def flagged(self):
+        """Flags, sorts x factors (qmethod ``flagged``, columns ``flag_f1..``)."""
+        return self._frame(self.flags, self.sort_ids, [f"flag_{f}" for f in self.factors])
+
+    @cached_property
+    def zsc(self):
+        """Factor z-scores, statements x factors (qmethod ``zsc``, columns ``zsc_f1..``)."""
+        return self._frame(self.zscores, self.statement_ids, [f"zsc_{f}" for f in self.factors])
+
+    @cached_property
+    def zsc_n(self):
+        """Factor arrays, statements x factors (qmethod ``zsc_n``, columns ``fsc_f1..``), nullable integers."""
+        return self._frame(self.factor_arrays, self.statement_ids,
+                           [f"fsc_{f}" for f in self.factors]).astype("Int64")
+
+    @cached_property
+    def f_char(self) -> dict:
+        """qmethod's ``f_char``: ``characteristics`` (factors x 6), ``cor_zsc`` and ``sd_dif`` tables."""
+        c = self.characteristics
+        import pandas as pd
+
+        table = pd.DataFrame({"av_rel_coef": c.av_rel_coef, "nload": c.nload, "eigenvals": c.eigenvals,
+                              "expl_var": c.expl_var, "reliability": c.reliability, "se_fscores": c.se_fscores},
+                             index=self.factors)
+        return {"characteristics": table,
+                "cor_zsc": self._frame(c.cor_zsc, self.factors, self.factors),
+                "sd_dif": self._frame(c.sd_dif, self.factors, self.factors)}
+
+    @cached_property
+    def qdc(self):
+        """qmethod's ``qdc`` table: ``dist.and.cons`` then, per pair, the difference and ``sig_`` stars."""
+        import pandas as pd
+
+        d = self.distinguishing
+        if d is None:
+            return None
+        cols = {"dist.and.cons": d.labels}
+        for j, name in enumerate(d.pair_names(self.factors)):
+            cols[name] = d.diffs[:, j]
+            cols[f"sig_{name}"] = d.stars[:, j]
+        return pd.DataFrame(cols, index=self.statement_ids)
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict:
+        """The JSON contract as Python objects (keys :data:`JSON_KEYS`; NaN -> None)."""
+        c = self.characteristics
+        d = self.distinguishing
+        dist = {"consensus": [], "per_statement": []}
+        if d is not None:
+            names = d.pair_names(self.factors)
+            dist["consensus"] = [s for s, m in zip(self.statement_ids, d.consensus) if m]
+            dist["per_statement"] = [
+                {"statement": s, "label": str(d.labels[i]),
+                 "diffs": {nm: _num(d.diffs[i, j]) for j, nm in enumerate(names)},
+                 "stars": {nm: str(d.stars[i, j]) for j, nm in enumerate(names)}}
+                for i, s in enumerate(self.statement_ids)]
+        return {
+            "qvalid_version": __version__,
+            "options": {"nfactors": self.nfactors, "manual_flags": self.manual_flags, **self.options.to_dict()},
+            "study": {"name": self.study.name, "source": self.study.source, "n_statements": self.study.n_statements,
+                      "n_sorts": self.study.n_sorts, "forced": self.study.forced,
+                      "grid": {format_score(k): v for k, v in self.study.grid.items()}},
+            "sort_ids": self.sort_ids,
+            "statement_ids": self.statement_ids,
+            "factors": self.factors,
+            "correlation": _num(self.correlation),
+            "unrotated_loadings": _num(self.unrotated_loadings),
+            "unrotated_eigenvalues": _num(self.unrotated_eigenvalues),
+            "unrotated_expl_var": _num(self.unrotated_expl_var),
+            "loadings": _num(self.loadings),
+            "flags": self.flags.tolist(),
+            "zscores": _num(self.zscores),
+            "factor_arrays": _num(self.factor_arrays, int),
+            "characteristics": {"av_rel_coef": _num(c.av_rel_coef), "nload": c.nload.tolist(),
+                                "eigenvals": _num(c.eigenvals), "expl_var": _num(c.expl_var),
+                                "reliability": _num(c.reliability), "se_fscores": _num(c.se_fscores)},
+            "cor_zsc": _num(c.cor_zsc),
+            "sd_dif": _num(c.sd_dif),
+            "distinguishing": dist,
+            "diagnostics": {"varimax_iterations": self.varimax_iterations, "converged": self.converged,
+                            "warnings": list(self.warnings)},
+        }
+
+    def to_json(self, **kw) -> str:
+        """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kw)
+
+    # ------------------------------------------------------------------ report
+    def summary(self) -> str:
+        """A readable text report."""
+        o = self.options
+        s = self.study
+        lines = [f"qvalid {__version__}: {s.name or s.source or 'study'}: {s.n_statements} statements x "
+                 f"{s.n_sorts} Q-sorts, {'forced' if s.forced else 'non-forced'} grid",
+                 f"{self.nfactors} factor(s): {o.extraction} extraction, {o.rotation} rotation, {o.cor_method} "
+                 f"correlation; flags: " + ("manual" if self.manual_flags else
+                                            (f"|a| >= {o.threshold}" if o.threshold is not None
+                                             else f"|a| > {o.flag_z}/sqrt({s.n_statements})")
+                                            + (" and a^2 > h^2/2" if o.majority else "")),
+                ""]
+        w = max(len(x) for x in self.sort_ids + ["sort"])
+        head = f"{'sort':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)
+        lines += ["Loadings (* = flagged)", head]
+        for i, sid in enumerate(self.sort_ids):
+            lines.append(f"{sid:<{w}} " + " ".join(
+                f"{self.loadings[i, j]:8.4f}{'*' if self.flags[i, j] else ' '}" for j in range(self.nfactors)))
+        c = self.characteristics
+        lines += ["", "Factor characteristics", f"{'':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)]
+        for label, vals, fmt in (("n flagged", c.nload, "{:9d}"), ("eigenval", c.eigenvals, "{:9.4f}"),
+                                 ("expl var %", c.expl_var, "{:9.2f}"), ("reliab.", c.reliability, "{:9.4f}"),
+                                 ("SE", c.se_fscores, "{:9.4f}"), ("unrot. eig", self.unrotated_eigenvalues, "{:9.4f}"),
+                                 ("unrot. %", self.unrotated_expl_var, "{:9.2f}")):
+            lines.append(f"{label:<{w}} " + " ".join(_fmt(fmt, v) for v in vals))
+        ws = max(len(x) for x in self.statement_ids + ["statement"])
+        lines += ["", "Factor arrays (z-score)",
+                  f"{'statement':<{ws}} " + " ".join(f"{f:>13}" for f in self.factors) + "  distinguishing"]
+        d = self.distinguishing
+        for i, st in enumerate(self.statement_ids):
+            cells = " ".join("          n/a" if math.isnan(self.factor_arrays[i, j]) else
+                             f"{format_score(int(self.factor_arrays[i, j])):>3} ({self.zscores[i, j]:6.2f})"
+                             for j in range(self.nfactors))
+            lines.append(f"{st:<{ws}} {cells}  {'' if d is None else d.labels[i].strip()}")
+        lines += ["", f"varimax iterations: {self.varimax_iterations} "
+                      f"({'converged' if self.converged else 'NOT converged'})"]
+        lines += [f"warning: {x}" for x in self.warnings]
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def _fmt(fmt: str, v) -> str:
+    try:
+        return "      n/a" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
+    except ValueError:
+        return fmt.replace("d}", ".0f}").format(v)
+
+
+def _num(a, kind=float):
+    """ndarray/scalar -> nested lists of Python numbers (``kind``) with NaN -> None."""
+    arr = np.asarray(a, dtype=np.float64)
+    nan = np.isnan(arr)
+    out = arr.astype(np.int64 if kind is int else np.float64)
+    if not nan.any():
+        return out.tolist()
+    obj = out.astype(object)
+    obj[nan] = None
+    return obj.tolist()

@@ -1,0 +1,105 @@
+"""Orthogonal rotation of loadings: varimax exactly as R's ``stats::varimax``, or none."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Rotation", "varimax", "no_rotation"]
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Rotated loadings and the rotation.
+
+    Attributes
+    ----------
+    loadings : ndarray of shape (..., n_sorts, k)
+    matrix : ndarray of shape (..., k, k)
+        T with ``loadings = unrotated @ T``.
+    n_iter : int or ndarray of int of shape (...)
+        Iterations used (0 when nothing was rotated).
+    converged : bool or ndarray of bool of shape (...)
+    """
+
+    loadings: np.ndarray
+    matrix: np.ndarray
+    n_iter: object = 0
+    converged: object = True
+
+
+def no_rotation(loadings) -> Rotation:
+    a = np.asarray(loadings, dtype=np.float64)
+    return Rotation(a.copy(), np.broadcast_to(np.eye(a.shape[-1]), a.shape[:-2] + (a.shape[-1],) * 2).copy())
+
+
+def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: int = 1000) -> Rotation:
+    """Varimax rotation, the algorithm of R's ``stats::varimax`` (R src/library/stats/R/factanal.R).
+
+    With Kaiser normalisation each row x_i is divided by h_i = ||x_i|| (and multiplied back at the end).
+    Starting from T = I, each iteration computes Z = X T,
+    B = X' (Z*Z*Z - Z diag(1' Z^2) / p), the SVD B = U D V', T = U V', d = sum(D),
+    and stops as soon as d < d_prev (1 + eps); at most ``max_iter`` (R: 1000) iterations.
+    With fewer than two factors the loadings are returned unchanged (R does the same).
+
+    Works on a batch: ``loadings`` of shape (..., p, k); each item stops on its own rule, the loop runs until
+    every item has stopped, and only the items still running are updated.
+
+    Parameters
+    ----------
+    loadings : array-like of shape (..., n_sorts, k)
+    normalize : bool
+        Kaiser normalisation (R default TRUE).
+    eps : float
+        Relative stopping tolerance (R default 1e-5; deliberately loose, so the result is *not* fully converged,
+        qmethod-r-spec trap 1).
+    max_iter : int
+        R hard-codes 1000.
+
+    Returns
+    -------
+    Rotation
+        ``converged`` is False for items that used all ``max_iter`` iterations without meeting the stop rule.
+
+    Notes
+    -----
+    Verified against: R 4.2.2 ``stats::varimax`` through qmethod 1.8.4 (lipset, PCA and centroid, k = 2..5, 1e-10).
+    """
+    x0 = np.asarray(loadings, dtype=np.float64)
+    batch, (p, k) = x0.shape[:-2], x0.shape[-2:]
+    if k < 2:
+        return no_rotation(x0)
+    x = x0.reshape((-1, p, k))
+    if normalize:
+        sc = np.sqrt((x * x).sum(axis=-1, keepdims=True))
+        x = x / sc
+    xt = np.swapaxes(x, -1, -2)
+    nb = x.shape[0]
+    tt = np.broadcast_to(np.eye(k), (nb, k, k)).copy()
+    d = np.zeros(nb)
+    n_iter = np.zeros(nb, dtype=np.int64)
+    active = np.arange(nb)  # items still iterating
+    for it in range(1, max_iter + 1):
+        xa = x[active]
+        z = xa @ tt[active]
+        zz = z * z
+        b = xt[active] @ (zz * z - z * (zz.sum(axis=-2, keepdims=True) / p))
+        u, s, vt = np.linalg.svd(b)
+        tt[active] = u @ vt
+        d_new = s.sum(axis=-1)
+        stop = d_new < d[active] * (1.0 + eps)
+        d[active] = d_new
+        n_iter[active] = it
+        active = active[~stop]
+        if active.size == 0:
+            break
+    converged = np.ones(nb, dtype=bool)
+    converged[active] = False
+    z = x @ tt
+    if normalize:
+        z = z * sc
+    z, tt = z.reshape(x0.shape), tt.reshape(batch + (k, k))
+    if not batch:
+        return Rotation(z, tt, int(n_iter[0]), bool(converged[0]))
+    return Rotation(z, tt, n_iter.reshape(batch), converged.reshape(batch))
