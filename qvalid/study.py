@@ -58,7 +58,8 @@ class QStudy:
     source : str, optional
         File the study was read from, used in error messages.
 
-    The value is validated on construction (see :meth:`validate`) and its arrays are read-only.
+    The value is validated on construction (see :meth:`validate`) and its arrays are read-only. Two studies are
+    equal (and hash alike) when their data are: scores, ids, grid, ``forced``, texts and name; ``source`` is ignored.
     """
 
     scores: np.ndarray
@@ -90,11 +91,14 @@ class QStudy:
         if self.grid is None:
             if not self.forced:
                 raise self._error("a non-forced study needs its notional distribution (grid)")
-            if scores.shape[1]:
+            if scores.shape[0] and scores.shape[1]:  # empty studies fail the size checks in validate()
                 vals, counts = np.unique(scores[:, 0], return_counts=True)
                 set_(self, "grid", MappingProxyType(grid_from_counts(dict(zip(vals.tolist(), counts.tolist())))))
         else:
-            set_(self, "grid", MappingProxyType(grid_from_counts(dict(self.grid))))
+            try:
+                set_(self, "grid", MappingProxyType(grid_from_counts(dict(self.grid))))
+            except QInputError as err:
+                raise err.located(file=self.source) from None
         self.validate()
         set_(self, "_locate", None)
 
@@ -148,6 +152,19 @@ class QStudy:
 
         return replace(self, **changes)
 
+    def _key(self) -> tuple:
+        return (self.statement_ids, self.sort_ids, tuple(self.grid.items()), self.forced, self.statement_texts,
+                self.name)
+
+    def __eq__(self, other):
+        """Equal when the data are equal: scores, ids, grid, ``forced``, texts and name (``source`` is ignored)."""
+        if not isinstance(other, QStudy):
+            return NotImplemented
+        return self._key() == other._key() and np.array_equal(self.scores, other.scores)
+
+    def __hash__(self):
+        return hash((self._key(), self.scores.shape, self.scores.tobytes()))
+
     def __repr__(self):
         kind = "forced" if self.forced else "non-forced"
         return (f"QStudy({self.name or 'unnamed'!r}: {self.n_statements} statements x {self.n_sorts} sorts, "
@@ -175,6 +192,9 @@ class QStudy:
         for kind, ids in (("sort", self.sort_ids), ("statement", self.statement_ids)):
             seen = {}
             for i, s in enumerate(ids):
+                if not s.strip():
+                    kw = {"sort_index": i} if kind == "sort" else {"statement_index": i}
+                    raise self._error(f"empty {kind} id at position {i + 1}", **kw)
                 if s in seen:
                     kw = {"sort_index": i} if kind == "sort" else {"statement_index": i}
                     raise self._error(f"duplicate {kind} id {s!r} (also at position {seen[s] + 1})", **kw)
@@ -219,6 +239,9 @@ def _grid_text(grid) -> str:
     return f"{format_score(min(grid))}..{format_score(max(grid))} (" + ",".join(str(c) for c in grid.values()) + ")"
 
 
+_MISSING_CODES = frozenset({"NA", "NaN", "nan"})  # how R's write.csv and pandas write a missing cell
+
+
 def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
     """Object/float matrix -> int64, naming the first missing or non-integer cell."""
     out = np.empty(values.shape, dtype=np.int64)
@@ -227,6 +250,8 @@ def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
                    sort_index=j, statement_index=i)
         if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
             raise study._error("missing value", **loc)
+        if isinstance(v, str) and v.strip() in _MISSING_CODES:
+            raise study._error(f"missing value ({v.strip()!r})", **loc)
         try:
             f = float(v.strip()) if isinstance(v, str) else float(v)
         except (TypeError, ValueError):
