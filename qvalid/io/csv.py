@@ -1,0 +1,289 @@
+"""Q studies as delimited text (CSV, semicolon CSV, TSV).
+
+The default layout is R qmethod's: statements are rows and Q-sorts are columns, as ``qmethod(dataset, ...)`` expects
+(R/qmethod.R) and as ``write.csv(lipset$ldata)`` writes it: an unnamed first column of statement ids (row names),
+then one column per Q-sort. The transposed layout (one Q-sort per row) is what most spreadsheets and online sorting
+tools export; it is chosen explicitly with ``layout="sorts"``.
+
+Cells are parsed with the :mod:`csv` module, not with pandas type inference, so every error can quote the raw cell
+text and give the file, line, Q-sort and statement.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..errors import QInputError
+from ..study import QStudy
+from ._files import atomic_write, raw_scores, read_text, refuse_source, suffix
+
+__all__ = ["read_csv", "write_csv"]
+
+LAYOUTS = ("statements", "sorts")
+_SEPARATORS = (",", ";", "\t")
+
+
+def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_column=None, grid=None, forced=True,
+             name="") -> QStudy:
+    """Read a Q study from a CSV, semicolon-separated or tab-separated file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, read as UTF-8 (a byte-order mark is tolerated).
+    layout : {"statements", "sorts"}
+        ``"statements"`` (qmethod's layout): one row per statement, one column per Q-sort, the header names the
+        Q-sorts. ``"sorts"``: one row per Q-sort, one column per statement, the header names the statements.
+    sep : str, optional
+        Field separator. By default ``.tsv`` files are tab-separated and otherwise the separator is the one of
+        comma, semicolon and tab that occurs most often (outside quotes) in the first line; comma on a tie.
+    id_column : "auto", None, int or str
+        The column holding the row ids (statement ids, or Q-sort ids in the ``"sorts"`` layout): a 0-based index,
+        a header name, ``None`` for no id column, or ``"auto"``. With ``"auto"`` the first column holds ids when its
+        header cell is blank (``write.csv`` row names), when a value in it is not an integer, or when its values
+        are exactly 1, 2, ..., n (row numbers); otherwise it is taken as data. A header one field shorter than the
+        rows (R ``write.table`` with row names) also means the first column holds ids. Without an id column the
+        ids are qmethod's defaults, ``sta_1, sta_2, ...`` for statements and ``s1, s2, ...`` for Q-sorts.
+    text_column : int or str, optional
+        A column of statement wordings (``"statements"`` layout only).
+    grid : mapping score -> cells, optional
+        The distribution; required when ``forced=False``. For a forced study it defaults to the first Q-sort's
+        distribution, as in qmethod (R/qmethod.R:16-19).
+    forced : bool
+        Whether every Q-sort must fill the grid exactly.
+    name : str
+        The study's name.
+
+    Returns
+    -------
+    QStudy
+        With ``source=str(path)``.
+
+    Raises
+    ------
+    QInputError
+        Naming file, line, Q-sort and statement: empty file, rows of unequal length, missing, non-numeric or
+        fractional scores, empty or duplicate ids, and every check of :meth:`QStudy.validate`.
+
+    Notes
+    -----
+    Blank lines (and rows whose cells are all blank) are skipped; trailing columns that are blank on every line,
+    header included (as some spreadsheets export them), are dropped. ``NA``/``NaN`` cells are missing values.
+    """
+    if layout not in LAYOUTS:
+        raise QInputError(f"unknown layout {layout!r}: use 'statements' or 'sorts'")
+    if layout == "sorts" and text_column is not None:
+        raise QInputError("text_column applies to the 'statements' layout only", file=path)
+    text = read_text(path)
+    records = _records(text, sep if sep is not None else sniff_separator(text, path), path)
+    if not records:
+        raise QInputError("empty file", file=path)
+    table = _Table(records, layout, path)
+    id_col = table.resolve_ids(id_column)
+    text_col = table.resolve(text_column, "text_column")
+    if text_col is not None and text_col == id_col:
+        raise QInputError("text_column and id_column are the same column", file=path, line=table.header_line)
+    data_cols = [c for c in range(len(table.header)) if c not in (id_col, text_col)]
+    table.check_lengths(id_col, len(data_cols))
+    col_ids = table.column_ids(data_cols)
+    row_ids = table.row_ids(id_col)
+    cells = [[row[c] for c in data_cols] for _, row in table.body]
+    row_lines = [line for line, _ in table.body]
+    if layout == "statements":
+        texts = None if text_col is None else [row[text_col] for _, row in table.body]
+        return QStudy(raw_scores(cells, len(data_cols)), row_ids, col_ids, grid=grid, forced=forced, statement_texts=texts,
+                      name=name, source=str(path), _locate=_statement_rows(row_lines, table.header_line))
+    return QStudy(raw_scores(cells, len(data_cols)).T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path),
+                  _locate=_sort_rows(row_lines, table.header_line))
+
+
+def write_csv(study: QStudy, path, *, layout="statements", text=False, sep=None) -> None:
+    """Write a study as CSV (``.tsv``: tab-separated), atomically.
+
+    The ``"statements"`` layout is what ``write.csv(dataset)`` gives in R: a blank first header cell, statement ids
+    as row names, one column per Q-sort, strings quoted and scores not; with ``text=True`` a last column ``text``
+    holds the statement wordings (read it back with ``text_column="text"``). ``"sorts"`` writes one row per Q-sort.
+    The grid, ``forced`` and the name are not stored: pass them to :func:`read_csv`.
+
+    Parameters
+    ----------
+    study : QStudy
+    path : str or path-like
+        The target; it must not be the file the study was read from (``study.source``).
+    layout : {"statements", "sorts"}
+    text : bool
+        Add the statement texts (``"statements"`` layout only).
+    sep : str, optional
+        Field separator; default tab for ``.tsv``, else comma.
+
+    Raises
+    ------
+    QInputError
+        For an unknown layout, ``text=True`` without texts, or a target that is the study's source.
+    """
+    if layout not in LAYOUTS:
+        raise QInputError(f"unknown layout {layout!r}: use 'statements' or 'sorts'")
+    if text and (layout != "statements" or study.statement_texts is None):
+        raise QInputError("text=True needs the 'statements' layout and a study with statement texts", file=path)
+    refuse_source(study, path)
+    delim = sep if sep is not None else ("\t" if suffix(path) == ".tsv" else ",")
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delim, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    scores = study.scores.tolist()
+    if layout == "statements":
+        writer.writerow(["", *study.sort_ids] + (["text"] if text else []))
+        for i, sid in enumerate(study.statement_ids):
+            writer.writerow([sid, *scores[i]] + ([study.statement_texts[i]] if text else []))
+    else:
+        writer.writerow(["", *study.statement_ids])
+        writer.writerows([sid, *column] for sid, column in zip(study.sort_ids, zip(*scores)))
+    atomic_write({Path(path): buf.getvalue()})
+
+
+# ---------------------------------------------------------------------------------------------------- parsing
+
+
+def sniff_separator(text: str, path) -> str:
+    """Tab for ``.tsv``; else the commonest of comma, semicolon and tab outside quotes in the first line."""
+    if suffix(path) == ".tsv":
+        return "\t"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = dict.fromkeys(_SEPARATORS, 0)
+    quoted = False
+    for ch in first:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts, key=counts.get)  # first maximum: comma wins ties
+    return best if counts[best] else ","
+
+
+def _records(text: str, sep: str, path) -> list[tuple[int, list[str]]]:
+    """(first line number, cells) of each non-blank record, then blank trailing columns dropped."""
+    if len(sep) != 1:
+        raise QInputError(f"the separator must be one character, got {sep!r}", file=path)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    records = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            raise QInputError(f"cannot parse the line: {err}", file=path, line=start) from None
+        if any(cell.strip() for cell in row):
+            records.append((start, row))
+    if len({len(row) for _, row in records}) == 1:
+        while len(records[0][1]) > 1 and all(not row[-1].strip() for _, row in records):
+            records = [(line, row[:-1]) for line, row in records]
+    return records
+
+
+def _is_int(cell: str) -> bool:
+    try:
+        int(cell.strip())
+    except ValueError:
+        return False
+    return True
+
+
+class _Table:
+    """The header and body of a delimited file, and the checks that need their line numbers."""
+
+    def __init__(self, records, layout, path):
+        self.path = path
+        self.layout = layout
+        self.header_line, self.header = records[0]
+        self.header = list(self.header)
+        self.body = records[1:]
+        self.row_kind, self.col_kind = ("statement", "sort") if layout == "statements" else ("sort", "statement")
+
+    def resolve(self, column, what):
+        """A column given as index or header name -> 0-based index (None stays None)."""
+        if column is None or column is False:
+            return None
+        if isinstance(column, int) and not isinstance(column, bool):
+            if not -len(self.header) <= column < len(self.header):
+                raise QInputError(f"{what}={column} is outside the {len(self.header)} columns",
+                                  file=self.path, line=self.header_line)
+            return column % len(self.header)
+        names = [h.strip() for h in self.header]
+        if str(column).strip() not in names:
+            raise QInputError(f"{what}={column!r}: no such column in the header", file=self.path,
+                              line=self.header_line)
+        return names.index(str(column).strip())
+
+    def resolve_ids(self, id_column):
+        if not (isinstance(id_column, str) and id_column == "auto"):
+            return self.resolve(id_column, "id_column")
+        widths = {len(row) for _, row in self.body}
+        if widths == {len(self.header) + 1}:  # R write.table(row.names=TRUE): no header cell above the row names
+            self.header.insert(0, "")
+            return 0
+        firsts = [row[0] for _, row in self.body if row]
+        if not self.header[0].strip() or any(v.strip() and not _is_int(v) for v in firsts):
+            return 0
+        if firsts and all(_is_int(v) for v in firsts) and [int(v) for v in firsts] == list(range(1, len(firsts) + 1)):
+            return 0
+        return None
+
+    def check_lengths(self, id_col, n_data):
+        """Every row must have as many fields as the header ("unequal sort lengths")."""
+        n_extra = len(self.header) - n_data
+        unit = "values" if self.layout == "statements" else "scores"
+        for line, row in self.body:
+            if len(row) != len(self.header):
+                rid = row[id_col].strip() if id_col is not None and id_col < len(row) else None
+                raise QInputError(f"unequal sort lengths: row has {max(len(row) - n_extra, 0)} {unit}, "
+                                  f"expected {n_data}", file=self.path, line=line,
+                                  **{self.row_kind: rid or None})
+
+    def column_ids(self, data_cols):
+        """The ids in the header above the data columns (sort ids, or statement ids in the sorts layout)."""
+        where = dict(file=self.path, line=self.header_line)
+        if not data_cols:
+            raise QInputError(f"the header has no {self.col_kind} ids", **where)
+        ids = [self.header[c].strip() for c in data_cols]
+        for c, cid in zip(data_cols, ids):
+            if not cid:
+                raise QInputError(f"empty {self.col_kind} id in column {c + 1} of the header", **where)
+        if all(_is_int(cid) for cid in ids) and any(cid.startswith("-") for cid in ids):
+            raise QInputError(f"the first line looks like scores, not {self.col_kind} ids: the file needs a header "
+                              f"line naming the {'Q-sorts' if self.col_kind == 'sort' else 'statements'}", **where)
+        return ids
+
+    def row_ids(self, id_col):
+        if id_col is None:
+            prefix = "sta_" if self.row_kind == "statement" else "s"
+            return [f"{prefix}{i + 1}" for i in range(len(self.body))]
+        ids = [row[id_col].strip() for _, row in self.body]
+        for (line, _), rid in zip(self.body, ids):
+            if not rid:
+                raise QInputError(f"empty {self.row_kind} id", file=self.path, line=line)
+        return ids
+
+
+def _statement_rows(lines, header_line):
+    """``_locate`` for the statements layout: a statement is a line, a Q-sort a column of the header."""
+
+    def locate(sort_index, statement_index):
+        if statement_index is not None:
+            return lines[statement_index] if statement_index < len(lines) else None
+        return header_line if sort_index is not None else None
+
+    return locate
+
+
+def _sort_rows(lines, header_line):
+    """``_locate`` for the sorts layout: a Q-sort is a line, a statement a column of the header."""
+
+    def locate(sort_index, statement_index):
+        if sort_index is not None:
+            return lines[sort_index] if sort_index < len(lines) else None
+        return header_line if statement_index is not None else None
+
+    return locate
