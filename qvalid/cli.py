@@ -75,8 +75,11 @@ def analysis_overrides(args) -> dict:
 # ---------------------------------------------------------------------- subcommands
 def cmd_validate(args) -> int:
     """Read and validate a study; print its shape and grid."""
+    from .study import grid_text
+
     s = read_study_from_args(args)
-    print(f"{args.file}: OK: {s!r}".replace("QStudy(", "").rstrip(")"))
+    print(f"{args.file}: OK: {s.name + ': ' if s.name else ''}{s.n_statements} statements x {s.n_sorts} Q-sorts, "
+          f"{'forced' if s.forced else 'non-forced'} grid {grid_text(s.grid)}")
     print(f"sorts: {' '.join(s.sort_ids)}")
     return EXIT_OK
 

@@ -80,8 +80,16 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
                         "qmethod's centroid() allows this with a warning")
     out = np.empty((n, nfactors))
     iters, reflections = [], []
+    scale = np.abs(m - np.diag(np.diag(m))).max(initial=0.0)
     for k in range(nfactors):
         np.fill_diagonal(m, 0.0)
+        if np.abs(m).max(initial=0.0) <= 1e-12 * scale:  # nothing left to extract (nfactors > rank)
+            out[:, k:] = 0.0
+            warnings.append(f"the residual correlations are exhausted after {k} factor(s): factors "
+                            f"{k + 1}..{nfactors} are zero (R's centroid() would loop forever or return NaN)")
+            iters += [0] * (nfactors - k)
+            reflections += [()] * (nfactors - k)
+            break
         refl = _reflect_to_positive_manifold(m, max_iter)
         cs = m.sum(axis=0)
         d = cs / (n - 1)
@@ -125,11 +133,13 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int) -> list:
                     "cannot be made positive; R's centroid() loops forever here)")
             if oo.size == 1:
                 j = oo[0]
-                row, c_j = m[j].copy(), cs[j]
+                # R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec. The column receives the negated *row*
+                # (the same as negating the column only while the matrix is symmetric; see the tie quirk below)
+                row = m[j].copy()
                 m[j, :] = -row
-                m[:, j] *= -1.0  # m[j, j] is negated twice: unchanged
-                cs -= 2.0 * row  # every other column loses 2 m[j, k]
-                cs[j] = 2.0 * row[j] - c_j
+                m[:, j] = -row
+                cs -= 2.0 * row  # every other column k: entry (j, k) flips sign
+                cs[j] = -row.sum()
             else:  # R: vec <- tmat[oo,]*-1; tmat[oo,] <- vec; tmat[,oo] <- vec (column-major refill)
                 vec = -m[oo, :]
                 m[oo, :] = vec

@@ -194,6 +194,7 @@ class QResult:
             lines.append(f"{sid:<{w}} " + " ".join(
                 f"{self.loadings[i, j]:8.4f}{'*' if self.flags[i, j] else ' '}" for j in range(self.nfactors)))
         c = self.characteristics
+        w = max(w, 10)
         lines += ["", "Factor characteristics", f"{'':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)]
         for label, vals, fmt in (("n flagged", c.nload, "{:9d}"), ("eigenval", c.eigenvals, "{:9.4f}"),
                                  ("expl var %", c.expl_var, "{:9.2f}"), ("reliab.", c.reliability, "{:9.4f}"),
@@ -228,7 +229,7 @@ def _num(a, kind=float):
     """ndarray/scalar -> nested lists of Python numbers (``kind``) with NaN -> None."""
     arr = np.asarray(a, dtype=np.float64)
     nan = np.isnan(arr)
-    out = arr.astype(np.int64 if kind is int else np.float64)
+    out = np.where(nan, 0, arr).astype(np.int64 if kind is int else np.float64)
     if not nan.any():
         return out.tolist()
     obj = out.astype(object)

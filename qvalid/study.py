@@ -233,6 +233,11 @@ class QStudy:
                               sort=self.sort_ids[j], sort_index=j)
 
 
+def grid_text(grid) -> str:
+    """A grid as text: ``-4..+4 (2,3,4,5,5,5,4,3,2)``."""
+    return _grid_text(grid)
+
+
 def _grid_text(grid) -> str:
     if not grid:
         return "{}"

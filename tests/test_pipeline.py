@@ -1,0 +1,135 @@
+"""analyze(): degenerate cases, options, the JSON contract and the results object."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from qvalid import QInputError, QStudy, analyze
+from qvalid.datasets import load_lipset
+from qvalid.results import JSON_KEYS
+
+
+@pytest.fixture(scope="module")
+def lipset():
+    return load_lipset()
+
+
+def test_json_contract_keys_and_shapes(lipset):
+    res = analyze(lipset, 3)
+    d = json.loads(res.to_json())
+    assert tuple(d) == JSON_KEYS
+    assert d["factors"] == ["f1", "f2", "f3"]
+    assert np.array(d["correlation"]).shape == (9, 9)
+    assert np.array(d["loadings"]).shape == (9, 3) and np.array(d["unrotated_loadings"]).shape == (9, 3)
+    assert np.array(d["flags"]).dtype == bool
+    assert np.array(d["zscores"]).shape == (33, 3)
+    assert all(isinstance(v, int) for row in d["factor_arrays"] for v in row)
+    assert set(d["characteristics"]) == {"av_rel_coef", "nload", "eigenvals", "expl_var", "reliability",
+                                         "se_fscores"}
+    assert len(d["unrotated_eigenvalues"]) == 3
+    assert set(d["diagnostics"]) == {"varimax_iterations", "converged", "warnings"}
+    per = d["distinguishing"]["per_statement"]
+    assert [p["statement"] for p in per] == list(lipset.statement_ids) and set(per[0]["diffs"]) == {"f1_f2", "f1_f3", "f2_f3"}
+    assert d["options"]["extraction"] == "pca" and d["options"]["nfactors"] == 3
+
+
+def test_json_numbers_are_full_precision(lipset):
+    res = analyze(lipset, 3)
+    d = json.loads(res.to_json())
+    assert np.array_equal(np.array(d["loadings"]), res.loadings)  # bit-for-bit round trip
+    assert np.array_equal(np.array(d["zscores"]), res.zscores)
+
+
+def test_factor_without_flags_gives_nan_and_a_warning_not_a_crash(lipset):
+    # golden pca_none_pearson_k4: f3 has no flagged sort; R's qdc() stops there, qvalid continues
+    res = analyze(lipset, 4, rotation="none")
+    assert res.flags[:, 2].sum() == 0
+    assert np.isnan(res.zscores[:, 2]).all() and np.isnan(res.factor_arrays[:, 2]).all()
+    assert any("f3" in w and "no flagged" in w for w in res.warnings)
+    assert res.distinguishing.factors == (0, 1, 3)
+    d = json.loads(res.to_json())
+    assert d["zscores"][0][2] is None and d["factor_arrays"][0][2] is None
+    assert res.zsc_n["fsc_f3"].isna().all()
+
+
+def test_one_factor_both_extractions(lipset):
+    for extraction in ("pca", "centroid"):
+        res = analyze(lipset, 1, extraction=extraction)
+        assert res.loadings.shape == (9, 1) and res.distinguishing is None and res.qdc is None
+    res = analyze(lipset, 1, extraction="centroid")
+    assert any("nothing to rotate" in w for w in res.warnings)
+
+
+def test_more_factors_than_the_rank():
+    # 4 statements: the 6 x 6 correlation matrix has rank <= 3; 5 components still come out (tiny ones)
+    rng = np.random.default_rng(2)
+    scores = np.column_stack([rng.permutation([-1, 0, 0, 1]) for _ in range(6)])
+    scores[:, 0] = [-1, 0, 0, 1]
+    scores[:, 1] = [1, 0, 0, -1]
+    st = QStudy.from_array(scores)
+    res = analyze(st, 5, rotation="none")
+    assert np.isfinite(res.loadings).all()
+    np.testing.assert_allclose(res.unrotated_eigenvalues[3:], 0, atol=1e-12)
+    res = analyze(st, 5, extraction="centroid", rotation="none")
+    assert res.loadings.shape == (6, 5)
+
+
+def test_nfactors_checks(lipset):
+    with pytest.raises(QInputError, match="exceeds the number of Q-sorts"):
+        analyze(lipset, 10)
+    with pytest.raises(QInputError, match="whole number"):
+        analyze(lipset, 0)
+    with pytest.raises(QInputError, match="not one of"):
+        analyze(lipset, 2, extraction="minres")
+    with pytest.raises(QInputError, match="unknown option"):
+        analyze(lipset, 2, rotate="varimax")
+
+
+def test_manual_flags_replace_automatic_ones(lipset):
+    auto = analyze(lipset, 3)
+    manual = auto.flags.copy()
+    manual[0] = [True, True, False]  # US1 on two factors
+    res = analyze(lipset, 3, flags=manual)
+    np.testing.assert_array_equal(res.flags, manual)
+    assert res.manual_flags and any("two or more factors" in w for w in res.warnings)
+    with pytest.raises(QInputError, match="shape"):
+        analyze(lipset, 3, flags=manual[:, :2])
+
+
+def test_threshold_rule(lipset):
+    res = analyze(lipset, 3, threshold=0.8)
+    assert (np.abs(res.loadings[res.flags]) >= 0.8).all()
+    assert res.flags.sum() < analyze(lipset, 3).flags.sum()
+
+
+def test_strict_arrays_always_fill_the_grid(lipset):
+    res = analyze(lipset, 3, array_ties="strict")
+    for j in range(3):
+        np.testing.assert_array_equal(np.sort(res.factor_arrays[:, j]), lipset.qscores)
+
+
+def test_unrotated_eigenvalues_are_rotation_invariant_in_total(lipset):
+    res = analyze(lipset, 3, extraction="centroid")
+    # varimax is orthogonal: the total of column sums of squares is kept
+    assert res.unrotated_eigenvalues.sum() == pytest.approx(res.characteristics.eigenvals.sum(), abs=1e-12)
+    np.testing.assert_allclose(res.unrotated_expl_var, 100 * res.unrotated_eigenvalues / 9, atol=1e-12)
+
+
+def test_tables_carry_qmethod_labels(lipset):
+    res = analyze(lipset, 2)
+    assert list(res.loa.columns) == ["f1", "f2"] and list(res.loa.index) == list(lipset.sort_ids)
+    assert list(res.flagged.columns) == ["flag_f1", "flag_f2"]
+    assert list(res.zsc.columns) == ["zsc_f1", "zsc_f2"] and list(res.zsc_n.columns) == ["fsc_f1", "fsc_f2"]
+    assert list(res.qdc.columns) == ["dist.and.cons", "f1_f2", "sig_f1_f2"]
+    assert list(res.f_char["characteristics"].columns) == ["av_rel_coef", "nload", "eigenvals", "expl_var",
+                                                         "reliability", "se_fscores"]
+    assert "Loadings" in res.summary() and "f2" in str(res)
+
+
+def test_results_are_read_only(lipset):
+    res = analyze(lipset, 2)
+    with pytest.raises(ValueError):
+        res.loadings[0, 0] = 1.0
+    assert math.isfinite(res.loadings[0, 0])
