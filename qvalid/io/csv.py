@@ -69,7 +69,7 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
 
     Notes
     -----
-    Blank lines (and rows whose cells are all blank) are skipped; trailing columns that are blank on every line,
+    Blank lines (and rows below the header whose cells are all blank) are skipped; trailing columns that are blank on every line,
     header included (as some spreadsheets export them), are dropped. ``NA``/``NaN`` cells are missing values.
     """
     if layout not in LAYOUTS:
@@ -162,7 +162,8 @@ def sniff_separator(text: str, path) -> str:
 
 
 def _records(text: str, sep: str, path) -> list[tuple[int, list[str]]]:
-    """(first line number, cells) of each non-blank record, then blank trailing columns dropped."""
+    """(first line number, cells) of the header (the first non-blank line) and of each body row that has a
+    non-blank cell; then trailing columns that are blank on every line are dropped."""
     if len(sep) != 1:
         raise QInputError(f"the separator must be one character, got {sep!r}", file=path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
@@ -175,7 +176,8 @@ def _records(text: str, sep: str, path) -> list[tuple[int, list[str]]]:
             break
         except csv.Error as err:
             raise QInputError(f"cannot parse the line: {err}", file=path, line=start) from None
-        if any(cell.strip() for cell in row):
+        blank_line = not row or (len(row) == 1 and not row[0].strip())
+        if not blank_line and (not records or any(cell.strip() for cell in row)):  # the header may be blank cells
             records.append((start, row))
     if len({len(row) for _, row in records}) == 1:
         while len(records[0][1]) > 1 and all(not row[-1].strip() for _, row in records):
