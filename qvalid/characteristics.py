@@ -12,6 +12,8 @@ __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishi
 
 #: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
 STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
+_MULTS = np.array([m for m, _ in STAR_LEVELS])
+_STARS = np.array([""] + [s for _, s in STAR_LEVELS], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,10 @@ def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
     a, b = np.array(pairs).T
     diffs = z[:, a] - z[:, b]
     c = sed[a, b]
-    stars = np.full(diffs.shape, "", dtype=object)
-    for mult, star in STAR_LEVELS:
-        stars[np.abs(diffs) > mult * c] = star
-    sig = stars != ""
+    # the thresholds increase, so the number exceeded is the star level (0 = not significant)
+    level = (np.abs(diffs)[..., None] > c[:, None] * _MULTS).sum(axis=-1)
+    stars = _STARS[level]
+    sig = level > 0
     lab = np.where(sig.any(axis=1), "", "Consensus").astype(object)
     if len(keep) == 2:
         lab[lab == ""] = "Distinguishing"

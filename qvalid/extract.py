@@ -72,7 +72,7 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
     """
     m = np.array(r, dtype=np.float64, copy=True)
     n = m.shape[0]
-    if m.ndim != 2 or m.shape[1] != n or not np.allclose(m, m.T, rtol=0, atol=100 * np.finfo(float).eps):
+    if m.ndim != 2 or m.shape[1] != n or not np.abs(m - m.T).max(initial=0.0) <= 100 * np.finfo(float).eps:
         raise ValueError("centroid needs a symmetric correlation matrix")
     warnings = []
     if nfactors > n:
@@ -81,6 +81,7 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
     out = np.empty((n, nfactors))
     iters, reflections = [], []
     scale = np.abs(m - np.diag(np.diag(m))).max(initial=0.0)
+    garbled = False  # set once R's tie quirk has made the working matrix asymmetric
     for k in range(nfactors):
         np.fill_diagonal(m, 0.0)
         if np.abs(m).max(initial=0.0) <= 1e-12 * scale:  # nothing left to extract (nfactors > rank)
@@ -90,13 +91,14 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
             iters += [0] * (nfactors - k)
             reflections += [()] * (nfactors - k)
             break
-        refl = _reflect_to_positive_manifold(m, max_iter)
-        cs = m.sum(axis=0)
+        sign, refl, explicit = _reflect_to_positive_manifold(m, max_iter, explicit=garbled)
+        garbled = garbled or explicit
+        cs = m.sum(axis=0) if explicit else sign * (m @ sign)  # column sums of the reflected matrix
         d = cs / (n - 1)
         t = d + cs
         f = t / np.sqrt(t.sum())
         it = 0
-        while not np.all(np.abs(d - f * f) < spc):
+        while not (np.abs(d - f * f) < spc).all():
             if it >= max_iter:
                 warnings.append(f"factor {k + 1}: communalities did not converge in {max_iter} iterations")
                 break
@@ -104,52 +106,79 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
             t = cs + d
             f = t / np.sqrt(t.sum())
             it += 1
-        sign = np.ones(n)
-        for j in refl:
-            sign[j] = -sign[j]
-        out[:, k] = sign * f
-        m -= np.outer(f, f)
-        m *= sign[:, None]
-        m *= sign[None, :]
+        g = sign * f  # reflected sorts negated back
+        out[:, k] = g
+        if explicit:  # residual in the reflected space, then rows/columns negated back (R/centroid.R:42-53)
+            m -= np.outer(f, f)
+            m *= sign[:, None]
+            m *= sign[None, :]
+        else:  # the same in one step: S (S W S - f f') S = W - g g'
+            m -= np.outer(g, g)
         iters.append(it)
         reflections.append(tuple(refl))
     return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings))
 
 
-def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int) -> list:
-    """Reflect min-column-sum variables of ``m`` in place until all column sums are > 0 (R/centroid.R:18-25)."""
-    refl = []
-    cs = m.sum(axis=0)
+def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bool = False):
+    """Reflect min-column-sum sorts until every column sum is > 0 (R/centroid.R:18-25).
+
+    Returns ``(sign, refl, explicit)``: the net sign of each sort, the reflected indices in order, and whether
+    ``m`` itself now holds the reflected matrix. Normally it does not: with W = ``m`` (symmetric, zero diagonal)
+    and S = diag(sign), the reflected matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per
+    reflection (v = W s loses 2 s_j W[:, j] when sort j flips). Only when several columns tie for the minimum
+    does R's ``tmat[, oo] <- vec`` refill the columns from the transposed block, making the matrix asymmetric;
+    then ``m`` is reflected explicitly and that quirk, and R's row-into-column copy afterwards, are reproduced.
+    ``explicit=True`` forces that mode from the start (needed once ``m`` is asymmetric).
+    """
+    n = m.shape[0]
+    sign = np.ones(n)
+    refl: list = []
+    v = m.sum(axis=0)
+    cs = v.copy()
     steps = 0
     while True:
-        while not np.all(cs > 0):
-            oo = np.flatnonzero(cs == cs.min())
-            if oo.size == 0:
+        while True:
+            j = int(cs.argmin())
+            low = cs[j]
+            if low > 0:
+                break
+            if low != low or low == -np.inf:
                 raise FloatingPointError("centroid: column sums are not finite (degenerate correlation matrix)")
             steps += 1
             if steps > max_steps:
                 raise FloatingPointError(
                     f"centroid: no positive manifold after {max_steps} reflections (a column sum of exactly 0 "
                     "cannot be made positive; R's centroid() loops forever here)")
-            if oo.size == 1:
-                j = oo[0]
-                # R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec. The column receives the negated *row*
-                # (the same as negating the column only while the matrix is symmetric; see the tie quirk below)
+            if np.count_nonzero(cs == low) > 1 and not explicit:
+                m *= sign[:, None]
+                m *= sign[None, :]
+                explicit = True
+            if not explicit:
+                v -= (2.0 * sign[j]) * m[:, j]
+                sign[j] = -sign[j]
+                cs = sign * v
+                refl.append(j)
+                continue
+            oo = np.flatnonzero(cs == low)
+            if len(oo) == 1:  # R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec: the column gets the row
                 row = m[j].copy()
                 m[j, :] = -row
                 m[:, j] = -row
-                cs -= 2.0 * row  # every other column k: entry (j, k) flips sign
+                cs -= 2.0 * row
                 cs[j] = -row.sum()
             else:  # R: vec <- tmat[oo,]*-1; tmat[oo,] <- vec; tmat[,oo] <- vec (column-major refill)
                 vec = -m[oo, :]
                 m[oo, :] = vec
-                m[:, oo] = vec.reshape(-1, order="F").reshape((m.shape[0], oo.size), order="F")
+                m[:, oo] = vec.reshape(-1, order="F").reshape((n, len(oo)), order="F")
                 cs = m.sum(axis=0)
-            refl.extend(int(j) for j in oo)
-        fresh = m.sum(axis=0)
-        if np.all(fresh > 0):
-            return refl
+            sign[oo] = -sign[oo]
+            refl.extend(int(i) for i in oo)
+        fresh = m.sum(axis=0) if explicit else sign * (m @ sign)
+        if fresh.min() > 0:
+            return sign, refl, explicit
         cs = fresh
+        if not explicit:
+            v = sign * fresh
 
 
 def principal(r, nfactors: int) -> Extraction:

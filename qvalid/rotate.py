@@ -71,6 +71,7 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if k < 2:
         return no_rotation(x0)
     x = x0.reshape((-1, p, k))
+    sc = None
     if normalize:
         sc = np.sqrt((x * x).sum(axis=-1, keepdims=True))
         x = x / sc
@@ -80,6 +81,8 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     d = np.zeros(nb)
     n_iter = np.zeros(nb, dtype=np.int64)
     active = np.arange(nb)  # items still iterating
+    if nb == 1:  # the common unbatched case, without fancy indexing
+        return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
     for it in range(1, max_iter + 1):
         xa = x[active]
         z = xa @ tt[active]
@@ -103,3 +106,25 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if not batch:
         return Rotation(z, tt, int(n_iter[0]), bool(converged[0]))
     return Rotation(z, tt, n_iter.reshape(batch), converged.reshape(batch))
+
+
+def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:
+    """:func:`varimax` for one (p, k) matrix ``x`` (already normalised when ``sc`` is given): same steps."""
+    p, k = x.shape
+    xt = x.T
+    tt = np.eye(k)
+    d = 0.0
+    converged = False
+    for it in range(1, max_iter + 1):
+        z = x @ tt
+        zz = z * z
+        u, s, vt = np.linalg.svd(xt @ (zz * z - z * (zz.sum(axis=0) / p)))
+        tt = u @ vt
+        d_past, d = d, s.sum()
+        if d < d_past * (1.0 + eps):
+            converged = True
+            break
+    z = x @ tt
+    if sc is not None:
+        z = z * sc
+    return Rotation(z.reshape(x0.shape), tt.reshape(x0.shape[:-2] + (k, k)), it, converged)
