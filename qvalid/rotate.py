@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.linalg.lapack import dgesdd as _gesdd
 
 __all__ = ["Rotation", "varimax", "no_rotation"]
 
@@ -118,7 +119,9 @@ def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:
     for it in range(1, max_iter + 1):
         z = x @ tt
         zz = z * z
-        u, s, vt = np.linalg.svd(xt @ (zz * z - z * (zz.sum(axis=0) / p)))
+        u, s, vt, info = _gesdd(xt @ (zz * z - z * (zz.sum(axis=0) / p)))  # LAPACK dgesdd, as R's La.svd
+        if info:
+            raise np.linalg.LinAlgError(f"varimax: SVD did not converge (LAPACK info={info})")
         tt = u @ vt
         d_past, d = d, s.sum()
         if d < d_past * (1.0 + eps):

@@ -74,7 +74,13 @@ def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
     q = np.sort(np.asarray(qscores, dtype=np.float64))
     n = z.shape[-2]
     if ties == "qmethod":
-        idx = np.floor(average_ranks(z, axis=-2)).astype(np.int64) - 1
+        if z.ndim == 2:  # one study: mean rank of a tie group = (first + last position) / 2, by binary search
+            zs = np.sort(z, axis=0)
+            first = np.column_stack([np.searchsorted(zs[:, j], z[:, j], "left") for j in range(z.shape[1])])
+            last = np.column_stack([np.searchsorted(zs[:, j], z[:, j], "right") for j in range(z.shape[1])])
+            idx = (first + last - 1) // 2  # floor of the 1-based mean rank, made 0-based
+        else:
+            idx = np.floor(average_ranks(z, axis=-2)).astype(np.int64) - 1
         out = q[np.clip(idx, 0, n - 1)]
     elif ties == "strict":
         order = _strict_order(z)

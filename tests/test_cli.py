@@ -1,0 +1,80 @@
+"""The qvalid command line: exit codes, one-line errors, both output formats."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qvalid.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+LIPSET = str(ROOT / "reference" / "data" / "lipset" / "lipset.csv")
+NAV = str(ROOT / "reference" / "data" / "nav_aap_2023" / "loadings_published.csv")
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as ex:
+        main(["--version"])
+    assert ex.value.code == 0 and capsys.readouterr().out.startswith("qvalid ")
+
+
+def test_validate_ok(capsys):
+    assert main(["validate", LIPSET]) == 0
+    out = capsys.readouterr().out
+    assert "33 statements x 9 Q-sorts, forced grid -4..+4 (2,3,4,5,5,5,4,3,2)" in out
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,a,b\nsta_1,1,x\nsta_2,-1,1\n")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.csv:2" in err and "statement sta_1" in err and "'x'" in err
+
+
+def test_missing_file_exit_2(capsys):
+    assert main(["analyze", "no/such/file.csv", "-k", "2"]) == 2
+    assert "no/such/file.csv" in capsys.readouterr().err
+
+
+def test_bad_option_exit_2(capsys):
+    assert main(["analyze", LIPSET, "-k", "12"]) == 2
+    assert "exceeds the number of Q-sorts (9)" in capsys.readouterr().err
+
+
+def test_analyze_text(capsys):
+    assert main(["analyze", LIPSET, "-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "Loadings (* = flagged)" in out and "JP5" in out and "Factor arrays" in out
+
+
+def test_analyze_json_matches_the_api(capsys):
+    from qvalid import analyze
+    from qvalid.io import read_study
+
+    assert main(["analyze", LIPSET, "-k", "2", "--extraction", "centroid", "--rotation", "none",
+                 "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    res = analyze(read_study(LIPSET), 2, extraction="centroid", rotation="none")
+    assert d["loadings"] == res.loadings.tolist() and d["options"]["rotation"] == "none"
+
+
+def test_flag_published_nav_table(capsys):
+    assert main(["flag", NAV, "--threshold", "0.42"]) == 0
+    out = capsys.readouterr().out
+    assert "counts per factor: 7/3/3/6" in out and "flagged: 19 of 25" in out
+    assert "f1:   7  01ZH DDT7 H7OC IW3H KWWU MS1Z V4ND" in out
+
+
+def test_flag_needs_a_rule(capsys):
+    assert main(["flag", NAV]) == 2
+    assert "--threshold" in capsys.readouterr().err
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    bad = tmp_path / "short.csv"
+    bad.write_text("id,a\nsta_1,1\nsta_2,-1\n")
+    p = subprocess.run([sys.executable, "-m", "qvalid.cli", "validate", str(bad)], capture_output=True, text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and "at least 2 Q-sorts" in p.stderr
