@@ -39,6 +39,11 @@ fi
 if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
-if ! .venv/bin/python -c 'import qvalid' >/dev/null 2>&1; then
+# (checked from another directory: from here, ./qvalid would be importable without any install)
+here=$(pwd -P)
+if [ ! -x .venv/bin/qvalid ] || ! (cd / && "$here/.venv/bin/python" -c \
+     "import os, sys, qvalid; sys.exit(os.path.realpath(qvalid.__file__) != '$here/qvalid/__init__.py')") >/dev/null 2>&1
+then
+  echo "setup: installing qvalid (editable) into .venv"
   .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
 fi
