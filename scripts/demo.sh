@@ -11,7 +11,7 @@ echo "== qvalid analyze $study -k 3   (qmethod flavour: PCA + varimax, as R qmet
 $q analyze "$study" -k 3
 echo
 echo "== qvalid analyze $study -k 3 --extraction centroid"
-$q analyze "$study" -k 3 --extraction centroid | sed -n '1,16p'
+$q analyze "$study" -k 3 --extraction centroid | sed -n '1,14p'
 if $q crosscheck --help >/dev/null 2>&1; then
   echo
   echo "== qvalid crosscheck $study -k 3   (live comparison with R qmethod)"
