@@ -42,11 +42,10 @@ def correlate(scores, *, method: str = "pearson") -> np.ndarray:
 
 
 def _pearson(x: np.ndarray) -> np.ndarray:
-    """r = (X_c' X_c) / sqrt(diag diag'), X_c centred by column; diagonal set to exactly 1 as in R."""
+    """r = Z' Z with Z the centred columns scaled to unit length; clipped to [-1, 1], diagonal exactly 1 (as R)."""
     xc = x - x.mean(axis=-2, keepdims=True)
-    cov = np.swapaxes(xc, -1, -2) @ xc
-    sd = np.sqrt(np.diagonal(cov, axis1=-2, axis2=-1))
-    r = cov / (sd[..., :, None] * sd[..., None, :])
+    xc /= np.sqrt((xc * xc).sum(axis=-2, keepdims=True))  # unit columns: r is one matrix product
+    r = np.swapaxes(xc, -1, -2) @ xc
     np.clip(r, -1.0, 1.0, out=r)
     idx = np.arange(r.shape[-1])
     r[..., idx, idx] = 1.0

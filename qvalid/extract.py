@@ -35,7 +35,8 @@ class Extraction:
     warnings: tuple = field(default=())
 
 
-def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000) -> Extraction:
+def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000,
+             max_reflections: int | None = None) -> Extraction:
     """Centroid factors, exactly as qmethod's ``centroid()`` (F. Hermans; R/centroid.R, after Brown 1980 pp. 208-224).
 
     For each factor, on the working matrix M (the correlations, later the residuals):
@@ -64,7 +65,11 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
     spc : float
         Tolerance on the change of squared loadings (qmethod default 1e-5; Brown's hand method 0.02).
     max_iter : int
-        Guard on communality iterations and reflections per factor (R has none and can loop forever).
+        Guard on communality iterations per factor (R has none).
+    max_reflections : int, optional
+        Guard on reflections per factor, default 50 n + 1000 (R has none and loops forever on a column sum of
+        exactly 0). When only rounding noise is left (nfactors > rank) the remaining factors are zero, with a
+        warning; otherwise hitting the guard raises ``FloatingPointError``.
 
     Notes
     -----
@@ -78,24 +83,29 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
     if nfactors > n:
         warnings.append(f"nfactors={nfactors} is larger than the number of Q-sorts ({n}); "
                         "qmethod's centroid() allows this with a warning")
-    out = np.empty((n, nfactors))
+    out = np.zeros((n, nfactors))
     iters, reflections = [], []
     scale = np.abs(m - np.diag(np.diag(m))).max(initial=0.0)
+    max_steps = 50 * n + 1000 if max_reflections is None else max_reflections
     garbled = False  # set once R's tie quirk has made the working matrix asymmetric
     for k in range(nfactors):
         np.fill_diagonal(m, 0.0)
-        if np.abs(m).max(initial=0.0) <= 1e-12 * scale:  # nothing left to extract (nfactors > rank)
-            out[:, k:] = 0.0
+        try:
+            sign, refl, explicit, cs = _reflect_to_positive_manifold(m, max_steps, explicit=garbled)
+            t = cs + cs / (n - 1)
+            if not t.sum() > 0:
+                raise FloatingPointError("centroid: the reflected column sums do not add up to a positive total")
+        except FloatingPointError:
+            if np.abs(m).max(initial=0.0) > 1e-12 * scale:
+                raise
+            # only rounding noise is left (nfactors > rank): checked here, off the hot path
             warnings.append(f"the residual correlations are exhausted after {k} factor(s): factors "
-                            f"{k + 1}..{nfactors} are zero (R's centroid() would loop forever or return NaN)")
+                            f"{k + 1}..{nfactors} are zero (R's centroid() loops forever or returns NaN here)")
             iters += [0] * (nfactors - k)
             reflections += [()] * (nfactors - k)
             break
-        sign, refl, explicit = _reflect_to_positive_manifold(m, max_iter, explicit=garbled)
         garbled = garbled or explicit
-        cs = m.sum(axis=0) if explicit else sign * (m @ sign)  # column sums of the reflected matrix
         d = cs / (n - 1)
-        t = d + cs
         f = t / np.sqrt(t.sum())
         it = 0
         while not (np.abs(d - f * f) < spc).all():
@@ -122,8 +132,8 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
 def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bool = False):
     """Reflect min-column-sum sorts until every column sum is > 0 (R/centroid.R:18-25).
 
-    Returns ``(sign, refl, explicit)``: the net sign of each sort, the reflected indices in order, and whether
-    ``m`` itself now holds the reflected matrix. Normally it does not: with W = ``m`` (symmetric, zero diagonal)
+    Returns ``(sign, refl, explicit, colsums)``: the net sign of each sort, the reflected indices in order,
+    whether ``m`` itself now holds the reflected matrix, and the reflected matrix's column sums (recomputed). Normally it does not: with W = ``m`` (symmetric, zero diagonal)
     and S = diag(sign), the reflected matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per
     reflection (v = W s loses 2 s_j W[:, j] when sort j flips). Only when several columns tie for the minimum
     does R's ``tmat[, oo] <- vec`` refill the columns from the transposed block, making the matrix asymmetric;
@@ -154,7 +164,7 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
                 m *= sign[None, :]
                 explicit = True
             if not explicit:
-                v -= (2.0 * sign[j]) * m[:, j]
+                v -= (2.0 * sign[j]) * m[j]  # = column j (symmetric); a row is contiguous
                 sign[j] = -sign[j]
                 cs = sign * v
                 refl.append(j)
@@ -175,7 +185,7 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
             refl.extend(int(i) for i in oo)
         fresh = m.sum(axis=0) if explicit else sign * (m @ sign)
         if fresh.min() > 0:
-            return sign, refl, explicit
+            return sign, refl, explicit, fresh
         cs = fresh
         if not explicit:
             v = sign * fresh
