@@ -131,23 +131,32 @@ def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
     level = (np.abs(diffs)[..., None] > c[:, None] * _MULTS).sum(axis=-1)
     stars = _STARS[level]
     sig = level > 0
-    lab = np.where(sig.any(axis=1), "", "Consensus").astype(object)
+    consensus = ~sig.any(axis=1)
     if len(keep) == 2:
-        lab[lab == ""] = "Distinguishing"
-    else:
+        lab = np.where(consensus, "Consensus", "Distinguishing").astype(object)
+        return Distinguishing(keep, pairs, diffs, stars, lab)
+    if labels == "qmethod":  # R: grep(i, names) on names such as "sig_f1_f2": unanchored substring match
         names = [f"f{p + 1}_f{q + 1}" for p, q in pairs]
-        all_sig = sig.all(axis=1)
-        for i in keep:  # a loop over factors, vectorised over statements
-            if labels == "qmethod":
-                inside = np.array([str(i + 1) in nm for nm in names])
-            elif labels == "strict":
-                inside = np.array([i in pq for pq in pairs])
-            else:
-                raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
-            all_in = sig[:, inside].all(axis=1)
-            any_out = sig[:, ~inside].any(axis=1)
-            only = all_in & ~any_out
-            lab = np.where(only, f"Distinguishes f{i + 1} only",
-                           np.where(all_sig, "Distinguishes all",
-                                    np.where(all_in & any_out, lab + f"Distinguishes f{i + 1} ", lab))).astype(object)
+        inside = np.array([[str(i + 1) in nm for nm in names] for i in keep])
+    elif labels == "strict":
+        inside = np.array([[i in pq for pq in pairs] for i in keep])
+    else:
+        raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
+    # per statement and factor: all of the factor's pairs significant / some other pair significant
+    all_in = ~(~sig[:, None, :] & inside).any(axis=2)
+    any_out = (sig[:, None, :] & ~inside).any(axis=2)
+    all_sig = sig.all(axis=1)
+    only = all_in & ~any_out
+    # R loops over the factors in order: "only" overwrites the label, "all" sets it, an append adds to it.
+    # "only" excludes "all" (there is always an "out" pair), so the closed form is: "Distinguishes all", else the
+    # last "only" label followed by the appends of later factors, else the appends alone.
+    last_only = np.where(only.any(axis=1), only.shape[1] - 1 - np.argmax(only[:, ::-1], axis=1), -1)
+    base = np.array(["Consensus", "", "Distinguishes all"] + [f"Distinguishes f{i + 1} only" for i in keep],
+                    dtype=object)
+    code = np.where(consensus, 0, np.where(all_sig, 2, np.where(last_only >= 0, 3 + last_only, 1)))
+    lab = base[code]
+    append = all_in & any_out & ~all_sig[:, None] & (np.arange(len(keep)) > last_only[:, None])
+    for col in np.flatnonzero(append.any(axis=0)):  # a loop over factors, not statements
+        rows = append[:, col]
+        lab[rows] = lab[rows] + f"Distinguishes f{keep[col] + 1} "
     return Distinguishing(keep, pairs, diffs, stars, lab)

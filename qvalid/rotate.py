@@ -119,7 +119,7 @@ def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:
     for it in range(1, max_iter + 1):
         z = x @ tt
         zz = z * z
-        u, s, vt, info = _gesdd(xt @ (zz * z - z * (zz.sum(axis=0) / p)))  # LAPACK dgesdd, as R's La.svd
+        u, s, vt, info = _gesdd(xt @ (z * (zz - zz.sum(axis=0) / p)))  # LAPACK dgesdd, as R's La.svd
         if info:
             raise np.linalg.LinAlgError(f"varimax: SVD did not converge (LAPACK info={info})")
         tt = u @ vt
