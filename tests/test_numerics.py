@@ -301,3 +301,21 @@ def test_centroid_tied_minimum_columns_reproduce_rs_assignment_quirk():
     ext = centroid(r, 5)
     assert ext.reflections[0] == (1, 4, 5, 5, 5)  # R's refvec for factor 1: 2, 5, 6, 6, 6 (1-based)
     np.testing.assert_allclose(ext.loadings, r_out, rtol=0, atol=1e-13)
+
+
+def test_scores_kernels_batch_equals_loop_with_ties():
+    # the 2-D tie rule (binary search) and the batched one (average ranks) must agree, ties included
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, size=(4, 10, 6)).astype(float)
+    a = rng.uniform(-0.9, 0.9, size=(4, 6, 3))
+    fl = np.abs(a) > 0.3
+    w = weights(a, fl)
+    z = np.round(zscores(x, w), 1)  # rounding plants ties
+    q = np.array([-2, -1, -1, 0, 0, 0, 0, 1, 1, 2])
+    for ties in ("qmethod", "strict"):
+        batch = factor_arrays(z, q, ties=ties)
+        for b in range(4):
+            np.testing.assert_array_equal(batch[b], factor_arrays(z[b], q, ties=ties))
+            np.testing.assert_allclose(zscores(x[b], w[b]), zscores(x, w)[b], atol=1e-15)
+    cols = [z[b, :, j] for b in range(4) for j in range(3) if not np.isnan(z[b, :, j]).any()]
+    assert any(len(np.unique(c)) < 10 for c in cols)  # the case really has ties
