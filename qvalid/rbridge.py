@@ -57,9 +57,15 @@ class RNotAvailable(QInputError):
 # ---------------------------------------------------------------------- lazy R
 _R_CODE = r"""
 local({
+  deadline <- NULL  # set by run(): every captured step gets the time that is left (R resets a spent limit)
   capture <- function(expr) {
     warns <- character(0)
     err <- NULL
+    if (!is.null(deadline)) {
+      left <- as.numeric(difftime(deadline, Sys.time(), units = "secs"))
+      if (left <= 0) return(list(value = NULL, warnings = character(0), error = "reached elapsed time limit"))
+      setTimeLimit(elapsed = left, transient = TRUE)
+    }
     value <- tryCatch(
       withCallingHandlers(expr, warning = function(w) {
         warns <<- c(warns, conditionMessage(w))
@@ -108,8 +114,8 @@ local({
 
   run <- function(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged,
                   timeout) {
-    setTimeLimit(elapsed = timeout, transient = TRUE)
-    on.exit(setTimeLimit(elapsed = Inf))
+    deadline <<- Sys.time() + timeout
+    on.exit({ deadline <<- NULL; setTimeLimit(elapsed = Inf) })
     nstat <- nrow(dataset)
     k <- nfactors
     sw <- character(0); se <- character(0); notes <- character(0)
@@ -551,8 +557,8 @@ def _to_rrun(r, out, study, k, ext, rotation, cor_method, spc, manual, call, std
         v = get(name)
         if v is None:
             return None
-        with r.localconverter(r.ro.default_converter + r.numpy2ri.converter):
-            a = np.array(r.ro.conversion.rpy2py(v), dtype=np.float64)
+        with r.localconverter(r.ro.default_converter + r.numpy2ri.converter) as cv:
+            a = np.array(cv.rpy2py(v), dtype=np.float64)
         if a.shape != shape:
             raise RuntimeError(f"R returned {name} with shape {a.shape}, expected {shape}")
         return a
@@ -584,8 +590,8 @@ def _to_rrun(r, out, study, k, ext, rotation, cor_method, spc, manual, call, std
         pairs = _strings(q.rx2("pairs"))
         labels = np.array(_strings(q.rx2("labels")), dtype=object)
         stars = np.array(_strings(q.rx2("stars")), dtype=object).reshape((n_st, len(pairs)), order="F")
-        with r.localconverter(r.ro.default_converter + r.numpy2ri.converter):
-            diffs = np.array(r.ro.conversion.rpy2py(q.rx2("diffs")), dtype=np.float64).reshape(n_st, len(pairs))
+        with r.localconverter(r.ro.default_converter + r.numpy2ri.converter) as cv:
+            diffs = np.array(cv.rpy2py(q.rx2("diffs")), dtype=np.float64).reshape(n_st, len(pairs))
         outputs["qdc"] = {"labels": labels, "pairs": pairs, "diffs": diffs, "stars": stars}
     msg = _strings(get("qdc_message"))
     outputs["qdc_message"] = msg[0] if msg else None
@@ -695,7 +701,9 @@ def load_golden(path, study: QStudy | None = None) -> RRun:
     """
     with open(path, encoding="utf-8") as fh:
         d = json.load(fh)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    root = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(os.path.join(root, "inputs")) and os.path.dirname(root) != root:
+        root = os.path.dirname(root)  # reference/golden holds inputs/; cases sit one or two levels below
     if study is None:
         study = golden_study(d, root=root)
     k = int(d["options"]["nfactors"])
