@@ -1,0 +1,249 @@
+"""qvalid against the R qmethod 1.8.4 golden files beyond lipset, without R.
+
+The files (reference/golden/<study>/<case>.json) were written by reference/golden/make_golden_more.py through the
+rpy2 bridge; they are read back with :func:`qvalid.rbridge.load_golden` (no rpy2 needed) and compared with
+:func:`qvalid.compare.compare`: floats within 1e-10, flags, factor arrays, qdc pairs, stars, labels and the
+consensus set exactly. Known disagreements are strict xfails with the reason (tests/_r.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from qvalid import analyze
+from qvalid.compare import compare
+from qvalid.rbridge import as_result, load_golden
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from _r import (GOLDEN, KNOWN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options, r_centroid,  # noqa: E402
+                r_zscores)
+
+REGRESSION_DIRS = sorted(d.name for d in (GOLDEN / "regressions").glob("*") if d.is_dir())
+CASES = [p for study in MORE_STUDIES for p in case_files(study)]
+CASES += [p for d in REGRESSION_DIRS for p in case_files(f"regressions/{d}")]
+
+
+def _id(path):
+    return f"{path.parent.name}/{path.stem}"
+
+
+def _params():
+    out = []
+    for p in CASES:
+        reason = KNOWN_DISAGREEMENTS.get(_id(p))
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+        out.append(pytest.param(p, id=_id(p), marks=marks))
+    return out
+
+
+@pytest.fixture(scope="module")
+def golden_cache():
+    return {}
+
+
+def _load(path, cache):
+    if path not in cache:
+        cache[path] = load_golden(path)
+    return cache[path]
+
+
+def test_the_golden_set_is_complete():
+    counts = {s: len(case_files(s)) for s in MORE_STUDIES}
+    assert counts == {"nav_synth": 36, "ties": 36, "nonforced": 36, "large": 14, "many_factors": 7}
+    for s in MORE_STUDIES:
+        assert (GOLDEN / "inputs" / f"{s}.csv").exists()
+        assert (GOLDEN / s / "correlation_pearson.json").exists()
+    total = sum(p.stat().st_size for s in MORE_STUDIES + ("regressions",) for p in (GOLDEN / s).rglob("*")
+                if p.is_file())
+    assert total < 5_000_000, f"golden files beyond lipset take {total} bytes"
+
+
+def test_known_disagreements_are_real_cases():
+    ids = {_id(p) for p in CASES}
+    assert set(KNOWN_DISAGREEMENTS) <= ids
+
+
+@pytest.mark.parametrize("path", _params())
+def test_qvalid_matches_golden(path, golden_cache):
+    rr = _load(path, golden_cache)
+    assert rr.versions["qmethod"] == "1.8.4" and rr.versions["psych"] == "2.2.9"
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    diff = compare(mine, as_result(rr), unavailable=rr.missing, names=("qvalid", "qmethod 1.8.4"))
+    assert diff.ok, diff.message(f"golden case {_id(path)}")
+
+
+@pytest.mark.parametrize("path", [p for p in CASES if p.parent.name in ("nonforced",)][:3], ids=_id)
+def test_non_forced_cases_pass_the_distribution(path, golden_cache):
+    rr = _load(path, golden_cache)
+    assert not rr.study.forced
+    assert "forced = FALSE" in rr.call and "distribution = c(-3, -3, -2" in rr.call
+
+
+# ---------------------------------------------------------------------- where qmethod is wrong (no R needed)
+def _grid_counts(col):
+    vals, counts = np.unique(col[~np.isnan(col)], return_counts=True)
+    return dict(zip(vals.astype(int).tolist(), counts.tolist()))
+
+
+def test_ties_break_the_grid_in_qmethod_and_qvalid_reproduces_it(golden_cache):
+    # ties study, PCA varimax k = 2: sta_1/sta_2, sta_11/sta_12, sta_21/sta_22 have identical rows, so their
+    # z-scores tie exactly; a tie at ranks r, r+1 gets qscores[floor(r + 0.5)] = qscores[r] for both.
+    rr = _load(GOLDEN / "ties" / "pca_varimax_pearson_k2.json", golden_cache)
+    grid = dict(rr.study.grid)
+    r_arrays = rr.outputs["factor_arrays"]
+    broken = [j for j in range(2) if _grid_counts(r_arrays[:, j]) != grid]
+    assert broken, "R's factor arrays should break the forced grid here"
+    ids = list(rr.study.statement_ids)
+    z = rr.outputs["zscores"]
+    for a, b in (("sta_1", "sta_2"), ("sta_11", "sta_12"), ("sta_21", "sta_22")):
+        np.testing.assert_array_equal(z[ids.index(a)], z[ids.index(b)])
+    mine = analyze(rr.study, 2)  # qmethod flavour: array_ties="qmethod"
+    np.testing.assert_array_equal(mine.factor_arrays, r_arrays)
+    strict = analyze(rr.study, 2, array_ties="strict")
+    for j in range(2):
+        assert _grid_counts(strict.factor_arrays[:, j]) == grid
+    assert not np.array_equal(strict.factor_arrays, r_arrays)
+    # strict only moves members of tie groups, by at most one grid step
+    changed = np.argwhere(strict.factor_arrays != r_arrays)
+    for i, j in changed:
+        assert (np.sum(z[:, j] == z[i, j]) > 1), f"{ids[i]} is not tied on f{j + 1}"
+
+
+@pytest.mark.parametrize("case", ["pca_varimax_pearson_k10", "pca_varimax_pearson_k11",
+                                  "centroid_varimax_pearson_k10"])
+def test_qdc_labels_with_ten_factors(case, golden_cache):
+    rr = _load(GOLDEN / "many_factors" / f"{case}.json", golden_cache)
+    k = rr.nfactors
+    r_labels = list(rr.outputs["qdc"]["labels"])
+    mine = analyze(rr.study, k, **case_options(rr))  # qdc_labels="qmethod": grep(i, names) as in R
+    assert list(mine.distinguishing.labels) == r_labels
+    strict = analyze(rr.study, k, qdc_labels="strict", **case_options(rr))
+    fixed = list(strict.distinguishing.labels)
+    wrong = [i for i, (a, b) in enumerate(zip(fixed, r_labels)) if a != b]
+    assert wrong, "qmethod's labels should be wrong somewhere with >= 10 factors"
+    # the strict labels follow the definition: recompute them from R's own stars
+    stars = rr.outputs["qdc"]["stars"]
+    pairs = [tuple(int(x[1:]) - 1 for x in p.split("_")) for p in rr.outputs["qdc"]["pairs"]]
+    sig = stars != ""
+    for i in wrong:
+        expected = _by_definition(sig[i], pairs, k)
+        assert fixed[i] == expected, (rr.study.statement_ids[i], fixed[i], expected, r_labels[i])
+
+
+def _by_definition(sig_row, pairs, k):
+    if not sig_row.any():
+        return "Consensus"
+    label = ""
+    for f in range(k):
+        inside = np.array([f in pq for pq in pairs])
+        all_in, any_out = sig_row[inside].all(), sig_row[~inside].any()
+        if all_in and not any_out:
+            label = f"Distinguishes f{f + 1} only"
+        elif sig_row.all():
+            label = "Distinguishes all"
+        elif all_in and any_out:
+            label += f"Distinguishes f{f + 1} "
+    return label
+
+
+def test_golden_json_records_call_versions_and_study():
+    d = json.loads((GOLDEN / "nav_synth" / "pca_varimax_pearson_k4.json").read_text())
+    assert d["study"]["input"] == "inputs/nav_synth.csv" and d["study"]["grid"]["-5"] == 1
+    assert d["call"].startswith("qmethod(dataset, nfactors = 4")
+    assert d["correlation"] is None and d["correlation_file"] == "correlation_pearson.json"
+    assert set(d["versions"]) == {"R", "qmethod", "psych", "rpy2"}
+
+
+# ---------------------------------------------------------------------- the known disagreements, explained
+def _cases_of(cls):
+    return [p for p in CASES if KNOWN_DISAGREEMENTS.get(_id(p)) == KNOWN[cls]]
+
+
+def test_every_regression_case_has_an_explanation():
+    assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_cor_last_bit", "centroid_diverges", "pca_null_components",
+                               "qdc_flagless_first", "varimax_square", "zscore_ties"]
+    for name in REGRESSION_DIRS:
+        for p in case_files(f"regressions/{name}"):
+            d = json.loads(p.read_text())
+            assert d["explanation"].startswith("Known disagreement ")
+            assert d["study"]["input"] == f"inputs/regression_{name}.csv"
+
+
+@pytest.mark.parametrize("path", _cases_of(1), ids=_id)
+def test_known_1_centroid_is_r_colsums(path, golden_cache):
+    """R's centroid algorithm with R's long double colSums, on R's own correlation matrix, gives R's loadings;
+    qvalid's centroid does not (on its own correlation, or for ties even on R's)."""
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid
+
+    rr = _load(path, golden_cache)
+    cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
+    np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
+    own = centroid(correlate(rr.study.scores, method=rr.options["cor_method"]), rr.nfactors).loadings
+    assert np.abs(own - unrot).max() > 1e-3
+
+
+@pytest.mark.parametrize("path", _cases_of(4), ids=_id)
+def test_known_4_zscore_ties_are_r_row_sums(path, golden_cache):
+    """R's z-scores are reproduced bit for bit with long double row sums; qvalid's factor_arrays() on them gives R's
+    arrays, so only the last bits of qvalid's z-scores differ."""
+    from qvalid.scores import factor_arrays
+
+    rr = _load(path, golden_cache)
+    z = r_zscores(rr.study.scores, rr.outputs["loadings"], rr.outputs["flags"])
+    np.testing.assert_array_equal(z, rr.outputs["zscores"])
+    np.testing.assert_array_equal(factor_arrays(z, rr.study.qscores), rr.outputs["factor_arrays"])
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    np.testing.assert_allclose(mine.zscores, z, rtol=0, atol=1e-14)
+    assert not np.array_equal(mine.factor_arrays, rr.outputs["factor_arrays"], equal_nan=True)
+
+
+@pytest.mark.parametrize("path", _cases_of(2), ids=_id)
+def test_known_2_r_qdc_compares_a_flagless_factor(path, golden_cache):
+    rr = _load(path, golden_cache)
+    q = rr.outputs["qdc"]
+    nload = rr.outputs["characteristics"]["nload"]
+    assert nload[-1] == 0 and (nload == 0).sum() >= 2
+    flagless = {f"f{j + 1}" for j in np.flatnonzero(nload == 0)}
+    assert any(set(p.split("_")) & flagless for p in q["pairs"])  # R pairs up a flagless factor ...
+    assert np.isnan(q["diffs"]).all()  # ... and gets nothing but NA
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    assert not any(set(p.split("_")) & flagless for p in mine.distinguishing.pair_names(mine.factors))
+
+
+@pytest.mark.parametrize("path", _cases_of(3), ids=_id)
+def test_known_3_pca_null_components_differ_only_at_noise_level(path, golden_cache):
+    rr = _load(path, golden_cache)
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    ev = np.linalg.eigvalsh(rr.outputs["correlation"])[::-1]
+    assert (ev[: rr.nfactors] < 1e-12).any(), "more components than the rank"
+    diff = compare(mine, as_result(rr), tolerances={"unrotated_loadings": 1e-7, "loadings": 1e-7})
+    assert diff.ok, diff.message()
+
+
+@pytest.mark.parametrize("path", _cases_of(5), ids=_id)
+def test_known_5_varimax_differs_from_the_same_start(path, golden_cache):
+    from qvalid.rotate import varimax
+
+    rr = _load(path, golden_cache)
+    v = varimax(rr.outputs["unrotated_loadings"]).loadings  # R's unrotated loadings as the start
+    d = np.abs(v - rr.outputs["loadings"]).max()
+    assert 1e-10 < d < 1e-7
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    assert compare(mine, as_result(rr), tolerances={"loadings": 1e-7, "zscores": 1e-7, "qdc": 1e-7,
+                                                     "characteristics": 1e-7, "cor_zsc": 1e-7}).ok
+
+
+def test_known_6_centroid_that_never_converges(golden_cache):
+    rr = _load(GOLDEN / "regressions" / "centroid_diverges" / "centroid_varimax_pearson_k2.json", golden_cache)
+    assert rr.failure_summary().startswith("R failed: centroid: reached elapsed time limit")
+    assert set(rr.missing) == {"unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays",
+                               "characteristics", "cor_zsc", "sd_dif", "qdc"}
+    mine = analyze(rr.study, 2, extraction="centroid")
+    assert any("did not converge" in w for w in mine.warnings)
+    assert np.abs(mine.unrotated_loadings).max() > 100
+    assert r_centroid(rr.outputs["correlation"], 2, max_steps=1000) is None  # R's loop does not end either
