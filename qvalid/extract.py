@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .rsum import colsums
+
 __all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy"]
 
 
@@ -133,62 +135,66 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
     """Reflect min-column-sum sorts until every column sum is > 0 (R/centroid.R:18-25).
 
     Returns ``(sign, refl, explicit, colsums)``: the net sign of each sort, the reflected indices in order,
-    whether ``m`` itself now holds the reflected matrix, and the reflected matrix's column sums (recomputed). Normally it does not: with W = ``m`` (symmetric, zero diagonal)
-    and S = diag(sign), the reflected matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per
-    reflection (v = W s loses 2 s_j W[:, j] when sort j flips). Only when several columns tie for the minimum
-    does R's ``tmat[, oo] <- vec`` refill the columns from the transposed block, making the matrix asymmetric;
-    then ``m`` is reflected explicitly and that quirk, and R's row-into-column copy afterwards, are reproduced.
+    whether ``m`` itself now holds the reflected matrix, and that matrix's column sums.
+
+    Normally ``m`` is not touched: with W = ``m`` (symmetric, zero diagonal) and S = diag(sign), the reflected
+    matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per reflection (v = W s loses 2 s_j W[j]
+    when sort j flips). These double sums can differ from R's long double ``colSums`` in the last bits, so
+    whenever a decision is close (the minimum within ``tol`` of zero or of another column sum) it is taken on
+    :func:`qvalid.rsum.colsums` (R's long double ``colSums``), exactly as R takes it. When several columns tie exactly for the minimum, R's
+    ``tmat[, oo] <- vec`` refills the columns from the transposed block and the matrix becomes asymmetric; from
+    then on ``m`` is reflected explicitly, every sum is R's, and R's row-into-column copy is reproduced.
     ``explicit=True`` forces that mode from the start (needed once ``m`` is asymmetric).
     """
     n = m.shape[0]
     sign = np.ones(n)
     refl: list = []
-    v = m.sum(axis=0)
-    cs = v.copy()
+    cs = colsums(m) if explicit else m.sum(axis=0)
+    v = cs.copy()
+    exact = explicit
     steps = 0
     while True:
-        while True:
-            j = int(cs.argmin())
-            low = cs[j]
-            if low > 0:
-                break
-            if low != low or low == -np.inf:
-                raise FloatingPointError("centroid: column sums are not finite (degenerate correlation matrix)")
-            steps += 1
-            if steps > max_steps:
-                raise FloatingPointError(
-                    f"centroid: no positive manifold after {max_steps} reflections (a column sum of exactly 0 "
-                    "cannot be made positive; R's centroid() loops forever here)")
-            if np.count_nonzero(cs == low) > 1 and not explicit:
-                m *= sign[:, None]
-                m *= sign[None, :]
-                explicit = True
-            if not explicit:
-                v -= (2.0 * sign[j]) * m[j]  # = column j (symmetric); a row is contiguous
-                sign[j] = -sign[j]
-                cs = sign * v
-                refl.append(j)
+        j = int(cs.argmin())
+        low = cs[j]
+        if low != low or low == -np.inf:
+            raise FloatingPointError("centroid: column sums are not finite (degenerate correlation matrix)")
+        if not exact:  # safe on double sums only if the minimum is clearly away from 0 and clearly unique
+            tol = 1e-11 * (1.0 + abs(cs).max())  # drift of the double sums is ~1e-15 relative
+            if abs(low) <= tol or np.count_nonzero(cs <= low + tol) > 1:
+                cs = colsums(m, sign)
+                v = sign * cs
+                exact = True
                 continue
-            oo = np.flatnonzero(cs == low)
-            if len(oo) == 1:  # R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec: the column gets the row
-                row = m[j].copy()
-                m[j, :] = -row
-                m[:, j] = -row
-                cs -= 2.0 * row
-                cs[j] = -row.sum()
-            else:  # R: vec <- tmat[oo,]*-1; tmat[oo,] <- vec; tmat[,oo] <- vec (column-major refill)
-                vec = -m[oo, :]
-                m[oo, :] = vec
-                m[:, oo] = vec.reshape(-1, order="F").reshape((n, len(oo)), order="F")
-                cs = m.sum(axis=0)
-            sign[oo] = -sign[oo]
-            refl.extend(int(i) for i in oo)
-        fresh = m.sum(axis=0) if explicit else sign * (m @ sign)
-        if fresh.min() > 0:
-            return sign, refl, explicit, fresh
-        cs = fresh
+        if low > 0:
+            return sign, refl, explicit, cs
+        steps += 1
+        if steps > max_steps:
+            raise FloatingPointError(
+                f"centroid: no positive manifold after {max_steps} reflections (a column sum of exactly 0 "
+                "cannot be made positive; R's centroid() loops forever here)")
+        oo = np.flatnonzero(cs == low) if exact else [j]
+        if len(oo) > 1 and not explicit:
+            m *= sign[:, None]
+            m *= sign[None, :]
+            explicit = True
         if not explicit:
-            v = sign * fresh
+            v -= (2.0 * sign[j]) * m[j]  # = column j (symmetric); a row is contiguous
+            sign[j] = -sign[j]
+            cs = sign * v
+            refl.append(j)
+            exact = False
+            continue
+        if len(oo) == 1:  # R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec: the column gets the row
+            row = m[j].copy()
+            m[j, :] = -row
+            m[:, j] = -row
+        else:  # R: vec <- tmat[oo,]*-1; tmat[oo,] <- vec; tmat[,oo] <- vec (column-major refill)
+            vec = -m[oo, :]
+            m[oo, :] = vec
+            m[:, oo] = vec.reshape(-1, order="F").reshape((n, len(oo)), order="F")
+        sign[oo] = -sign[oo]
+        refl.extend(int(i) for i in oo)
+        cs = colsums(m)  # explicit mode is R's own loop: full long double sums every step
 
 
 def principal(r, nfactors: int) -> Extraction:

@@ -27,6 +27,10 @@ def weights(loadings, flags) -> np.ndarray:
 def zscores(scores, w) -> np.ndarray:
     """Factor z-scores: z = (S - mean(S)) / sd(S), S = X w, with the sample SD (n - 1) as R's ``sd``.
 
+    Sums are numpy's double ones; R sums in long double (``rowSums``), so z-scores agree to ~1e-15. Statements with
+    identical rows tie exactly on both sides; sums that are only mathematically equal (different products) can
+    split a tie in one tool and not the other (README of reference/golden, known disagreement 4).
+
     X holds the raw grid values (not standardised per sort), R/qzscores.R:17-47. A factor whose weights are all
     zero (no flagged sort) gets a NaN column, where qmethod leaves NA. Where a factor has infinite weights
     (flagged loadings of exactly +-1) the limit of the formula is used: only those sorts count, with the signs of

@@ -319,3 +319,15 @@ def test_scores_kernels_batch_equals_loop_with_ties():
             np.testing.assert_allclose(zscores(x[b], w[b]), zscores(x, w)[b], atol=1e-15)
     cols = [z[b, :, j] for b in range(4) for j in range(3) if not np.isnan(z[b, :, j]).any()]
     assert any(len(np.unique(c)) < 10 for c in cols)  # the case really has ties
+
+
+def test_r_colsums_are_sequential_long_double_sums():
+    from qvalid.rsum import colsums
+
+    # 1e16 + 1 is exact in long double (64-bit mantissa), not in double: R's colSums gives 1, a double sum 0
+    m = np.array([[1e16, 2.0], [1.0, 0.0], [-1e16, -2.0]])
+    np.testing.assert_array_equal(colsums(m), [1.0, 0.0])
+    assert m.sum(axis=0)[0] == 0.0
+    # reflected sums: sign_k * colSums(sign_i m_ik)
+    sign = np.array([1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(colsums(m, sign), sign * colsums(m * sign[:, None]))

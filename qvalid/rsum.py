@@ -1,0 +1,34 @@
+"""R's summation, reproduced: sequential sums in long double, rounded to double.
+
+R accumulates ``colSums``/``rowSums`` (src/main/array.c) and ``sum`` (src/main/summary.c) in a C ``long double``,
+element after element. qmethod's centroid takes exact decisions on such sums (``min(colSums(tmat)) ==
+colSums(tmat)``, ``all(colSums(tmat) > 0)``), so where such a decision is within rounding of a tie qvalid takes it
+on these sums instead of numpy's double ones. ``np.cumsum`` is sequential;
+numpy's ``longdouble`` is the same 80-bit x87 format as R's ``long double`` on x86-64 (on platforms where it is
+plain double, results are still correct to rounding, but last-bit ties may fall differently from R).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["seqsum", "colsums"]
+
+LD = np.longdouble
+
+
+def seqsum(a, axis: int = -1) -> np.ndarray:
+    """Sequential long double sum along ``axis`` (first to last element), still in long double."""
+    a = np.asarray(a, dtype=LD)
+    return np.take(np.cumsum(a, axis=axis), -1, axis=axis)
+
+
+def colsums(m, sign=None) -> np.ndarray:
+    """R's ``colSums(m)``, or of the reflected matrix S m S when ``sign`` (the diagonal of S) is given.
+
+    Negation is exact, so the reflected sums are sign_k * colSums(sign_i m_ik).
+    """
+    a = np.asarray(m, dtype=LD)
+    if sign is None:
+        return seqsum(a, axis=0).astype(np.float64)
+    return sign * seqsum(a * sign[:, None], axis=0).astype(np.float64)
