@@ -329,5 +329,7 @@ def test_r_colsums_are_sequential_long_double_sums():
     np.testing.assert_array_equal(colsums(m), [1.0, 0.0])
     assert m.sum(axis=0)[0] == 0.0
     # reflected sums: sign_k * colSums(sign_i m_ik)
+    sq = np.array([[0.0, 0.5, -0.25], [0.5, 0.0, 0.125], [-0.25, 0.125, 0.0]])
     sign = np.array([1.0, -1.0, 1.0])
-    np.testing.assert_array_equal(colsums(m, sign), sign * colsums(m * sign[:, None]))
+    # reflected matrix S sq S: columns (0, -.5, -.25), (-.5, 0, -.125), (-.25, -.125, 0)
+    np.testing.assert_array_equal(colsums(sq, sign), [-0.75, -0.625, -0.375])
