@@ -69,8 +69,10 @@ KNOWN = {
        "different bases (~1e-8 loadings) (README: known disagreement 3)",
     4: "qvalid/scores.py: z-scores that tie exactly in R (rowSums in long double) differ in the last bit in qvalid, so "
        "qmethod's tie rule gives different factor arrays (README: known disagreement 4)",
-    5: "qvalid/rotate.py: varimax on an ill-conditioned square loading matrix ends 3.7e-9 from stats::varimax "
-       "(README: known disagreement 5)",
+    5: "qvalid/rotate.py: varimax with as many factors as Q-sorts is ill-conditioned: last-bit differences end up "
+       "as 1e-9..1e-4 differences in the rotated loadings (README: known disagreement 5)",
+    7: "qvalid/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
+       "sum to (mathematically) zero the sign is decided by the last bit (README: known disagreement 7)",
 }
 KNOWN_DISAGREEMENTS = {
     **{f"ties/centroid_{rot}_pearson_k{k}": KNOWN[1] for rot in ("none", "varimax") for k in range(4, 8)},
@@ -81,6 +83,7 @@ KNOWN_DISAGREEMENTS = {
     "pca_null_components/pca_varimax_spearman_k6": KNOWN[3],
     "zscore_ties/centroid_none_pearson_k3": KNOWN[4],
     "varimax_square/centroid_varimax_kendall_k4": KNOWN[5],
+    "pca_zero_sum_sign/pca_varimax_kendall_k5": KNOWN[7],
 }
 
 

@@ -165,7 +165,7 @@ def _cases_of(cls):
 
 def test_every_regression_case_has_an_explanation():
     assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_cor_last_bit", "centroid_diverges", "pca_null_components",
-                               "qdc_flagless_first", "varimax_square", "zscore_ties"]
+                               "pca_zero_sum_sign", "qdc_flagless_first", "varimax_square", "zscore_ties"]
     for name in REGRESSION_DIRS:
         for p in case_files(f"regressions/{name}"):
             d = json.loads(p.read_text())
@@ -236,6 +236,19 @@ def test_known_5_varimax_differs_from_the_same_start(path, golden_cache):
     mine = analyze(rr.study, rr.nfactors, **case_options(rr))
     assert compare(mine, as_result(rr), tolerances={"loadings": 1e-7, "zscores": 1e-7, "qdc": 1e-7,
                                                      "characteristics": 1e-7, "cor_zsc": 1e-7}).ok
+
+
+@pytest.mark.parametrize("path", _cases_of(7), ids=_id)
+def test_known_7_zero_sum_component_takes_the_other_sign(path, golden_cache):
+    rr = _load(path, golden_cache)
+    u = rr.outputs["unrotated_loadings"]
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    m = mine.unrotated_loadings
+    flipped = [j for j in range(rr.nfactors) if np.abs(u[:, j] - m[:, j]).max() > 1e-10 and (u[:, j] ** 2).sum() > 1e-10]
+    assert flipped
+    for j in flipped:
+        assert abs(u[:, j].sum()) < 1e-12  # psych's sign(colSums) decides on ~0
+        np.testing.assert_allclose(m[:, j], -u[:, j], rtol=0, atol=1e-12)
 
 
 def test_known_6_centroid_that_never_converges(golden_cache):
