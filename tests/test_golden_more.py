@@ -19,8 +19,8 @@ from qvalid.compare import compare
 from qvalid.rbridge import as_result, load_golden
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from _r import (GOLDEN, KNOWN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options, r_centroid,  # noqa: E402
-                r_zscores)
+from _r import (FIXED, GOLDEN, KNOWN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options,  # noqa: E402
+                r_centroid, r_zscores)
 
 REGRESSION_DIRS = sorted(d.name for d in (GOLDEN / "regressions").glob("*") if d.is_dir())
 CASES = [p for study in MORE_STUDIES for p in case_files(study)]
@@ -173,18 +173,25 @@ def test_every_regression_case_has_an_explanation():
             assert d["study"]["input"] == f"inputs/regression_{name}.csv"
 
 
-@pytest.mark.parametrize("path", _cases_of(1), ids=_id)
-def test_known_1_centroid_is_r_colsums(path, golden_cache):
-    """R's centroid algorithm with R's long double colSums, on R's own correlation matrix, gives R's loadings;
-    qvalid's centroid does not (on its own correlation, or for ties even on R's)."""
-    from qvalid.correlation import correlate
+def _fixed_cases(cls):
+    return [p for p in CASES if _id(p) in FIXED[cls]]
+
+
+def test_fixed_cases_exist():
+    assert len(_fixed_cases(1)) == len(FIXED[1]) == 10
+
+
+@pytest.mark.parametrize("path", _fixed_cases(1), ids=_id)
+def test_fixed_1_centroid_reflections_follow_r_colsums(path, golden_cache):
+    """Former known disagreement 1: R's centroid algorithm with R's long double colSums, on R's correlation matrix,
+    gives R's loadings; qvalid now takes the close reflection decisions the same way and agrees (the golden test
+    above compares everything)."""
     from qvalid.extract import centroid
 
     rr = _load(path, golden_cache)
     cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
     np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
-    own = centroid(correlate(rr.study.scores, method=rr.options["cor_method"]), rr.nfactors).loadings
-    assert np.abs(own - unrot).max() > 1e-3
+    np.testing.assert_allclose(centroid(cor, rr.nfactors).loadings, unrot, rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("path", _cases_of(4), ids=_id)
