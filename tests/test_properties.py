@@ -85,6 +85,15 @@ def _no_near_ties(z, tol=TIGHT) -> bool:
     return True
 
 
+def _same_ties(z1, z2) -> bool:
+    """The same pairs of statements tie exactly in both z-score matrices (column by column).
+
+    Exact ties need not survive a permutation: two statements with different rows can have exactly equal weighted
+    sums (equal weights on two sorts, e.g. duplicated sorts), and summing in another order breaks that tie by one ulp.
+    """
+    return all(np.array_equal(a[:, None] == a[None, :], b[:, None] == b[None, :]) for a, b in zip(z1.T, z2.T))
+
+
 def _well_conditioned_pca(res, tol=1e-4) -> bool:
     """The PCA + varimax solution is determined to ~1e-11 by its input, so a rounding-level change cannot move it.
 
@@ -132,7 +141,7 @@ def test_permuting_sorts_permutes_loadings_and_flags_and_keeps_zscores(planted, 
     if _flag_margins(res.loadings, study.n_statements).min() > TIGHT:
         np.testing.assert_array_equal(other.flags, res.flags[perm])
         np.testing.assert_allclose(other.zscores, res.zscores, rtol=0, atol=TIGHT)
-        if _no_near_ties(res.zscores):
+        if _no_near_ties(res.zscores) and _same_ties(other.zscores, res.zscores):
             np.testing.assert_array_equal(other.factor_arrays, res.factor_arrays)
         else:
             event("z-scores with near-ties: factor arrays not compared")
@@ -158,7 +167,8 @@ def test_permuting_statements_permutes_zscores_and_arrays_and_keeps_loadings(pla
         np.testing.assert_allclose(other.zscores, res.zscores[perm], rtol=0, atol=TIGHT)
         # the strict rule breaks exact ties by statement position, so it is only equivariant without ties
         exact_ties = any(np.unique(c[~np.isnan(c)]).size < np.count_nonzero(~np.isnan(c)) for c in res.zscores.T)
-        if _no_near_ties(res.zscores) and (ties == "qmethod" or not exact_ties):
+        if _no_near_ties(res.zscores) and _same_ties(other.zscores, res.zscores[perm]) \
+                and (ties == "qmethod" or not exact_ties):
             np.testing.assert_array_equal(other.factor_arrays, res.factor_arrays[perm])
         else:
             event("tied z-scores: factor arrays not compared")
@@ -211,6 +221,8 @@ def _varimax_criterion(loadings) -> float:
 _rotatable = st.integers(2, 4).flatmap(lambda k: qst.loading_matrices(nfactors=k, min_norm=0.05, max_norm=0.95))
 
 
+# Kaiser's SVD iteration is an ascent method from T = I: the criterion of the result is at least the criterion of the
+# input (no decrease was seen on ~650 random and ~1200 PCA inputs); T is orthogonal by construction (U V').
 @profile()
 @given(_rotatable)
 def test_varimax_is_an_orthogonal_rotation_that_does_not_lower_the_criterion(a):
@@ -319,7 +331,8 @@ def test_reflection_reaches_a_positive_manifold(r):
     assert (reflected.sum(axis=0) > 0).all()
     if quirk:
         # Several columns tied for the minimum (always so with 2 sorts) and R's `tmat[, oo] <- vec` refilled them
-        # from a transposed block: not a reflection any more (qmethod 1.8.4 does the same, see the report).
+        # from a transposed block: not a reflection any more. qmethod 1.8.4 does the same; e.g. for two sorts with
+        # r = -0.58 both are "reflected" at once and centroid() returns loadings -0.76, -0.76 (same sign).
         event("R's tie quirk")
         return
     # otherwise each step is a plain reflection: the result is D W D, D = the parity of each sort's reflections
@@ -542,15 +555,12 @@ def test_factor_arrays_follow_the_tie_rules(case):
     grid, z = case
     qscores = np.repeat(list(grid), list(grid.values()))
     strict = factor_arrays(z, qscores, ties="strict")
-    for col, zc in zip(strict.T, z.T):
+    lenient = factor_arrays(z, qscores, ties="qmethod")
+    np.testing.assert_array_equal(lenient, _qmethod_arrays(z, qscores))
+    for col, low, zc in zip(strict.T, lenient.T, z.T):
         np.testing.assert_array_equal(np.sort(col), qscores)  # always exactly the grid
-        assert (np.diff(col[np.argsort(zc, kind="stable")]) >= 0).all() or _order_by_z_ok(col, zc)
-    np.testing.assert_array_equal(factor_arrays(z, qscores, ties="qmethod"), _qmethod_arrays(z, qscores))
-
-
-def _order_by_z_ok(col, zc) -> bool:
-    """A higher z never gets a lower grid value."""
-    return all(col[i] <= col[j] for i in range(len(zc)) for j in range(len(zc)) if zc[i] < zc[j])
+        higher = zc[:, None] < zc[None, :]  # a higher z never gets a lower grid value, under either rule
+        assert (col[:, None] <= col[None, :])[higher].all() and (low[:, None] <= low[None, :])[higher].all()
 
 
 @profile(max_examples=30)
