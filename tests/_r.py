@@ -61,8 +61,9 @@ def parse_case(name: str) -> dict:
 #: explained in reference/golden/README.md ("Known disagreements"); the tests mark these cases xfail(strict=True),
 #: so a fix shows up as XPASS and the entry must then go.
 KNOWN = {
-    1: "fixed (qvalid 8050c3c): centroid reflection decisions used column sums that were not bit-identical to R's "
-       "colSums (long double); a tie or a zero sum flipped (README: known disagreement 1)",
+    1: "qvalid/extract.py + correlation.py: centroid decisions (exact ties, zero sums) need R's long double colSums "
+       "for the communalities too, and cor() to the last bit; 8050c3c fixed the decisions only (README: known "
+       "disagreement 1)",
     2: "qvalid/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
        "table); qvalid skips flagless factors (README: known disagreement 2)",
     3: "limitation: PCA components beyond the rank of R are a degenerate eigenspace; R's and numpy's LAPACK pick "
@@ -74,12 +75,15 @@ KNOWN = {
     7: "qvalid/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
        "sum to (mathematically) zero the sign is decided by the last bit (README: known disagreement 7)",
 }
-#: Former disagreements that qvalid has fixed: the cases stay as regression tests (they must now agree).
+#: Cases of a disagreement class that qvalid has fixed: they stay as regression tests and must agree. (Class 1 is
+#: fixed for these cases only; the KNOWN_DISAGREEMENTS entries of class 1 are still open.)
 FIXED = {
     1: [*(f"ties/centroid_{rot}_pearson_k{k}" for rot in ("none", "varimax") for k in range(4, 8)),
         "centroid_colsum_tie/centroid_none_kendall_k5", "centroid_cor_last_bit/centroid_varimax_spearman_k4"],
 }
 KNOWN_DISAGREEMENTS = {
+    "centroid_colsum_values/centroid_varimax_kendall_k3": KNOWN[1],
+    "centroid_cor_pearson/centroid_none_pearson_k1": KNOWN[1],
     "nonforced/centroid_none_pearson_k5": KNOWN[2],
     "qdc_flagless_first/pca_none_spearman_k4": KNOWN[2],
     "pca_null_components/pca_varimax_spearman_k6": KNOWN[3],

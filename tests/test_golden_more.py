@@ -164,8 +164,9 @@ def _cases_of(cls):
 
 
 def test_every_regression_case_has_an_explanation():
-    assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_cor_last_bit", "centroid_diverges", "pca_null_components",
-                               "pca_zero_sum_sign", "qdc_flagless_first", "varimax_square", "zscore_ties"]
+    assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_colsum_values", "centroid_cor_last_bit",
+                               "centroid_cor_pearson", "centroid_diverges", "pca_null_components", "pca_zero_sum_sign",
+                               "qdc_flagless_first", "varimax_square", "zscore_ties"]
     for name in REGRESSION_DIRS:
         for p in case_files(f"regressions/{name}"):
             d = json.loads(p.read_text())
@@ -192,6 +193,19 @@ def test_fixed_1_centroid_reflections_follow_r_colsums(path, golden_cache):
     cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
     np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
     np.testing.assert_allclose(centroid(cor, rr.nfactors).loadings, unrot, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("path", _cases_of(1), ids=_id)
+def test_known_1_centroid_still_differs_but_r_colsums_explain_it(path, golden_cache):
+    """R's centroid algorithm with R's long double colSums, on R's correlation matrix, gives R's loadings."""
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid
+
+    rr = _load(path, golden_cache)
+    cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
+    np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
+    own = centroid(correlate(rr.study.scores, method=rr.options["cor_method"]), rr.nfactors).loadings
+    assert np.abs(own - unrot).max() > 1e-3
 
 
 @pytest.mark.parametrize("path", _cases_of(4), ids=_id)
