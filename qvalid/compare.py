@@ -245,8 +245,8 @@ class Diff:
     def to_markdown(self) -> str:
         head = ("output", "cells", "max abs", "max rel", "tolerance", "worst cell", "status")
         lines = [f"**{line}**" if i == 0 else line for i, line in enumerate(self._header())]
-        lines = [lines[0]] + [f"- {x}" for x in lines[1:]] + ["", "| " + " | ".join(head) + " |",
-                                                               "|" + "|".join(["---"] + ["---:"] * 3 + ["---"] * 3) + "|"]
+        rule = "|" + "|".join(["---"] + ["---:"] * 3 + ["---"] * 3) + "|"
+        lines = [lines[0]] + [f"- {x}" for x in lines[1:]] + ["", "| " + " | ".join(head) + " |", rule]
         for r in self._rows():
             lines.append("| " + " | ".join(x.replace("|", "\\|") for x in r) + " |")
         details = self._details()
@@ -705,7 +705,8 @@ def _compare_qdc(a, b, p, signs, unavail, rows_for, atol, rtol, notes) -> list:
     out.append(_exact("qdc.labels", la[:, None], lb[:, None], ("statement", None), rows_for, fn))
     ca, cb = la == "Consensus", lb == "Consensus"
     only = np.flatnonzero(ca != cb)
-    mism = tuple(Cell(f"statement {a.statement_ids[i]}", (int(i),), bool(ca[i]), bool(cb[i])) for i in only[:_MAX_CELLS])
+    mism = tuple(Cell(f"statement {a.statement_ids[i]}", (int(i),), bool(ca[i]), bool(cb[i]))
+                 for i in only[:_MAX_CELLS])
     out.append(OutputDiff("consensus", "exact", "differs" if len(only) else "ok", n_cells=int(len(la)),
                           n_bad=int(len(only)), worst=mism[0] if mism else None, mismatches=mism,
                           note=(f"consensus: {int(ca.sum())} vs {int(cb.sum())} statements" if len(only) else

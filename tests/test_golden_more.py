@@ -265,7 +265,8 @@ def test_known_7_zero_sum_component_takes_the_other_sign(path, golden_cache):
     u = rr.outputs["unrotated_loadings"]
     mine = analyze(rr.study, rr.nfactors, **case_options(rr))
     m = mine.unrotated_loadings
-    flipped = [j for j in range(rr.nfactors) if np.abs(u[:, j] - m[:, j]).max() > 1e-10 and (u[:, j] ** 2).sum() > 1e-10]
+    flipped = [j for j in range(rr.nfactors)
+               if np.abs(u[:, j] - m[:, j]).max() > 1e-10 and (u[:, j] ** 2).sum() > 1e-10]
     assert flipped
     for j in flipped:
         assert abs(u[:, j].sum()) < 1e-12  # psych's sign(colSums) decides on ~0

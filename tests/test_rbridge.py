@@ -56,7 +56,8 @@ def test_rnotavailable_is_an_input_error():
     assert issubclass(RNotAvailable, QInputError)  # the CLI turns it into one line and exit code 2
 
 
-@pytest.mark.parametrize("path", LIPSET_CASES[:3] + [GOLDEN / "lipset" / "pca_none_pearson_k4.json"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LIPSET_CASES[:3] + [GOLDEN / "lipset" / "pca_none_pearson_k4.json"],
+                         ids=lambda p: p.stem)
 def test_load_golden_reads_the_lipset_files(path):
     rr = load_golden(path)
     assert rr.study.n_sorts == 9 and rr.versions["qmethod"] == "1.8.4"

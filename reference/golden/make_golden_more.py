@@ -35,7 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 from qvalid.rbridge import run_qmethod  # noqa: E402
-from qvalid.study import QStudy, format_score  # noqa: E402
+from qvalid.study import QStudy  # noqa: E402
 
 INPUTS = os.path.join(HERE, "inputs")
 LIPSET_GRID = {-4: 2, -3: 3, -2: 4, -1: 5, 0: 5, 1: 5, 2: 4, 3: 3, 4: 2}
@@ -167,7 +167,8 @@ STUDIES = {
                   _grid_cases(range(1, 8), (2, 3))),
     "large": (make_large,
               "Large study: 200 statements x 60 Q-sorts, forced grid -6..+6 (5,8,12,16,19,22,36,22,19,16,12,8,5); "
-              "5 planted viewpoints, 2 bipolar and 4 mixed sorts. Fewer cases (varimax k = 1,2,3,5,7; unrotated and Spearman k = 3; no Kendall) to keep the files small.",
+              "5 planted viewpoints, 2 bipolar and 4 mixed sorts. Fewer cases (varimax k = 1,2,3,5,7; unrotated and "
+              "Spearman k = 3; no Kendall) to keep the files small.",
               _grid_cases((1, 2, 3, 5, 7), (), rotations=("varimax",))
               + [(e, "varimax", "spearman", 3) for e in ("pca", "centroid")]
               + [(e, "none", "pearson", 3) for e in ("pca", "centroid")]),
