@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from qvalid import analyze
+from qvalid import QInputError, analyze
 from qvalid.compare import compare
 from qvalid.rbridge import as_result, load_golden
 
@@ -71,7 +71,11 @@ def test_known_disagreements_are_real_cases():
 def test_qvalid_matches_golden(path, golden_cache):
     rr = _load(path, golden_cache)
     assert rr.versions["qmethod"] == "1.8.4" and rr.versions["psych"] == "2.2.9"
-    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    try:
+        mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    except QInputError as err:  # qvalid may refuse what R never finishes (known disagreement 6)
+        assert "reached elapsed time limit" in rr.failure_summary() and "did not converge" in str(err)
+        return
     diff = compare(mine, as_result(rr), unavailable=rr.missing, names=("qvalid", "qmethod 1.8.4"))
     assert diff.ok, diff.message(f"golden case {_id(path)}")
 
@@ -278,7 +282,11 @@ def test_known_6_centroid_that_never_converges(golden_cache):
     assert rr.failure_summary().startswith("R failed: centroid: reached elapsed time limit")
     assert set(rr.missing) == {"unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays",
                                "characteristics", "cor_zsc", "sd_dif", "qdc"}
-    mine = analyze(rr.study, 2, extraction="centroid")
+    assert r_centroid(rr.outputs["correlation"], 2, max_steps=1000) is None  # R's loop does not end either
+    try:  # qvalid caps the iteration: a warning with the unconverged loadings, or a refusal
+        mine = analyze(rr.study, 2, extraction="centroid")
+    except QInputError as err:
+        assert "did not converge" in str(err)
+        return
     assert any("did not converge" in w for w in mine.warnings)
     assert np.abs(mine.unrotated_loadings).max() > 100
-    assert r_centroid(rr.outputs["correlation"], 2, max_steps=1000) is None  # R's loop does not end either

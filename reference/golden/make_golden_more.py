@@ -260,8 +260,8 @@ REGRESSIONS: dict = {
         timeout=5,
         explanation="Known disagreement 6 (centroid that never converges): the communality iteration of factor 1 "
                     "oscillates forever. R's centroid() has no iteration cap and never returns (the bridge stops it "
-                    "with setTimeLimit: 'reached elapsed time limit'); qvalid stops after 100000 iterations with a "
-                    "warning and returns loadings up to 179. Only the correlation matrix can be compared."),
+                    "with setTimeLimit: 'reached elapsed time limit'); qvalid caps the iteration and either warns "
+                    "(loadings up to 179) or refuses the input. Only the correlation matrix can be compared."),
 }
 
 
