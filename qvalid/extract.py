@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .rsum import colsums
+from scipy.linalg.blas import dger as _dger
+
+from .rsum import colsums, seqsum
 
 __all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy"]
 
@@ -37,7 +39,7 @@ class Extraction:
     warnings: tuple = field(default=())
 
 
-def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000,
+def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
              max_reflections: int | None = None) -> Extraction:
     """Centroid factors, exactly as qmethod's ``centroid()`` (F. Hermans; R/centroid.R, after Brown 1980 pp. 208-224).
 
@@ -67,7 +69,7 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
     spc : float
         Tolerance on the change of squared loadings (qmethod default 1e-5; Brown's hand method 0.02).
     max_iter : int
-        Guard on communality iterations per factor (R has none).
+        Guard on communality iterations per factor (R has none and can loop forever): ``FloatingPointError``.
     max_reflections : int, optional
         Guard on reflections per factor, default 50 n + 1000 (R has none and loops forever on a column sum of
         exactly 0). When only rounding noise is left (nfactors > rank) the remaining factors are zero, with a
@@ -94,8 +96,8 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
         np.fill_diagonal(m, 0.0)
         try:
             sign, refl, explicit, cs = _reflect_to_positive_manifold(m, max_steps, explicit=garbled)
-            t = cs + cs / (n - 1)
-            if not t.sum() > 0:
+            t = cs / (n - 1) + cs
+            if not seqsum(t) > 0:
                 raise FloatingPointError("centroid: the reflected column sums do not add up to a positive total")
         except FloatingPointError:
             if np.abs(m).max(initial=0.0) > 1e-12 * scale:
@@ -108,27 +110,36 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 100_000
             break
         garbled = garbled or explicit
         d = cs / (n - 1)
-        f = t / np.sqrt(t.sum())
+        f = t / np.sqrt(float(seqsum(t)))  # R's sum(): long double, sequential
         it = 0
         while not (np.abs(d - f * f) < spc).all():
-            if it >= max_iter:
-                warnings.append(f"factor {k + 1}: communalities did not converge in {max_iter} iterations")
-                break
+            if it >= max_iter:  # R has no cap and loops forever; its numbers would be meaningless anyway
+                raise FloatingPointError(f"centroid: the communalities of factor {k + 1} did not converge in "
+                                         f"{max_iter} iterations (R's centroid() loops forever here)")
             d = f * f
             t = cs + d
-            f = t / np.sqrt(t.sum())
+            f = t / np.sqrt(float(seqsum(t)))
             it += 1
         g = sign * f  # reflected sorts negated back
         out[:, k] = g
-        if explicit:  # residual in the reflected space, then rows/columns negated back (R/centroid.R:42-53)
-            m -= np.outer(f, f)
+        # residual: R subtracts f f' in the reflected space, then negates rows/columns back (R/centroid.R:42-53);
+        # with W unreflected that is W - g g' to the last bit (negation is exact). BLAS dger updates in place.
+        if explicit:
+            _subtract_outer(m, f)
             m *= sign[:, None]
             m *= sign[None, :]
-        else:  # the same in one step: S (S W S - f f') S = W - g g'
-            m -= np.outer(g, g)
+        else:
+            _subtract_outer(m, g)
         iters.append(it)
         reflections.append(tuple(refl))
     return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings))
+
+
+def _subtract_outer(m: np.ndarray, g: np.ndarray) -> None:
+    """m -= g g' in place, each entry m_ij - g_i g_j rounded once, as R's ``tmat[n,] - f1[n]*f1``."""
+    out = _dger(-1.0, g, g, a=m.T, overwrite_a=1)  # m.T is Fortran-ordered: updated in place
+    if not np.shares_memory(out, m):  # pragma: no cover (only if BLAS had to copy)
+        m[...] = out.T
 
 
 def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bool = False):
@@ -166,7 +177,12 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
                 exact = True
                 continue
         if low > 0:
-            return sign, refl, explicit, cs
+            if exact:
+                return sign, refl, explicit, cs
+            cs = colsums(m, sign)  # the sums R uses for the communalities: recomputed as R computes them
+            v = sign * cs
+            exact = True
+            continue
         steps += 1
         if steps > max_steps:
             raise FloatingPointError(

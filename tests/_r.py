@@ -61,8 +61,8 @@ def parse_case(name: str) -> dict:
 #: explained in reference/golden/README.md ("Known disagreements"); the tests mark these cases xfail(strict=True),
 #: so a fix shows up as XPASS and the entry must then go.
 KNOWN = {
-    1: "qvalid/extract.py + correlation.py: centroid decisions (exact ties, zero sums) need R's long double colSums "
-       "for the communalities too, and cor() to the last bit; 8050c3c fixed the decisions only (README: known "
+    1: "qvalid/correlation.py: centroid decisions (exact ties, zero sums) depend on the last bit of cor(), which R "
+       "computes in long double; qvalid's centroid now sums as R does, its correlation does not (README: known "
        "disagreement 1)",
     2: "qvalid/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
        "table); qvalid skips flagless factors (README: known disagreement 2)",
@@ -79,10 +79,10 @@ KNOWN = {
 #: fixed for these cases only; the KNOWN_DISAGREEMENTS entries of class 1 are still open.)
 FIXED = {
     1: [*(f"ties/centroid_{rot}_pearson_k{k}" for rot in ("none", "varimax") for k in range(4, 8)),
-        "centroid_colsum_tie/centroid_none_kendall_k5", "centroid_cor_last_bit/centroid_varimax_spearman_k4"],
+        "centroid_colsum_tie/centroid_none_kendall_k5", "centroid_cor_last_bit/centroid_varimax_spearman_k4",
+        "centroid_colsum_values/centroid_varimax_kendall_k3"],
 }
 KNOWN_DISAGREEMENTS = {
-    "centroid_colsum_values/centroid_varimax_kendall_k3": KNOWN[1],
     "centroid_cor_pearson/centroid_none_pearson_k1": KNOWN[1],
     "nonforced/centroid_none_pearson_k5": KNOWN[2],
     "qdc_flagless_first/pca_none_spearman_k4": KNOWN[2],

@@ -183,7 +183,7 @@ def _fixed_cases(cls):
 
 
 def test_fixed_cases_exist():
-    assert len(_fixed_cases(1)) == len(FIXED[1]) == 10
+    assert len(_fixed_cases(1)) == len(FIXED[1]) == 11
 
 
 @pytest.mark.parametrize("path", _fixed_cases(1), ids=_id)

@@ -333,3 +333,11 @@ def test_r_colsums_are_sequential_long_double_sums():
     sign = np.array([1.0, -1.0, 1.0])
     # reflected matrix S sq S: columns (0, -.5, -.25), (-.5, 0, -.125), (-.25, -.125, 0)
     np.testing.assert_array_equal(colsums(sq, sign), [-0.75, -0.625, -0.375])
+
+
+def test_r_colsums_fast_path_is_the_sequential_sum():
+    from qvalid.rsum import colsums, seqsum
+
+    rng = np.random.default_rng(11)
+    m = rng.standard_normal((300, 40)) * 10.0 ** rng.integers(-8, 8, size=(300, 40))
+    np.testing.assert_array_equal(colsums(m), seqsum(m, axis=0).astype(float))
