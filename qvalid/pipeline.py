@@ -60,8 +60,13 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     warnings += ext.warnings
 
     if opts.rotation == "varimax" and k > 1:
-        rot = varimax(ext.loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
-                      max_iter=opts.varimax_max_iter)
+        if opts.varimax_normalize:
+            _check_communalities(ext.loadings, study)
+        try:
+            rot = varimax(ext.loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
+                          max_iter=opts.varimax_max_iter)
+        except np.linalg.LinAlgError as err:
+            raise QInputError(f"varimax failed: {err}", file=study.source) from None
         if not rot.converged:
             warnings.append(f"varimax did not converge in {opts.varimax_max_iter} iterations")
     else:
@@ -93,6 +98,22 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         varimax_iterations=int(rot.n_iter), converged=bool(rot.converged), warnings=tuple(warnings),
         manual_flags=flags is not None,
     )
+
+
+def _check_communalities(loadings, study: QStudy) -> None:
+    """Kaiser normalisation divides each row by its length: a sort with no common variance cannot be rotated.
+
+    R's ``stats::varimax`` stops here too ("La.svd(B): infinite or missing values").
+    """
+    h2 = (loadings * loadings).sum(axis=1)
+    bad = np.flatnonzero(~(h2 > 0))
+    if bad.size:
+        ids = [study.sort_ids[i] for i in bad]
+        raise QInputError(f"zero communality on the {loadings.shape[1]} extracted factors (the sort is uncorrelated "
+                          f"with the others there), so varimax's Kaiser normalisation divides by 0"
+                          + (f"; also {', '.join(ids[1:])}" if len(ids) > 1 else "")
+                          + "; drop the sort, change nfactors or use --rotation none",
+                          file=study.source, sort=ids[0])
 
 
 def _check_nfactors(study: QStudy, nfactors, extraction: str) -> int:

@@ -82,7 +82,7 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     d = np.zeros(nb)
     n_iter = np.zeros(nb, dtype=np.int64)
     active = np.arange(nb)  # items still iterating
-    if nb == 1:  # the common unbatched case, without fancy indexing
+    if not batch:  # the common unbatched case, without fancy indexing
         return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
     for it in range(1, max_iter + 1):
         xa = x[active]
