@@ -57,9 +57,11 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
 
     Reflection is inherently sequential (each step depends on the last), so it is a Python loop; each step is
     O(n) thanks to incrementally updated column sums (reflecting sort j changes every other column sum by
-    -2 M[j, k]); the sums are recomputed in full once the manifold is positive, before they are used.
-    With several tied minimum columns R's ``tmat[, oo] <- vec`` assignment fills the columns from a transposed
-    block (column-major order); that quirk is reproduced exactly.
+    -2 M[j, k]). R's arithmetic is followed where it decides anything: close reflection decisions, the column
+    sums that start the communalities and R's ``sum()`` are R's sequential long double sums
+    (:mod:`qvalid.rsum`), and the residual entries are rounded once, as R's row update. With several tied
+    minimum columns R's ``tmat[, oo] <- vec`` assignment fills the columns from a transposed block
+    (column-major order); that quirk is reproduced exactly.
 
     Parameters
     ----------
@@ -77,7 +79,8 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
 
     Notes
     -----
-    Verified against: qmethod 1.8.4 ``centroid()`` on lipset, k = 1..5 (reference/golden, 1e-10).
+    Verified against: qmethod 1.8.4 ``centroid()`` on lipset, k = 1..5, and on the studies and regression cases
+    of reference/golden (1e-10; tied and duplicated sorts included).
     """
     m = np.array(r, dtype=np.float64, copy=True)
     n = m.shape[0]
