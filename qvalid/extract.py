@@ -92,7 +92,6 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
                         "qmethod's centroid() allows this with a warning")
     out = np.zeros((n, nfactors))
     iters, reflections = [], []
-    scale = np.abs(m - np.diag(np.diag(m))).max(initial=0.0)
     max_steps = 50 * n + 1000 if max_reflections is None else max_reflections
     garbled = False  # set once R's tie quirk has made the working matrix asymmetric
     for k in range(nfactors):
@@ -103,7 +102,8 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
             if not seqsum(t) > 0:
                 raise FloatingPointError("centroid: the reflected column sums do not add up to a positive total")
         except FloatingPointError:
-            if np.abs(m).max(initial=0.0) > 1e-12 * scale:
+            r0 = np.asarray(r, dtype=np.float64)
+            if np.abs(m).max(initial=0.0) > 1e-12 * np.abs(r0 - np.diag(np.diag(r0))).max(initial=0.0):
                 raise
             # only rounding noise is left (nfactors > rank): checked here, off the hot path
             warnings.append(f"the residual correlations are exhausted after {k} factor(s): factors "
@@ -167,13 +167,13 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
     v = cs.copy()
     exact = explicit
     steps = 0
+    tol = 1e-11 * (1.0 + np.abs(cs).max())  # the drift of the double sums is ~1e-15 relative
     while True:
         j = int(cs.argmin())
         low = cs[j]
         if low != low or low == -np.inf:
             raise FloatingPointError("centroid: column sums are not finite (degenerate correlation matrix)")
         if not exact:  # safe on double sums only if the minimum is clearly away from 0 and clearly unique
-            tol = 1e-11 * (1.0 + abs(cs).max())  # drift of the double sums is ~1e-15 relative
             if abs(low) <= tol or np.count_nonzero(cs <= low + tol) > 1:
                 cs = colsums(m, sign)
                 v = sign * cs
