@@ -6,7 +6,7 @@ import numpy as np
 
 from .study import QStudy
 
-__all__ = ["quasi_normal_grid", "planted_study"]
+__all__ = ["quasi_normal_grid", "planted_study", "tie_statements"]
 
 
 def quasi_normal_grid(n_statements: int, max_score: int | None = None) -> dict[int, int]:
@@ -48,3 +48,30 @@ def planted_study(n_statements: int, n_sorts: int, nfactors: int, *, grid=None, 
     ranks = np.argsort(np.argsort(latent, axis=0, kind="stable"), axis=0, kind="stable")
     scores = q[ranks]
     return QStudy.from_array(scores, grid=grid, name=f"planted {n_statements}x{n_sorts} k={nfactors} seed={seed}"), member
+
+
+def tie_statements(scores, pairs, rng) -> np.ndarray:
+    """Make statement j score exactly like statement i in every sort, keeping every sort on its grid.
+
+    For each pair (i, j) and each sort, a value that at least two of {i, j, unprotected statements} hold is chosen
+    (i's own value when possible, else one drawn with ``rng``), and i and j swap scores with unprotected
+    statements holding it. Their z-scores then tie exactly on every factor. A sort with no such value is left
+    as it is. Used by the golden "ties" study and the differential test.
+    """
+    scores = np.array(scores, copy=True)
+    protected: set = set()
+    for i, j in pairs:
+        protected |= {i, j}
+        for c in range(scores.shape[1]):  # building test data, not a numerical hot path
+            col = scores[:, c]
+            free = [m for m in range(len(col)) if m not in protected]
+            pool = free + [i, j]
+            values = [v for v in np.unique(col) if sum(col[m] == v for m in pool) >= 2]
+            if not values:
+                continue
+            v = col[i] if col[i] in values else values[rng.integers(len(values))]
+            for x in (i, j):
+                if col[x] != v:
+                    m = next(m for m in rng.permutation(free) if col[m] == v)
+                    col[x], col[m] = col[m], col[x]
+    return scores

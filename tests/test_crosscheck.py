@@ -18,6 +18,7 @@ import pytest
 from qvalid import QInputError, QStudy, analyze
 from qvalid.cli import main
 from qvalid.compare import compare
+from qvalid.simulate import tie_statements
 from qvalid.rbridge import as_result, load_golden
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -218,7 +219,7 @@ def random_studies(draw):
         for j in range(n_so):
             scores[np.argsort(latent[:, j], kind="stable"), j] = q
         if tie_pairs and n_st >= 6:
-            scores = _tie_statements(scores, [(2 * t, 2 * t + 1) for t in range(tie_pairs)], rng)
+            scores = tie_statements(scores, [(2 * t, 2 * t + 1) for t in range(tie_pairs)], rng)
     else:
         scores = np.clip(np.rint(latent * half / 2), -half, half).astype(np.int64)
         for t in range(tie_pairs if n_st >= 6 else 0):
@@ -229,25 +230,6 @@ def random_studies(draw):
     if dup_sort:
         scores = np.column_stack([scores, scores[:, 0]])
     return QStudy.from_array(scores, grid=counts, forced=forced)
-
-
-def _tie_statements(scores, pairs, rng):
-    scores = scores.copy()
-    protected = set()
-    for i, j in pairs:
-        protected |= {i, j}
-        for c in range(scores.shape[1]):
-            col = scores[:, c]
-            free = [m for m in range(len(col)) if m not in protected]
-            values = [v for v in np.unique(col) if sum(col[m] == v for m in free + [i, j]) >= 2]
-            if not values:
-                continue
-            v = col[i] if col[i] in values else values[rng.integers(len(values))]
-            for x in (i, j):
-                if col[x] != v:
-                    m = next(m for m in rng.permutation(free) if col[m] == v)
-                    col[x], col[m] = col[m], col[x]
-    return scores
 
 
 _QDC = {"qdc.pairs", "qdc.diffs", "qdc.stars", "qdc.labels", "consensus"}

@@ -35,6 +35,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 from qvalid.rbridge import run_qmethod  # noqa: E402
+from qvalid.simulate import tie_statements  # noqa: E402
 from qvalid.study import QStudy  # noqa: E402
 
 INPUTS = os.path.join(HERE, "inputs")
@@ -74,26 +75,6 @@ def forced_from_latent(latent, grid):
     for j in range(latent.shape[1]):
         out[np.argsort(latent[:, j], kind="stable"), j] = q
     return out
-
-
-def tie_statements(scores, pairs, rng):
-    """Make statement j score exactly like statement i in every sort (so their z-scores tie on every factor),
-    keeping every sort on the grid: swap values with other statements that hold the needed value."""
-    scores = scores.copy()
-    protected = set()
-    for i, j in pairs:
-        protected |= {i, j}
-        for c in range(scores.shape[1]):
-            col = scores[:, c]
-            free = [m for m in range(len(col)) if m not in protected]
-            pool = free + [i, j]
-            values = [v for v in np.unique(col) if sum(col[m] == v for m in pool) >= 2]
-            v = col[i] if col[i] in values else values[rng.integers(len(values))]
-            for x in (i, j):
-                if col[x] != v:
-                    m = next(m for m in rng.permutation(free) if col[m] == v)
-                    col[x], col[m] = col[m], col[x]
-    return scores
 
 
 def make_nav_synth():
