@@ -160,9 +160,22 @@ def _register_optional(sub) -> None:
     add_crosscheck_parser(sub)
 
 
+def _join_negative_values(argv: list) -> list:
+    """``--grid -4:2,3,...``: argparse would read ``-4:...`` as an option; join it as ``--grid=-4:...``."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] == "--grid" and i + 1 < len(argv) and argv[i + 1][:1] == "-" and ":" in argv[i + 1]:
+            out.append(f"--grid={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT

@@ -78,3 +78,14 @@ def test_console_script_runs_without_traceback(tmp_path):
     bad.write_text("id,a\nsta_1,1\nsta_2,-1\n")
     p = subprocess.run([sys.executable, "-m", "qvalid.cli", "validate", str(bad)], capture_output=True, text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "at least 2 Q-sorts" in p.stderr
+
+
+def test_negative_grid_start_is_accepted(tmp_path, capsys):
+    # a non-forced study on a notional grid -2..+2 given as "--grid -2:1,1,2,1,1" (argparse alone rejects it)
+    f = tmp_path / "nf.csv"
+    f.write_text("id,a,b,c\ns1,2,2,0\ns2,-1,2,1\ns3,0,1,-1\ns4,1,-1,0\ns5,0,0,2\ns6,-2,-2,-2\n")
+    assert main(["validate", str(f)]) == 2  # grid from sort a; sort b has +2 twice and 0 once
+    assert "sort b: score 0 has 1 statement, grid allows 2; score +2 has 2 statements, grid allows 1" in \
+        capsys.readouterr().err
+    assert main(["validate", str(f), "--non-forced", "--grid", "-2:1,1,2,1,1"]) == 0
+    assert "non-forced grid -2..+2 (1,1,2,1,1)" in capsys.readouterr().out
