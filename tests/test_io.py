@@ -303,7 +303,8 @@ def studies(draw):
     return QStudy.from_array(np.array(columns).T, sort_ids=sort_ids, statement_texts=texts, name=name)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(study=studies())
 def test_every_writer_round_trips_exactly(study, tmp_path):
     write_dat(study, tmp_path / "x.dat")
