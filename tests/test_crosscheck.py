@@ -183,7 +183,6 @@ def test_assert_matches_r(lipset, r_session):
 
 
 # ---------------------------------------------------------------------- differential test (hypothesis)
-hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 

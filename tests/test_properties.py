@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -32,6 +33,9 @@ from qvalid.extract import _reflect_to_positive_manifold, centroid, principal, p
 from qvalid.flag import flag
 from qvalid.rotate import varimax
 from qvalid.scores import factor_arrays, weights, zscores
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _r import require_r  # noqa: E402
 
 settings.register_profile("ci", derandomize=True, database=None, max_examples=50, deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -431,37 +435,29 @@ _R = {}
 
 
 def _qmethod_centroid():
-    """R qmethod's centroid() through rpy2 (fails in CI without R unless QVALID_ALLOW_NO_R=1, else skips)."""
+    """R qmethod's centroid() through rpy2 (tests/_r.py:require_r: fails in CI without R unless
+    QVALID_ALLOW_NO_R=1, else skips)."""
+    require_r()
     if "fn" not in _R:
-        try:
-            import rpy2.robjects as ro
-            from rpy2.rinterface_lib import callbacks
-            from rpy2.robjects import numpy2ri
-            from rpy2.robjects.conversion import localconverter
-            from rpy2.robjects.packages import importr
+        import rpy2.robjects as ro
+        from rpy2.rinterface_lib import callbacks
+        from rpy2.robjects import numpy2ri
+        from rpy2.robjects.conversion import localconverter
 
-            importr("qmethod")
-            # a time limit: R's centroid() loops forever on some inputs (see CAP above)
-            call = ro.r("function(r, k) { setTimeLimit(elapsed = 20, transient = TRUE); "
-                        "on.exit(setTimeLimit()); qmethod::centroid(r, k, spc = 1e-5) }")
-        except Exception as err:  # ImportError, R missing, qmethod not installed, rpy2 built for another R
-            _R["fn"] = None
-            _R["why"] = f"R qmethod is not available through rpy2: {type(err).__name__}: {err}"
-        else:
-            def fn(r, k):
-                saved = callbacks.consolewrite_print, callbacks.consolewrite_warnerror
-                callbacks.consolewrite_print = callbacks.consolewrite_warnerror = lambda text: None
-                try:
-                    with localconverter(ro.default_converter + numpy2ri.converter):
-                        return np.asarray(call(np.asarray(r, dtype=float), k))
-                finally:
-                    callbacks.consolewrite_print, callbacks.consolewrite_warnerror = saved
+        # a time limit: R's centroid() loops forever on some inputs (see CAP above)
+        call = ro.r("function(r, k) { setTimeLimit(elapsed = 20, transient = TRUE); "
+                    "on.exit(setTimeLimit()); qmethod::centroid(r, k, spc = 1e-5) }")
 
-            _R["fn"] = fn
-    if _R["fn"] is None:
-        if os.environ.get("CI") and os.environ.get("QVALID_ALLOW_NO_R") != "1":
-            pytest.fail(_R["why"] + " (set QVALID_ALLOW_NO_R=1 to allow skipping in CI)", pytrace=False)
-        pytest.skip(_R["why"])
+        def fn(r, k):
+            saved = callbacks.consolewrite_print, callbacks.consolewrite_warnerror
+            callbacks.consolewrite_print = callbacks.consolewrite_warnerror = lambda text: None
+            try:
+                with localconverter(ro.default_converter + numpy2ri.converter):
+                    return np.asarray(call(np.asarray(r, dtype=float), k))
+            finally:
+                callbacks.consolewrite_print, callbacks.consolewrite_warnerror = saved
+
+        _R["fn"] = fn
     return _R["fn"]
 
 
@@ -615,10 +611,8 @@ def test_validation_rejects_malformed_studies_and_says_where(bad):
 
 
 def _io():
-    try:
-        from qvalid import io
-    except ImportError:
-        pytest.skip("qvalid.io is not available")
+    from qvalid import io
+
     return io
 
 
