@@ -147,17 +147,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="drop the a^2 > h^2 - a^2 condition")
     f.set_defaults(func=cmd_flag)
 
-    _register_optional(sub)
-    return p
+    from .crosscheck import add_crosscheck_parser  # its own module; R is only loaded when the command runs
 
-
-def _register_optional(sub) -> None:
-    """Subcommands that live in their own modules (e.g. crosscheck in qvalid.crosscheck)."""
-    try:
-        from .crosscheck import add_crosscheck_parser
-    except ImportError:
-        return
     add_crosscheck_parser(sub)
+    return p
 
 
 def _join_negative_values(argv: list) -> list:

@@ -219,10 +219,7 @@ class QResult:
 
 
 def _fmt(fmt: str, v) -> str:
-    try:
-        return "      n/a" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
-    except ValueError:
-        return fmt.replace("d}", ".0f}").format(v)
+    return "      n/a" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
 
 
 def _num(a, kind=float):
