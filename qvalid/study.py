@@ -248,9 +248,20 @@ _MISSING_CODES = frozenset({"NA", "NaN", "nan"})  # how R's write.csv and pandas
 
 
 def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
-    """Object/float matrix -> int64, naming the first missing or non-integer cell."""
+    """Object/float matrix -> int64, naming the first missing or non-integer cell.
+
+    Clean input (every cell a finite whole number) converts in one vectorised step; only otherwise are the cells
+    walked one by one, to find and name the first bad one.
+    """
+    try:
+        f = values.astype(np.float64)
+    except (TypeError, ValueError):
+        pass
+    else:
+        if np.isfinite(f).all() and (f == np.round(f)).all():
+            return f.astype(np.int64)
     out = np.empty(values.shape, dtype=np.int64)
-    for (i, j), v in np.ndenumerate(values):  # input conversion, once, not a numerical hot path
+    for (i, j), v in np.ndenumerate(values):  # only to locate the first bad cell
         loc = dict(sort=_at(study.sort_ids, j), statement=_at(study.statement_ids, i),
                    sort_index=j, statement_index=i)
         if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
