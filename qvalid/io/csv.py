@@ -91,12 +91,14 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     row_ids = table.row_ids(id_col)
     cells = [[row[c] for c in data_cols] for _, row in table.body]
     row_lines = [line for line, _ in table.body]
-    if layout == "statements":
+    by_sort = layout != "statements"
+    locate = _line_locator(row_lines, table.header_line, rows_are_sorts=by_sort)
+    raw = raw_scores(cells, len(data_cols))
+    if not by_sort:
         texts = None if text_col is None else [row[text_col] for _, row in table.body]
-        return QStudy(raw_scores(cells, len(data_cols)), row_ids, col_ids, grid=grid, forced=forced, statement_texts=texts,
-                      name=name, source=str(path), _locate=_statement_rows(row_lines, table.header_line))
-    return QStudy(raw_scores(cells, len(data_cols)).T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path),
-                  _locate=_sort_rows(row_lines, table.header_line))
+        return QStudy(raw, row_ids, col_ids, grid=grid, forced=forced, statement_texts=texts, name=name,
+                      source=str(path), _locate=locate)
+    return QStudy(raw.T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path), _locate=locate)
 
 
 def write_csv(study: QStudy, path, *, layout="statements", text=False, sep=None) -> None:
@@ -269,23 +271,13 @@ class _Table:
         return ids
 
 
-def _statement_rows(lines, header_line):
-    """``_locate`` for the statements layout: a statement is a line, a Q-sort a column of the header."""
+def _line_locator(lines, header_line, *, rows_are_sorts: bool):
+    """``_locate`` for a table: a row (statement, or Q-sort in the sorts layout) is a line; a column is in the header."""
 
     def locate(sort_index, statement_index):
-        if statement_index is not None:
-            return lines[statement_index] if statement_index < len(lines) else None
-        return header_line if sort_index is not None else None
-
-    return locate
-
-
-def _sort_rows(lines, header_line):
-    """``_locate`` for the sorts layout: a Q-sort is a line, a statement a column of the header."""
-
-    def locate(sort_index, statement_index):
-        if sort_index is not None:
-            return lines[sort_index] if sort_index < len(lines) else None
-        return header_line if statement_index is not None else None
+        row, column = (sort_index, statement_index) if rows_are_sorts else (statement_index, sort_index)
+        if row is not None:
+            return lines[row] if row < len(lines) else None
+        return header_line if column is not None else None
 
     return locate
