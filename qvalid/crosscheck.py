@@ -1,13 +1,8 @@
 """Live cross-check: run qvalid and R qmethod on the same study with the same options and compare every output.
 
-:func:`crosscheck` returns ``(Diff, RRun)``; :func:`add_crosscheck_parser` registers ``qvalid crosscheck``::
-
-    qvalid crosscheck FILE -k K [analysis options] [--format text|json|markdown]
-                      [--tolerance OUTPUT=VALUE ... | --tolerance VALUE] [--align]
-
-Exit codes: 0 every compared output within tolerance, 1 some difference beyond tolerance, 2 invalid input or R,
-qmethod or rpy2 missing (one line naming what to install). When R itself fails (e.g. qmethod's ``qdc`` stops), the
-report says "R failed: ..." and compares everything R did produce.
+:func:`crosscheck` returns ``(Diff, RRun)``. When R itself fails (e.g. qmethod's ``qdc`` stops), the Diff says
+"R failed: ..." and compares everything R did produce. The command line (``qvalid crosscheck``) is
+:mod:`qvalid.cli.crosscheck`.
 """
 
 from __future__ import annotations
@@ -17,7 +12,7 @@ from dataclasses import fields
 from .errors import QInputError
 from .options import FLAVORS, resolve_options
 
-__all__ = ["crosscheck", "add_crosscheck_parser", "cmd_crosscheck", "parse_tolerances", "R_MAPPED_OPTIONS"]
+__all__ = ["crosscheck", "R_MAPPED_OPTIONS"]
 
 #: qvalid options passed one to one to R qmethod.
 R_MAPPED_OPTIONS = ("extraction", "rotation", "cor_method", "spc")
@@ -98,77 +93,3 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
         qvalid={"version": __version__, "warnings": list(mine.warnings)},
     )
     return diff, rrun
-
-
-# ---------------------------------------------------------------------- CLI
-def parse_tolerances(values) -> dict | None:
-    """``["1e-8"]`` -> ``{"*": 1e-8}``; ``["zscores=1e-8", "qdc=1e-9"]`` -> per output; QInputError on bad text."""
-    from .compare import _resolve_tolerances
-
-    if not values:
-        return None
-    out = {}
-    for text in values:
-        key, sep, val = text.rpartition("=")
-        key = key.strip() if sep else "*"
-        try:
-            v = float(val)
-        except ValueError:
-            raise QInputError(f"--tolerance {text!r}: expected OUTPUT=VALUE or a number, e.g. zscores=1e-8") from None
-        out[key] = v
-    try:
-        _resolve_tolerances(out)
-    except ValueError as err:
-        raise QInputError(f"--tolerance: {err}") from None
-    return out
-
-
-def cmd_crosscheck(args) -> int:
-    """``qvalid crosscheck``: run both, print the comparison, exit 0/1 (2 on bad input or missing R)."""
-    from .cli import EXIT_DIFF, EXIT_OK, analysis_overrides, read_study_from_args
-
-    tolerances = parse_tolerances(args.tolerance)
-    study = read_study_from_args(args)
-    diff, _ = crosscheck(study, args.nfactors, flavor=args.flavor, align=args.align, tolerances=tolerances,
-                         **analysis_overrides(args))
-    if args.format == "json":
-        print(diff.to_json(indent=1))
-    elif args.format == "markdown":
-        print(diff.to_markdown())
-    else:
-        print(diff.to_text())
-    return EXIT_OK if diff.ok else EXIT_DIFF
-
-
-def add_crosscheck_parser(subparsers) -> None:
-    """Register ``qvalid crosscheck`` (called by :func:`qvalid.cli.make_parser`)."""
-    import argparse
-
-    from .cli import add_analysis_options, add_study_options
-    from .compare import FLOAT_OUTPUTS
-
-    c = subparsers.add_parser(
-        "crosscheck", help="run qvalid and R qmethod (through rpy2) on the same study and compare every output",
-        description="Run qvalid and R qmethod on the same study with the same options and compare every output "
-                    "(correlation, loadings, flags, z-scores, factor arrays, characteristics, distinguishing and "
-                    "consensus statements). Needs rpy2, R and the R package qmethod.",
-        epilog="examples:\n"
-               "  qvalid crosscheck reference/golden/inputs/lipset.csv -k 3\n"
-               "  qvalid crosscheck study.csv -k 4 --extraction centroid --format markdown\n"
-               "  qvalid crosscheck study.csv -k 3 --tolerance 1e-8 --tolerance zscores=1e-6 --align\n"
-               "outputs with a tolerance: " + ", ".join(FLOAT_OUTPUTS) + " (or 'characteristics', 'qdc')\n"
-               "exit codes: 0 all within tolerance, 1 some difference beyond tolerance, 2 invalid input or "
-               "R/qmethod/rpy2 missing",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_study_options(c)
-    add_analysis_options(c)
-    g = c.add_argument_group("comparison")
-    g.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    g.add_argument("--tolerance", action="append", metavar="[OUTPUT=]VALUE",
-                   help="absolute tolerance: a number for every float output, or OUTPUT=VALUE (repeatable); "
-                        "default 1e-10")
-    g.add_argument("--align", action="store_true",
-                   help="match factors first (Hungarian assignment on |Tucker congruence|, signs by congruence) "
-                        "and report the permutation and sign flips")
-    c.set_defaults(func=cmd_crosscheck)
-

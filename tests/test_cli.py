@@ -76,7 +76,7 @@ def test_flag_needs_a_rule(capsys):
 def test_console_script_runs_without_traceback(tmp_path):
     bad = tmp_path / "short.csv"
     bad.write_text("id,a\nsta_1,1\nsta_2,-1\n")
-    p = subprocess.run([sys.executable, "-m", "qvalid.cli", "validate", str(bad)], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "qvalid", "validate", str(bad)], capture_output=True, text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr and "at least 2 Q-sorts" in p.stderr
 
 
@@ -89,3 +89,22 @@ def test_negative_grid_start_is_accepted(tmp_path, capsys):
         capsys.readouterr().err
     assert main(["validate", str(f), "--non-forced", "--grid", "-2:1,1,2,1,1"]) == 0
     assert "non-forced grid -2..+2 (1,1,2,1,1)" in capsys.readouterr().out
+
+
+def test_python_m_qvalid_is_the_qvalid_command():
+    p = subprocess.run([sys.executable, "-m", "qvalid", "validate", LIPSET], capture_output=True, text=True)
+    assert p.returncode == 0 and "33 statements x 9 Q-sorts" in p.stdout
+    p = subprocess.run([sys.executable, "-m", "qvalid", "analyze", "no/such.csv", "-k", "2"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "no/such.csv" in p.stderr
+
+
+def test_library_never_imports_the_cli():
+    """../shared/docs/architecture.md: nothing outside qvalid/cli imports it (no import cycle)."""
+    import re
+
+    pkg = ROOT / "qvalid"
+    offenders = [str(p.relative_to(ROOT)) for p in pkg.rglob("*.py")
+                 if "cli" not in p.relative_to(pkg).parts and p.name != "__main__.py"
+                 and re.search(r"^\s*(from\s+(\.+|qvalid\.)cli\b|import\s+qvalid\.cli)", p.read_text(), re.M)]
+    assert offenders == []
