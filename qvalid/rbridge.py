@@ -136,11 +136,14 @@ local({
                     else unclass(qmethod::centroid(tmat = cor.data, nfactors = k, spc)))
     }
     qm <- list(value = NULL, warnings = character(0), error = NULL)
+    qm_seconds <- NA_real_
     route <- "stepwise"
     if (is.null(flagged)) {
+      t_qm <- proc.time()[["elapsed"]]
       qm <- capture(qmethod::qmethod(dataset, nfactors = k, extraction = extraction, rotation = rotation,
                                      forced = forced, distribution = distribution, cor.method = cor.method,
                                      silent = TRUE, spc = spc))
+      qm_seconds <- proc.time()[["elapsed"]] - t_qm
       if (!is.null(qm$value)) route <- "qmethod"
     } else {
       route <- "manual"
@@ -196,7 +199,7 @@ local({
          flagged = num(flg), zsc = num(qz$zsc), zsc_n = num(qz$zsc_n),
          characteristics = if (is.null(ch)) NULL else lapply(as.list(ch), as.numeric),
          cor_zsc = num(qz$f_char$cor_zsc), sd_dif = num(qz$f_char$sd_dif),
-         qdc = qdc_out, qdc_message = qdc_msg)
+         qdc = qdc_out, qdc_message = qdc_msg, qm_seconds = qm_seconds)
   }
 
   versions <- function() list(R = R.version.string, qmethod = as.character(utils::packageVersion("qmethod")),
@@ -362,7 +365,11 @@ class RRun:
     versions : dict
         R, qmethod, psych and rpy2 versions.
     seconds : float
-        Wall time of the R call.
+        Wall time of the whole bridge call seen from Python (R's work, the extra ``cor``/unrotated steps and the
+        conversions).
+    r_seconds : float
+        Elapsed time of the ``qmethod()`` call alone, measured inside R (``proc.time``, 1 ms resolution); NaN
+        when the step-by-step or manual route was taken.
     """
 
     study: QStudy
@@ -380,6 +387,7 @@ class RRun:
     stdout: str = ""
     versions: dict = field(default_factory=dict)
     seconds: float = float("nan")
+    r_seconds: float = float("nan")
 
     @property
     def failed(self) -> bool:
@@ -613,7 +621,7 @@ def _to_rrun(r, out, study, k, ext, rotation, cor_method, spc, manual, call, std
                 call=call, route=route, outputs=outputs, warnings=_strings(get("warnings")),
                 step_warnings=_strings(get("step_warnings")), errors=errors, error=err[0] if err else None,
                 missing=missing, notes=_strings(get("notes")), stdout=stdout, versions=dict(r.versions),
-                seconds=seconds)
+                seconds=seconds, r_seconds=float(get("qm_seconds")[0]))
 
 
 # ---------------------------------------------------------------------- RRun -> QResult
