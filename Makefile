@@ -12,13 +12,15 @@ setup:
 demo: setup
 	@bash scripts/demo.sh $(STUDY)
 
-## The whole test suite (what .ci/run calls).
+## The whole test suite (what .ci/run calls), then the benchmark modules in their fast mode (small studies, each
+## case run once and checked against R, no timing) so they cannot rot.
 test: setup
 	$(PY) -m pytest
+	QVALID_BENCH_FAST=1 $(PY) -m pytest benchmarks -q -p no:cacheprovider -o addopts=-ra --benchmark-disable
 
-## Benchmarks (pytest-benchmark; not part of the test suite).
+## Benchmarks: qvalid and R side by side, scaling, per-step breakdown -> BENCHMARKS.md + benchmarks/scaling.png.
 bench: setup
-	$(PY) -m pytest benchmarks --benchmark-only --benchmark-columns=min,median,mean,rounds -q
+	$(PY) benchmarks/make_benchmarks.py
 
 ## Regenerate the golden reference files from R qmethod.
 golden: setup

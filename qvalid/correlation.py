@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["correlate", "average_ranks"]
+__all__ = ["correlate", "unit_columns", "average_ranks"]
 
 
 def correlate(scores, *, method: str = "pearson") -> np.ndarray:
@@ -41,10 +41,22 @@ def correlate(scores, *, method: str = "pearson") -> np.ndarray:
     raise ValueError(f"unknown correlation method {method!r}; choose pearson, spearman or kendall")
 
 
+def unit_columns(scores, *, method: str = "pearson") -> np.ndarray | None:
+    """Z with ``correlate(scores, method) == Z'Z`` up to rounding: centred columns (of the average ranks for
+    Spearman) scaled to unit length; None for Kendall, whose tau-b is no such product."""
+    x = np.asarray(scores, dtype=np.float64)
+    if method == "kendall":
+        return None
+    xc = x - x.mean(axis=-2, keepdims=True) if method == "pearson" else average_ranks(x, axis=-2)
+    if method != "pearson":
+        xc = xc - xc.mean(axis=-2, keepdims=True)
+    xc /= np.sqrt((xc * xc).sum(axis=-2, keepdims=True))
+    return xc
+
+
 def _pearson(x: np.ndarray) -> np.ndarray:
     """r = Z' Z with Z the centred columns scaled to unit length; clipped to [-1, 1], diagonal exactly 1 (as R)."""
-    xc = x - x.mean(axis=-2, keepdims=True)
-    xc /= np.sqrt((xc * xc).sum(axis=-2, keepdims=True))  # unit columns: r is one matrix product
+    xc = unit_columns(x)  # unit columns: r is one matrix product
     r = np.swapaxes(xc, -1, -2) @ xc
     np.clip(r, -1.0, 1.0, out=r)
     idx = np.arange(r.shape[-1])

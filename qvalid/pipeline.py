@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .characteristics import characteristics, distinguishing, explained_variance
-from .correlation import correlate
+from .correlation import correlate, unit_columns
 from .errors import QInputError
 from .extract import centroid, principal, psych_tidy
 from .flag import flag, flag_warnings
@@ -51,7 +51,8 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
 
     r = correlate(study.scores, method=opts.cor_method)
     if opts.extraction == "pca":
-        ext = principal(r, k)
+        big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
+        ext = principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
     else:
         try:
             ext = centroid(r, k, spc=opts.spc)
