@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["compare", "Diff", "OutputDiff", "Cell", "Alignment", "align_factors", "tucker_congruence",
+__all__ = ["compare", "Diff", "OutputDiff", "Cell", "Alignment", "align_factors", "align_to", "tucker_congruence",
            "DEFAULT_TOLERANCE", "FLOAT_OUTPUTS", "EXACT_OUTPUTS", "OUTPUT_NAMES"]
 
 #: Default absolute tolerance of every float output (qvalid's contract with R qmethod 1.8.4).
@@ -375,6 +375,51 @@ def align_factors(a_loadings, b_loadings) -> tuple[tuple, tuple, tuple]:
     cong = tuple(float(phi[j, p]) for j, p in enumerate(perm))
     signs = tuple(-1 if c < 0 else 1 for c in cong)
     return perm, signs, cong
+
+
+def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None):
+    """``result`` with its factors reordered and reflected to match a target loadings table (e.g. a paper's).
+
+    The matching is :func:`align_factors` (Hungarian assignment on |Tucker congruence|, signs from the
+    congruence), the one the cross-check uses, computed over the Q-sorts both tables have; then
+    :func:`qvalid.pipeline.reorder_factors` renames and reflects the factors.
+
+    Parameters
+    ----------
+    result : QResult
+    target_loadings : array-like of shape (n_target_sorts, nfactors)
+    sort_ids : sequence of str, optional
+        The target's sort ids (default: the result's, in its order). Each must be a Q-sort of the study; at least
+        two must be given. Sorts of the study missing from the target do not count in the congruence.
+    name : str, optional
+        Where the target came from (a file), recorded in ``result.alignment``.
+
+    Returns
+    -------
+    QResult
+        With ``alignment = {"target", "permutation", "signs", "congruence", "n_sorts"}``: new factor j is
+        ``signs[j]`` times old factor ``permutation[j]``; ``congruence[j]`` is its Tucker congruence with target
+        factor j.
+    """
+    from .errors import QInputError
+    from .pipeline import reorder_factors
+
+    target = np.asarray(target_loadings, dtype=np.float64)
+    ids = list(result.sort_ids) if sort_ids is None else [str(s) for s in sort_ids]
+    if target.ndim != 2 or target.shape != (len(ids), result.nfactors):
+        raise QInputError(f"the target loadings have shape {target.shape}, expected ({len(ids)}, "
+                          f"{result.nfactors}): one row per Q-sort, one column per factor", file=name)
+    where = {sid: i for i, sid in enumerate(result.sort_ids)}
+    unknown = [sid for sid in ids if sid not in where]
+    if unknown:
+        raise QInputError(f"the target has {len(unknown)} Q-sort(s) the study has not: {', '.join(unknown)}",
+                          file=name, sort=unknown[0])
+    if len(set(ids)) < 2:
+        raise QInputError("the target needs at least 2 Q-sorts of the study", file=name)
+    mine = result.loadings[[where[sid] for sid in ids]]
+    perm_t, signs_t, cong_t = align_factors(target, mine)
+    return reorder_factors(result, perm_t, signs_t, alignment={"target": name, "congruence": list(cong_t),
+                                                                "n_sorts": len(ids)})
 
 
 # ---------------------------------------------------------------------- compare

@@ -15,7 +15,7 @@ from .rotate import no_rotation, varimax
 from .scores import factor_arrays, weights, zscores
 from .study import QStudy
 
-__all__ = ["analyze"]
+__all__ = ["analyze", "reorder_factors"]
 
 
 def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
@@ -84,11 +84,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     if (np.abs(loa[fl]) >= 1).any():
         warnings.append("a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative")
 
-    w = weights(loa, fl)
-    z = zscores(study.scores, w)
-    arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
-    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef)
-    dc = distinguishing(z, chars.sd_dif, labels=opts.qdc_labels)
+    w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
     if dc is None and k > 1:
         warnings.append("fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements")
     unrot_ev, unrot_pct = explained_variance(ext.loadings)
@@ -99,6 +95,49 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         varimax_iterations=int(rot.n_iter), converged=bool(rot.converged), warnings=tuple(warnings),
         manual_flags=flags is not None,
     )
+
+
+def _factor_scores(study: QStudy, opts, loa, fl):
+    """From final loadings and flags: weights, z-scores, factor arrays, characteristics, distinguishing."""
+    w = weights(loa, fl)
+    z = zscores(study.scores, w)
+    arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
+    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef)
+    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels)
+
+
+def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | None = None) -> QResult:
+    """The same solution with its factors reordered and reflected: new factor j is ``signs[j]`` times old factor
+    ``permutation[j]``.
+
+    Loadings, the rotation matrix's columns and the flags are permuted (and signed); weights, z-scores, factor
+    arrays, characteristics and distinguishing statements are recomputed from them by the steps :func:`analyze`
+    uses, so a reflected factor gets exactly negated z-scores and the arrays of those z-scores (with an asymmetric
+    grid or ties these are not simply the negated arrays). The unrotated loadings (the extraction's) are kept.
+    Reordering is a renaming. Reflecting a factor (PQMethod's and KADE's "reflect") keeps the flags but changes the
+    differences z_f - z_g with other factors, so distinguishing and consensus statements are recomputed, not
+    renamed.
+
+    ``alignment`` (e.g. the target and congruences, :func:`qvalid.compare.align_to`) is stored in
+    ``result.alignment`` and the JSON diagnostics.
+    """
+    from dataclasses import replace
+
+    k = result.nfactors
+    perm = [int(p) for p in permutation]
+    sg = np.asarray(signs, dtype=np.float64)
+    if sorted(perm) != list(range(k)) or sg.shape != (k,) or not np.isin(sg, (-1.0, 1.0)).all():
+        raise QInputError(f"reorder_factors: need a permutation of 0..{k - 1} and {k} signs of +-1, got "
+                          f"{list(permutation)} and {list(signs)}")
+    loa = result.loadings[:, perm] * sg
+    fl = result.flags[:, perm]
+    w, z, arrays, chars, dc = _factor_scores(result.study, result.options, loa, fl)
+    old = flag_warnings(result.loadings, result.flags)
+    warnings = tuple(x for x in result.warnings if x not in old) + tuple(flag_warnings(loa, fl))
+    info = {"permutation": perm, "signs": [int(x) for x in sg], **(alignment or {})}
+    return replace(result, loadings=loa, rotation_matrix=result.rotation_matrix[:, perm] * sg, flags=fl,
+                   weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
+                   warnings=warnings, alignment=info)
 
 
 def _check_communalities(loadings, study: QStudy) -> None:

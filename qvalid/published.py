@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 
 import numpy as np
 
 from .errors import QInputError
+from .io._files import read_text
+from .io.csv import is_number, sniff_separator
 
 __all__ = ["read_loadings"]
 
 _FACTOR = re.compile(r"^(f|factor|fac)[ _]?\d+$", re.IGNORECASE)
 
 
-def read_loadings(path, *, id_column: str | None = None):
+def read_loadings(path, *, id_column: str | None = None, encoding=None):
     """Read a loadings table: one row per Q-sort, a sort id column and one column per factor.
 
     Factor columns are those named ``f1``, ``F2``, ``factor 3`` ...; the id column is ``id_column`` or else the
     first column holding non-numeric values (e.g. ``participant`` in the NAV table), or else the first column.
-    Other columns (notes, line numbers) are ignored.
+    Other columns (notes, line numbers) are ignored. The file is read as :func:`qvalid.io.read_csv` reads a study
+    (UTF-8 unless ``encoding`` is given; separator sniffed; one-line :class:`QInputError` for every read error).
 
     Returns
     -------
@@ -27,8 +31,8 @@ def read_loadings(path, *, id_column: str | None = None):
     factors : list of str
     loadings : ndarray of shape (n_sorts, k)
     """
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
+    text = read_text(path, encoding)
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text, path)))
     if not rows or not any(rows[0]):
         raise QInputError("empty loadings file", file=path)
     header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if any(c.strip() for c in r)]
@@ -41,7 +45,7 @@ def read_loadings(path, *, id_column: str | None = None):
         icol = header.index(id_column)
     else:
         others = [i for i in range(len(header)) if i not in fcols]
-        icol = next((i for i in others if any(not _is_number(r[i]) for r in body if i < len(r))),
+        icol = next((i for i in others if any(not is_number(r[i]) for r in body if i < len(r))),
                     others[0] if others else None)
         if icol is None:
             raise QInputError("no sort id column", file=path, line=1)
@@ -53,7 +57,7 @@ def read_loadings(path, *, id_column: str | None = None):
         row = []
         for i in fcols:
             cell = r[i].strip()
-            if not _is_number(cell):
+            if not is_number(cell):
                 raise QInputError(f"loading {cell!r} is not a number", file=path, line=ln,
                                   sort=sid or None, statement=None)
             row.append(float(cell))
@@ -65,10 +69,3 @@ def read_loadings(path, *, id_column: str | None = None):
         raise QInputError("no rows of loadings", file=path)
     return ids, [header[i] for i in fcols], np.array(values, dtype=np.float64)
 
-
-def _is_number(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True

@@ -18,7 +18,7 @@ __all__ = ["QResult", "JSON_KEYS"]
 
 #: Top-level keys of :meth:`QResult.to_dict` / ``qvalid analyze --format json`` (a public contract).
 JSON_KEYS = (
-    "qvalid_version", "options", "study", "sort_ids", "statement_ids", "factors", "correlation",
+    "qvalid_version", "options", "study", "sort_ids", "statement_ids", "statement_texts", "factors", "correlation",
     "unrotated_loadings", "unrotated_eigenvalues", "unrotated_expl_var", "loadings", "flags", "zscores",
     "factor_arrays", "characteristics", "cor_zsc", "sd_dif", "distinguishing", "diagnostics",
 )
@@ -33,6 +33,7 @@ class QResult:
     unrotated loadings and their percentage of n_sorts: what PQMethod and the NAV report print as eigenvalues),
     ``loadings``, ``rotation_matrix``, ``flags``, ``weights``, ``zscores``, ``factor_arrays`` (float, NaN for
     factors without flags), ``characteristics`` and ``distinguishing`` (None when fewer than two factors have flags).
+    ``alignment`` is None, or how the factors were reordered and reflected (:meth:`reorder_factors`).
 
     Tables with qmethod's names: :attr:`loa`, :attr:`flagged`, :attr:`zsc`, :attr:`zsc_n`, :attr:`f_char`,
     :attr:`qdc`.
@@ -57,6 +58,7 @@ class QResult:
     converged: bool
     warnings: tuple
     manual_flags: bool = False
+    alignment: dict | None = None
 
     def __post_init__(self):
         for name in ("correlation", "unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays"):
@@ -146,11 +148,10 @@ class QResult:
         return {
             "qvalid_version": __version__,
             "options": {"nfactors": self.nfactors, "manual_flags": self.manual_flags, **self.options.to_dict()},
-            "study": {"name": self.study.name, "source": self.study.source, "n_statements": self.study.n_statements,
-                      "n_sorts": self.study.n_sorts, "forced": self.study.forced,
-                      "grid": {format_score(k): v for k, v in self.study.grid.items()}},
+            "study": study_dict(self.study),
             "sort_ids": self.sort_ids,
             "statement_ids": self.statement_ids,
+            "statement_texts": None if self.study.statement_texts is None else list(self.study.statement_texts),
             "factors": self.factors,
             "correlation": _num(self.correlation),
             "unrotated_loadings": _num(self.unrotated_loadings),
@@ -167,8 +168,15 @@ class QResult:
             "sd_dif": _num(c.sd_dif),
             "distinguishing": dist,
             "diagnostics": {"varimax_iterations": self.varimax_iterations, "converged": self.converged,
-                            "warnings": list(self.warnings)},
+                            "warnings": list(self.warnings), "alignment": self.alignment},
         }
+
+    def reorder_factors(self, permutation, signs) -> "QResult":
+        """New factor j = ``signs[j]`` x old factor ``permutation[j]``: :func:`qvalid.pipeline.reorder_factors`.
+        To match a published table's factor order, see :func:`qvalid.compare.align_to`."""
+        from .pipeline import reorder_factors
+
+        return reorder_factors(self, permutation, signs)
 
     def to_json(self, **kw) -> str:
         """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``."""
@@ -181,6 +189,7 @@ class QResult:
         s = self.study
         lines = [f"qvalid {__version__}: {s.name or s.source or 'study'}: {s.n_statements} statements x "
                  f"{s.n_sorts} Q-sorts, {'forced' if s.forced else 'non-forced'} grid",
+                 *([] if self.alignment is None else [self._alignment_line()]),
                  f"{self.nfactors} factor(s): {o.extraction} extraction, {o.rotation} rotation, {o.cor_method} "
                  f"correlation; flags: " + ("manual" if self.manual_flags else
                                             (f"|a| >= {o.threshold}" if o.threshold is not None
@@ -201,21 +210,68 @@ class QResult:
                                  ("SE", c.se_fscores, "{:9.4f}"), ("unrot. eig", self.unrotated_eigenvalues, "{:9.4f}"),
                                  ("unrot. %", self.unrotated_expl_var, "{:9.2f}")):
             lines.append(f"{label:<{w}} " + " ".join(_fmt(fmt, v) for v in vals))
-        ws = max(len(x) for x in self.statement_ids + ["statement"])
-        lines += ["", "Factor arrays (z-score)",
-                  f"{'statement':<{ws}} " + " ".join(f"{f:>13}" for f in self.factors) + "  distinguishing"]
-        d = self.distinguishing
-        for i, st in enumerate(self.statement_ids):
-            cells = " ".join("          n/a" if math.isnan(self.factor_arrays[i, j]) else
-                             f"{format_score(int(self.factor_arrays[i, j])):>3} ({self.zscores[i, j]:6.2f})"
-                             for j in range(self.nfactors))
-            lines.append(f"{st:<{ws}} {cells}  {'' if d is None else d.labels[i].strip()}")
+        lines += ["", *self._arrays_table(), "", *self._qdc_table()]
         lines += ["", f"varimax iterations: {self.varimax_iterations} "
                       f"({'converged' if self.converged else 'NOT converged'})"]
         lines += [f"warning: {x}" for x in self.warnings]
         return "\n".join(lines)
 
     __str__ = summary
+
+    def _text(self, i: int) -> str:
+        t = self.study.statement_texts
+        return "" if t is None else " ".join(t[i].split())
+
+    def _arrays_table(self) -> list[str]:
+        """Factor arrays with z-scores in brackets, and the statement texts (a paper's table of factor arrays)."""
+        ws = max(len(x) for x in self.statement_ids + ["statement"])
+        out = ["Factor arrays (z-score)" + (" and statement texts" if self.study.statement_texts else ""),
+               f"{'statement':<{ws}} " + " ".join(f"{f:>13}" for f in self.factors)
+               + ("  text" if self.study.statement_texts else "")]
+        for i, st in enumerate(self.statement_ids):
+            cells = " ".join("          n/a" if math.isnan(self.factor_arrays[i, j]) else
+                             f"{format_score(int(self.factor_arrays[i, j])):>3} ({self.zscores[i, j]:6.2f})"
+                             for j in range(self.nfactors))
+            out.append(f"{st:<{ws}} {cells}  {self._text(i)}".rstrip())
+        return out
+
+    def _qdc_table(self) -> list[str]:
+        """qmethod's qdc as a table: per factor pair z_f - z_g with its stars, the label and the text."""
+        from .characteristics import STAR_LEVELS
+
+        d = self.distinguishing
+        if d is None:
+            return ["Distinguishing and consensus statements: none (fewer than two factors have flagged sorts)"]
+        names = [n.replace("_", "-") for n in d.pair_names(self.factors)]
+        ws = max(len(x) for x in self.statement_ids + ["statement"])
+        wl = max(len(str(x).strip()) for x in [*d.labels, "label"])
+        levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in STAR_LEVELS)
+        out = [f"Distinguishing and consensus statements (d = z_f - z_g; {levels})",
+               f"{'statement':<{ws}} " + " ".join(f"{n:>11}" for n in names) + f"  {'label':<{wl}}"
+               + ("  text" if self.study.statement_texts else "")]
+        for i, st in enumerate(self.statement_ids):
+            cells = " ".join(f"{d.diffs[i, j]:7.2f} {d.stars[i, j]:<3}" for j in range(len(names)))
+            out.append(f"{st:<{ws}} {cells}  {str(d.labels[i]).strip():<{wl}}  {self._text(i)}".rstrip())
+        n_cons = int(d.consensus.sum())
+        out.append(f"consensus statements: {n_cons}" + (": " + " ".join(
+            s for s, m in zip(self.statement_ids, d.consensus) if m) if n_cons else ""))
+        return out
+
+    def _alignment_line(self) -> str:
+        a = self.alignment
+        pairs = " ".join(f"f{j + 1}={'-' if s < 0 else ''}f{p + 1}"
+                         for j, (p, s) in enumerate(zip(a["permutation"], a["signs"])))
+        cong = a.get("congruence")
+        return (f"factors reordered" + (f" to match {a['target']}" if a.get("target") else "") + f": {pairs} of the "
+                "solution as computed" + (" (Tucker congruence " + ", ".join(f"{c:+.3f}" for c in cong) + ")"
+                                          if cong else ""))
+
+
+def study_dict(study: QStudy) -> dict:
+    """The JSON ``study`` block: ``name``, ``source``, ``n_statements``, ``n_sorts``, ``forced``, ``grid``."""
+    return {"name": study.name, "source": study.source, "n_statements": study.n_statements,
+            "n_sorts": study.n_sorts, "forced": study.forced,
+            "grid": {format_score(k): v for k, v in study.grid.items()}}
 
 
 def _fmt(fmt: str, v) -> str:

@@ -347,7 +347,36 @@ def test_sta_with_the_wrong_number_of_lines(tmp_path):
 def test_not_utf8(tmp_path):
     p = tmp_path / "latin1.csv"
     p.write_bytes('"","A","B"\n"caf\xe9",1,-1\n"b",-1,1\n'.encode("latin-1"))
-    assert message(read_csv, p) == f"{p}:2: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+    assert message(read_csv, p) == \
+        f"{p}:2: not UTF-8 text (byte 0xe9); re-save it as UTF-8 or give its encoding (e.g. --encoding cp1252)"
+    assert read_csv(p, encoding="latin-1").statement_ids == ("caf\u00e9", "b")
+    assert message(read_csv, p, encoding="utf-8") == \
+        f"{p}:2: not UTF-8 text (byte 0xe9); re-save it as UTF-8 or give its encoding (e.g. --encoding cp1252)"
+    assert message(read_csv, p, encoding="klingon") == f"{p}: unknown encoding 'klingon'"
+
+
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path):
+    # Excel's "Unicode text" export: UTF-16 LE with a byte-order mark, tab-separated
+    p = tmp_path / "lipset.tsv"
+    p.write_bytes(LIPSET_CSV.read_text().replace(",", "\t").encode("utf-16"))
+    assert read_csv(p) == read_csv(LIPSET_CSV)
+
+
+@pytest.mark.parametrize("data, kind", [(b"PK\x03\x04\x14\x00\x00\x00", " (it looks like an .xlsx/.ods workbook: save it as CSV)"),
+                                        (b"id,a,b\n\x00\x01\x02\n", "")])
+def test_binary_file_is_not_a_text_file(tmp_path, data, kind):
+    p = tmp_path / "x.csv"
+    p.write_bytes(data)
+    assert message(read_csv, p) == f"{p}: not a text file{kind}"
+    d = tmp_path / "x.dat"
+    d.write_bytes(data)
+    assert message(read_dat, d) == f"{d}: not a text file{kind}"
+
+
+def test_directory_and_unreadable_file(tmp_path):
+    d = tmp_path / "study.csv"
+    d.mkdir()
+    assert message(read_study, d) == f"{d}: cannot read the file: Is a directory"
 
 
 def test_missing_file(tmp_path):

@@ -5,29 +5,39 @@ never imports this package (../shared/docs/architecture.md). Shared option group
 :mod:`qvalid.cli._args`.
 
 Exit codes: 0 ok; 1 differences beyond tolerance (crosscheck); 2 invalid input or usage (one line on stderr,
-never a traceback).
+never a traceback); 141 the reader closed standard output early (``qvalid analyze ... | head``): the command stops
+quietly, as a program killed by SIGPIPE would (the shell reports 141 = 128 + 13 for those too).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from .._version import __version__
 from ..errors import QInputError
-from ._args import EXIT_DIFF, EXIT_INPUT, EXIT_OK
+from ._args import EXIT_DIFF, EXIT_INPUT, EXIT_OK, EXIT_PIPE
 
-__all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_INPUT"]
+__all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE"]
 
 #: Subcommand modules of this package, in the order ``qvalid --help`` lists them.
 SUBCOMMANDS = ("validate", "analyze", "flag", "crosscheck")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), like every other qvalid error; subparsers inherit it."""
+
+    def error(self, message):
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="qvalid", description="Q-methodology analysis that reproduces R qmethod, with a live cross-check.",
-        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck), 2 invalid input.")
+        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck), 2 invalid input, "
+               "141 output pipe closed early (e.g. | head). Every command takes --format text|json.")
     p.add_argument("--version", action="version", version=f"qvalid {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -49,16 +59,35 @@ def _join_negative_values(argv: list) -> list:
 
 
 def main(argv=None) -> int:
+    """Run one subcommand; return its exit code (never raises for bad input or a closed output pipe)."""
     parser = make_parser()
     args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT
     try:
-        return args.func(args)
-    except QInputError as err:
-        print(f"qvalid {args.command}: error: {err}", file=sys.stderr)
-        return EXIT_INPUT
+        code = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe must surface here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_PIPE
+    except (QInputError, UnicodeError) as err:
+        return _fail(args, str(err))
     except OSError as err:
-        print(f"qvalid {args.command}: error: {err.filename or ''}: {err.strerror or err}", file=sys.stderr)
-        return EXIT_INPUT
+        return _fail(args, f"{err.filename or ''}: {err.strerror or err}")
+
+
+def _fail(args, message: str) -> int:
+    print(f"qvalid {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at devnull so Python's final flush cannot fail again (the recipe of the Python
+    docs, "Note on SIGPIPE" in the signal module)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a file (e.g. captured by a test)
+        pass

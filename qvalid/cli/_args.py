@@ -1,4 +1,12 @@
-"""What every ``qvalid`` subcommand shares: exit codes, the study and analysis option groups, and their parsing.
+"""What every ``qvalid`` subcommand shares: exit codes, option groups, reading the study, writing the output.
+
+- :func:`add_study_options` / :func:`read_study_from_args`: the study file (layout, grid, encoding, text column);
+  a study that fails in one orientation but validates in the other gets "did you mean --layout sorts?".
+- :func:`add_analysis_options` / :func:`analysis_overrides`: ``-k``, ``--flavor`` (choices from
+  :data:`qvalid.options.FLAVORS`) and one flag per :class:`qvalid.options.Options` field, generated from the
+  dataclass fields, :data:`qvalid.options.ALLOWED` and the Options docstring, so a new field is on the command
+  line without touching this module; ``--flags FILE`` (manual flags, :func:`manual_flags_from_args`).
+- :func:`add_format_option` / :func:`emit`: ``--format text|json`` and the one place that prints a command's output.
 
 Only modules of :mod:`qvalid.cli` import this; the library never does (../shared/docs/architecture.md).
 """
@@ -6,15 +14,34 @@ Only modules of :mod:`qvalid.cli` import this; the library never does (../shared
 from __future__ import annotations
 
 import argparse
+import json
+import re
+from dataclasses import fields
 
 from ..errors import QInputError
+from ..options import ALLOWED, FLAVORS, Options
 
-__all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "add_study_options", "add_analysis_options", "parse_grid",
-           "read_study_from_args", "analysis_overrides"]
+__all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
+           "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
+           "manual_flags_from_args", "OPTION_FLAGS"]
 
-EXIT_OK, EXIT_DIFF, EXIT_INPUT = 0, 1, 2
+#: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
+#: (``qvalid analyze ... | head``: 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe).
+EXIT_OK, EXIT_DIFF, EXIT_INPUT, EXIT_PIPE = 0, 1, 2, 141
+
+#: Command-line spellings that differ from ``--field-name`` (the first is shown in help).
+_SPELLINGS = {"cor_method": ("--cor", "--cor-method")}
 
 
+def _option_flags(name: str) -> tuple:
+    return _SPELLINGS.get(name, ("--" + name.replace("_", "-"),))
+
+
+#: Options field -> its command-line flag(s), e.g. ``{"varimax_eps": ("--varimax-eps",), ...}``.
+OPTION_FLAGS = {f.name: _option_flags(f.name) for f in fields(Options)}
+
+
+# ---------------------------------------------------------------------------------------------------- study
 def add_study_options(p: argparse.ArgumentParser) -> None:
     """How to read a study file (same flags for every subcommand that reads one)."""
     g = p.add_argument_group("study file")
@@ -25,23 +52,15 @@ def add_study_options(p: argparse.ArgumentParser) -> None:
                    help="sorts need not fill the grid exactly (then --grid gives the notional distribution)")
     g.add_argument("--grid", metavar="COUNTS",
                    help="grid as MIN:c1,c2,... e.g. -4:2,3,4,5,5,5,4,3,2 (default: taken from the first sort)")
+    g.add_argument("--text-column", metavar="NAME",
+                   help="CSV column of statement texts (default: the one non-numeric column besides the ids)")
+    add_encoding_option(g)
 
 
-def add_analysis_options(p: argparse.ArgumentParser) -> None:
-    """Analysis options (same meaning in every subcommand that analyses a study)."""
-    g = p.add_argument_group("analysis")
-    g.add_argument("-k", "--nfactors", type=int, required=True, help="number of factors")
-    g.add_argument("--flavor", default="qmethod", help="option preset (default: qmethod = R qmethod 1.8.4)")
-    g.add_argument("--extraction", choices=("pca", "centroid"), help="default: the flavour's (qmethod: pca)")
-    g.add_argument("--rotation", choices=("varimax", "none"))
-    g.add_argument("--cor", dest="cor_method", choices=("pearson", "spearman", "kendall"))
-    g.add_argument("--spc", type=float, help="centroid communality tolerance (qmethod default 1e-5)")
-    g.add_argument("--threshold", type=float,
-                   help="flag when |loading| >= X (and the majority rule) instead of |a| > 1.96/sqrt(n_statements)")
-    g.add_argument("--no-majority", dest="majority", action="store_false", default=None,
-                   help="drop the a^2 > h^2/2 condition from automatic flagging")
-    g.add_argument("--array-ties", choices=("qmethod", "strict"),
-                   help="factor-array ties: qmethod's rule (may break the grid) or strict (always the grid)")
+def add_encoding_option(g) -> None:
+    g.add_argument("--encoding", metavar="NAME",
+                   help="text encoding of the input file(s), e.g. cp1252 or latin-1 (default: UTF-8; a UTF-16 "
+                        "file with a byte-order mark is recognised)")
 
 
 def parse_grid(text: str | None) -> dict | None:
@@ -55,15 +74,117 @@ def parse_grid(text: str | None) -> dict | None:
         raise QInputError(f"--grid {text!r}: expected MIN:c1,c2,... e.g. -4:2,3,4,5,5,5,4,3,2") from None
 
 
+_LAYOUT_TEXT = {"statements": "statements as rows", "sorts": "one Q-sort per row"}
+
+
 def read_study_from_args(args):
+    """The study of ``args.file``; when it fails in the layout given but validates in the other one, the one-line
+    error starts with "did you mean --layout OTHER?"."""
     from ..io import read_study
+    from ..io._files import suffix
 
     kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid)}
-    if args.file.lower().endswith((".csv", ".tsv", ".txt")):
-        kw["layout"] = args.layout
-    return read_study(args.file, **kw)
+    if args.encoding is not None:
+        kw["encoding"] = args.encoding
+    if suffix(args.file) not in (".csv", ".tsv", ".txt"):
+        return read_study(args.file, **kw)
+    layout = args.layout
+    text_column = "auto" if args.text_column is None else args.text_column
+    try:
+        return read_study(args.file, layout=layout, text_column=text_column if layout == "statements" else None,
+                          **kw)
+    except QInputError as err:
+        other = "sorts" if layout == "statements" else "statements"
+        try:
+            s = read_study(args.file, layout=other, **kw)
+        except QInputError:
+            raise err from None
+        where = QInputError(err.reason, line=err.line, sort=err.sort, statement=err.statement)
+        raise QInputError(f"did you mean --layout {other}? Read with {_LAYOUT_TEXT[other]}, the file is a valid "
+                          f"study of {s.n_statements} statements x {s.n_sorts} Q-sorts; with {_LAYOUT_TEXT[layout]} "
+                          f"it fails: {where}", file=args.file) from None
+
+
+# ---------------------------------------------------------------------------------------------------- analysis
+def _field_docs() -> dict:
+    """Options field -> its description in the Options docstring's Attributes section (markup removed)."""
+    doc = (Options.__doc__ or "").split("Attributes\n", 1)[-1]
+    out, names = {}, []
+    for line in doc.splitlines():
+        m = re.match(r"^    (\w+(?:, \w+)*)(?: : .*)?$", line)
+        if m:
+            names = m.group(1).split(", ")
+        elif line.startswith("        ") and names:
+            for n in names:
+                out[n] = (out.get(n, "") + " " + line.strip()).strip()
+    return {n: t.replace("``", "").replace(":func:", "").replace("`", "") for n, t in out.items()}
+
+
+def _flavour_defaults(name: str) -> str:
+    vals = {fl: getattr(o, name) for fl, o in FLAVORS.items()}
+    return "; ".join(f"{fl}: {v}" for fl, v in vals.items())
+
+
+def _kind(f) -> type:
+    """The Python type of an Options field: from the qmethod preset's value, else from the annotation."""
+    v = getattr(FLAVORS["qmethod"], f.name)
+    if v is not None:
+        return type(v)
+    ann = str(f.type)
+    return next((t for t in (bool, int, float) if t.__name__ in ann), str)
+
+
+def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, flags: bool = True) -> None:
+    """``-k``, ``--flavor``, one flag per Options field and ``--flags FILE`` (same meaning in every subcommand).
+
+    Every option defaults to None, i.e. the flavour's value; :func:`analysis_overrides` returns those given.
+    """
+    g = p.add_argument_group("analysis (defaults: the flavour's values)")
+    if nfactors:
+        g.add_argument("-k", "--nfactors", type=int, required=True, help="number of factors")
+    g.add_argument("--flavor", choices=tuple(FLAVORS), default="qmethod",
+                   help="option preset (default: qmethod = R qmethod 1.8.4); options below override it")
+    docs = _field_docs()
+    for f in fields(Options):
+        kind = _kind(f)
+        helptext = (docs.get(f.name, "") + f" (Options.{f.name}; {_flavour_defaults(f.name)})").strip()
+        helptext = helptext.replace("%", "%%")
+        if kind is bool:
+            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                           help=helptext)
+        else:
+            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=kind, choices=ALLOWED.get(f.name),
+                           default=None, help=helptext, metavar=None if f.name in ALLOWED else kind.__name__.upper())
+    if flags:
+        g.add_argument("--flags", metavar="FILE", dest="flags_file",
+                       help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X "
+                            "(replaces automatic flagging)")
 
 
 def analysis_overrides(args) -> dict:
-    keys = ("extraction", "rotation", "cor_method", "spc", "threshold", "majority", "array_ties")
-    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    """The Options fields given on the command line (``{"extraction": "centroid", ...}``)."""
+    return {f.name: getattr(args, f.name) for f in fields(Options) if getattr(args, f.name, None) is not None}
+
+
+def manual_flags_from_args(args, study):
+    """``--flags FILE`` as a bool array (n_sorts, nfactors) in the study's sort order, or None without it."""
+    path = getattr(args, "flags_file", None)
+    if path is None:
+        return None
+    from ..io import read_flags
+
+    return read_flags(path, study.sort_ids, args.nfactors, encoding=getattr(args, "encoding", None))
+
+
+# ---------------------------------------------------------------------------------------------------- output
+def add_format_option(p, choices=("text", "json")) -> None:
+    p.add_argument("--format", choices=choices, default="text",
+                   help="text (for people, default) or json (one object; its shape is in docs/cli.md)")
+
+
+def emit(args, text, obj=None, markdown=None) -> None:
+    """Print a command's output in ``args.format``: ``text``, ``json`` (``obj`` as compact JSON, NaN -> error) or
+    ``markdown``. Each may be a value or a function returning it (only the one printed is computed)."""
+    value = {"text": text, "json": obj, "markdown": markdown}[getattr(args, "format", "text")]
+    value = value() if callable(value) else value
+    print(json.dumps(value, allow_nan=False) if args.format == "json" else value)

@@ -1,16 +1,36 @@
-"""``qvalid analyze``: the full analysis, as a text report or the JSON contract."""
+"""``qvalid analyze``: the full analysis, as a text report or the JSON contract (README "JSON"), optionally with
+the factors aligned to a published loadings table and the tables written as CSV files."""
 
 from __future__ import annotations
 
-from ._args import EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+import argparse
+
+from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
+                    manual_flags_from_args, read_study_from_args)
 
 
 def register(sub) -> None:
-    p = sub.add_parser("analyze", help="run the Q analysis",
-                       epilog="example: qvalid analyze reference/data/lipset/lipset.csv -k 3 --format json")
+    p = sub.add_parser(
+        "analyze", help="run the Q analysis",
+        description="Run the Q analysis (correlation, extraction, rotation, flags, z-scores, factor arrays, "
+                    "characteristics, distinguishing and consensus statements) and print the report or JSON.",
+        epilog="examples:\n"
+               "  qvalid analyze reference/data/lipset/lipset.csv -k 3\n"
+               "  qvalid analyze study.csv -k 4 --extraction centroid --threshold 0.42 --output tables/\n"
+               "  qvalid analyze study.csv -k 4 --align paper_loadings.csv --format json\n"
+               "  qvalid analyze study.csv -k 3 --flags my_flags.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
     add_analysis_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    g = p.add_argument_group("output")
+    add_format_option(g)
+    g.add_argument("--align", metavar="TARGET.csv",
+                   help="reorder and reflect the factors to match a loadings table (sort id column, factor columns "
+                        "f1, f2, ...; e.g. a paper's): Hungarian matching on |Tucker congruence|, as crosscheck "
+                        "--align")
+    g.add_argument("--output", metavar="DIR",
+                   help="also write loadings.csv, flags.csv, zscores.csv, arrays.csv, characteristics.csv, qdc.csv "
+                        "into DIR (created if missing; written atomically; never over the input)")
     p.set_defaults(func=run)
 
 
@@ -18,6 +38,17 @@ def run(args) -> int:
     from ..pipeline import analyze
 
     s = read_study_from_args(args)
-    res = analyze(s, args.nfactors, flavor=args.flavor, **analysis_overrides(args))
-    print(res.to_json(indent=None) if args.format == "json" else res.summary())
+    res = analyze(s, args.nfactors, flavor=args.flavor, flags=manual_flags_from_args(args, s),
+                  **analysis_overrides(args))
+    if args.align is not None:
+        from ..compare import align_to
+        from ..published import read_loadings
+
+        ids, _, target = read_loadings(args.align, encoding=args.encoding)
+        res = align_to(res, target, sort_ids=ids, name=args.align)
+    if args.output is not None:
+        from ..io import write_tables
+
+        write_tables(res, args.output)
+    emit(args, res.summary, res.to_dict)
     return EXIT_OK

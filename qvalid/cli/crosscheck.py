@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 
 from ..errors import QInputError
-from ._args import EXIT_DIFF, EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
+                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
 
 
 def parse_tolerances(values) -> dict | None:
@@ -41,13 +42,8 @@ def run(args) -> int:
     tolerances = parse_tolerances(args.tolerance)
     study = read_study_from_args(args)
     diff, _ = crosscheck(study, args.nfactors, flavor=args.flavor, align=args.align, tolerances=tolerances,
-                         **analysis_overrides(args))
-    if args.format == "json":
-        print(diff.to_json(indent=1))
-    elif args.format == "markdown":
-        print(diff.to_markdown())
-    else:
-        print(diff.to_text())
+                         flags=manual_flags_from_args(args, study), **analysis_overrides(args))
+    emit(args, diff.to_text, diff.to_dict, markdown=diff.to_markdown)
     return EXIT_OK if diff.ok else EXIT_DIFF
 
 
@@ -70,7 +66,7 @@ def register(subparsers) -> None:
     add_study_options(c)
     add_analysis_options(c)
     g = c.add_argument_group("comparison")
-    g.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    add_format_option(g, choices=("text", "json", "markdown"))
     g.add_argument("--tolerance", action="append", metavar="[OUTPUT=]VALUE",
                    help="absolute tolerance: a number for every float output, or OUTPUT=VALUE (repeatable); "
                         "default 1e-10")

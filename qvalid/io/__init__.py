@@ -11,9 +11,11 @@ from ..errors import QInputError
 from ..study import QStudy
 from ._files import suffix
 from .csv import read_csv, write_csv
+from .flags import read_flags
+from .tables import write_tables
 from .pqmethod import read_dat, write_dat
 
-__all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat"]
+__all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables"]
 
 _CSV = (".csv", ".tsv", ".txt")
 _DAT = (".dat",)

@@ -19,24 +19,49 @@ def suffix(path) -> str:
     return Path(path).suffix.lower()
 
 
-def read_text(path) -> str:
-    """The whole file as text: UTF-8, a byte-order mark tolerated, line endings left as they are.
+#: Byte-order marks decoded without being asked (they name their encoding unambiguously).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+
+
+def read_text(path, encoding=None) -> str:
+    """The whole file as text, line endings left as they are.
+
+    With ``encoding=None`` the file must be UTF-8 (a byte-order mark is tolerated) or carry a UTF-16/UTF-32
+    byte-order mark (Excel's "Unicode text"). Other encodings are never guessed: Latin-1 and Windows-1252 differ in
+    what they make of the same bytes, so a guess could silently change ids or statement texts. Pass the encoding
+    (``encoding="cp1252"``, on the command line ``--encoding cp1252``) or re-save the file as UTF-8.
 
     Raises
     ------
     QInputError
-        If the file is missing, unreadable or not UTF-8.
+        One line naming the file (and the line of a bad byte): missing, a directory, not readable (permission),
+        empty (nothing but blanks), binary ("not a text file": NUL bytes, e.g. a spreadsheet workbook), not UTF-8,
+        or an unknown ``encoding``.
     """
     try:
         data = Path(path).read_bytes()
     except OSError as err:
         raise QInputError(f"cannot read the file: {err.strerror or err}", file=path) from None
+    if encoding is None:
+        encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+        if encoding == "utf-8" and b"\x00" in data:
+            kind = " (it looks like an .xlsx/.ods workbook: save it as CSV)" if data[:4] == b"PK\x03\x04" else ""
+            raise QInputError(f"not a text file{kind}", file=path)
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode(encoding)
+    except LookupError:
+        raise QInputError(f"unknown encoding {encoding!r}", file=path) from None
     except UnicodeDecodeError as err:
         line = data[: err.start].count(b"\n") + 1
-        raise QInputError(f"not UTF-8 text (byte 0x{data[err.start]:02x}); save the file as UTF-8",
-                          file=path, line=line) from None
+        hint = "re-save it as UTF-8 or give its encoding (e.g. --encoding cp1252)" if encoding == "utf-8" else \
+            "check the encoding given"
+        raise QInputError(f"not {'UTF-8' if encoding == 'utf-8' else encoding} text (byte 0x{data[err.start]:02x}); {hint}", file=path,
+                          line=line) from None
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise QInputError("empty file", file=path)
+    return text
 
 
 def raw_scores(cells: list[list[str]], n_columns: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import io
 from pathlib import Path
 
 from ..errors import QInputError
-from ..study import QStudy
+from ..study import _MISSING_CODES, QStudy
 from ._files import atomic_write, raw_scores, read_text, refuse_source, suffix
 
 __all__ = ["read_csv", "write_csv"]
@@ -25,14 +25,14 @@ LAYOUTS = ("statements", "sorts")
 _SEPARATORS = (",", ";", "\t")
 
 
-def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_column=None, grid=None, forced=True,
-             name="") -> QStudy:
+def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_column="auto", grid=None, forced=True,
+             name="", encoding=None) -> QStudy:
     """Read a Q study from a CSV, semicolon-separated or tab-separated file.
 
     Parameters
     ----------
     path : str or path-like
-        The file, read as UTF-8 (a byte-order mark is tolerated).
+        The file, read as UTF-8 (a byte-order mark is tolerated) unless ``encoding`` is given.
     layout : {"statements", "sorts"}
         ``"statements"`` (qmethod's layout): one row per statement, one column per Q-sort, the header names the
         Q-sorts. ``"sorts"``: one row per Q-sort, one column per statement, the header names the statements.
@@ -46,8 +46,11 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
         are exactly 1, 2, ..., n (row numbers); otherwise it is taken as data. A header one field shorter than the
         rows (R ``write.table`` with row names) also means the first column holds ids. Without an id column the
         ids are qmethod's defaults, ``sta_1, sta_2, ...`` for statements and ``s1, s2, ...`` for Q-sorts.
-    text_column : int or str, optional
-        A column of statement wordings (``"statements"`` layout only).
+    text_column : "auto", None, int or str
+        A column of statement wordings (``"statements"`` layout only): a 0-based index, a header name, ``None`` for
+        none, or ``"auto"`` (default): the one column besides the id column whose every non-blank value is
+        text, not a number (e.g. a ``text`` or ``statement`` column). Two or more such columns raise
+        :class:`QInputError` asking to name the text column.
     grid : mapping score -> cells, optional
         The distribution; required when ``forced=False``. For a forced study it defaults to the first Q-sort's
         distribution, as in qmethod (R/qmethod.R:16-19).
@@ -55,6 +58,8 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
         Whether every Q-sort must fill the grid exactly.
     name : str
         The study's name.
+    encoding : str, optional
+        The file's text encoding, e.g. ``"cp1252"``; default UTF-8 (see :func:`qvalid.io._files.read_text`).
 
     Returns
     -------
@@ -74,15 +79,15 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     """
     if layout not in LAYOUTS:
         raise QInputError(f"unknown layout {layout!r}: use 'statements' or 'sorts'")
-    if layout == "sorts" and text_column is not None:
+    if layout == "sorts" and text_column not in (None, "auto"):
         raise QInputError("text_column applies to the 'statements' layout only", file=path)
-    text = read_text(path)
+    text = read_text(path, encoding)
     records = _records(text, sep if sep is not None else sniff_separator(text, path), path)
     if not records:
         raise QInputError("empty file", file=path)
     table = _Table(records, layout, path)
     id_col = table.resolve_ids(id_column)
-    text_col = table.resolve(text_column, "text_column")
+    text_col = table.resolve_text(text_column, id_col)
     if text_col is not None and text_col == id_col:
         raise QInputError("text_column and id_column are the same column", file=path, line=table.header_line)
     data_cols = [c for c in range(len(table.header)) if c not in (id_col, text_col)]
@@ -195,6 +200,21 @@ def _is_int(cell: str) -> bool:
     return True
 
 
+def _is_text_column(body, c) -> bool:
+    """Every non-blank, non-``NA`` cell of column ``c`` is text that is not a number (and there is one)."""
+    cells = [row[c].strip() for _, row in body if c < len(row)]
+    cells = [v for v in cells if v and v not in _MISSING_CODES]
+    return bool(cells) and not any(is_number(v) for v in cells)
+
+
+def is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
 class _Table:
     """The header and body of a delimited file, and the checks that need their line numbers."""
 
@@ -220,6 +240,19 @@ class _Table:
             raise QInputError(f"{what}={column!r}: no such column in the header", file=self.path,
                               line=self.header_line)
         return names.index(str(column).strip())
+
+    def resolve_text(self, text_column, id_col):
+        """The statement-text column: as given, or with ``"auto"`` the one non-id column holding only text."""
+        if not (isinstance(text_column, str) and text_column == "auto"):
+            return self.resolve(text_column, "text_column")
+        if self.layout != "statements":
+            return None
+        texts = [c for c in range(len(self.header)) if c != id_col and _is_text_column(self.body, c)]
+        if len(texts) > 1:
+            names = ", ".join(repr(self.header[c].strip() or f"column {c + 1}") for c in texts)
+            raise QInputError(f"columns {names} hold text, not scores: name the statement-text column "
+                              "(--text-column NAME) and remove the others", file=self.path, line=self.header_line)
+        return texts[0] if texts else None
 
     def resolve_ids(self, id_column):
         if not (isinstance(id_column, str) and id_column == "auto"):

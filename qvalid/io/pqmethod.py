@@ -30,7 +30,7 @@ NAME_WIDTH = 10
 _GRID_FIELDS = 2 + len(DAT_SCORES)
 
 
-def read_dat(path, *, sta=None, forced=True, grid=None) -> QStudy:
+def read_dat(path, *, sta=None, forced=True, grid=None, encoding=None) -> QStudy:
     """Read a PQMethod ``.DAT`` file (and its ``.STA`` statements) as a :class:`QStudy`.
 
     Parameters
@@ -44,6 +44,8 @@ def read_dat(path, *, sta=None, forced=True, grid=None) -> QStudy:
         Whether every Q-sort must fill the distribution of line 2 exactly.
     grid : mapping score -> cells, optional
         The distribution the caller expects; it must equal line 2 (else :class:`QInputError`).
+    encoding : str, optional
+        Text encoding of both files (PQMethod on DOS wrote cp437/cp850 texts); default UTF-8.
 
     Returns
     -------
@@ -60,7 +62,7 @@ def read_dat(path, *, sta=None, forced=True, grid=None) -> QStudy:
         check of :meth:`QStudy.validate`.
     """
     path = Path(path)
-    lines = _lines(read_text(path))
+    lines = _lines(read_text(path, encoding))
     if not lines:
         raise QInputError("empty file", file=path)
     n_sorts, n_statements, title = _parse_title_line(lines[0], path)
@@ -75,7 +77,7 @@ def read_dat(path, *, sta=None, forced=True, grid=None) -> QStudy:
         raise QInputError(f"header says {n_sorts} Q-sorts but the file has {len(names)} Q-sort lines",
                           file=path, line=1)
     sta_path = _find_sta(path) if sta is None else (None if sta is False else Path(sta))
-    texts = None if sta_path is None else _read_sta(sta_path, n_statements)
+    texts = None if sta_path is None else _read_sta(sta_path, n_statements, encoding)
     return QStudy(raw_scores(cells, n_statements).T, [f"sta_{i + 1}" for i in range(n_statements)], names,
                   grid=file_grid, forced=forced, statement_texts=texts, name=title, source=str(path),
                   _locate=lambda sort_index, statement_index: None if sort_index is None else sort_index + 3)
@@ -238,9 +240,9 @@ def _find_sta(path: Path) -> Path | None:
     return found[0] if found else None
 
 
-def _read_sta(path: Path, n_statements: int) -> list[str]:
+def _read_sta(path: Path, n_statements: int, encoding=None) -> list[str]:
     """One statement text per line; blank lines beyond ``n_statements`` at the end are ignored."""
-    text = read_text(path).rstrip("\x1a").replace("\r\n", "\n").replace("\r", "\n")
+    text = read_text(path, encoding).rstrip("\x1a").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if text.endswith("\n"):
         lines.pop()
