@@ -247,8 +247,8 @@ class QResult:
         wl = max(len(str(x).strip()) for x in [*d.labels, "label"])
         levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in STAR_LEVELS)
         out = [f"Distinguishing and consensus statements (d = z_f - z_g; {levels})",
-               f"{'statement':<{ws}} " + " ".join(f"{n:>11}" for n in names) + f"  {'label':<{wl}}"
-               + ("  text" if self.study.statement_texts else "")]
+               (f"{'statement':<{ws}} " + " ".join(f"{n:>11}" for n in names) + f"  {'label':<{wl}}"
+                + ("  text" if self.study.statement_texts else "")).rstrip()]
         for i, st in enumerate(self.statement_ids):
             cells = " ".join(f"{d.diffs[i, j]:7.2f} {d.stars[i, j]:<3}" for j in range(len(names)))
             out.append(f"{st:<{ws}} {cells}  {str(d.labels[i]).strip():<{wl}}  {self._text(i)}".rstrip())
@@ -262,7 +262,7 @@ class QResult:
         pairs = " ".join(f"f{j + 1}={'-' if s < 0 else ''}f{p + 1}"
                          for j, (p, s) in enumerate(zip(a["permutation"], a["signs"])))
         cong = a.get("congruence")
-        return (f"factors reordered" + (f" to match {a['target']}" if a.get("target") else "") + f": {pairs} of the "
+        return ("factors reordered" + (f" to match {a['target']}" if a.get("target") else "") + f": {pairs} of the "
                 "solution as computed" + (" (Tucker congruence " + ", ".join(f"{c:+.3f}" for c in cong) + ")"
                                           if cong else ""))
 

@@ -486,12 +486,17 @@ def test_point9_declared_lower_bounds_admit_the_installed_packages():
     """pyproject's lower bounds must admit what scripts/setup.sh installs (Debian 12) and CI runs."""
     import importlib.metadata as md
     import re
-    import tomllib
 
     from packaging.requirements import Requirement
 
-    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    reqs = [Requirement(r) for r in meta["dependencies"]]
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: pytest itself depends on tomli there
+        import tomli as tomllib
+
+    toml = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    meta = toml["project"]
+    reqs = [Requirement(r) for r in meta["dependencies"] + toml["build-system"]["requires"]]
     reqs += [Requirement(r) for extra in meta["optional-dependencies"].values() for r in extra]
     checked = []
     for req in reqs:
@@ -501,8 +506,27 @@ def test_point9_declared_lower_bounds_admit_the_installed_packages():
             continue
         assert req.specifier.contains(version, prereleases=True), f"{req} excludes the installed {version}"
         checked.append(req.name)
-    assert {"numpy", "scipy", "pandas", "pytest", "pytest-benchmark", "hypothesis", "rpy2"} <= set(checked)
+    assert {"numpy", "scipy", "pandas", "pytest", "pytest-benchmark", "hypothesis", "rpy2", "matplotlib",
+            "setuptools"} <= set(checked)
+    # R < 4.5 (Debian 12 has 4.2) needs rpy2 < 3.6: said where people install
+    assert '"rpy2>=3.5,<3.6"' in (ROOT / "README.md").read_text() and "rpy2 3.6 needs R >= 4.5" in \
+        (ROOT / "pyproject.toml").read_text()
     # every package the set-up installs from Debian is in scripts/setup.sh's APT_PKGS
     apt = re.search(r"APT_PKGS=\(([^)]*)\)", (ROOT / "scripts" / "setup.sh").read_text()).group(1).split()
     for name in ("numpy", "scipy", "pandas", "rpy2", "hypothesis", "pytest", "pytest-benchmark"):
         assert f"python3-{name}" in apt
+
+
+@pytest.mark.r
+def test_point7_crosscheck_takes_manual_flags(tmp_path, capsys):
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _r import require_r
+
+    require_r()
+    rows = [["sort", "f1", "f2"]] + [[sid, "X" if sid in ("US1", "US2", "US8") else "",
+                                      "X" if sid in ("US3", "US4", "CA6") else ""]
+                                     for sid in "US1 US2 US3 US4 JP5 CA6 UK7 US8 FR9".split()]
+    p = write_csv_rows(tmp_path / "flags.csv", rows)
+    code, out, _ = run_cli(capsys, "crosscheck", LIPSET, "-k", "2", "--flags", p, "--format", "json")
+    d = json.loads(out)
+    assert code == 0 and d["ok"] and d["outputs"][[o["name"] for o in d["outputs"]].index("flags")]["status"] == "ok"
