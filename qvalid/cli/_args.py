@@ -23,7 +23,7 @@ from ..options import ALLOWED, FLAVORS, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
-           "manual_flags_from_args", "OPTION_FLAGS"]
+           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS"]
 
 #: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
 #: (``qvalid analyze ... | head``: 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe).
