@@ -210,7 +210,7 @@ class QResult:
                                  ("SE", c.se_fscores, "{:9.4f}"), ("unrot. eig", self.unrotated_eigenvalues, "{:9.4f}"),
                                  ("unrot. %", self.unrotated_expl_var, "{:9.2f}")):
             lines.append(f"{label:<{w}} " + " ".join(_fmt(fmt, v) for v in vals))
-        lines += ["", *self._arrays_table(), "", *self._qdc_table()]
+        lines += ["", *self._arrays_table(), "", *self._qdc_table(), *self._distinguishing_tables()]
         lines += ["", f"varimax iterations: {self.varimax_iterations} "
                       f"({'converged' if self.converged else 'NOT converged'})"]
         lines += [f"warning: {x}" for x in self.warnings]
@@ -222,17 +222,46 @@ class QResult:
         t = self.study.statement_texts
         return "" if t is None else " ".join(t[i].split())
 
+    def _array_row(self, i: int, ws: int, mark: str = "") -> str:
+        """One statement: its array value (z-score) on every factor, a mark, its text."""
+        cells = " ".join("          n/a" if math.isnan(self.factor_arrays[i, j]) else
+                         f"{format_score(int(self.factor_arrays[i, j])):>4} ({self.zscores[i, j]:6.2f})"
+                         for j in range(self.nfactors))
+        return f"{self.statement_ids[i]:<{ws}} {cells} {mark:<3} {self._text(i)}".rstrip()
+
+    def _array_header(self, ws: int, mark: str = "") -> str:
+        return (f"{'statement':<{ws}} " + " ".join(f"{f:>13}" for f in self.factors) + f" {mark:<3}"
+                + (" text" if self.study.statement_texts else "")).rstrip()
+
     def _arrays_table(self) -> list[str]:
         """Factor arrays with z-scores in brackets, and the statement texts (a paper's table of factor arrays)."""
         ws = max(len(x) for x in self.statement_ids + ["statement"])
         out = ["Factor arrays (z-score)" + (" and statement texts" if self.study.statement_texts else ""),
-               f"{'statement':<{ws}} " + " ".join(f"{f:>13}" for f in self.factors)
-               + ("  text" if self.study.statement_texts else "")]
-        for i, st in enumerate(self.statement_ids):
-            cells = " ".join("          n/a" if math.isnan(self.factor_arrays[i, j]) else
-                             f"{format_score(int(self.factor_arrays[i, j])):>3} ({self.zscores[i, j]:6.2f})"
-                             for j in range(self.nfactors))
-            out.append(f"{st:<{ws}} {cells}  {self._text(i)}".rstrip())
+               self._array_header(ws)]
+        return out + [self._array_row(i, ws) for i in range(len(self.statement_ids))]
+
+    def _distinguishing_tables(self) -> list[str]:
+        """Per factor, the statements on which it differs from every other factor (PQMethod's and KADE's
+        "distinguishing statements for factor f" tables), by descending z-score; the mark is the weakest star
+        of the factor's pairs (qmethod's qdc stars)."""
+        from .characteristics import STAR_LEVELS
+
+        d = self.distinguishing
+        if d is None:
+            return []
+        level = np.zeros(d.stars.shape, dtype=int)
+        for n, (_, mark) in enumerate(STAR_LEVELS, start=1):
+            level[d.stars == mark] = n
+        ws = max(len(x) for x in self.statement_ids + ["statement"])
+        out = []
+        for f in d.factors:
+            pairs = [c for c, pq in enumerate(d.pairs) if f in pq]
+            weakest = level[:, pairs].min(axis=1)
+            rows = np.flatnonzero(weakest > 0)
+            rows = rows[np.argsort(-self.zscores[rows, f], kind="stable")]
+            out += ["", f"Distinguishing statements for f{f + 1} ({len(rows)}: f{f + 1} differs from every other "
+                        "factor; mark = its weakest pair's stars)", self._array_header(ws, "sig")]
+            out += [self._array_row(i, ws, STAR_LEVELS[weakest[i] - 1][1]) for i in rows]
         return out
 
     def _qdc_table(self) -> list[str]:

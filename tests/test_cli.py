@@ -530,3 +530,23 @@ def test_point7_crosscheck_takes_manual_flags(tmp_path, capsys):
     code, out, _ = run_cli(capsys, "crosscheck", LIPSET, "-k", "2", "--flags", p, "--format", "json")
     d = json.loads(out)
     assert code == 0 and d["ok"] and d["outputs"][[o["name"] for o in d["outputs"]].index("flags")]["status"] == "ok"
+
+
+def test_point8_distinguishing_statements_per_factor_as_r_stars_say(capsys):
+    # PQMethod/KADE-style tables: statements on which a factor differs from every other one, with the weakest of
+    # its pairs' stars; expected sets and marks derived from R qmethod 1.8.4's qdc stars (reference/golden)
+    g = json.loads(GOLDEN_K3.read_text())["qdc"]["sig"]
+    order = ["", "*", "**", "***", "6*"]
+    code, out, _ = run_cli(capsys, "analyze", LIPSET, "-k", "3")
+    lines = out.splitlines()
+    for f in (1, 2, 3):
+        pairs = [p for p in ("f1_f2", "f1_f3", "f2_f3") if f"f{f}" in p.split("_")]
+        want = {f"sta_{i + 1}": min((g[p][i] for p in pairs), key=order.index) for i in range(33)}
+        want = {k: v for k, v in want.items() if v}
+        start = next(i for i, x in enumerate(lines) if x.startswith(f"Distinguishing statements for f{f} "))
+        assert lines[start].startswith(f"Distinguishing statements for f{f} ({len(want)}:")
+        rows = lines[start + 2: start + 2 + len(want)]
+        got = {r.split()[0]: r.split()[-1] for r in rows}
+        assert got == want
+        z = [float(r[10 + 14 * (f - 1) + 6: 10 + 14 * (f - 1) + 12]) for r in rows]  # "  +4 (  1.66)"
+        assert z == sorted(z, reverse=True)
