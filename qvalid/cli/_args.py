@@ -84,12 +84,12 @@ def read_study_from_args(args):
     from ..io._files import suffix
 
     kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid)}
-    if args.encoding is not None:
+    if getattr(args, "encoding", None) is not None:
         kw["encoding"] = args.encoding
     if suffix(args.file) not in (".csv", ".tsv", ".txt"):
         return read_study(args.file, **kw)
     layout = args.layout
-    text_column = "auto" if args.text_column is None else args.text_column
+    text_column = getattr(args, "text_column", None) or "auto"
     try:
         return read_study(args.file, layout=layout, text_column=text_column if layout == "statements" else None,
                           **kw)
@@ -185,6 +185,7 @@ def add_format_option(p, choices=("text", "json")) -> None:
 def emit(args, text, obj=None, markdown=None) -> None:
     """Print a command's output in ``args.format``: ``text``, ``json`` (``obj`` as compact JSON, NaN -> error) or
     ``markdown``. Each may be a value or a function returning it (only the one printed is computed)."""
-    value = {"text": text, "json": obj, "markdown": markdown}[getattr(args, "format", "text")]
+    fmt = getattr(args, "format", "text")
+    value = {"text": text, "json": obj, "markdown": markdown}[fmt]
     value = value() if callable(value) else value
-    print(json.dumps(value, allow_nan=False) if args.format == "json" else value)
+    print(json.dumps(value, allow_nan=False) if fmt == "json" else value)

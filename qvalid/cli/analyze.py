@@ -44,7 +44,7 @@ def run(args) -> int:
         from ..compare import align_to
         from ..published import read_loadings
 
-        ids, _, target = read_loadings(args.align, encoding=args.encoding)
+        ids, _, target = read_loadings(args.align, encoding=getattr(args, "encoding", None))
         res = align_to(res, target, sort_ids=ids, name=args.align)
     if args.output is not None:
         from ..io import write_tables
