@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -12,7 +14,7 @@ from .errors import QInputError
 from .io._files import read_text
 from .io.csv import is_number, sniff_separator
 
-__all__ = ["read_loadings"]
+__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals"]
 
 _FACTOR = re.compile(r"^(f|factor|fac)[ _]?\d+$", re.IGNORECASE)
 
@@ -69,3 +71,152 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
         raise QInputError("no rows of loadings", file=path)
     return ids, [header[i] for i in fcols], np.array(values, dtype=np.float64)
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# General published tables (loadings, arrays, z-scores) with the number of printed decimals of every cell.
+
+_MARK_COLUMN = re.compile(r"^(?:fg|flag|flagged|flag_f|flagged_f|x|def|defining)[ _]?(\d+)$", re.IGNORECASE)
+_TRUE_MARKS = {"x", "*", "1", "true", "yes", "y", "t"}
+_FALSE_MARKS = {"", "0", "false", "no", "n", "f", "-", "na"}
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table as printed in a paper: one row per sort (or statement), one column per factor.
+
+    Attributes
+    ----------
+    ids : tuple of str
+        Row ids (sorts or statements).
+    factors : tuple of str
+        Factor column names as printed.
+    values : ndarray (n_rows, k)
+        NaN where a cell is blank (unknown).
+    decimals : ndarray of int (n_rows, k)
+        Decimals printed in each cell (-1 for blank cells): ``0.2724`` has 4. A printer that drops trailing zeros
+        makes this a lower bound, so the rounding bounds derived from it are conservative.
+    marks : ndarray of bool (n_rows, k) or None
+        X marks of defining sorts when the table has mark columns (``fg1``, ``flag_f1``, ``x1`` ...).
+    source : str
+    """
+
+    ids: tuple
+    factors: tuple
+    values: np.ndarray
+    decimals: np.ndarray
+    marks: np.ndarray | None
+    source: str
+
+    @property
+    def k(self) -> int:
+        return len(self.factors)
+
+
+def printed_decimals(value) -> int:
+    """Decimals of a printed number: of its text (``"0.2724"`` -> 4, ``"37"`` -> 0), or of the shortest repr of a
+    float read from a spreadsheet or JSON (``9.30894`` -> 5). -1 for a blank or NaN."""
+    if value is None:
+        return -1
+    if not isinstance(value, str):
+        if isinstance(value, float) and math.isnan(value):
+            return -1
+        value = repr(float(value)) if isinstance(value, float) else str(value)
+        if value.endswith(".0"):
+            value = value[:-2]
+    t = value.strip().lower()
+    if not t or t in ("na", "nan"):
+        return -1
+    if "e" in t:
+        mant, _, exp = t.partition("e")
+        return max(0, printed_decimals(mant) - int(exp))
+    return len(t.partition(".")[2])
+
+
+def read_table(path, *, prefix: str | None = None, id_column: str | None = None, encoding: str | None = None,
+               sheet=None) -> PublishedTable:
+    """Read a published table from CSV/TSV or xlsx/ods, keeping the printed decimals of every cell.
+
+    Factor columns are those named ``f1``, ``F2``, ``factor 3`` (or ``<prefix><j>`` with ``prefix``, e.g.
+    ``"zsc_f"``); mark columns ``fg1``, ``flag_f1``, ``x1`` ... hold X marks of defining sorts (``X``, ``*``,
+    ``1``, ``TRUE``; blank, ``0``, ``FALSE`` = not marked). The id column is ``id_column``, else the first other
+    column holding text (e.g. ``participant``), else the first other column. Blank factor cells are unknown
+    (NaN). Other columns are ignored.
+
+    Raises
+    ------
+    QInputError
+        Naming file, line and column: no factor columns, a cell that is not a number, an unreadable mark,
+        duplicate ids, a file that is not in ``encoding`` (default UTF-8).
+    """
+    import pandas as pd
+
+    from .io._files import suffix
+
+    src = str(path)
+    is_sheet = suffix(path) in (".xlsx", ".xlsm", ".xls", ".ods")
+    try:
+        if is_sheet:
+            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+        else:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
+                                encoding=encoding or "utf-8-sig")
+    except UnicodeDecodeError:
+        raise QInputError(f"not {encoding or 'UTF-8'} text: give the file's encoding (e.g. latin-1)", file=src) \
+            from None
+    except (ValueError, pd.errors.ParserError) as err:
+        raise QInputError(f"cannot read the table: {err}", file=src) from None
+    header = [str(c).strip() for c in frame.columns]
+    pat = _FACTOR if prefix is None else re.compile(rf"^{re.escape(prefix)}\d+$", re.IGNORECASE)
+    fcols = [i for i, h in enumerate(header) if pat.match(h)]
+    if not fcols:
+        raise QInputError("no factor columns (named f1, f2, ... or factor1, ...) in the header"
+                          if prefix is None else f"no columns named {prefix}1, {prefix}2, ...", file=src, line=1)
+    mcols = {int(_MARK_COLUMN.match(h).group(1)): i for i, h in enumerate(header) if _MARK_COLUMN.match(h)}
+    if id_column is not None:
+        if id_column not in header:
+            raise QInputError(f"no column {id_column!r} in the header", file=src, line=1)
+        icol = header.index(id_column)
+    else:
+        others = [i for i in range(len(header)) if i not in fcols and i not in mcols.values()]
+        icol = next((i for i in others if any(not is_number(_cell_text(v)) for v in frame.iloc[:, i]
+                                              if _cell_text(v))),
+                    others[0] if others else None)
+    cells = frame.to_numpy(dtype=object)
+    n, k = cells.shape[0], len(fcols)
+    values, decimals = np.full((n, k), np.nan), np.full((n, k), -1, dtype=np.int64)
+    ids = []
+    for r in range(n):  # reading a printed table cell by cell, to report the bad one
+        line = r + 2
+        sid = str(r + 1) if icol is None else _cell_text(cells[r, icol])
+        if sid in ids:
+            raise QInputError(f"duplicate id {sid!r}", file=src, line=line)
+        ids.append(sid)
+        for j, c in enumerate(fcols):
+            raw = cells[r, c]
+            decimals[r, j] = printed_decimals(raw if not isinstance(raw, str) else raw.replace(",", "."))
+            if decimals[r, j] < 0:
+                continue
+            try:
+                values[r, j] = float(raw.replace(",", ".") if isinstance(raw, str) else raw)
+            except (TypeError, ValueError):
+                raise QInputError(f"column {header[c]!r}: {raw!r} is not a number", file=src, line=line) from None
+    marks = None
+    if mcols:
+        marks = np.zeros((n, k), dtype=bool)
+        for j in range(k):
+            c = mcols.get(j + 1)
+            for r in range(n if c is not None else 0):
+                t = _cell_text(cells[r, c]).lower()
+                if t not in _TRUE_MARKS | _FALSE_MARKS:
+                    raise QInputError(f"column {header[c]!r}: mark {t!r} is not X/*/1/TRUE or blank/0/FALSE",
+                                      file=src, line=r + 2)
+                marks[r, j] = t in _TRUE_MARKS
+    return PublishedTable(tuple(ids), tuple(header[c] for c in fcols), values, decimals, marks, src)
+
+
+def _cell_text(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .study import QStudy
 
-__all__ = ["quasi_normal_grid", "planted_study", "tie_statements"]
+__all__ = ["quasi_normal_grid", "planted_study", "tie_statements", "grid_qscores", "standardise", "orthogonalise",
+           "latent_scores", "open_cells", "complete_arrays", "simulate_sorts", "planted_loadings", "Simulation",
+           "simulate_studies", "LATENT_MODES"]
 
 
 def quasi_normal_grid(n_statements: int, max_score: int | None = None) -> dict[int, int]:
@@ -75,3 +79,253 @@ def tie_statements(scores, pairs, rng) -> np.ndarray:
                     m = next(m for m in rng.permutation(free) if col[m] == v)
                     col[x], col[m] = col[m], col[x]
     return scores
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Studies from a factor model: loadings x latent factor scores + unique noise, ranked into a forced grid.
+# Everything below is batched over studies (leading axis) and sorts; many studies are spread over any
+# concurrent.futures.Executor in fixed chunks seeded by numpy SeedSequence.spawn (same bytes on 1 core or many).
+
+LATENT_MODES = ("orthogonal", "as_given")
+
+
+def grid_qscores(grid) -> np.ndarray:
+    """The grid as an ascending vector with one value per statement (qmethod's ``qscores``)."""
+    return np.repeat(np.fromiter(grid.keys(), np.int64), np.fromiter(grid.values(), np.int64))
+
+
+def standardise(scores) -> np.ndarray:
+    """Centre each column (over statements, axis -2) and scale it to unit sample SD (n - 1)."""
+    s = np.asarray(scores, dtype=np.float64)
+    s = s - s.mean(axis=-2, keepdims=True)
+    return s / s.std(axis=-2, ddof=1, keepdims=True)
+
+
+def orthogonalise(scores) -> np.ndarray:
+    """Löwdin's symmetric orthogonalisation of standardised factor scores: S (S'S)^(-1/2) sqrt(n - 1).
+
+    The columns come out centred, with unit sample SD and sample correlations exactly 0; among all such sets
+    they are the closest to the standardised input in least squares (Löwdin 1950; Mayer 2002), and no factor is
+    privileged (unlike Gram-Schmidt). Batched over leading axes.
+    """
+    s = standardise(scores)
+    w, v = np.linalg.eigh(np.swapaxes(s, -1, -2) @ s)
+    if (w <= 1e-12 * w.max(axis=-1, keepdims=True)).any():
+        raise ValueError("the factor scores are linearly dependent: they cannot be orthogonalised")
+    inv_sqrt = (v / np.sqrt(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
+    return s @ inv_sqrt * np.sqrt(s.shape[-2] - 1)
+
+
+def latent_scores(n_statements: int, nfactors: int, *, correlation=0.0, rng=None, n: int | None = None):
+    """Latent factor scores over the statements whose *sample* correlation matrix is exactly ``correlation``.
+
+    Standard normal draws are orthogonalised (:func:`orthogonalise`) and multiplied by the Cholesky factor of
+    the target: ``correlation`` is a number (the same correlation between every pair of factors; 0 =
+    orthogonal) or a (k, k) correlation matrix. Shape (n_statements, k), or (n, n_statements, k) with ``n``.
+    """
+    rng = np.random.default_rng(rng)
+    chol = np.linalg.cholesky(_correlation_matrix(correlation, nfactors))
+    shape = (n_statements, nfactors) if n is None else (n, n_statements, nfactors)
+    return orthogonalise(rng.standard_normal(shape)) @ chol.T
+
+
+def _correlation_matrix(correlation, k: int) -> np.ndarray:
+    phi = np.asarray(correlation, dtype=np.float64)
+    if phi.ndim == 0:
+        phi = np.full((k, k), float(phi))
+        np.fill_diagonal(phi, 1.0)
+    if phi.shape != (k, k) or not np.allclose(phi, phi.T) or not np.allclose(np.diag(phi), 1.0):
+        raise ValueError(f"correlation must be a number or a symmetric ({k}, {k}) matrix with unit diagonal")
+    if np.linalg.eigvalsh(phi)[0] <= 0:
+        raise ValueError("correlation matrix is not positive definite")
+    return phi
+
+
+def open_cells(arrays, grid) -> list[np.ndarray]:
+    """Per factor, the grid scores that the known cells of a partial factor array leave open (ascending).
+
+    ``arrays`` is (n_statements, k) with NaN for unknown cells. Raises ValueError naming the factor and score
+    when the known cells over-fill a column of the grid.
+    """
+    a = np.asarray(arrays, dtype=np.float64)
+    q = grid_qscores(grid)
+    if a.shape[0] != q.size:
+        raise ValueError(f"arrays have {a.shape[0]} statements, the grid has {q.size} cells")
+    out = []
+    for j in range(a.shape[1]):  # k factors: a handful
+        known = a[~np.isnan(a[:, j]), j].astype(np.int64)
+        bad = np.setdiff1d(known, q)
+        if bad.size:
+            raise ValueError(f"factor {j + 1}: score {bad[0]} is not on the grid")
+        free = dict(grid)
+        for v, c in zip(*np.unique(known, return_counts=True)):
+            free[int(v)] -= int(c)
+            if free[int(v)] < 0:
+                raise ValueError(f"factor {j + 1}: score {int(v):+d} is given to {int(c)} statements, "
+                                 f"the grid has {grid[int(v)]} cells")
+        out.append(grid_qscores({s: c for s, c in free.items() if c > 0}))
+    return out
+
+
+def complete_arrays(arrays, grid, rng=None, *, n: int | None = None) -> np.ndarray:
+    """Fill the unknown (NaN) cells of partial factor arrays with the scores the grid leaves open.
+
+    Each factor's open scores (:func:`open_cells`) are given to its unknown statements in a random order; with
+    ``n`` the result is a batch of ``n`` independent completions, shape (n, n_statements, k).
+    """
+    rng = np.random.default_rng(rng)
+    a = np.asarray(arrays, dtype=np.float64)
+    out = np.broadcast_to(a, ((1 if n is None else n),) + a.shape).copy()
+    for j, free in enumerate(open_cells(a, grid)):
+        rows = np.flatnonzero(np.isnan(a[:, j]))
+        out[:, rows, j] = rng.permuted(np.broadcast_to(free, (out.shape[0], free.size)), axis=1)
+    return out[0] if n is None else out
+
+
+def simulate_sorts(loadings, latent, grid, rng=None) -> np.ndarray:
+    """Forced-grid Q-sorts from a factor model: sort i is ranked from ``latent @ a_i + sqrt(1 - h_i^2) e_i``.
+
+    With standardised latent scores this is the common factor model of the Q-sorts: each latent sort has unit
+    variance, correlates ``a_if`` with orthogonal factor f, and two sorts correlate ``a_i . a_j`` (before the
+    ranking into the grid). The statement with the lowest latent value gets the grid's lowest score, and so on.
+
+    Parameters
+    ----------
+    loadings : array-like of shape (n_sorts, k)
+        Every communality h_i^2 = sum_f a_if^2 must be at most 1.
+    latent : array-like of shape (..., n_statements, k)
+        Latent factor scores (e.g. :func:`latent_scores`, standardised published arrays); a leading batch axis
+        gives one study per latent matrix.
+    grid : mapping score -> cells
+    rng : numpy Generator or seed
+
+    Returns
+    -------
+    ndarray of int64, shape (..., n_statements, n_sorts)
+    """
+    rng = np.random.default_rng(rng)
+    a = np.asarray(loadings, dtype=np.float64)
+    s = np.asarray(latent, dtype=np.float64)
+    q = grid_qscores(grid)
+    if a.ndim != 2 or s.shape[-1] != a.shape[1]:
+        raise ValueError(f"loadings {a.shape} and latent scores {s.shape} disagree on the number of factors")
+    if s.shape[-2] != q.size:
+        raise ValueError(f"latent scores have {s.shape[-2]} statements, the grid has {q.size} cells")
+    h2 = (a * a).sum(axis=1)
+    if (h2 > 1 + 1e-12).any():
+        i = int(np.argmax(h2))
+        raise ValueError(f"sort {i + 1}: communality {h2[i]:.4f} > 1, no unique variance left")
+    x = s @ a.T + rng.standard_normal(s.shape[:-1] + (a.shape[0],)) * np.sqrt(np.clip(1 - h2, 0, None))
+    out = np.empty(x.shape, dtype=np.int64)
+    np.put_along_axis(out, np.argsort(x, axis=-2, kind="stable"), np.broadcast_to(q[:, None], x.shape), axis=-2)
+    return out
+
+
+def planted_loadings(sizes, *, strength=0.7, cross: float = 0.0, rng=None) -> np.ndarray:
+    """A simple-structure loading matrix: ``sizes[f]`` sorts load ``strength`` on factor f.
+
+    ``strength`` is one number or one per factor; every other loading is drawn uniformly from
+    [-cross, cross]. Sorts are ordered factor by factor. Raises ValueError when a communality would exceed 1.
+    """
+    rng = np.random.default_rng(rng)
+    sizes = [int(s) for s in sizes]
+    k = len(sizes)
+    if k < 1 or min(sizes) < 0 or sum(sizes) < 2:
+        raise ValueError(f"sizes={sizes}: need at least one factor and two sorts")
+    main = np.broadcast_to(np.asarray(strength, dtype=np.float64), (k,))
+    owner = np.repeat(np.arange(k), sizes)
+    a = rng.uniform(-cross, cross, (owner.size, k)) if cross else np.zeros((owner.size, k))
+    a[np.arange(owner.size), owner] = main[owner]
+    if ((a * a).sum(axis=1) > 1).any():
+        raise ValueError("strength and cross loadings give a communality above 1")
+    return a
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """Many simulated studies from one factor model (:func:`simulate_studies`).
+
+    Attributes
+    ----------
+    scores : ndarray of int64, shape (n_studies, n_statements, n_sorts)
+    latent : ndarray, shape (n_studies, n_statements, k)
+        The latent factor scores each study was generated from (the truth for z-scores and arrays).
+    loadings : ndarray, shape (n_sorts, k)
+        The true loadings.
+    grid : dict
+    seed : int
+    latent_mode : str
+        ``"orthogonal"`` or ``"as_given"`` (see :func:`simulate_studies`).
+    """
+
+    scores: np.ndarray
+    latent: np.ndarray
+    loadings: np.ndarray
+    grid: dict
+    seed: int
+    latent_mode: str
+    chunk_size: int
+
+    def __len__(self) -> int:
+        return self.scores.shape[0]
+
+    def study(self, i: int, *, statement_ids=None, sort_ids=None, statement_texts=None, name=None) -> QStudy:
+        """Study ``i`` as a :class:`QStudy`."""
+        return QStudy.from_array(self.scores[i], statement_ids, sort_ids, grid=self.grid,
+                                 statement_texts=statement_texts,
+                                 name=name or f"simulated study {i} (seed {self.seed}, {self.latent_mode} latent)")
+
+
+def simulate_studies(loadings, grid, n_studies: int = 1, *, latent=None, arrays=None, correlation=0.0,
+                     latent_mode: str = "orthogonal", seed: int = 0, executor=None,
+                     chunk_size: int = 50) -> Simulation:
+    """``n_studies`` forced-grid studies from the loadings and latent factor scores, seeded.
+
+    The latent scores come from one of:
+
+    - ``latent`` (n_statements, k): given factor scores (e.g. published z-scores);
+    - ``arrays`` (n_statements, k, NaN = unknown): published factor arrays; each study fills the unknown cells
+      with the scores the grid leaves open, in its own random order (:func:`complete_arrays`);
+    - neither: fresh normal draws per study with sample correlation ``correlation`` (:func:`latent_scores`).
+
+    Given scores or arrays are standardised; with ``latent_mode="orthogonal"`` (default) they are then
+    orthogonalised (:func:`orthogonalise`), so that the generated sorts follow the orthogonal factor model that a
+    varimax solution such as the given loadings describes; ``"as_given"`` keeps their correlations (the sorts
+    then correlate ``a_i' Phi a_j``, more than the loadings say).
+
+    Studies are generated in chunks of ``chunk_size``, chunk c from ``SeedSequence(seed).spawn(n_chunks)[c]``,
+    through ``executor.map`` when an executor is given: the bytes depend only on the arguments, never on the
+    executor or the number of workers.
+    """
+    if latent_mode not in LATENT_MODES:
+        raise ValueError(f"latent_mode={latent_mode!r} is not one of {', '.join(LATENT_MODES)}")
+    if latent is not None and arrays is not None:
+        raise ValueError("give latent scores or factor arrays, not both")
+    a = np.asarray(loadings, dtype=np.float64)
+    grid = {int(s): int(c) for s, c in dict(grid).items()}
+    n_studies, chunk_size = int(n_studies), int(chunk_size)
+    if n_studies < 1 or chunk_size < 1:
+        raise ValueError("n_studies and chunk_size must be >= 1")
+    given = None if latent is None else np.asarray(latent, dtype=np.float64)
+    part = None if arrays is None else np.asarray(arrays, dtype=np.float64)
+    if part is not None:
+        open_cells(part, grid)  # fail early, naming the factor
+    sizes = [min(chunk_size, n_studies - c) for c in range(0, n_studies, chunk_size)]
+    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
+    jobs = [(a, grid, given, part, correlation, latent_mode, n, ss) for n, ss in zip(sizes, seeds)]
+    chunks = list((executor.map if executor is not None else map)(_simulate_chunk, jobs))
+    return Simulation(scores=np.concatenate([c[0] for c in chunks]), latent=np.concatenate([c[1] for c in chunks]),
+                      loadings=a, grid=grid, seed=seed, latent_mode=latent_mode, chunk_size=chunk_size)
+
+
+def _simulate_chunk(job):
+    """One chunk of :func:`simulate_studies` (a top-level function, so that process pools can pickle it)."""
+    a, grid, given, part, correlation, mode, n, seedseq = job
+    rng = np.random.default_rng(seedseq)
+    n_st = int(sum(grid.values()))
+    if part is None and given is None:
+        s = latent_scores(n_st, a.shape[1], correlation=correlation, rng=rng, n=n)
+    else:
+        raw = complete_arrays(part, grid, rng, n=n) if part is not None else np.broadcast_to(given, (n,) + given.shape)
+        s = orthogonalise(raw) if mode == "orthogonal" else standardise(raw)
+    return simulate_sorts(a, s, grid, rng), s
