@@ -91,11 +91,13 @@ def main(argv=None) -> int:
     loadings, arrays, grid, tabell3 = nav_inputs()
     report, numbers = [], {"n_studies": args.n_studies, "seed": args.seed, "options": OPTIONS, "nfactors": K}
     recs = {}
-    for mode in ("orthogonal", "as_given"):
+    for mode, extraction in (("orthogonal", "centroid"), ("as_given", "centroid"), ("orthogonal", "pca")):
         t0 = time.perf_counter()
-        sim = simulate_studies(loadings.values, grid, args.n_studies, arrays=arrays.values, latent_mode=mode,
-                               seed=args.seed)
-        rec = recover(sim, K, arrays=arrays.values, **OPTIONS)
+        sim = simulate_studies(loadings.values, grid, args.n_studies, arrays=arrays.values,
+                               latent_mode=mode, seed=args.seed)
+        rec = recover(sim, K, arrays=arrays.values, **{**OPTIONS, "extraction": extraction})
+        if extraction == "pca":
+            mode = "orthogonal_pca"
         recs[mode] = (sim, rec)
         s = rec.summary()
         d = rec.studies
@@ -118,7 +120,7 @@ def main(argv=None) -> int:
             (f"array_within1_f{j}", f"array cells within 1 F{j}") for j in range(1, 5)] + [
             (f"cor_zsc_f{i}_f{j}", f"r(z F{i}, z F{j}) (Tabell 3: {tabell3[i - 1, j - 1]:.2f})")
             for i, j in ((1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4))]
-        report += [f"## latent scores: {mode} ({args.n_studies} studies, seed {args.seed})", "",
+        report += [f"## latent scores: {mode}, {extraction} + varimax ({args.n_studies} studies, seed {args.seed})", "",
                    table(s, rows), "",
                    f"- all four factors have a defining sort: {k_ok.mean():.1%}; empty factors: "
                    f"{numbers[mode]['empty_factor_counts']}",
