@@ -1,0 +1,139 @@
+"""``qvalid verify``: re-check a paper's published tables (loadings, defining sorts, eigenvalues, variance, arrays,
+correlations) and print each claim with what qvalid recomputes and a verdict."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import QInputError
+from ._args import EXIT_DIFF, EXIT_OK, parse_grid
+
+EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
+exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
+
+example (the NAV report's Tabell 3-5; docs/verify.md):
+  qvalid verify reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42 \\
+    --defining "01ZH DDT7 H7OC IW3H KWWU MS1Z V4ND" --defining "7CFW EKOP LZRR" --defining "8RIH CMS4 L7TG" \\
+    --defining "4JJY 8YS7 KX2M T135 VOF1 XQ87" --defining-counts 7,3,3,6 --n-flagged 19 --n-confounded 4 \\
+    --n-nonsignificant 2 --eigenvalues 9.30894,1.51978,1.79467,1.09005 --explained-variance 37,6,7,4 \\
+    --cumulative-variance 37,43,50,55 --total-variance 55 --rotation varimax \\
+    --correlations 0.36602,0.16892,0.63701,0.09432,0.46355,0.36704 \\
+    --arrays reference/data/nav_aap_2023/factor_arrays_reconstructed.csv --grid=-5:1,2,3,4,5,6,5,4,3,2,1
+"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("verify", help="re-check a paper's published tables claim by claim",
+                       description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("loadings", help="loadings table, sorts x factors (CSV/TSV/xlsx; columns f1, f2, ...; optional "
+                                    "X-mark columns fg1, flag_f1, x1, ...)")
+    g = p.add_argument_group("reading the tables")
+    g.add_argument("--encoding", help="text encoding of CSV files (default UTF-8), e.g. latin-1")
+    g.add_argument("--decimals", type=int,
+                   help="the tables were printed with at least N decimals (trailing zeros dropped, as R's write.csv "
+                        "does); default: the decimals as written in each cell")
+    g.add_argument("--sheet", help="sheet of an xlsx/ods file (default: the first)")
+    r = p.add_argument_group("the paper's rule for defining sorts")
+    r.add_argument("--threshold", type=float, help="|a| >= X")
+    r.add_argument("--n-statements", type=int, help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
+    r.add_argument("--z", type=float, default=1.96)
+    r.add_argument("--no-majority", dest="majority", action="store_false", help="drop a^2 > h^2 - a^2")
+    c = p.add_argument_group("published claims (comma-separated per factor, as printed)")
+    c.add_argument("--defining", action="append", metavar="IDS",
+                   help="defining sorts of one factor (repeat per factor, in factor order; blank-separated ids)")
+    c.add_argument("--defining-counts", metavar="N,N,...")
+    c.add_argument("--n-flagged", type=int, help="sorts defining some factor")
+    c.add_argument("--n-confounded", type=int, help="sorts significant on some factor but defining none")
+    c.add_argument("--n-nonsignificant", type=int, help="sorts significant on no factor")
+    c.add_argument("--eigenvalues", metavar="X,X,...")
+    c.add_argument("--eigenvalues-of", choices=("unrotated", "rotated"), default="unrotated",
+                   help="the paper's eigenvalues: of the unrotated solution (PQMethod, KADE; default) or column sums "
+                        "of squares of the final loadings (R qmethod's eigenvals)")
+    c.add_argument("--explained-variance", metavar="X,X,...")
+    c.add_argument("--cumulative-variance", metavar="X,X,...")
+    c.add_argument("--total-variance", metavar="X")
+    c.add_argument("--reliability", metavar="X,X,...", help="composite reliability per factor (qmethod)")
+    c.add_argument("--se", metavar="X,X,...", help="SE of factor scores per factor (qmethod; with --reliability)")
+    c.add_argument("--arrays", metavar="FILE", help="factor arrays, statements x factors (blank = unknown)")
+    c.add_argument("--arrays-prefix", help="column prefix of the arrays, e.g. fsc_f (default f1, f2, ...)")
+    c.add_argument("--zscores", metavar="FILE", help="factor z-scores, statements x factors")
+    c.add_argument("--zscores-prefix", help="column prefix of the z-scores, e.g. zsc_f")
+    c.add_argument("--grid", metavar="COUNTS", help="grid as MIN:c1,c2,... (needed with --arrays)")
+    c.add_argument("--correlations", metavar="X,X,...",
+                   help="correlations between factor scores, upper triangle row by row (r12,r13,...,r23,...)")
+    c.add_argument("--correlations-of", choices=("zscores", "arrays"), default="zscores")
+    c.add_argument("--rotation", choices=("varimax",), help="check that the loadings are a varimax solution")
+    c.add_argument("--unchecked", action="append", metavar="CLAIM|PRINTED|REASON",
+                   help="a printed claim the tables cannot determine, listed with the reason")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=run)
+
+
+def _list(text, name):
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    for t in items:
+        try:
+            float(t)
+        except ValueError:
+            raise QInputError(f"--{name} {text!r}: {t!r} is not a number") from None
+    return items
+
+
+def run(args) -> int:
+    import dataclasses
+
+    import numpy as np
+
+    from ..published import read_table
+    from ..verify import verify
+
+    def table(path, prefix=None):
+        t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet)
+        if args.decimals is not None:
+            t = dataclasses.replace(t, decimals=np.where(t.decimals < 0, -1, np.maximum(t.decimals, args.decimals)))
+        return t
+
+    lo = table(args.loadings)
+    if args.threshold is None and args.n_statements is None:
+        raise QInputError("give the paper's rule: --threshold X, or --n-statements N for |a| > z/sqrt(N)")
+    flags = None
+    if args.defining:
+        if len(args.defining) != lo.k:
+            raise QInputError(f"--defining given {len(args.defining)} times, the table has {lo.k} factors")
+        sets = [set(d.replace(",", " ").split()) for d in args.defining]
+        unknown = sorted(set().union(*sets) - set(lo.ids))
+        if unknown:
+            raise QInputError(f"--defining: sort(s) {', '.join(unknown)} not in the loadings table", file=lo.source)
+        flags = np.array([[sid in s for s in sets] for sid in lo.ids])
+    counts = _list(args.defining_counts, "defining-counts")
+    rel = None
+    if args.reliability or args.se:
+        if not (args.reliability and args.se):
+            raise QInputError("give --reliability and --se together")
+        rel = (_list(args.reliability, "reliability"), _list(args.se, "se"))
+    unchecked = []
+    for u in args.unchecked or []:
+        parts = u.split("|")
+        if len(parts) != 3:
+            raise QInputError(f"--unchecked {u!r}: expected CLAIM|PRINTED|REASON")
+        unchecked.append(tuple(parts))
+    try:
+        res = verify(lo, n_statements=args.n_statements, threshold=args.threshold, z=args.z, majority=args.majority,
+                     flags=flags, defining_counts=None if counts is None else [int(float(c)) for c in counts],
+                     n_flagged=args.n_flagged, n_confounded=args.n_confounded, n_nonsignificant=args.n_nonsignificant,
+                     eigenvalues=_list(args.eigenvalues, "eigenvalues"), eigenvalues_of=args.eigenvalues_of,
+                     explained_variance=_list(args.explained_variance, "explained-variance"),
+                     cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
+                     total_variance=None if args.total_variance is None else _list(args.total_variance,
+                                                                                   "total-variance")[0],
+                     arrays=table(args.arrays, args.arrays_prefix) if args.arrays else None,
+                     zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
+                     grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
+                     correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
+                     unchecked=unchecked)
+    except ValueError as err:
+        raise QInputError(str(err), file=lo.source) from None
+    print(res.to_json() if args.format == "json" else res.to_text())
+    return EXIT_DIFF if res.contradicted else EXIT_OK

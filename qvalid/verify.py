@@ -1,0 +1,523 @@
+"""Re-check a paper's published Q tables: recompute what follows from what was printed, claim by claim.
+
+From a printed loadings table (and, when printed, eigenvalues, explained variance, defining sorts, factor arrays,
+z-scores and factor-score correlations) :func:`verify` recomputes the defining sorts under the paper's rule, the
+communalities, the column sums of squares and % variance, checks the arrays against the grid and the z-scores,
+and the correlations between factor scores, and gives each claim a verdict:
+
+- ``agrees``: the value recomputed from the printed inputs, rounded to the claim's printed decimals, is the claim;
+- ``agrees within print rounding``: not exactly, but the difference is within the rounding bound: every printed
+  number is off by at most half a unit of its last printed decimal, propagated worst case to the recomputed value
+  (first order for correlations), plus half a unit of the claim itself;
+- ``contradicts``: the difference is beyond that bound (or a set/count differs where rounding cannot matter);
+- ``cannot be checked``: the printed tables do not determine it (the reason is given).
+
+See docs/verify.md, including why rotated column sums of squares differ from printed unrotated eigenvalues while
+their totals agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .flag import flag
+from .published import PublishedTable, printed_decimals
+
+__all__ = ["Claim", "Verification", "verify", "VERDICTS", "printed"]
+
+AGREES, ROUNDING, CONTRADICTS, UNCHECKABLE = ("agrees", "agrees within print rounding", "contradicts",
+                                              "cannot be checked")
+VERDICTS = (AGREES, ROUNDING, CONTRADICTS, UNCHECKABLE)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One published claim and its verdict."""
+
+    table: str
+    claim: str
+    printed: str
+    recomputed: str
+    verdict: str
+    how: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The claims of a paper's tables with their verdicts (:func:`verify`).
+
+    Attributes
+    ----------
+    claims : tuple of Claim
+    derived : dict
+        What was recomputed: ``communalities`` (per sort), ``column_ss`` and ``column_ss_pct`` (rotated, per factor),
+        ``column_ss_bound``, ``flags`` ("yes"/"no"/"?" per sort and factor), ``rule``.
+    source : str
+    """
+
+    claims: tuple
+    derived: dict = field(default_factory=dict)
+    source: str = ""
+
+    def counts(self) -> dict:
+        return {v: sum(c.verdict == v for c in self.claims) for v in VERDICTS}
+
+    @property
+    def contradicted(self) -> bool:
+        return any(c.verdict == CONTRADICTS for c in self.claims)
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "counts": self.counts(), "claims": [c.to_dict() for c in self.claims],
+                "derived": self.derived}
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), indent=kw.pop("indent", 1), **kw)
+
+    def to_text(self, width: int = 44) -> str:
+        rows = [("table", "claim", "printed", "recomputed", "verdict")]
+        rows += [(c.table, c.claim, c.printed, c.recomputed, c.verdict) for c in self.claims]
+        w = [min(width, max(len(r[i]) for r in rows)) for i in range(5)]
+        out = [f"verify: {self.source}", f"rule for defining sorts: {self.derived.get('rule', '-')}", ""]
+        for r in rows:
+            out.append("  ".join(_cut(r[i], w[i]).ljust(w[i]) for i in range(5)).rstrip())
+        out.append("")
+        if "column_ss" in self.derived:
+            ss, pct = self.derived["column_ss"], self.derived["column_ss_pct"]
+            out.append("rotated column sums of squares: " + ", ".join(
+                f"{x:.5f} ({p:.1f} %)" for x, p in zip(ss, pct)) + f"; total {sum(ss):.5f} = sum of the communalities")
+        notes = [(i, c) for i, c in enumerate(self.claims) if c.how and (c.verdict != AGREES or c.table == "arrays")]
+        out += ["notes (claims numbered from 1 in the order above):"] * bool(notes)
+        out += [f"[{i + 1}] {c.claim}: {c.how}" for i, c in notes]
+        n = self.counts()
+        out += ["", ", ".join(f"{n[v]} {v}" for v in VERDICTS)]
+        return "\n".join(out)
+
+
+def _cut(s: str, w: int) -> str:
+    return s if len(s) <= w else s[: w - 1] + "~"
+
+
+# ---------------------------------------------------------------------------------------------- printed numbers
+def printed(values, decimals=None) -> tuple[np.ndarray, np.ndarray]:
+    """Values as printed: (floats, decimals). Strings keep their decimals (``"37"`` -> 0, ``"0.2724"`` -> 4);
+    floats get those of their shortest repr; ``decimals`` (a number) raises every count to at least that."""
+    v = np.atleast_1d(np.asarray(values, dtype=object))
+    d = np.array([printed_decimals(x) for x in v.ravel()]).reshape(v.shape)
+    f = np.array([float(x) for x in v.ravel()]).reshape(v.shape)
+    if decimals is not None:
+        d = np.maximum(d, int(decimals))
+    return f, d
+
+
+def _half(d) -> np.ndarray:
+    """Half a unit of the last printed decimal (the largest rounding error of a printed number)."""
+    return 0.5 * 10.0 ** -np.asarray(d, dtype=np.float64)
+
+
+def _fmt(x: float, d: int) -> str:
+    return f"{x:.{max(int(d), 0)}f}"
+
+
+def _verdict(recomputed: float, bound: float, claim: float, d: int) -> tuple[str, str]:
+    half = float(_half(d))
+    diff = abs(recomputed - claim)
+    if abs(round(recomputed, int(d)) - claim) < 1e-9 * max(1.0, abs(claim)):
+        v = AGREES
+    elif diff <= bound + half + 1e-12:
+        v = ROUNDING
+    else:
+        v = CONTRADICTS
+    how = (f"|difference| {diff:.2g}; rounding bound {bound + half:.2g} = inputs' ±{bound:.2g} (each printed input "
+           f"off by at most half a unit of its last decimal, propagated worst case) + the claim's ±{half:g} "
+           f"({int(d)} decimals)")
+    return v, how
+
+
+# ---------------------------------------------------------------------------------------------- flags
+def _flag_states(a, eps, *, n_statements, threshold, z, majority):
+    """Per cell: (certain, possible) that the sort is flagged, and (certain, possible) that it is significant,
+    for every true loading within +-eps of the printed one (each condition bounded separately: conservative)."""
+    lo, hi = np.maximum(np.abs(a) - eps, 0), np.abs(a) + eps
+    if threshold is not None:
+        sig_c, sig_p = lo >= threshold, hi >= threshold
+    else:
+        c = z / np.sqrt(n_statements)
+        sig_c, sig_p = lo > c, hi > c
+    if majority:
+        maj_c = lo ** 2 - ((hi ** 2).sum(axis=1, keepdims=True) - hi ** 2) > 0
+        maj_p = hi ** 2 - ((lo ** 2).sum(axis=1, keepdims=True) - lo ** 2) > 0
+    else:
+        maj_c = maj_p = np.ones_like(sig_c)
+    return sig_c & maj_c, sig_p & maj_p, sig_c, sig_p
+
+
+def _state_text(c, p) -> str:
+    return "yes" if c else ("no" if not p else "?")
+
+
+# ---------------------------------------------------------------------------------------------- verify
+def verify(loadings: PublishedTable, *, n_statements: int | None = None, threshold: float | None = None,
+           z: float = 1.96, majority: bool = True, flags=None, defining_counts=None, n_flagged=None,
+           n_confounded=None, n_nonsignificant=None, eigenvalues=None, eigenvalues_of: str = "unrotated",
+           explained_variance=None, cumulative_variance=None, total_variance=None, arrays: PublishedTable = None,
+           zscores: PublishedTable = None, grid=None, correlations=None, correlations_of: str = "zscores",
+           nload_reliability=None, rotation: str | None = None, unchecked=(), names=None) -> Verification:
+    """Re-check the claims of a paper's Q tables against its printed loadings (and what else was printed).
+
+    Parameters
+    ----------
+    loadings : PublishedTable
+        Sorts x factors as printed (:func:`qvalid.published.read_table`), with X marks if the table has them.
+    n_statements : int
+        Needed for the 1.96/sqrt(N) rule (when ``threshold`` is None) and for arrays.
+    threshold, z, majority
+        The paper's rule for defining sorts (as :func:`qvalid.flag.flag`): |a| >= threshold, or |a| > z/sqrt(N);
+        and a^2 > h^2 - a^2 when ``majority``.
+    flags : array of bool (n_sorts, k), optional
+        Published defining sorts (X marks); default the marks of the loadings table, if any.
+    defining_counts, n_flagged, n_confounded, n_nonsignificant
+        Published counts: per factor; sorts defining any factor; sorts significant on some factor but defining none
+        (confounded); sorts significant on no factor.
+    eigenvalues, explained_variance, cumulative_variance, total_variance
+        Printed per factor (% of the number of sorts), strings or floats. ``eigenvalues_of`` says what the paper's
+        eigenvalues are: ``"unrotated"`` (PQMethod, KADE, the NAV report) or ``"rotated"`` (R qmethod's
+        ``eigenvals``: column sums of squares of the final loadings).
+    arrays, zscores : PublishedTable, optional
+        Statements x factors (blank cells unknown). ``grid`` (score -> cells) checks the arrays.
+    correlations : (k, k) or upper triangle, optional
+        Printed correlations between factor scores; ``correlations_of`` = ``"zscores"`` or ``"arrays"``.
+    nload_reliability : tuple (reliability, se), optional
+        Printed composite reliability and SE of factor scores per factor (qmethod's, with av_rel_coef 0.8),
+        recomputed from the recomputed numbers of defining sorts.
+    rotation : "varimax", optional
+        Check that the printed loadings are a varimax solution (varimax moves them only within print rounding).
+    unchecked : sequence of (claim, printed, reason)
+        Claims that the printed tables cannot determine, listed with the reason.
+    names : sequence of str, optional
+        Factor names for the claims (default ``F1``, ``F2``, ...).
+    """
+    a, eps = loadings.values, _half(loadings.decimals)
+    if np.isnan(a).any():
+        raise ValueError("the loadings table has blank cells")
+    n_sorts, k = a.shape
+    names = list(names or [f"F{j + 1}" for j in range(k)])
+    for what, x, n in (("defining_counts", defining_counts, k), ("eigenvalues", eigenvalues, k),
+                       ("explained_variance", explained_variance, k), ("cumulative_variance", cumulative_variance, k),
+                       ("flags", flags, n_sorts), ("names", names, k)):
+        if x is not None and len(x) != n:
+            raise ValueError(f"{what} has {len(x)} values, expected {n}")
+    for what, t in (("arrays", arrays), ("zscores", zscores)):
+        if t is not None and t.k != k:
+            raise ValueError(f"{what} ({t.source}) have {t.k} factors, the loadings {k}")
+    if correlations is not None and np.size(correlations) not in (k * (k - 1) // 2, k * k):
+        raise ValueError(f"correlations: {np.size(correlations)} values; give the {k * (k - 1) // 2} of the upper "
+                         f"triangle or the {k} x {k} matrix")
+    claims: list[Claim] = []
+    derived: dict = {}
+    T = "loadings"
+
+    # communalities: h^2 <= 1 in an orthogonal solution
+    h2 = (a * a).sum(axis=1)
+    h2_bound = (2 * np.abs(a) * eps + eps ** 2).sum(axis=1)
+    i = int(np.argmax(h2))
+    derived["communalities"] = dict(zip(loadings.ids, np.round(h2, 6).tolist()))
+    v = AGREES if h2[i] <= 1 else (ROUNDING if h2[i] - h2_bound[i] <= 1 else CONTRADICTS)
+    claims.append(Claim(T, "every communality h^2 = sum of squared loadings is at most 1 (orthogonal factors)",
+                        "", f"max {h2[i]:.4f} ({loadings.ids[i]})", v,
+                        f"h^2 of {loadings.ids[i]} within ±{h2_bound[i]:.2g} from print rounding"))
+
+    if rotation == "varimax":
+        claims.append(_check_varimax(a, eps, loadings.ids))
+
+    # defining sorts under the paper's rule
+    if threshold is None and n_statements is None:
+        raise ValueError("give the paper's threshold, or n_statements for the z/sqrt(N) rule")
+    fc, fp, sc, sp = _flag_states(a, eps, n_statements=n_statements, threshold=threshold, z=z, majority=majority)
+    rule = (f"|a| >= {threshold}" if threshold is not None else
+            f"|a| > {z}/sqrt({n_statements}) = {z / np.sqrt(n_statements):.4f}") + (
+        " and a^2 > h^2 - a^2" if majority else "")
+    derived["rule"] = rule
+    derived["flags"] = {sid: [_state_text(fc[r, j], fp[r, j]) for j in range(k)] for r, sid in enumerate(loadings.ids)}
+    exact = flag(a, n_statements or 1, z=z, threshold=threshold, majority=majority)
+    if flags is None:
+        flags = loadings.marks
+    if flags is not None:
+        flags = np.asarray(flags, dtype=bool)
+        for j in range(k):
+            claims.append(_check_set(f"defining sorts of {names[j]} (X marks)", flags[:, j], fc[:, j], fp[:, j],
+                                     loadings.ids, rule))
+    if defining_counts is not None:
+        for j, c in enumerate(np.atleast_1d(defining_counts)):
+            claims.append(_check_count(f"{names[j]}: number of defining sorts", int(c), int(fc[:, j].sum()),
+                                       int(fp[:, j].sum()), int(exact[:, j].sum()), rule))
+    any_c, any_p = fc.any(axis=1), fp.any(axis=1)
+    for label, claim, lo_, hi_, ex in (
+            ("sorts defining a factor", n_flagged, any_c, any_p, exact.any(axis=1)),
+            ("confounded sorts (significant on some factor, defining none)", n_confounded,
+             ~any_p & sc.any(axis=1), ~any_c & sp.any(axis=1), ~exact.any(axis=1) & _sig(a, threshold, z,
+                                                                                          n_statements).any(axis=1)),
+            ("sorts significant on no factor", n_nonsignificant, ~sp.any(axis=1), ~sc.any(axis=1),
+             ~_sig(a, threshold, z, n_statements).any(axis=1))):
+        if claim is not None:
+            claims.append(_check_count(label, int(claim), int(lo_.sum()), int(hi_.sum()), int(ex.sum()), rule))
+
+    # column sums of squares (rotated), eigenvalues and % explained variance
+    ss = (a * a).sum(axis=0)
+    ss_bound = (2 * np.abs(a) * eps + eps ** 2).sum(axis=0)
+    derived.update(column_ss=ss.tolist(), column_ss_pct=(100 * ss / n_sorts).tolist(), column_ss_bound=ss_bound.tolist())
+    ev = None
+    if eigenvalues is not None:
+        ev, evd = printed(eigenvalues)
+        if eigenvalues_of == "rotated":
+            for j in range(k):
+                claims.append(Claim("eigenvalues", f"{names[j]}: eigenvalue = column sum of squared loadings",
+                                    _fmt(ev[j], evd[j]), f"{ss[j]:.5f}",
+                                    *_verdict(ss[j], ss_bound[j], ev[j], evd[j])))
+            pct_from, pct_bound = 100 * ss / n_sorts, 100 * ss_bound / n_sorts
+        else:
+            for j in range(k):
+                claims.append(Claim("eigenvalues", f"{names[j]}: eigenvalue (unrotated factor)", _fmt(ev[j], evd[j]),
+                                    f"rotated SS {ss[j]:.5f}", UNCHECKABLE,
+                                    "the unrotated loadings were not printed; an orthogonal rotation moves variance "
+                                    "between factors, so a rotated column sum of squares is not that eigenvalue"))
+            tot_bound = float(ss_bound.sum() + _half(evd).sum())
+            claims.append(Claim("eigenvalues", "sum of the unrotated eigenvalues = sum of the communalities (an "
+                                "orthogonal rotation keeps each h^2, so the total)", f"{ev.sum():.{evd.max()}f}",
+                                f"{ss.sum():.{evd.max()}f}",
+                                *_verdict(ss.sum(), tot_bound - float(_half(evd.max())), ev.sum(), int(evd.max()))))
+            pct_from, pct_bound = 100 * ev / n_sorts, 100 * _half(evd) / n_sorts
+        derived["eigenvalues_printed"] = ev.tolist()
+    else:
+        pct_from, pct_bound = (100 * ss / n_sorts, 100 * ss_bound / n_sorts) if eigenvalues_of == "rotated" else \
+            (None, None)
+    src = "eigenvalue" if eigenvalues is not None else "column SS"
+    for label, values, cum in (("explained variance %", explained_variance, False),
+                               ("cumulative explained variance %", cumulative_variance, True)):
+        if values is None:
+            continue
+        pv, pd_ = printed(values)
+        for j in range(k):
+            if pct_from is None:
+                claims.append(Claim("variance", f"{names[j]}: {label}", _fmt(pv[j], pd_[j]), "", UNCHECKABLE,
+                                    "unrotated eigenvalues were not printed"))
+                continue
+            x = np.cumsum(pct_from)[j] if cum else pct_from[j]
+            b = np.cumsum(pct_bound)[j] if cum else pct_bound[j]
+            verdict, how = _verdict(x, b, pv[j], pd_[j])
+            claims.append(Claim("variance", f"{names[j]}: {label} = 100 x {src} / {n_sorts} sorts"
+                                + (" (cumulated)" if cum else ""), _fmt(pv[j], pd_[j]), f"{x:.2f}", verdict, how))
+    if total_variance is not None and pct_from is not None:
+        pv, pd_ = printed([total_variance])
+        claims.append(Claim("variance", f"total explained variance % = 100 x sum of {src}s / {n_sorts}",
+                            _fmt(pv[0], pd_[0]), f"{pct_from.sum():.2f}",
+                            *_verdict(pct_from.sum(), float(pct_bound.sum()), pv[0], pd_[0])))
+    if nload_reliability is not None:
+        claims += _check_reliability(nload_reliability, fc, fp, names)
+
+    # factor arrays and z-scores
+    if arrays is not None:
+        if grid is None:
+            raise ValueError("checking factor arrays needs the grid")
+        claims += [_check_grid(arrays.values[:, j], grid, names[j], arrays.ids) for j in range(arrays.k)]
+        if zscores is not None:
+            claims += [_check_order(arrays.values[:, j], zscores.values[:, j], _half(zscores.decimals[:, j]),
+                                    names[j], arrays.ids) for j in range(arrays.k)]
+    if correlations is not None:
+        claims += _check_correlations(correlations, correlations_of, arrays, zscores, grid, names)
+    for claim, text, reason in unchecked:
+        claims.append(Claim("other", claim, text, "", UNCHECKABLE, reason))
+    return Verification(tuple(claims), derived, loadings.source)
+
+
+def _sig(a, threshold, z, n_statements):
+    return np.abs(a) >= threshold if threshold is not None else np.abs(a) > z / np.sqrt(n_statements)
+
+
+def _check_set(label, marked, certain, possible, ids, rule) -> Claim:
+    wrong = [ids[i] for i in range(len(ids)) if marked[i] and not possible[i] or not marked[i] and certain[i]]
+    unsure = [ids[i] for i in range(len(ids)) if marked[i] != certain[i] and possible[i] and not certain[i]]
+    rec = " ".join(ids[i] for i in range(len(ids)) if certain[i])
+    if wrong:
+        return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, CONTRADICTS,
+                     f"under {rule}, {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} marked differently "
+                     "whatever the unprinted decimals")
+    if unsure:
+        return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, ROUNDING,
+                     f"{', '.join(unsure)}: the rule's outcome depends on the unprinted decimals")
+    return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, AGREES,
+                 f"same sorts under {rule}")
+
+
+def _check_count(label, claim, lo, hi, exact, rule) -> Claim:
+    if lo == hi == claim:
+        return Claim("defining", label, str(claim), str(exact), AGREES, f"under {rule}")
+    rec = f"{exact} (between {lo} and {hi} within print rounding)" if lo != hi else str(exact)
+    if lo <= claim <= hi:
+        return Claim("defining", label, str(claim), rec, ROUNDING,
+                     f"some sorts' status under {rule} depends on the unprinted decimals")
+    return Claim("defining", label, str(claim), rec, CONTRADICTS, f"under {rule}")
+
+
+def _check_reliability(values, fc, fp, names) -> list:
+    """qmethod's qfcharact: reliability 0.8 p / (1 + 0.8 (p - 1)), SE = sqrt(1 - reliability) (R/qfcharact.R)."""
+    rel, reld = printed(values[0])
+    se, sed = printed(values[1])
+    out = []
+    for j in range(len(names)):
+        ps = sorted({int(fc[:, j].sum()), int(fp[:, j].sum())})
+        for what, pv, d, f in (("composite reliability", rel[j], reld[j], lambda p: 0.8 * p / (1 + 0.8 * (p - 1))),
+                               ("SE of factor scores", se[j], sed[j],
+                                lambda p: np.sqrt(1 - 0.8 * p / (1 + 0.8 * (p - 1))))):
+            vals = [f(p) for p in ps if p > 0]
+            if not vals:
+                out.append(Claim("characteristics", f"{names[j]}: {what}", _fmt(pv, d), "", UNCHECKABLE,
+                                 "no defining sorts"))
+                continue
+            best = min(vals, key=lambda x: abs(x - pv))
+            v, how = _verdict(best, 0.0, pv, d)
+            if v == AGREES and len(vals) > 1:
+                v = ROUNDING
+            out.append(Claim("characteristics", f"{names[j]}: {what} from {'/'.join(map(str, ps))} defining sorts "
+                             "(av_rel_coef 0.8)", _fmt(pv, d), f"{best:.4f}", v, how))
+    return out
+
+
+def _check_varimax(a, eps, ids) -> Claim:
+    """Varimax applied to the printed loadings should move them only as far as it moves loadings perturbed within
+    print rounding (bound: the largest move over 200 seeded draws of uniform rounding errors, batched)."""
+    from .rotate import varimax
+
+    move = float(np.max(np.abs(_aligned(varimax(a).loadings, a) - a)))
+    rng = np.random.default_rng(0)
+    pert = a + rng.uniform(-1, 1, (200,) + a.shape) * eps
+    moved = varimax(pert).loadings
+    bound = float(max(np.max(np.abs(_aligned(m, p) - p)) for m, p in zip(moved, pert)))
+    v = AGREES if move <= 1e-12 else (ROUNDING if move <= bound else CONTRADICTS)
+    return Claim("loadings", "the loadings are varimax-rotated (varimax leaves them in place)", "",
+                 f"varimax moves them by at most {move:.2g}", v,
+                 f"rotating loadings perturbed uniformly within print rounding (200 seeded draws) moves them by up to "
+                 f"{bound:.2g}")
+
+
+def _aligned(b, a):
+    from .compare import align_factors
+
+    p, s, _ = align_factors(a, b)
+    return b[:, list(p)] * np.asarray(s)
+
+
+def _check_grid(col, grid, name, ids) -> Claim:
+    known = col[~np.isnan(col)].astype(int)
+    counts = {s: int((known == s).sum()) for s in grid}
+    off = sorted(set(known.tolist()) - set(grid))
+    over = {s: (counts[s], c) for s, c in grid.items() if counts[s] > c}
+    n_unknown = int(np.isnan(col).sum())
+    text = f"{known.size} of {col.size} cells printed"
+    if off or over:
+        what = [f"score {s:+d} is not on the grid" for s in off] + [
+            f"score {s:+d} given {n} times, grid has {c}" for s, (n, c) in over.items()]
+        return Claim("arrays", f"{name}: factor array fits the grid", text, "; ".join(what), CONTRADICTS,
+                     "a factor array is the grid filled in z-score order: every score exactly as often as the grid has "
+                     "cells")
+    if not n_unknown:
+        return Claim("arrays", f"{name}: factor array fits the grid", text, "every score as often as the grid says",
+                     AGREES, "")
+    free = {s: c - counts[s] for s, c in grid.items() if c > counts[s]}
+    unknown = [ids[i] for i in np.flatnonzero(np.isnan(col))]
+    return Claim("arrays", f"{name}: factor array fits the grid", text, "no score over-filled", AGREES,
+                 f"unknown statement(s) {', '.join(unknown)} can only take the open cells "
+                 + ", ".join(f"{s:+d}" + (f" (x{c})" if c > 1 else "") for s, c in free.items()))
+
+
+def _check_order(arr, z, eps, name, ids) -> Claim:
+    """The array ranks statements by z-score: z_i > z_j must give arr_i >= arr_j (ties may go either way)."""
+    ok = ~np.isnan(arr) & ~np.isnan(z)
+    i, j = np.nonzero((arr[:, None] < arr[None, :]) & ok[:, None] & ok[None, :])
+    gap = z[i] - z[j]  # statement i has the lower array value but z_i > z_j?
+    bad = gap > eps[i] + eps[j]
+    unsure = (gap > 0) & ~bad
+    pairs = [f"{ids[i[m]]}/{ids[j[m]]}" for m in np.flatnonzero(bad)]
+    if pairs:
+        return Claim("arrays", f"{name}: array follows the z-score order", "", f"{len(pairs)} pair(s) out of order",
+                     CONTRADICTS, "statements with a lower array value but a higher z-score: " + ", ".join(pairs[:8]))
+    v = ROUNDING if unsure.any() else AGREES
+    return Claim("arrays", f"{name}: array follows the z-score order", "", "in order", v,
+                 f"{int(unsure.sum())} pair(s) in order only within the z-scores' print rounding" if unsure.any() else "")
+
+
+def _corr_bound(x, y, ex, ey) -> float:
+    """First-order worst-case change of Pearson's r when x and y move by at most ex, ey (elementwise):
+    dr/dx_i = (y~_i - r x~_i) / ((n - 1) s_x) with x~, y~ standardised."""
+    n = x.size
+    xs, ys = (x - x.mean()) / x.std(ddof=1), (y - y.mean()) / y.std(ddof=1)
+    r = float(xs @ ys / (n - 1))
+    return float((np.abs(ys - r * xs) * ex / x.std(ddof=1) + np.abs(xs - r * ys) * ey / y.std(ddof=1)).sum()
+                 / (n - 1))
+
+
+def _check_correlations(correlations, of, arrays, zscores, grid, names) -> list:
+    c = np.asarray(correlations, dtype=object)
+    k = len(names)
+    pairs = list(itertools.combinations(range(k), 2))
+    if c.ndim == 1:
+        upper = c
+    else:
+        upper = np.array([c[i, j] for i, j in pairs], dtype=object)
+    vals, decs = printed(upper)
+    out = []
+    for m, (i, j) in enumerate(pairs):
+        label = f"r({names[i]}, {names[j]}) between factor {'z-scores' if of == 'zscores' else 'arrays'}"
+        txt = _fmt(vals[m], decs[m])
+        tab = zscores if of == "zscores" else arrays
+        if tab is not None and not np.isnan(tab.values[:, [i, j]]).any():
+            x, y = tab.values[:, i], tab.values[:, j]
+            r = float(np.corrcoef(x, y)[0, 1])
+            b = _corr_bound(x, y, _half(tab.decimals[:, i]), _half(tab.decimals[:, j]))
+            out.append(Claim("correlations", label, txt, f"{r:.4f}", *_verdict(r, b, vals[m], decs[m])))
+            continue
+        if of == "zscores":
+            reason = "the z-scores were not printed"
+            lo = hi = 0.0
+            if arrays is not None:
+                lo, hi = _array_r_range(arrays.values[:, i], arrays.values[:, j], grid)
+                reason += (f"; the printed arrays (their rank transform on the grid) correlate {lo:.3f}" +
+                           (f" to {hi:.3f} over every grid-consistent completion of the unknown cells" if hi > lo
+                            else ""))
+            rec = f"arrays: {lo:.3f} to {hi:.3f}" if arrays is not None else ""
+            out.append(Claim("correlations", label, txt, rec, UNCHECKABLE, reason))
+        else:
+            lo, hi = _array_r_range(arrays.values[:, i], arrays.values[:, j], grid)
+            h = float(_half(decs[m]))
+            v = CONTRADICTS if vals[m] + h < lo or vals[m] - h > hi else UNCHECKABLE
+            out.append(Claim("correlations", label, txt, f"{lo:.3f} to {hi:.3f}", v,
+                             "the arrays are incomplete: the range is over every grid-consistent completion"))
+    return out
+
+
+def _array_r_range(x, y, grid) -> tuple[float, float]:
+    """Smallest and largest Pearson r between two partial arrays over every way of filling their unknown cells
+    with the scores their grid leaves open (distinct permutations; at most a few hundred for printed tables)."""
+    from .simulate import open_cells
+
+    fills = []
+    for col in (x, y):
+        free = open_cells(col[:, None], grid)[0]
+        rows = np.flatnonzero(np.isnan(col))
+        perms = sorted(set(itertools.permutations(free.tolist())))
+        full = np.repeat(col[None, :], max(len(perms), 1), axis=0)
+        if rows.size:
+            full[:, rows] = np.array(perms)
+        fills.append(full)
+    xs, ys = fills
+    xs = np.repeat(xs, len(ys), axis=0)
+    ys = np.tile(ys, (len(fills[0]), 1))
+    xc, yc = xs - xs.mean(axis=1, keepdims=True), ys - ys.mean(axis=1, keepdims=True)
+    r = (xc * yc).sum(axis=1) / np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
+    return float(r.min()), float(r.max())
