@@ -252,7 +252,7 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
         flags = np.asarray(flags, dtype=bool)
         for j in range(k):
             claims.append(_check_set(f"defining sorts of {names[j]} (X marks)", flags[:, j], fc[:, j], fp[:, j],
-                                     loadings.ids, rule))
+                                     exact[:, j], loadings.ids, rule))
     if defining_counts is not None:
         for j, c in enumerate(np.atleast_1d(defining_counts)):
             claims.append(_check_count(f"{names[j]}: number of defining sorts", int(c), int(fc[:, j].sum()),
@@ -340,25 +340,27 @@ def _sig(a, threshold, z, n_statements):
     return np.abs(a) >= threshold if threshold is not None else np.abs(a) > z / np.sqrt(n_statements)
 
 
-def _check_set(label, marked, certain, possible, ids, rule) -> Claim:
+def _check_set(label, marked, certain, possible, exact, ids, rule) -> Claim:
+    """Published X marks vs the rule: contradicted where no unprinted decimals could give the mark; "agrees" when
+    the printed loadings give exactly the marks; else agrees within print rounding (naming the undecided sorts)."""
     wrong = [ids[i] for i in range(len(ids)) if marked[i] and not possible[i] or not marked[i] and certain[i]]
-    unsure = [ids[i] for i in range(len(ids)) if marked[i] != certain[i] and possible[i] and not certain[i]]
-    rec = " ".join(ids[i] for i in range(len(ids)) if certain[i])
+    differ = [ids[i] for i in range(len(ids)) if marked[i] != exact[i]]
+    pub = " ".join(ids[i] for i in np.flatnonzero(marked))
+    rec = " ".join(ids[i] for i in np.flatnonzero(exact))
     if wrong:
-        return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, CONTRADICTS,
+        return Claim("defining", label, pub, rec, CONTRADICTS,
                      f"under {rule}, {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} marked differently "
                      "whatever the unprinted decimals")
-    if unsure:
-        return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, ROUNDING,
-                     f"{', '.join(unsure)}: the rule's outcome depends on the unprinted decimals")
-    return Claim("defining", label, " ".join(ids[i] for i in np.flatnonzero(marked)), rec, AGREES,
-                 f"same sorts under {rule}")
+    if differ:
+        return Claim("defining", label, pub, rec, ROUNDING,
+                     f"{', '.join(differ)}: the rule's outcome depends on the unprinted decimals")
+    return Claim("defining", label, pub, rec, AGREES, f"same sorts under {rule}")
 
 
 def _check_count(label, claim, lo, hi, exact, rule) -> Claim:
-    if lo == hi == claim:
-        return Claim("defining", label, str(claim), str(exact), AGREES, f"under {rule}")
     rec = f"{exact} (between {lo} and {hi} within print rounding)" if lo != hi else str(exact)
+    if exact == claim:
+        return Claim("defining", label, str(claim), rec, AGREES, f"under {rule}")
     if lo <= claim <= hi:
         return Claim("defining", label, str(claim), rec, ROUNDING,
                      f"some sorts' status under {rule} depends on the unprinted decimals")

@@ -1,0 +1,232 @@
+"""qvalid.verify / ``qvalid verify``: published claims of the NAV report (reference/), of the redu_fut study
+(../shared, licence) and of small hand-made tables whose claims contradict them."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qvalid.cli import main
+from qvalid.published import PublishedTable, read_table
+from qvalid.verify import verify
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _shared import shared_path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+NAV = ROOT / "reference" / "data" / "nav_aap_2023"
+NAV_GRID = {-5: 1, -4: 2, -3: 3, -2: 4, -1: 5, 0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}
+
+
+def verdicts(res, prefix):
+    return [c.verdict for c in res.claims if c.claim.startswith(prefix) or prefix in c.claim]
+
+
+@pytest.fixture(scope="module")
+def nav():
+    lo = read_table(NAV / "loadings_published.csv")
+    ch = json.loads((NAV / "factor_characteristics.json").read_text(encoding="utf-8"))
+    fac = ch["factors"]
+    flags = np.array([[sid in f["defining_sorts_tabell5"] for f in fac] for sid in lo.ids])
+    return verify(lo, n_statements=36, threshold=0.42, flags=flags,
+                  defining_counts=[f["n_defining_sorts"] for f in fac], n_flagged=ch["counts"]["n_flagged"],
+                  n_confounded=ch["counts"]["n_confounded"], n_nonsignificant=ch["counts"]["n_nonsignificant"],
+                  eigenvalues=[f["eigenvalue"] for f in fac],
+                  explained_variance=[f["explained_variance_pct"] for f in fac],
+                  cumulative_variance=[f["cumulative_explained_variance_pct"] for f in fac],
+                  total_variance=ch["total_explained_variance_pct_text"],
+                  arrays=read_table(NAV / "factor_arrays_reconstructed.csv"), grid=NAV_GRID,
+                  correlations=ch["factor_score_correlations"]["matrix"], rotation="varimax")
+
+
+def test_nav_defining_sorts_and_counts_agree(nav):
+    # Tabell 5 at |a| >= 0.42 with the majority rule gives the report's marks (tests/test_nav.py), and no loading is
+    # within 0.000005 (half a unit of the 5th decimal) of a boundary, so print rounding cannot change a flag:
+    # 7/3/3/6 defining sorts, 19 in all, 4 confounded (3CUL, K3O0, KO7E, RB3U), 2 significant on none (8SM3, S0H3)
+    assert set(verdicts(nav, "defining sorts of")) == {"agrees"}
+    assert set(verdicts(nav, "number of defining sorts")) == {"agrees"}
+    for label in ("sorts defining a factor", "confounded", "significant on no factor"):
+        assert verdicts(nav, label) == ["agrees"]
+
+
+def test_nav_unrotated_eigenvalues_only_their_total_can_be_checked(nav):
+    # Tabell 4 prints unrotated eigenvalues (9.30894 ...), Tabell 5 rotated loadings: each eigenvalue cannot be
+    # checked, but their total must equal the sum of the communalities. Shared README: column sums of squares
+    # 4.62118, 2.74574, 1.65459, 4.69189 (total 13.71339) vs 13.71344 printed: 5e-5 apart, more than half a unit of
+    # the 5th decimal (so not "agrees") but within the inputs' bound sum 2|a| 0.000005 = 0.00072
+    assert verdicts(nav, "eigenvalue (unrotated") == ["cannot be checked"] * 4
+    assert np.round(nav.derived["column_ss"], 5).tolist() == [4.62118, 2.74574, 1.65459, 4.69189]
+    (total,) = [c for c in nav.claims if c.claim.startswith("sum of the unrotated")]
+    assert total.verdict == "agrees within print rounding" and total.recomputed == "13.71339"
+
+
+def test_nav_explained_variance_follows_the_eigenvalues(nav):
+    # 100 x eigenvalue / 25 = 37.24, 6.08, 7.18, 4.36 -> 37/6/7/4; cumulated 37.24, 43.31, 50.49, 54.85 ->
+    # 37/43/50/55; total 55 (shared README)
+    assert [c.verdict for c in nav.claims if c.table == "variance"] == ["agrees"] * 9
+
+
+def test_nav_loadings_are_a_varimax_solution_and_communalities_below_one(nav):
+    # varimax moves Tabell 5 by 0.0002 (not 0, because of the 5-decimal rounding): "within print rounding"
+    assert verdicts(nav, "varimax-rotated") == ["agrees within print rounding"]
+    assert verdicts(nav, "every communality") == ["agrees"]
+
+
+def test_nav_arrays_fit_the_grid_and_tabell3_cannot_be_checked(nav):
+    # the reconstructed arrays over-fill no grid column (shared README); Tabell 3 correlates factor scores, which
+    # were not printed: "cannot be checked", with the range the partial arrays allow
+    assert verdicts(nav, "factor array fits the grid") == ["agrees"] * 4
+    corr = [c for c in nav.claims if c.table == "correlations"]
+    assert [c.verdict for c in corr] == ["cannot be checked"] * 6
+    assert "correlate" in corr[2].how and corr[2].printed == "0.63701"
+    assert not nav.contradicted
+
+
+def test_array_correlation_range_covers_a_hand_completion():
+    # F1 and F4 of the reconstructed arrays, unknown cells filled with the open scores in ascending statement order
+    # (F1: 14, 17, 19 <- -1, 0, 0; F4: 28, 29 <- -2, 0): its r must lie in the range verify reports
+    from qvalid.verify import _array_r_range
+
+    arr = read_table(NAV / "factor_arrays_reconstructed.csv").values
+    f1, f4 = arr[:, 0].copy(), arr[:, 3].copy()
+    f1[[13, 16, 18]] = [-1, 0, 0]
+    f4[[27, 28]] = [-2, 0]
+    lo, hi = _array_r_range(arr[:, 0], arr[:, 3], NAV_GRID)
+    assert lo - 1e-12 <= np.corrcoef(f1, f4)[0, 1] <= hi + 1e-12 and hi - lo < 0.05
+
+
+def test_redu_fut_published_tables_agree():
+    # R qmethod's printout of the redu_fut study (PCA + varimax, 3 factors, automatic flags |a| > 1.96/sqrt(36)
+    # and the majority rule). loadsandflags_3f.csv has 2-decimal loadings with R's flags; qresults_3f.csv 2-decimal
+    # z-scores and the arrays; qreport_3f.txt the characteristics. Expected:
+    # - flags and nload 13/17/16: qmethod made them with this rule on unrounded loadings;
+    # - eigenvals 8.8/8.3/7.8 are qmethod's column SS of the *rotated* loadings (spec trap 9): from the 2-decimal
+    #   loadings 8.809, 8.326, 7.797; expl_var 18/17/16 = 100 SS / 49;
+    # - reliability 0.8p/(1+0.8(p-1)) for p = 13: 10.4/10.6 = 0.981 -> 0.98, SE sqrt(1 - 0.981) = 0.137 -> 0.14;
+    # - arrays fill the -5..+5 grid and follow the z-score order; cor_zsc 0.48/0.31/0.46 from the z-scores.
+    base = shared_path("data/redu_fut_qmethod")
+    lo = read_table(base / "loadsandflags_3f.csv", encoding="latin-1")
+    lo = _at_least(lo, 2)  # R's write.csv wrote round(x, 2) and dropped trailing zeros ("0.4")
+    z = _at_least(read_table(base / "qresults_3f.csv", prefix="zsc_f", encoding="latin-1", id_column="sta_id"), 2)
+    arr = read_table(base / "qresults_3f.csv", prefix="fsc_f", encoding="latin-1", id_column="sta_id")
+    res = verify(lo, n_statements=36, defining_counts=[13, 17, 16], eigenvalues=["8.8", "8.3", "7.8"],
+                 eigenvalues_of="rotated", explained_variance=["18", "17", "16"],
+                 nload_reliability=(["0.98", "0.99", "0.98"], ["0.14", "0.12", "0.12"]), arrays=arr, zscores=z,
+                 grid=NAV_GRID, correlations=["0.48", "0.31", "0.46"], rotation="varimax")
+    assert lo.marks.sum(axis=0).tolist() == [13, 17, 16]
+    by = {c.claim: c.verdict for c in res.claims}
+    assert set(verdicts(res, "defining sorts of")) == {"agrees"}
+    assert set(verdicts(res, "eigenvalue = column sum")) == {"agrees"}
+    assert set(verdicts(res, "explained variance")) == {"agrees"}
+    assert set(verdicts(res, "composite reliability")) | set(verdicts(res, "SE of factor")) == {"agrees"}
+    assert set(verdicts(res, "array")) == {"agrees"} and len(verdicts(res, "array")) == 6
+    assert [c.verdict for c in res.claims if c.table == "correlations"] == ["agrees"] * 3
+    assert by["the loadings are varimax-rotated (varimax leaves them in place)"] == "agrees within print rounding"
+    assert res.counts()["contradicts"] == 0
+
+
+def _at_least(t, d):
+    import dataclasses
+
+    return dataclasses.replace(t, decimals=np.where(t.decimals < 0, -1, np.maximum(t.decimals, d)))
+
+
+def small(values, ids=("A", "B", "C"), marks=None):
+    v = np.array(values, dtype=float)
+    return PublishedTable(tuple(ids), tuple(f"f{j + 1}" for j in range(v.shape[1])), v,
+                          np.full(v.shape, 2), None if marks is None else np.array(marks, dtype=bool), "hand")
+
+
+def test_hand_made_contradictions():
+    # A (0.70, 0.10) defines f1; B (0.20, 0.65) defines f2; C (0.45, 0.30) defines nothing at |a| >= 0.5
+    # (0.45 is at most 0.455 whatever the third decimal). Claims: f1 = {A, C} (C cannot reach 0.5: contradicts),
+    # f2 has 2 defining sorts (contradicts), rotated SS f1 0.80 vs 0.49 + 0.04 + 0.2025 = 0.7325 (off by 0.0675,
+    # bound 2 x 1.35 x 0.005 + 3 x 0.000025 + 0.005 = 0.0186: contradicts), f2 0.53 vs 0.5225 (off 0.0075 within
+    # bound 2 x 1.05 x 0.005 + 0.000075 + 0.005 = 0.0156: within print rounding)
+    res = verify(small([[.70, .10], [.20, .65], [.45, .30]]), threshold=0.5,
+                 flags=[[True, False], [False, True], [True, False]], defining_counts=[1, 2],
+                 eigenvalues=["0.80", "0.53"], eigenvalues_of="rotated")
+    by = {c.claim: c for c in res.claims}
+    assert by["defining sorts of F1 (X marks)"].verdict == "contradicts" and "C" in by[
+        "defining sorts of F1 (X marks)"].how
+    assert by["defining sorts of F2 (X marks)"].verdict == "agrees"
+    assert by["F2: number of defining sorts"].verdict == "contradicts"
+    assert by["F1: eigenvalue = column sum of squared loadings"].verdict == "contradicts"
+    assert by["F2: eigenvalue = column sum of squared loadings"].verdict == "agrees within print rounding"
+    assert res.contradicted
+
+
+def test_communality_above_one_contradicts():
+    # 0.90^2 + 0.50^2 = 1.06 > 1 even at 0.895, 0.495 (1.046): no orthogonal solution has it
+    res = verify(small([[.90, .50], [.2, .1], [.1, .3]]), threshold=0.5)
+    assert res.claims[0].verdict == "contradicts"
+
+
+def test_flag_on_the_threshold_is_within_print_rounding():
+    # A prints 0.42 (2 decimals, so 0.415..0.425) against |a| >= 0.42: the printed value gives the mark exactly
+    # ("agrees"); no mark is also possible with the unprinted decimals ("agrees within print rounding")
+    t = small([[.42, .05], [.10, .60], [.05, .10]])
+    for marked, verdict in ((True, "agrees"), (False, "agrees within print rounding")):
+        res = verify(t, threshold=0.42, flags=[[marked, False], [False, True], [False, False]],
+                     defining_counts=[int(marked), 1])
+        assert res.claims[1].verdict == verdict
+        assert [c.verdict for c in res.claims if "number of" in c.claim] == [verdict, "agrees"]
+
+
+def test_arrays_overfilled_or_out_of_z_order_contradict():
+    grid = {-1: 1, 0: 1, 1: 1}
+    lo = small([[.7, .1], [.1, .7], [.5, .5]])
+    arr = small([[1, -1], [1, 0], [-1, 1]], ids=("s1", "s2", "s3"))  # f1 gives +1 twice: the grid has one +1 cell
+    res = verify(lo, threshold=0.4, arrays=arr, grid=grid)
+    assert [c.verdict for c in res.claims if c.table == "arrays"] == ["contradicts", "agrees"]
+    # s1 has the highest z on f2 (0.9 > 0.1 > -1.0 beyond the 2-decimal rounding) but the lowest array value
+    z = small([[0.5, 0.9], [0.4, 0.1], [-0.9, -1.0]], ids=("s1", "s2", "s3"))
+    arr = small([[1, -1], [0, 0], [-1, 1]], ids=("s1", "s2", "s3"))
+    res = verify(lo, threshold=0.4, arrays=arr, zscores=z, grid=grid)
+    order = [c for c in res.claims if "z-score order" in c.claim]
+    assert [c.verdict for c in order] == ["agrees", "contradicts"] and "s1/s2" in order[1].how
+
+
+def test_wrong_correlation_of_complete_arrays_contradicts():
+    # arrays (1, 0, -1) and (1, -1, 0): r = 0.5 exactly; a printed 0.80 contradicts, 0.50 agrees
+    grid = {-1: 1, 0: 1, 1: 1}
+    arr = small([[1, 1], [0, -1], [-1, 0]], ids=("s1", "s2", "s3"))
+    lo = small([[.7, .1], [.1, .7], [.5, .5]])
+    for claim, verdict in (("0.80", "contradicts"), ("0.50", "agrees")):
+        res = verify(lo, threshold=0.4, arrays=arr, grid=grid, correlations=[claim], correlations_of="arrays")
+        assert res.claims[-1].verdict == verdict
+
+
+NAV_ARGS = [str(NAV / "loadings_published.csv"), "--threshold", "0.42",
+            "--defining", "01ZH DDT7 H7OC IW3H KWWU MS1Z V4ND", "--defining", "7CFW EKOP LZRR",
+            "--defining", "8RIH CMS4 L7TG", "--defining", "4JJY 8YS7 KX2M T135 VOF1 XQ87",
+            "--defining-counts", "7,3,3,6", "--n-flagged", "19", "--n-confounded", "4", "--n-nonsignificant", "2",
+            "--eigenvalues", "9.30894,1.51978,1.79467,1.09005", "--explained-variance", "37,6,7,4",
+            "--cumulative-variance", "37,43,50,55", "--total-variance", "55", "--rotation", "varimax",
+            "--correlations", "0.36602,0.16892,0.63701,0.09432,0.46355,0.36704",
+            "--arrays", str(NAV / "factor_arrays_reconstructed.csv"), "--grid=-5:1,2,3,4,5,6,5,4,3,2,1",
+            "--unchecked", "Tabell 4: Standard avvik|0.05|the report does not say what it measures"]
+
+
+def test_cli_nav_text_and_json(capsys):
+    assert main(["verify", *NAV_ARGS]) == 0
+    out = capsys.readouterr().out
+    assert "25 agrees, 2 agrees within print rounding, 0 contradicts, 11 cannot be checked" in out
+    assert main(["verify", *NAV_ARGS, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["counts"]["contradicts"] == 0 and len(data["claims"]) == 38
+
+
+def test_cli_contradiction_exit_1_and_bad_input_exit_2(capsys):
+    assert main(["verify", str(NAV / "loadings_published.csv"), "--threshold", "0.42",
+                 "--defining-counts", "7,3,3,5"]) == 1
+    assert "contradicts" in capsys.readouterr().out
+    assert main(["verify", str(NAV / "loadings_published.csv"), "--threshold", "0.42", "--defining", "NOPE",
+                 "--defining", "", "--defining", "", "--defining", ""]) == 2
+    err = capsys.readouterr().err
+    assert "sort(s) NOPE not in the loadings table" in err and err.count("\n") == 1
+    assert main(["verify", str(NAV / "loadings_published.csv"), "--threshold", "0.42",
+                 "--eigenvalues", "1,2"]) == 2
+    assert "eigenvalues has 2 values, expected 4" in capsys.readouterr().err
