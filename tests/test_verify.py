@@ -230,3 +230,29 @@ def test_cli_contradiction_exit_1_and_bad_input_exit_2(capsys):
     assert main(["verify", str(NAV / "loadings_published.csv"), "--threshold", "0.42",
                  "--eigenvalues", "1,2"]) == 2
     assert "eigenvalues has 2 values, expected 4" in capsys.readouterr().err
+
+
+def test_rotation_moves_variance_between_factors_but_keeps_the_total():
+    # docs/verify.md: varimax is an orthogonal T (T T' = I), so each sort's h^2 = |a_i T|^2 = |a_i|^2 is kept and
+    # with it the total, while the column sums of squares change. Checked on the bundled synthetic NAV study.
+    from qvalid import analyze
+    from qvalid.io import read_study
+
+    res = analyze(read_study(ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"), 4,
+                  extraction="centroid", threshold=0.42)
+    unrot, rot = (res.unrotated_loadings ** 2).sum(axis=0), (res.loadings ** 2).sum(axis=0)
+    np.testing.assert_allclose(rot.sum(), unrot.sum(), rtol=1e-12)
+    np.testing.assert_allclose((res.loadings ** 2).sum(axis=1), (res.unrotated_loadings ** 2).sum(axis=1), rtol=1e-12)
+    assert np.abs(rot - unrot).max() > 0.5  # e.g. the first unrotated factor carries far more than any rotated one
+
+
+def test_xlsx_table_reads_like_the_csv(tmp_path):
+    # a spreadsheet holds floats: the decimals come from their shortest repr (0.2724 -> 4, 0.75615 -> 5)
+    import pandas as pd
+
+    frame = pd.read_csv(NAV / "loadings_published.csv", dtype={"participant": str})
+    frame.to_excel(tmp_path / "t5.xlsx", index=False)
+    a, b = read_table(NAV / "loadings_published.csv"), read_table(tmp_path / "t5.xlsx")
+    assert a.ids == b.ids and a.factors == b.factors
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.decimals, b.decimals)
