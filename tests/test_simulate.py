@@ -214,3 +214,19 @@ def test_cli_bad_input_is_one_line_exit_2(argv, msg, tmp_path, capsys):
     assert main(["simulate", *argv, "-o", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert msg in err and err.count("\n") == 1
+
+
+def test_cli_from_zscores_as_given(tmp_path, capsys):
+    # z-scores as latent scores, correlations kept: a 36 x 4 table of numbers with a factor column per f1..f4
+    z = np.random.default_rng(0).standard_normal((36, 4))
+    path = tmp_path / "z.csv"
+    path.write_text("statement,f1,f2,f3,f4\n" + "".join(f"{i + 1}," + ",".join(f"{v:.3f}" for v in row) + "\n"
+                                                          for i, row in enumerate(z)))
+    out = tmp_path / "s.csv"
+    assert main(["simulate", "--loadings", str(NAV / "loadings_published.csv"), "--zscores", str(path),
+                 "--latent", "as-given", "--grid=-5:1,2,3,4,5,6,5,4,3,2,1", "--seed", "3", "-o", str(out)]) == 0
+    assert "as_given latent" in capsys.readouterr().out
+    from qvalid.io import read_study
+
+    study = read_study(out)
+    assert study.n_sorts == 25 and (np.sort(study.scores, axis=0) == grid_qscores(NAV_GRID)[:, None]).all()
