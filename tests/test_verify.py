@@ -256,3 +256,16 @@ def test_xlsx_table_reads_like_the_csv(tmp_path):
     assert a.ids == b.ids and a.factors == b.factors
     np.testing.assert_array_equal(a.values, b.values)
     np.testing.assert_array_equal(a.decimals, b.decimals)
+
+
+def test_cli_flags_file_of_x_marks(tmp_path, capsys):
+    # the report's marks as a table (sorts x factors, X = defining): all four sets agree (as with --defining)
+    ch = json.loads((NAV / "factor_characteristics.json").read_text(encoding="utf-8"))
+    ids = read_table(NAV / "loadings_published.csv").ids
+    rows = ["sort,f1,f2,f3,f4"] + [sid + "," + ",".join("X" if sid in f["defining_sorts_tabell5"] else ""
+                                                       for f in ch["factors"]) for sid in ids]
+    (tmp_path / "marks.csv").write_text("\n".join(rows) + "\n")
+    assert main(["verify", str(NAV / "loadings_published.csv"), "--threshold", "0.42", "--flags",
+                 str(tmp_path / "marks.csv"), "--format", "json"]) == 0
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    assert [c["verdict"] for c in claims if c["claim"].startswith("defining sorts of")] == ["agrees"] * 4

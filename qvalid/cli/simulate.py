@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import QInputError
-from ._args import EXIT_OK, parse_grid
+from ._args import EXIT_OK, add_format_option, emit, parse_grid
 
 EPILOG = """examples:
   # one study calibrated to the NAV report (Tabell 5 loadings, reconstructed arrays), study 0 of seed 1
@@ -47,11 +45,13 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--chunk-size", type=int, default=50, help="studies per seeded chunk (default 50)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (results do not depend on it)")
-    p.add_argument("--statements", metavar="FILE", help="statement texts (CSV with id and text columns)")
+    p.add_argument("--statements", metavar="FILE",
+                   help="statement texts (CSV with id and text columns): written as the study's last column "
+                        "'text' and as statements.csv beside it")
     p.add_argument("--text-column", default="text", help="column of --statements to use (default: text)")
     p.add_argument("-o", "--output", required=True,
                    help="CSV file for one study, or a directory for several (study_0000.csv, ...)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="summary on stdout")
+    add_format_option(p)
     p.set_defaults(func=run)
 
 
@@ -108,8 +108,9 @@ def run(args) -> int:
     out = Path(args.output)
     files = [out] if len(which) == 1 and out.suffix else [out / f"study_{i:04d}.csv" for i in which]
     files[0].parent.mkdir(parents=True, exist_ok=True)
-    for i, f in zip(which, files):
-        write_study(sim.study(i, statement_ids=ids, sort_ids=sort_ids), f)
+    for i, f in zip(which, files):  # texts (if any) go into a "text" column, which read_study finds by itself
+        write_study(sim.study(i, statement_ids=ids, sort_ids=sort_ids, statement_texts=texts), f,
+                    text=texts is not None)
     if texts is not None:
         import csv
         import io
@@ -124,13 +125,9 @@ def run(args) -> int:
     summary = {"studies": len(which), "files": [str(f) for f in files], "seed": args.seed,
                "n_statements": n_st, "n_sorts": loadings.shape[0], "nfactors": loadings.shape[1],
                "latent": sim.latent_mode, "communalities": np.round((loadings ** 2).sum(axis=1), 5).tolist()}
-    if args.format == "json":
-        json.dump(summary, sys.stdout, indent=1)
-        print()
-    else:
-        print(f"wrote {len(files)} simulated stud{'y' if len(files) == 1 else 'ies'} "
-              f"({n_st} statements x {loadings.shape[0]} sorts, {loadings.shape[1]} factors, {sim.latent_mode} "
-              f"latent scores, seed {args.seed}): {files[0]}{' ...' if len(files) > 1 else ''}")
+    emit(args, f"wrote {len(files)} simulated stud{'y' if len(files) == 1 else 'ies'} ({n_st} statements x "
+               f"{loadings.shape[0]} sorts, {loadings.shape[1]} factors, {sim.latent_mode} latent scores, seed "
+               f"{args.seed}): {files[0]}{' ...' if len(files) > 1 else ''}", summary)
     return EXIT_OK
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import QInputError
-from ._args import EXIT_DIFF, EXIT_OK, parse_grid
+from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid
 
 EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
 exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
@@ -41,6 +41,8 @@ def register(sub) -> None:
     c = p.add_argument_group("published claims (comma-separated per factor, as printed)")
     c.add_argument("--defining", action="append", metavar="IDS",
                    help="defining sorts of one factor (repeat per factor, in factor order; blank-separated ids)")
+    c.add_argument("--flags", dest="flags_file", metavar="FILE",
+                   help="defining sorts as a table of X marks, sorts x factors (as analyze --flags)")
     c.add_argument("--defining-counts", metavar="N,N,...")
     c.add_argument("--n-flagged", type=int, help="sorts defining some factor")
     c.add_argument("--n-confounded", type=int, help="sorts significant on some factor but defining none")
@@ -65,7 +67,7 @@ def register(sub) -> None:
     c.add_argument("--rotation", choices=("varimax",), help="check that the loadings are a varimax solution")
     c.add_argument("--unchecked", action="append", metavar="CLAIM|PRINTED|REASON",
                    help="a printed claim the tables cannot determine, listed with the reason")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_option(p)
     p.set_defaults(func=run)
 
 
@@ -99,6 +101,12 @@ def run(args) -> int:
     if args.threshold is None and args.n_statements is None:
         raise QInputError("give the paper's rule: --threshold X, or --n-statements N for |a| > z/sqrt(N)")
     flags = None
+    if args.flags_file and args.defining:
+        raise QInputError("give the defining sorts once: --flags FILE or --defining IDS")
+    if args.flags_file:
+        from ..io import read_flags
+
+        flags = read_flags(args.flags_file, lo.ids, lo.k, encoding=args.encoding)
     if args.defining:
         if len(args.defining) != lo.k:
             raise QInputError(f"--defining given {len(args.defining)} times, the table has {lo.k} factors")
@@ -135,5 +143,5 @@ def run(args) -> int:
                      unchecked=unchecked)
     except ValueError as err:
         raise QInputError(str(err), file=lo.source) from None
-    print(res.to_json() if args.format == "json" else res.to_text())
+    emit(args, res.to_text, res.to_dict)
     return EXIT_DIFF if res.contradicted else EXIT_OK
