@@ -295,7 +295,7 @@ def simulate_studies(loadings, grid, n_studies: int = 1, *, latent=None, arrays=
 
     Studies are generated in chunks of ``chunk_size``, chunk c from ``SeedSequence(seed).spawn(n_chunks)[c]``,
     through ``executor.map`` when an executor is given: the bytes depend only on the arguments, never on the
-    executor or the number of workers.
+    executor or the number of workers, and study i is the same whatever ``n_studies`` (> i) is.
     """
     if latent_mode not in LATENT_MODES:
         raise ValueError(f"latent_mode={latent_mode!r} is not one of {', '.join(LATENT_MODES)}")
@@ -312,7 +312,7 @@ def simulate_studies(loadings, grid, n_studies: int = 1, *, latent=None, arrays=
         open_cells(part, grid)  # fail early, naming the factor
     sizes = [min(chunk_size, n_studies - c) for c in range(0, n_studies, chunk_size)]
     seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    jobs = [(a, grid, given, part, correlation, latent_mode, n, ss) for n, ss in zip(sizes, seeds)]
+    jobs = [(a, grid, given, part, correlation, latent_mode, n, chunk_size, ss) for n, ss in zip(sizes, seeds)]
     chunks = list((executor.map if executor is not None else map)(_simulate_chunk, jobs))
     return Simulation(scores=np.concatenate([c[0] for c in chunks]), latent=np.concatenate([c[1] for c in chunks]),
                       loadings=a, grid=grid, seed=seed, latent_mode=latent_mode, chunk_size=chunk_size)
@@ -320,7 +320,9 @@ def simulate_studies(loadings, grid, n_studies: int = 1, *, latent=None, arrays=
 
 def _simulate_chunk(job):
     """One chunk of :func:`simulate_studies` (a top-level function, so that process pools can pickle it)."""
-    a, grid, given, part, correlation, mode, n, seedseq = job
+    # a short last chunk draws a full chunk of n studies and keeps its first ``keep``: so study i never depends on
+    # how many studies were asked for
+    a, grid, given, part, correlation, mode, keep, n, seedseq = job
     rng = np.random.default_rng(seedseq)
     n_st = int(sum(grid.values()))
     if part is None and given is None:
@@ -328,4 +330,4 @@ def _simulate_chunk(job):
     else:
         raw = complete_arrays(part, grid, rng, n=n) if part is not None else np.broadcast_to(given, (n,) + given.shape)
         s = orthogonalise(raw) if mode == "orthogonal" else standardise(raw)
-    return simulate_sorts(a, s, grid, rng), s
+    return simulate_sorts(a, s, grid, rng)[:keep], s[:keep]

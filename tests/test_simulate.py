@@ -118,6 +118,8 @@ def test_same_bytes_with_or_without_an_executor():
         b = simulate_studies(lo.values, NAV_GRID, 10, executor=ex, **kw)
     assert a.scores.tobytes() == b.scores.tobytes() and a.latent.tobytes() == b.latent.tobytes()
     assert simulate_studies(lo.values, NAV_GRID, 10, arrays=arr.values, seed=10).scores.tobytes() != a.scores.tobytes()
+    # study i does not depend on how many studies were asked for (a short last chunk draws a full one)
+    assert simulate_studies(lo.values, NAV_GRID, 6, **kw).scores.tobytes() == a.scores[:6].tobytes()
 
 
 def test_latent_modes_orthogonal_removes_and_as_given_keeps_the_array_correlations():
