@@ -80,7 +80,7 @@ class Verification:
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), indent=kw.pop("indent", 1), **kw)
 
-    def to_text(self, width: int = 44) -> str:
+    def to_text(self, width: int = 48) -> str:
         rows = [("table", "claim", "printed", "recomputed", "verdict")]
         rows += [(c.table, c.claim, c.printed, c.recomputed, c.verdict) for c in self.claims]
         w = [min(width, max(len(r[i]) for r in rows)) for i in range(5)]
@@ -229,7 +229,7 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     i = int(np.argmax(h2))
     derived["communalities"] = dict(zip(loadings.ids, np.round(h2, 6).tolist()))
     v = AGREES if h2[i] <= 1 else (ROUNDING if h2[i] - h2_bound[i] <= 1 else CONTRADICTS)
-    claims.append(Claim(T, "every communality h^2 = sum of squared loadings is at most 1 (orthogonal factors)",
+    claims.append(Claim(T, "every communality h^2 <= 1 (orthogonal factors)",
                         "", f"max {h2[i]:.4f} ({loadings.ids[i]})", v,
                         f"h^2 of {loadings.ids[i]} within ±{h2_bound[i]:.2g} from print rounding"))
 
@@ -260,7 +260,7 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     any_c, any_p = fc.any(axis=1), fp.any(axis=1)
     for label, claim, lo_, hi_, ex in (
             ("sorts defining a factor", n_flagged, any_c, any_p, exact.any(axis=1)),
-            ("confounded sorts (significant on some factor, defining none)", n_confounded,
+            ("confounded sorts (significant, defining none)", n_confounded,
              ~any_p & sc.any(axis=1), ~any_c & sp.any(axis=1), ~exact.any(axis=1) & _sig(a, threshold, z,
                                                                                           n_statements).any(axis=1)),
             ("sorts significant on no factor", n_nonsignificant, ~sp.any(axis=1), ~sc.any(axis=1),
@@ -288,18 +288,19 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
                                     "the unrotated loadings were not printed; an orthogonal rotation moves variance "
                                     "between factors, so a rotated column sum of squares is not that eigenvalue"))
             tot_bound = float(ss_bound.sum() + _half(evd).sum())
-            claims.append(Claim("eigenvalues", "sum of the unrotated eigenvalues = sum of the communalities (an "
-                                "orthogonal rotation keeps each h^2, so the total)", f"{ev.sum():.{evd.max()}f}",
-                                f"{ss.sum():.{evd.max()}f}",
-                                *_verdict(ss.sum(), tot_bound - float(_half(evd.max())), ev.sum(), int(evd.max()))))
+            verdict, how = _verdict(ss.sum(), tot_bound - float(_half(evd.max())), ev.sum(), int(evd.max()))
+            claims.append(Claim("eigenvalues", "sum of eigenvalues = sum of communalities", f"{ev.sum():.{evd.max()}f}",
+                                f"{ss.sum():.{evd.max()}f}", verdict,
+                                "an orthogonal rotation keeps every communality h^2, so their total is both the sum of "
+                                "the unrotated eigenvalues and of the rotated column sums of squares; " + how))
             pct_from, pct_bound = 100 * ev / n_sorts, 100 * _half(evd) / n_sorts
         derived["eigenvalues_printed"] = ev.tolist()
     else:
         pct_from, pct_bound = (100 * ss / n_sorts, 100 * ss_bound / n_sorts) if eigenvalues_of == "rotated" else \
             (None, None)
     src = "eigenvalue" if eigenvalues is not None else "column SS"
-    for label, values, cum in (("explained variance %", explained_variance, False),
-                               ("cumulative explained variance %", cumulative_variance, True)):
+    for label, values, cum in (("% explained", explained_variance, False),
+                               ("cumulative % explained", cumulative_variance, True)):
         if values is None:
             continue
         pv, pd_ = printed(values)
@@ -311,11 +312,11 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
             x = np.cumsum(pct_from)[j] if cum else pct_from[j]
             b = np.cumsum(pct_bound)[j] if cum else pct_bound[j]
             verdict, how = _verdict(x, b, pv[j], pd_[j])
-            claims.append(Claim("variance", f"{names[j]}: {label} = 100 x {src} / {n_sorts} sorts"
-                                + (" (cumulated)" if cum else ""), _fmt(pv[j], pd_[j]), f"{x:.2f}", verdict, how))
+            claims.append(Claim("variance", f"{names[j]}: {label}" + ("" if cum else f" = 100 x {src} / {n_sorts}"),
+                                _fmt(pv[j], pd_[j]), f"{x:.2f}", verdict, how))
     if total_variance is not None and pct_from is not None:
         pv, pd_ = printed([total_variance])
-        claims.append(Claim("variance", f"total explained variance % = 100 x sum of {src}s / {n_sorts}",
+        claims.append(Claim("variance", "total % explained",
                             _fmt(pv[0], pd_[0]), f"{pct_from.sum():.2f}",
                             *_verdict(pct_from.sum(), float(pct_bound.sum()), pv[0], pd_[0])))
     if nload_reliability is not None:
@@ -402,7 +403,7 @@ def _check_varimax(a, eps, ids) -> Claim:
     moved = varimax(pert).loadings
     bound = float(max(np.max(np.abs(_aligned(m, p) - p)) for m, p in zip(moved, pert)))
     v = AGREES if move <= 1e-12 else (ROUNDING if move <= bound else CONTRADICTS)
-    return Claim("loadings", "the loadings are varimax-rotated (varimax leaves them in place)", "",
+    return Claim("loadings", "the loadings are a varimax solution", "",
                  f"varimax moves them by at most {move:.2g}", v,
                  f"rotating loadings perturbed uniformly within print rounding (200 seeded draws) moves them by up to "
                  f"{bound:.2g}")
