@@ -168,7 +168,8 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
            n_confounded=None, n_nonsignificant=None, eigenvalues=None, eigenvalues_of: str = "unrotated",
            explained_variance=None, cumulative_variance=None, total_variance=None, arrays: PublishedTable = None,
            zscores: PublishedTable = None, grid=None, correlations=None, correlations_of: str = "zscores",
-           nload_reliability=None, rotation: str | None = None, unchecked=(), names=None) -> Verification:
+           nload_reliability=None, rotation: str | None = None, threshold_p: float | None = None, unchecked=(),
+           names=None) -> Verification:
     """Re-check the claims of a paper's Q tables against its printed loadings (and what else was printed).
 
     Parameters
@@ -198,6 +199,10 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
         recomputed from the recomputed numbers of defining sorts.
     rotation : "varimax", optional
         Check that the printed loadings are a varimax solution (varimax moves them only within print rounding).
+    threshold_p : float, optional
+        The paper's claim that loadings at ``threshold`` are significant at p < threshold_p: checked with the
+        usual standard error of a loading, 1/sqrt(n_statements), two-sided (the basis of qmethod's 1.96/sqrt(N)
+        rule, R/qflag.R).
     unchecked : sequence of (claim, printed, reason)
         Claims that the printed tables cannot determine, listed with the reason.
     names : sequence of str, optional
@@ -246,6 +251,8 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     derived["rule"] = rule
     derived["flags"] = {sid: [_state_text(fc[r, j], fp[r, j]) for j in range(k)] for r, sid in enumerate(loadings.ids)}
     exact = flag(a, n_statements or 1, z=z, threshold=threshold, majority=majority)
+    if threshold_p is not None:
+        claims.append(_check_threshold_p(threshold, threshold_p, n_statements))
     if flags is None:
         flags = loadings.marks
     if flags is not None:
@@ -271,7 +278,8 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     # column sums of squares (rotated), eigenvalues and % explained variance
     ss = (a * a).sum(axis=0)
     ss_bound = (2 * np.abs(a) * eps + eps ** 2).sum(axis=0)
-    derived.update(column_ss=ss.tolist(), column_ss_pct=(100 * ss / n_sorts).tolist(), column_ss_bound=ss_bound.tolist())
+    derived.update(column_ss=ss.tolist(), column_ss_pct=(100 * ss / n_sorts).tolist(),
+                   column_ss_bound=ss_bound.tolist())
     ev = None
     if eigenvalues is not None:
         ev, evd = printed(eigenvalues)
@@ -335,6 +343,19 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     for claim, text, reason in unchecked:
         claims.append(Claim("other", claim, text, "", UNCHECKABLE, reason))
     return Verification(tuple(claims), derived, loadings.source)
+
+
+def _check_threshold_p(threshold, p, n_statements) -> Claim:
+    from scipy.stats import norm
+
+    label = f"|a| >= {threshold} is significant at p < {p:g}"
+    if threshold is None or not n_statements:
+        return Claim("defining", label, "", "", UNCHECKABLE, "needs the threshold and the number of statements")
+    got = float(2 * norm.sf(threshold * np.sqrt(n_statements)))
+    need = float(norm.isf(p / 2) / np.sqrt(n_statements))
+    return Claim("defining", label, f"p < {p:g}", f"p = {got:.3g}", AGREES if got < p else CONTRADICTS,
+                 f"SE of a loading 1/sqrt({n_statements}): z = {threshold * np.sqrt(n_statements):.2f}, two-sided; "
+                 f"p < {p:g} needs |a| > {need:.3f}")
 
 
 def _sig(a, threshold, z, n_statements):
@@ -451,8 +472,8 @@ def _check_order(arr, z, eps, name, ids) -> Claim:
         return Claim("arrays", f"{name}: array follows the z-score order", "", f"{len(pairs)} pair(s) out of order",
                      CONTRADICTS, "statements with a lower array value but a higher z-score: " + ", ".join(pairs[:8]))
     v = ROUNDING if unsure.any() else AGREES
-    return Claim("arrays", f"{name}: array follows the z-score order", "", "in order", v,
-                 f"{int(unsure.sum())} pair(s) in order only within the z-scores' print rounding" if unsure.any() else "")
+    note = f"{int(unsure.sum())} pair(s) in order only within the z-scores' print rounding" if unsure.any() else ""
+    return Claim("arrays", f"{name}: array follows the z-score order", "", "in order", v, note)
 
 
 def _corr_bound(x, y, ex, ey) -> float:

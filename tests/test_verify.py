@@ -38,7 +38,8 @@ def nav():
                   cumulative_variance=[f["cumulative_explained_variance_pct"] for f in fac],
                   total_variance=ch["total_explained_variance_pct_text"],
                   arrays=read_table(NAV / "factor_arrays_reconstructed.csv"), grid=NAV_GRID,
-                  correlations=ch["factor_score_correlations"]["matrix"], rotation="varimax")
+                  correlations=ch["factor_score_correlations"]["matrix"], rotation="varimax",
+                  threshold_p=0.05)
 
 
 def test_nav_defining_sorts_and_counts_agree(nav):
@@ -49,6 +50,16 @@ def test_nav_defining_sorts_and_counts_agree(nav):
     assert set(verdicts(nav, "number of defining sorts")) == {"agrees"}
     for label in ("sorts defining a factor", "confounded", "significant on no factor"):
         assert verdicts(nav, label) == ["agrees"]
+
+
+def test_nav_threshold_is_significant_at_p_05_not_01(nav):
+    # the report: 0.42 is significant at p < 0.05. With SE 1/sqrt(36) = 1/6, z = 0.42 x 6 = 2.52, two-sided
+    # p = 0.0117 < 0.05 (agrees); p < 0.01 would need |a| > 2.576/6 = 0.429 (contradicts)
+    assert verdicts(nav, "significant at p < 0.05") == ["agrees"]
+    lo = read_table(NAV / "loadings_published.csv")
+    res = verify(lo, n_statements=36, threshold=0.42, threshold_p=0.01)
+    (c,) = [c for c in res.claims if "significant at" in c.claim]
+    assert c.verdict == "contradicts" and c.recomputed == "p = 0.0117" and "0.429" in c.how
 
 
 def test_nav_unrotated_eigenvalues_only_their_total_can_be_checked(nav):
@@ -199,7 +210,7 @@ def test_wrong_correlation_of_complete_arrays_contradicts():
         assert res.claims[-1].verdict == verdict
 
 
-NAV_ARGS = [str(NAV / "loadings_published.csv"), "--threshold", "0.42",
+NAV_ARGS = [str(NAV / "loadings_published.csv"), "--threshold", "0.42", "--n-statements", "36", "--threshold-p", "0.05",
             "--defining", "01ZH DDT7 H7OC IW3H KWWU MS1Z V4ND", "--defining", "7CFW EKOP LZRR",
             "--defining", "8RIH CMS4 L7TG", "--defining", "4JJY 8YS7 KX2M T135 VOF1 XQ87",
             "--defining-counts", "7,3,3,6", "--n-flagged", "19", "--n-confounded", "4", "--n-nonsignificant", "2",
@@ -213,10 +224,10 @@ NAV_ARGS = [str(NAV / "loadings_published.csv"), "--threshold", "0.42",
 def test_cli_nav_text_and_json(capsys):
     assert main(["verify", *NAV_ARGS]) == 0
     out = capsys.readouterr().out
-    assert "25 agrees, 2 agrees within print rounding, 0 contradicts, 11 cannot be checked" in out
+    assert "26 agrees, 2 agrees within print rounding, 0 contradicts, 11 cannot be checked" in out
     assert main(["verify", *NAV_ARGS, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["counts"]["contradicts"] == 0 and len(data["claims"]) == 38
+    assert data["counts"]["contradicts"] == 0 and len(data["claims"]) == 39
 
 
 def test_cli_contradiction_exit_1_and_bad_input_exit_2(capsys):

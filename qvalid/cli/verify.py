@@ -12,7 +12,8 @@ EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cann
 exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
 
 example (the NAV report's Tabell 3-5; docs/verify.md):
-  qvalid verify reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42 \\
+  qvalid verify reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42 --n-statements 36 \\
+    --threshold-p 0.05 \\
     --defining "01ZH DDT7 H7OC IW3H KWWU MS1Z V4ND" --defining "7CFW EKOP LZRR" --defining "8RIH CMS4 L7TG" \\
     --defining "4JJY 8YS7 KX2M T135 VOF1 XQ87" --defining-counts 7,3,3,6 --n-flagged 19 --n-confounded 4 \\
     --n-nonsignificant 2 --eigenvalues 9.30894,1.51978,1.79467,1.09005 --explained-variance 37,6,7,4 \\
@@ -38,6 +39,8 @@ def register(sub) -> None:
     r.add_argument("--n-statements", type=int, help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
     r.add_argument("--z", type=float, default=1.96)
     r.add_argument("--no-majority", dest="majority", action="store_false", help="drop a^2 > h^2 - a^2")
+    r.add_argument("--threshold-p", type=float, metavar="P",
+                   help="the paper says loadings at --threshold are significant at p < P (needs --n-statements)")
     c = p.add_argument_group("published claims (comma-separated per factor, as printed)")
     c.add_argument("--defining", action="append", metavar="IDS",
                    help="defining sorts of one factor (repeat per factor, in factor order; blank-separated ids)")
@@ -140,6 +143,7 @@ def run(args) -> int:
                      zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
                      grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
+                     threshold_p=args.threshold_p,
                      unchecked=unchecked)
     except ValueError as err:
         raise QInputError(str(err), file=lo.source) from None
