@@ -209,6 +209,8 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
         Factor names for the claims (default ``F1``, ``F2``, ...).
     """
     a, eps = loadings.values, _half(loadings.decimals)
+    if eigenvalues_of not in ("unrotated", "rotated") or correlations_of not in ("zscores", "arrays"):
+        raise ValueError("eigenvalues_of is 'unrotated' or 'rotated'; correlations_of is 'zscores' or 'arrays'")
     if np.isnan(a).any():
         raise ValueError("the loadings table has blank cells")
     n_sorts, k = a.shape
@@ -280,53 +282,8 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     ss_bound = (2 * np.abs(a) * eps + eps ** 2).sum(axis=0)
     derived.update(column_ss=ss.tolist(), column_ss_pct=(100 * ss / n_sorts).tolist(),
                    column_ss_bound=ss_bound.tolist())
-    ev = None
-    if eigenvalues is not None:
-        ev, evd = printed(eigenvalues)
-        if eigenvalues_of == "rotated":
-            for j in range(k):
-                claims.append(Claim("eigenvalues", f"{names[j]}: eigenvalue = column sum of squared loadings",
-                                    _fmt(ev[j], evd[j]), f"{ss[j]:.5f}",
-                                    *_verdict(ss[j], ss_bound[j], ev[j], evd[j])))
-            pct_from, pct_bound = 100 * ss / n_sorts, 100 * ss_bound / n_sorts
-        else:
-            for j in range(k):
-                claims.append(Claim("eigenvalues", f"{names[j]}: eigenvalue (unrotated factor)", _fmt(ev[j], evd[j]),
-                                    f"rotated SS {ss[j]:.5f}", UNCHECKABLE,
-                                    "the unrotated loadings were not printed; an orthogonal rotation moves variance "
-                                    "between factors, so a rotated column sum of squares is not that eigenvalue"))
-            tot_bound = float(ss_bound.sum() + _half(evd).sum())
-            verdict, how = _verdict(ss.sum(), tot_bound - float(_half(evd.max())), ev.sum(), int(evd.max()))
-            claims.append(Claim("eigenvalues", "sum of eigenvalues = sum of communalities", f"{ev.sum():.{evd.max()}f}",
-                                f"{ss.sum():.{evd.max()}f}", verdict,
-                                "an orthogonal rotation keeps every communality h^2, so their total is both the sum of "
-                                "the unrotated eigenvalues and of the rotated column sums of squares; " + how))
-            pct_from, pct_bound = 100 * ev / n_sorts, 100 * _half(evd) / n_sorts
-        derived["eigenvalues_printed"] = ev.tolist()
-    else:
-        pct_from, pct_bound = (100 * ss / n_sorts, 100 * ss_bound / n_sorts) if eigenvalues_of == "rotated" else \
-            (None, None)
-    src = "eigenvalue" if eigenvalues is not None else "column SS"
-    for label, values, cum in (("% explained", explained_variance, False),
-                               ("cumulative % explained", cumulative_variance, True)):
-        if values is None:
-            continue
-        pv, pd_ = printed(values)
-        for j in range(k):
-            if pct_from is None:
-                claims.append(Claim("variance", f"{names[j]}: {label}", _fmt(pv[j], pd_[j]), "", UNCHECKABLE,
-                                    "unrotated eigenvalues were not printed"))
-                continue
-            x = np.cumsum(pct_from)[j] if cum else pct_from[j]
-            b = np.cumsum(pct_bound)[j] if cum else pct_bound[j]
-            verdict, how = _verdict(x, b, pv[j], pd_[j])
-            claims.append(Claim("variance", f"{names[j]}: {label}" + ("" if cum else f" = 100 x {src} / {n_sorts}"),
-                                _fmt(pv[j], pd_[j]), f"{x:.2f}", verdict, how))
-    if total_variance is not None and pct_from is not None:
-        pv, pd_ = printed([total_variance])
-        claims.append(Claim("variance", "total % explained",
-                            _fmt(pv[0], pd_[0]), f"{pct_from.sum():.2f}",
-                            *_verdict(pct_from.sum(), float(pct_bound.sum()), pv[0], pd_[0])))
+    claims += _variance_claims(ss, ss_bound, n_sorts, names, eigenvalues, eigenvalues_of, explained_variance,
+                               cumulative_variance, total_variance)
     if nload_reliability is not None:
         claims += _check_reliability(nload_reliability, fc, fp, names)
 
@@ -356,6 +313,60 @@ def _check_threshold_p(threshold, p, n_statements) -> Claim:
     return Claim("defining", label, f"p < {p:g}", f"p = {got:.3g}", AGREES if got < p else CONTRADICTS,
                  f"SE of a loading 1/sqrt({n_statements}): z = {threshold * np.sqrt(n_statements):.2f}, two-sided; "
                  f"p < {p:g} needs |a| > {need:.3f}")
+
+
+def _variance_claims(ss, ss_bound, n_sorts, names, eigenvalues, eigenvalues_of, explained_variance,
+                     cumulative_variance, total_variance) -> list:
+    """Eigenvalues and % explained variance against the rotated column sums of squares ``ss`` (bound
+    ``ss_bound``): each eigenvalue when they are qmethod's rotated ones, else only their total; the % columns from
+    the printed eigenvalues (or from ``ss`` when the eigenvalues are rotated ones and were not printed)."""
+    k, out = len(names), []
+    pct_from = pct_bound = None
+    if eigenvalues is not None:
+        ev, evd = printed(eigenvalues)
+        if eigenvalues_of == "rotated":
+            for j in range(k):
+                out.append(Claim("eigenvalues", f"{names[j]}: eigenvalue = column sum of squared loadings",
+                                 _fmt(ev[j], evd[j]), f"{ss[j]:.5f}", *_verdict(ss[j], ss_bound[j], ev[j], evd[j])))
+        else:
+            for j in range(k):
+                out.append(Claim("eigenvalues", f"{names[j]}: eigenvalue (unrotated factor)", _fmt(ev[j], evd[j]),
+                                 f"rotated SS {ss[j]:.5f}", UNCHECKABLE,
+                                 "the unrotated loadings were not printed; an orthogonal rotation moves variance "
+                                 "between factors, so a rotated column sum of squares is not that eigenvalue"))
+            # the claim is a sum of k printed numbers: k half units, one of them added by _verdict
+            bound = float(ss_bound.sum() + _half(evd).sum() - _half(evd.max()))
+            verdict, how = _verdict(ss.sum(), bound, ev.sum(), int(evd.max()))
+            out.append(Claim("eigenvalues", "sum of eigenvalues = sum of communalities", f"{ev.sum():.{evd.max()}f}",
+                             f"{ss.sum():.{evd.max()}f}", verdict,
+                             "an orthogonal rotation keeps every communality h^2, so their total is both the sum of "
+                             "the unrotated eigenvalues and of the rotated column sums of squares; " + how))
+        pct_from, pct_bound = 100 * ev / n_sorts, 100 * _half(evd) / n_sorts
+    elif eigenvalues_of == "rotated":
+        pct_from, pct_bound = 100 * ss / n_sorts, 100 * ss_bound / n_sorts
+    src = f" = 100 x {'eigenvalue' if eigenvalues is not None else 'column SS'} / {n_sorts}" if pct_from is not None \
+        else ""
+    rows = [(f"{names[j]}: % explained{src}", explained_variance, j, False) for j in range(k)
+            if explained_variance is not None]
+    rows += [(f"{names[j]}: cumulative % explained", cumulative_variance, j, True) for j in range(k)
+             if cumulative_variance is not None]
+    rows += [("total % explained", [total_variance], k - 1, True)] if total_variance is not None else []
+    for label, values, j, cum in rows:
+        pv, pd_ = printed(values)
+        m = 0 if len(pv) == 1 else j
+        if pct_from is None and label.startswith("total"):  # rotation keeps the total: 100 x sum h^2 / n
+            x, b = 100 * ss.sum() / n_sorts, 100 * ss_bound.sum() / n_sorts
+            out.append(Claim("variance", "total % explained = 100 x sum h^2 / n", _fmt(pv[m], pd_[m]),
+                             f"{x:.2f}", *_verdict(x, b, pv[m], pd_[m])))
+            continue
+        if pct_from is None:
+            out.append(Claim("variance", label, _fmt(pv[m], pd_[m]), "", UNCHECKABLE,
+                             "the unrotated eigenvalues were not printed"))
+            continue
+        x = np.cumsum(pct_from)[j] if cum else pct_from[j]
+        b = np.cumsum(pct_bound)[j] if cum else pct_bound[j]
+        out.append(Claim("variance", label, _fmt(pv[m], pd_[m]), f"{x:.2f}", *_verdict(x, b, pv[m], pd_[m])))
+    return out
 
 
 def _sig(a, threshold, z, n_statements):

@@ -280,3 +280,12 @@ def test_cli_flags_file_of_x_marks(tmp_path, capsys):
                  str(tmp_path / "marks.csv"), "--format", "json"]) == 0
     claims = json.loads(capsys.readouterr().out)["claims"]
     assert [c["verdict"] for c in claims if c["claim"].startswith("defining sorts of")] == ["agrees"] * 4
+
+
+def test_total_variance_is_checkable_without_eigenvalues():
+    # the total % explained is rotation invariant: 100 x sum of communalities / 25 = 100 x 13.71339 / 25 = 54.85,
+    # printed 55 in the NAV text (agrees); the per-factor % need the unprinted unrotated eigenvalues
+    res = verify(read_table(NAV / "loadings_published.csv"), threshold=0.42, explained_variance=[37, 6, 7, 4],
+                 total_variance=55)
+    assert [c.verdict for c in res.claims if c.table == "variance"] == ["cannot be checked"] * 4 + ["agrees"]
+    assert res.claims[-1].recomputed == "54.85"
