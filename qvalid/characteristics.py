@@ -143,8 +143,8 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     factors and stops otherwise. Returns None when fewer than two factors remain (R returns a message).
 
     ``rule="kade"``: KADE's and PQMethod's definitions (:func:`kade_significance`); stars "*" (p < .05) and "**"
-    (p < .01) per pair; the labels are KADE's marks: "C*" / "C" for consensus statements, else the factors the
-    statement distinguishes, e.g. "f1 D*; f3 D"; ``dist_level`` and ``consensus_level`` hold the same as numbers.
+    (p < .01) per pair; the labels are KADE's marks: the factors the statement distinguishes and its consensus
+    tier, e.g. "f1 D*; f3 D", "C*", or "f1 D; f2 D; C" (significant at .05 but not .01 everywhere); ``dist_level`` and ``consensus_level`` hold the same as numbers.
     """
     z = np.asarray(z, dtype=np.float64)
     sed = np.asarray(sed, dtype=np.float64)
@@ -242,7 +242,7 @@ def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
     level = sig05[:, ia, ib].astype(int) + sig01[:, ia, ib]
     stars = np.array(["", "*", "**"], dtype=object)[level]
     marks = {1: "D", 2: "D*"}
-    labels = np.array(["C*" if c == 2 else "C" if c == 1 else
-                       "; ".join(f"f{keep[i] + 1} {marks[v]}" for i, v in enumerate(row) if v)
-                       for c, row in zip(cons, dist_level)], dtype=object)
+    tiers = {0: [], 1: ["C"], 2: ["C*"]}  # a statement can be D for some factors and C (KADE lists it twice)
+    labels = np.array(["; ".join([f"f{keep[i] + 1} {marks[v]}" for i, v in enumerate(row) if v] + tiers[c])
+                       for c, row in zip(cons.tolist(), dist_level.tolist())], dtype=object)
     return Distinguishing(keep, pairs, diffs, stars, labels, dist_level, cons)
