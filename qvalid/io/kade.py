@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import QInputError
 from ..study import QStudy
+from .xlsx import _blank, _text as _id
 
 __all__ = ["KadeWorkbook", "read_kade_workbook", "read_kade_flags", "is_kade_input", "is_kade_results",
            "study_from_kade_input", "study_from_kade_results"]
@@ -253,16 +254,6 @@ def read_kade_flags(path, sort_ids, nfactors: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
-
-
-def _id(v) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()
-
-
 def _sheet(sheets, name, path):
     if name not in sheets:
         raise QInputError(f"the KADE workbook has no sheet {name!r}", file=path)
