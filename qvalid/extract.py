@@ -430,12 +430,8 @@ def horst55_centroid(r, nfactors: int, *, n_statements: int, extract: int | None
     while True:
         d = np.diag(rm).copy()
         np.fill_diagonal(rm, 0.0)
-        s = 0.0
-        for v in (rm * rm).ravel().tolist():  # inherently sequential: every partial sum is rounded
-            s = kround1(s + v, 7)
-        crit = kround1(2.0 * s * n_statements - n * (n - 1.0), 5)
         loop54 = False
-        if autostop and crit < 0:
+        if autostop and _horst_autostop(rm, n, n_statements):
             if k == 0:
                 break
             loop54 = True
@@ -469,6 +465,14 @@ def horst55_centroid(r, nfactors: int, *, n_statements: int, extract: int | None
         out[:, j] = kround(col, 8)
     warnings = () if converged else (f"Horst 5.5: the communalities did not converge in {max_iter} rounds",)
     return Extraction(out, (out * out).sum(axis=0), (rounds,), warnings=warnings, residual=rm)
+
+
+def _horst_autostop(rm: np.ndarray, n: int, m: int) -> bool:
+    """2 S m - n (n - 1) < 0, S the sum of squared residuals (``testSigResAvrgsAndS.js``, ``horstMain.js:53``)."""
+    s = 0.0
+    for v in (rm * rm).ravel().tolist():  # inherently sequential: every partial sum is rounded
+        s = kround1(s + v, 7)
+    return kround1(2.0 * s * m - n * (n - 1.0), 5) < 0
 
 
 def _set_factor(fmat: list, k: int, w: np.ndarray) -> None:

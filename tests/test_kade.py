@@ -274,3 +274,17 @@ def test_kaiser_varimax_matches_stats_varimax_optimum_closely():
     s = varimax(a, eps=1e-12).loadings
     s = s * np.sign((s * k).sum(axis=0))
     assert np.abs(k - s).max() < 3e-4
+
+
+def test_horst55_through_analyze_keeps_the_first_k_of_seven():
+    res = analyze(read_csv(LIPSET), 3, flavor="kade", extraction="horst55", horst_factors=7)
+    exp = np.array(KADE["horst55_centroid"]["fMatrix_factors_by_sorts"]).T
+    np.testing.assert_array_equal(res.unrotated_loadings, exp[:, :3])
+    assert any("did not converge" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("bad", [{"cor_digits": 20}, {"horst_factors": 0}, {"horst_tol": 0.0},
+                                 {"varimax_rule": "svd"}, {"extraction": "horst"}])
+def test_bad_kade_options_refused(bad):
+    with pytest.raises(QInputError):
+        resolve_options("kade", **bad)
