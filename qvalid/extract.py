@@ -367,8 +367,9 @@ def _kade_factor(cs: np.ndarray) -> tuple[np.ndarray, int]:
         it += 1
         if not np.abs(kround(prev - a2, 8)).max() > 0.001:
             return a, it
-        if it > 10_000:
-            raise FloatingPointError("brown centroid: the diagonal estimates did not converge")
+        if it > 10_000 or not np.isfinite(a).all():  # KADE's loop has no cap
+            raise FloatingPointError("Brown centroid: the diagonal estimates (squared loadings) do not converge, "
+                                     "KADE/PQMethod would loop forever; too few Q-sorts for this many factors?")
 
 
 def kade_principal(r, nfactors: int) -> Extraction:
@@ -495,7 +496,10 @@ def _horst_factor(rm: np.ndarray, d: np.ndarray):
         v[jj] = -v[jj]
         w = kround(w + 2.0 * rm[:, jj] * v[jj], 7)
     w = kround(w + d * v, 7)  # calcNewW
-    s = kround1(1.0 / math.sqrt(kround1(float(np.cumsum(np.abs(w))[-1]), 7)), 7)
+    total = kround1(float(np.cumsum(np.abs(w))[-1]), 7)
+    if total == 0:  # nothing left to extract: KADE divides by 0 (NaN loadings); qvalid gives a zero factor
+        return rm, np.zeros(n)
+    s = kround1(1.0 / math.sqrt(total), 7)
     w = kround(w * s, 7)  # adjustByS
     out = rm.copy()
     np.fill_diagonal(out, d)

@@ -54,7 +54,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     warnings += ext.warnings
 
     if opts.rotation == "varimax" and k > 1:
-        if opts.varimax_normalize or opts.varimax_rule == "kaiser":
+        if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
             _check_communalities(ext.loadings, study)
         rot = _varimax(ext.loadings, opts, study)
         if not rot.converged:

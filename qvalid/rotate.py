@@ -264,13 +264,16 @@ def _kaiser_angle(num: float, den: float):
     """(sin phi, cos phi) from the SSP cascade, or None to skip (``5_getComparisonOfNumAndDen.js``)."""
     r8 = kround1
     if num < den:
-        tan4 = r8(abs(num) / abs(den), 5)
+        tan4 = r8(abs(num) / abs(den), 5) if den != 0 else math.inf
         if tan4 < _SKIP_TAN:
             if den >= 0:
                 return None
             return _SQRT_HALF_PQ, _SQRT_HALF_PQ
-        cos4 = r8(1.0 / r8(math.sqrt(1.0 + tan4 * tan4), 8), 8)
-        sin4 = r8(tan4 * cos4, 8)
+        if tan4 == math.inf:  # Bd = 0: KADE computes Infinity * 0 = NaN here; qvalid takes the limit
+            cos4, sin4 = 0.0, 1.0
+        else:
+            cos4 = r8(1.0 / r8(math.sqrt(1.0 + tan4 * tan4), 8), 8)
+            sin4 = r8(tan4 * cos4, 8)
     elif num == den:
         if num + den < _SKIP_TAN:
             return None
@@ -279,6 +282,8 @@ def _kaiser_angle(num: float, den: float):
         ctn4 = r8(abs(num / den), 5) if den != 0 else math.inf  # the quirk: |T/Bd| used as the cotangent
         if ctn4 < _SKIP_TAN:
             cos4, sin4 = 0.0, 1.0
+        elif ctn4 == math.inf:  # Bd = 0: KADE gets NaN (Infinity * 0); qvalid takes the limit
+            cos4, sin4 = 1.0, 0.0
         else:
             sin4 = r8(1.0 / r8(math.sqrt(1.0 + ctn4 * ctn4), 8), 8)
             cos4 = r8(ctn4 * sin4, 8)

@@ -288,3 +288,40 @@ def test_horst55_through_analyze_keeps_the_first_k_of_seven():
 def test_bad_kade_options_refused(bad):
     with pytest.raises(QInputError):
         resolve_options("kade", **bad)
+
+
+# ------------------------------------------------------------------------------ properties
+from hypothesis import given, settings  # noqa: E402
+
+from qvalid import strategies as qst  # noqa: E402
+from qvalid.scores import weights, zscores  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(qst.q_studies(min_statements=9, max_statements=40, min_sorts=4, max_sorts=12))
+def test_kade_scores_are_qmethods_formula_up_to_rounding(study):
+    # KADE's z-scores are Brown's weighted z-scores of the 4-dp loadings with rounding at 3-5 dp along the way:
+    # they must stay within 0.01 of the same formula at full precision, and the arrays must fill the grid
+    res = analyze(study, 2, flavor="kade")
+    ok = res.flags.any(axis=0)
+    loa4 = kround(res.loadings, 4)
+    ref = zscores(study.scores, weights(loa4, res.flags))
+    assert np.nanmax(np.abs(res.zscores[:, ok] - ref[:, ok]), initial=0.0) < 0.01
+    for j in np.flatnonzero(ok):
+        assert sorted(res.factor_arrays[:, j]) == sorted(study.qscores)
+
+
+def test_degenerate_inputs_refused_or_limited_not_nan():
+    from qvalid.rotate import _kaiser_angle
+    from qvalid.study import QStudy
+
+    # 3 sorts whose 5-dp correlations are 0.75, 0.5 and 0: Brown's iterated diagonal diverges (KADE loops forever)
+    x = np.array([[-1, -1, -1], [-1, -1, 0], [0, 1, -1], [0, 0, 1], [1, 1, 0], [1, 0, 1]])
+    with pytest.raises(QInputError, match="do not converge"):
+        analyze(QStudy.from_array(x), 1, flavor="kade", extraction="centroid")
+    # Kaiser's angle with a zero denominator: KADE computes Infinity * 0 = NaN; qvalid takes the limits
+    # T < 0 = Bd: tan 4phi -> infinity, cos 4phi = 0, sin 4phi = 1 -> phi = 22.5 deg, then the Bd <= 0 branch (45 - phi)
+    sinp, cosp = _kaiser_angle(-1.0, 0.0)
+    assert np.isfinite([sinp, cosp]).all() and sinp < 0 and abs(sinp * sinp + cosp * cosp - 1) < 1e-6
+    sinp, cosp = _kaiser_angle(1.0, 0.0)  # T > Bd = 0, the cot branch: cos 4phi = 1 -> phi = 0 -> 45 deg
+    assert (sinp, cosp) == (0.7071066, 0.7071066)
