@@ -12,6 +12,7 @@ from qvalid import analyze
 from qvalid.agreement import Solution, compare_solutions
 from qvalid.cli import main
 from qvalid.io import read_csv
+from qvalid.rounding import kround
 
 from _shared import shared_path
 
@@ -79,3 +80,26 @@ def test_cli_analyze_kade_workbook_input(capsys):
     assert main(["analyze", str(study), "-k", "3", "--flavor", "kade", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["options"]["varimax_rule"] == "kaiser" and len(out["sort_ids"]) == 50
+
+
+def test_cli_analyze_reproduces_a_kade_workbook(capsys, tmp_path):
+    # the "done when": qvalid analyze STUDY.xlsx --flavor kade --flags FLAGS reproduces a KADE workbook
+    from qvalid.io import read_kade_workbook
+
+    book = shared_path("data/polycrisis_kade/KADE_results_Polycrisis_4_factors.xlsx")
+    study = shared_path("data/polycrisis_kade/Polycrisis_Q_data_for_KADE.xlsx")
+    wb = read_kade_workbook(book)
+    assert main(["analyze", str(study), "-k", "4", "--flavor", "kade", "--flags", str(book), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["options"]["manual_flags"] is True
+    np.testing.assert_array_equal(out["flags"], wb.flags)
+    np.testing.assert_array_equal(out["zscores"], wb.zscores)
+    np.testing.assert_array_equal(out["factor_arrays"], wb.factor_arrays)
+    np.testing.assert_array_equal(kround(out["loadings"], 4), wb.loadings)  # KADE prints half away from zero
+    # the same flags as a CSV table of X marks
+    rows = ["sort,f1,f2,f3,f4"] + [sid + "," + ",".join("X" if f else "" for f in row)
+                                   for sid, row in zip(wb.study.sort_ids, wb.flags)]
+    (tmp_path / "flags.csv").write_text("\n".join(rows) + "\n")
+    assert main(["analyze", str(study), "-k", "4", "--flavor", "kade", "--flags", str(tmp_path / "flags.csv"),
+                 "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["zscores"] == out["zscores"]

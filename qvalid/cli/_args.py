@@ -157,8 +157,8 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
                            default=None, help=helptext, metavar=None if f.name in ALLOWED else kind.__name__.upper())
     if flags:
         g.add_argument("--flags", metavar="FILE", dest="flags_file",
-                       help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X "
-                            "(replaces automatic flagging)")
+                       help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X, "
+                            "or a KADE result workbook (.xlsx) (replaces automatic flagging)")
 
 
 def analysis_overrides(args) -> dict:

@@ -2,8 +2,8 @@
 
 Each of A and B is a flavour name (``qmethod``, ``kade``: the study is analysed with it) or a KADE result workbook
 (``.xlsx``: its printed solution). The study is ``--study FILE``, or the Q-sorts inside a workbook; ``-k`` defaults
-to a workbook's number of factors. ``--flags FILE`` (a KADE workbook, or a CSV table when the library reads one)
-gives both analysed sides the same manual flags; ``--workbook-flags`` takes them from the workbook compared.
+to a workbook's number of factors. ``--flags FILE`` (a CSV table of 0/1/X marks or a KADE workbook) gives both
+analysed sides the same manual flags; ``--workbook-flags`` takes them from the workbook compared.
 """
 
 from __future__ import annotations
@@ -77,11 +77,8 @@ def _flags_from(path, study, k):
     """(flags, the loadings they were chosen on or None) in the study's sort order."""
     from .. import io
 
-    if str(path).lower().endswith((".xlsx", ".xlsm")):
-        wb = io.read_kade_workbook(path)
-        rows = [list(wb.study.sort_ids).index(s) for s in study.sort_ids if s in wb.study.sort_ids]
-        return io.read_kade_flags(path, study.sort_ids, k), wb.loadings[rows]
-    reader = getattr(io, "read_flags", None)
-    if reader is None:
-        raise QInputError("this qvalid reads manual flags from KADE workbooks only", file=path)
-    return reader(path, study.sort_ids, k), None
+    flags = io.read_flags(path, study.sort_ids, k)
+    if not str(path).lower().endswith((".xlsx", ".xlsm")):
+        return flags, None
+    wb = io.read_kade_workbook(path)
+    return flags, wb.loadings[[list(wb.study.sort_ids).index(s) for s in study.sort_ids]]
