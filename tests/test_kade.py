@@ -241,9 +241,17 @@ def test_any_sheet_in_both_layouts_and_ods(tmp_path):
     assert read_study(tmp_path / "s.xlsx") == study
     assert read_xlsx(tmp_path / "t.xlsx", sheet="data", layout="sorts") == study
     assert read_study(tmp_path / "s.ods") == study
-    pd.DataFrame({"x": [1]}).to_excel(tmp_path / "one.xlsx", index=False)
     with pytest.raises(QInputError, match="no sheet 'nope'"):
         read_xlsx(tmp_path / "s.xlsx", sheet="nope")
+
+
+def test_cli_reads_spreadsheets_like_csv(tmp_path, capsys):
+    from qvalid.cli import main
+
+    read_csv(LIPSET).to_frame().T.to_excel(tmp_path / "t.xlsx")
+    assert main(["validate", str(tmp_path / "t.xlsx"), "--layout", "sorts"]) == 0
+    assert main(["validate", str(tmp_path / "t.xlsx")]) == 2
+    assert "did you mean --layout sorts?" in capsys.readouterr().err
 
 
 def test_bad_workbooks_give_one_line_errors(tmp_path):
@@ -325,3 +333,33 @@ def test_degenerate_inputs_refused_or_limited_not_nan():
     assert np.isfinite([sinp, cosp]).all() and sinp < 0 and abs(sinp * sinp + cosp * cosp - 1) < 1e-6
     sinp, cosp = _kaiser_angle(1.0, 0.0)  # T > Bd = 0, the cot branch: cos 4phi = 1 -> phi = 0 -> 45 deg
     assert (sinp, cosp) == (0.7071066, 0.7071066)
+
+
+def test_kade_type2_input_and_text_columns_without_shared_data(tmp_path):
+    import pandas as pd
+
+    study = read_csv(LIPSET)
+    scores = study.scores.T  # one row per Q-sort
+    with pd.ExcelWriter(tmp_path / "t2.xlsx") as xw:
+        pd.DataFrame([["Project Name"], ["lipset"]]).to_excel(xw, sheet_name="name", header=False, index=False)
+        pd.DataFrame([[sid, *row] for sid, row in zip(study.sort_ids, scores.tolist())]).to_excel(
+            xw, sheet_name="sorts", header=False, index=False)
+        pd.DataFrame([list(range(-6, 14)), [0, 0] + [2, 3, 4, 5, 5, 5, 4, 3, 2] + [0] * 9]).to_excel(
+            xw, sheet_name="pattern", header=False, index=False)
+        pd.DataFrame([["Number", "Statements"]] + [[i + 1, f"text {i + 1}"] for i in range(33)]).to_excel(
+            xw, sheet_name="statements", header=False, index=False)
+    s = read_study(tmp_path / "t2.xlsx")
+    assert s.sort_ids == study.sort_ids and s.statement_ids[0] == "S1" and s.name == "lipset"
+    np.testing.assert_array_equal(s.scores, study.scores)
+    assert dict(s.grid) == dict(study.grid) and s.statement_texts[32] == "text 33"
+    # a plain sheet with a text column found by itself, as in a CSV
+    frame = study.to_frame()
+    frame["wording"] = [f"w{i}" for i in range(33)]
+    frame.to_excel(tmp_path / "texts.xlsx")
+    t = read_study(tmp_path / "texts.xlsx")
+    assert t.statement_texts[0] == "w0" and t.sort_ids == study.sort_ids
+    # the KADE/Ken-Q CSV input (a header, then one row per Q-sort) is the sorts layout
+    rows = ["Participant," + ",".join(f"S{i + 1}" for i in range(33))]
+    rows += [sid + "," + ",".join(map(str, row)) for sid, row in zip(study.sort_ids, scores.tolist())]
+    (tmp_path / "kenq.csv").write_text("\n".join(rows) + "\n")
+    np.testing.assert_array_equal(read_csv(tmp_path / "kenq.csv", layout="sorts").scores, study.scores)

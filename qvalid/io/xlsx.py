@@ -37,8 +37,8 @@ def excel_sheets(path) -> dict:
         raise QInputError(f"not a readable workbook ({type(err).__name__}: {err})", file=path) from None
 
 
-def read_xlsx(path, *, sheet=None, layout="statements", text_column=None, grid=None, forced=True,
-              name="") -> QStudy:
+def read_xlsx(path, *, sheet=None, layout="statements", text_column="auto", grid=None, forced=True,
+              name="", encoding=None) -> QStudy:
     """Read a Q study from a spreadsheet.
 
     Recognised without options:
@@ -51,7 +51,9 @@ def read_xlsx(path, *, sheet=None, layout="statements", text_column=None, grid=N
     Any other workbook: ``sheet`` (name or 0-based index, default the first) read as a table in the layout given:
     the first non-blank row is the header (Q-sort ids, or statement ids with ``layout="sorts"``), the first column
     holds the row ids when its header cell is blank or its values are not all numbers; ``text_column`` names a
-    column of statement wordings (``"statements"`` layout).
+    column of statement wordings (``"statements"`` layout), ``None`` for none, or ``"auto"`` (default): the one
+    other column holding only text, as :func:`qvalid.io.read_csv`. ``encoding`` is accepted and ignored (a
+    workbook knows its text encoding), so that callers can pass the options of a CSV.
 
     Raises
     ------
@@ -88,6 +90,8 @@ def _study_from_sheet(frame, path, sheet: str, *, layout, text_column, grid, for
     has_ids = header[0] == "" or not all(_numeric(v) for v in first if not _blank(v))
     keep = list(range(1 if has_ids else 0, len(header)))
     texts = None
+    if isinstance(text_column, str) and text_column == "auto":
+        text_column = _auto_text_column(body, header, keep, layout, path, sheet)
     if text_column is not None:
         if layout != "statements" or text_column not in header:
             raise QInputError(f"text_column={text_column!r}: no such column in the header of sheet {sheet!r}"
@@ -106,6 +110,18 @@ def _study_from_sheet(frame, path, sheet: str, *, layout, text_column, grid, for
         return QStudy(raw, row_ids, col_ids, grid=grid, forced=forced, statement_texts=texts, name=name,
                       source=str(path))
     return QStudy(raw.T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path))
+
+
+def _auto_text_column(body, header, keep, layout, path, sheet):
+    """The header name of the one data column whose non-blank cells are all text (statement wordings), or None."""
+    if layout != "statements":
+        return None
+    texts = [c for c in keep if any(not _blank(v) for v in body[c])
+             and not any(_numeric(v) for v in body[c] if not _blank(v))]
+    if len(texts) > 1:
+        raise QInputError(f"sheet {sheet!r}: columns {', '.join(repr(header[c]) for c in texts)} hold text, not "
+                          "scores: name the statement-text column (text_column=..., --text-column NAME)", file=path)
+    return header[texts[0]] if texts else None
 
 
 def _blank(v) -> bool:
