@@ -243,6 +243,7 @@ def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
     stars = np.array(["", "*", "**"], dtype=object)[level]
     marks = {1: "D", 2: "D*"}
     tiers = {0: [], 1: ["C"], 2: ["C*"]}  # a statement can be D for some factors and C (KADE lists it twice)
+    # the label strings are built per statement (formatting only; the decisions above are vectorised)
     labels = np.array(["; ".join([f"f{keep[i] + 1} {marks[v]}" for i, v in enumerate(row) if v] + tiers[c])
                        for c, row in zip(cons.tolist(), dist_level.tolist())], dtype=object)
     return Distinguishing(keep, pairs, diffs, stars, labels, dist_level, cons)

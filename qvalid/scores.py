@@ -151,7 +151,9 @@ def kade_zscores(scores, loadings, flags, *, order=None, score_min=None) -> tupl
     k = fl.shape[1]
     table = kround(np.asarray(loadings, dtype=np.float64), 4)
     order = kade_table_order(loadings) if order is None else np.asarray(order)
-    entries = []  # (factor or None, sort, weight) in table order
+    # KADE's output list: one entry per flag, in table order. The weight scaling below depends on an entry's
+    # *position* (KADE's quirk), so this is built as the ordered list KADE builds (O(n_sorts) Python, once).
+    entries = []  # (factor or None, sort, weight)
     for i in order:
         hits = np.flatnonzero(fl[i])
         entries += [(int(j), int(i), _kade_weight(table[i, j])) for j in hits] or [(None, int(i), None)]
