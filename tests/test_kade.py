@@ -363,3 +363,20 @@ def test_kade_type2_input_and_text_columns_without_shared_data(tmp_path):
     rows += [sid + "," + ",".join(map(str, row)) for sid, row in zip(study.sort_ids, scores.tolist())]
     (tmp_path / "kenq.csv").write_text("\n".join(rows) + "\n")
     np.testing.assert_array_equal(read_csv(tmp_path / "kenq.csv", layout="sorts").scores, study.scores)
+
+
+def test_lipset_centroid_varimax_as_the_kade_notes_measured():
+    # ../shared/docs/kade-pqmethod-spec.md §2 (measured with a transcription verified on KADE's tests): on Lipset's
+    # first 3 Brown factors KADE needs 9 sweeps, lands 1.6e-4 from stats::varimax (eps 1e-5), and its factor 1 is
+    # qmethod's mirrored (US1 +0.6156 vs -0.6158), so statement 1's array value is -2 in KADE and +2 in qmethod
+    from qvalid.rotate import varimax
+
+    study = read_csv(LIPSET)
+    k = analyze(study, 3, flavor="kade", extraction="centroid")
+    q = analyze(study, 3, extraction="centroid")
+    assert k.varimax_iterations == 9
+    assert round(k.loadings[0, 0], 4) == 0.6156 and round(q.loadings[0, 0], 4) == -0.6158
+    assert k.factor_arrays[0, 0] == -2 and q.factor_arrays[0, 0] == 2
+    s = varimax(brown_centroid(R5, 3).loadings, eps=1e-5).loadings
+    s = s * np.sign((s * k.loadings).sum(axis=0))
+    assert round(float(np.abs(s - k.loadings).max()), 5) == 0.00016
