@@ -7,8 +7,10 @@ from itertools import combinations
 
 import numpy as np
 
+from .rounding import kround
+
 __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
-           "STAR_LEVELS"]
+           "STAR_LEVELS", "KADE_LEVELS", "kade_significance"]
 
 #: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
 STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
@@ -37,7 +39,7 @@ def explained_variance(loadings) -> tuple[np.ndarray, np.ndarray]:
     return ev, 100.0 * ev / a.shape[-2]
 
 
-def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8) -> Characteristics:
+def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: str = "qmethod") -> Characteristics:
     """Factor characteristics as qmethod's ``qfcharact()`` (R/qfcharact.R).
 
     - ``nload`` p_f: number of flagged sorts;
@@ -48,21 +50,33 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8) -> Characte
     - ``sd_dif`` (SED) = sqrt(SE_f^2 + SE_g^2), diagonal included.
 
     Factors without flags give NaN SE, SED and correlations (R: NA).
+
+    ``se_rule="kade"`` (KADE ``2_pushFactorCharacteristicsToOutput.js:66-94``,
+    ``2_pushStandardErrorsDifferencesToOutput.js:79``; PQMethod's table): reliability
+    r = round3(c p / (1 + (p - 1) c)), SE = round3(sqrt(|1 - r|)) from the rounded r (no sd(z) factor) and
+    SED = round3(sqrt(SE_f^2 + SE_g^2)).
     """
     z = np.asarray(z, dtype=np.float64)
     k = z.shape[-1]
     nload = np.asarray(flags, dtype=bool).sum(axis=-2)
     ev, pct = explained_variance(loadings)
-    rel = av_rel_coef * nload / (1.0 + (nload - 1) * av_rel_coef)
     dev = z - z.mean(axis=-2, keepdims=True)
     ss = (dev * dev).sum(axis=-2)
-    sd = np.sqrt(ss / (z.shape[-2] - 1))
-    se = sd * np.sqrt(1.0 - rel)
+    if se_rule == "kade":
+        rel = kround(nload * av_rel_coef / (1 + (nload - 1) * av_rel_coef), 3)
+        se = np.where(nload > 0, kround(np.sqrt(np.abs(1.0 - rel)), 3), np.nan)
+    else:
+        rel = av_rel_coef * nload / (1.0 + (nload - 1) * av_rel_coef)
+        sd = np.sqrt(ss / (z.shape[-2] - 1))
+        se = sd * np.sqrt(1.0 - rel)
     with np.errstate(invalid="ignore", divide="ignore"):
         cor = (np.swapaxes(dev, -1, -2) @ dev) / np.sqrt(ss[..., :, None] * ss[..., None, :])
     idx = np.arange(k)
     cor[..., idx, idx] = 1.0  # R's cor() gives 1 on the diagonal even for an all-NA column
-    sed = np.sqrt(se[..., :, None] ** 2 + se[..., None, :] ** 2)
+    if se_rule == "kade":
+        sed = kround(np.sqrt(se[..., :, None] * se[..., :, None] + se[..., None, :] * se[..., None, :]), 3)
+    else:
+        sed = np.sqrt(se[..., :, None] ** 2 + se[..., None, :] ** 2)
     return Characteristics(np.full(k, float(av_rel_coef)), nload, ev, pct, rel, se, cor, sed)
 
 
@@ -82,6 +96,11 @@ class Distinguishing:
         "", "*", "**", "***" or "6*".
     labels : ndarray of str, shape (n_statements,)
         ``dist.and.cons``.
+    dist_level : ndarray of int, shape (n_statements, len(factors)), or None
+        KADE rule only: 2 = distinguishing at p < .01 ("D*"), 1 = at p < .05 but not .01 ("D"), 0 = not.
+    consensus_level : ndarray of int, shape (n_statements,), or None
+        KADE rule only: 2 = non-significant at .05 for every pair ("C*"), 1 = non-significant at .01 for every
+        pair but significant at .05 for some ("C"), 0 = not a consensus statement.
     """
 
     factors: tuple
@@ -89,17 +108,22 @@ class Distinguishing:
     diffs: np.ndarray
     stars: np.ndarray
     labels: np.ndarray
+    dist_level: np.ndarray | None = None
+    consensus_level: np.ndarray | None = None
 
     @property
     def consensus(self) -> np.ndarray:
-        """Boolean mask of consensus statements (no pair significant at p < .05)."""
+        """Boolean mask of consensus statements: no pair significant at p < .05 (qmethod), or KADE's consensus
+        list, C* and C (KADE rule)."""
+        if self.consensus_level is not None:
+            return self.consensus_level > 0
         return self.labels == "Consensus"
 
     def pair_names(self, names) -> list[str]:
         return [f"{names[a]}_{names[b]}" for a, b in self.pairs]
 
 
-def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
+def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") -> Distinguishing | None:
     """Distinguishing and consensus statements as qmethod's ``qdc()`` (R/qdc.R).
 
     For each factor pair (f, g) in ``combn`` order the difference d = z_f - z_g gets stars by the SED c_fg, with
@@ -117,6 +141,10 @@ def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
 
     Factors whose z-scores are NaN (no flagged sort) are left out; R drops them only when they are the last
     factors and stops otherwise. Returns None when fewer than two factors remain (R returns a message).
+
+    ``rule="kade"``: KADE's and PQMethod's definitions (:func:`kade_significance`); stars "*" (p < .05) and "**"
+    (p < .01) per pair; the labels are KADE's marks: the factors the statement distinguishes and its consensus
+    tier, e.g. "f1 D*; f3 D", "C*", or "f1 D; f2 D; C" (significant at .05 but not .01 everywhere); ``dist_level`` and ``consensus_level`` hold the same as numbers.
     """
     z = np.asarray(z, dtype=np.float64)
     sed = np.asarray(sed, dtype=np.float64)
@@ -126,6 +154,8 @@ def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
     pairs = tuple(combinations(keep, 2))
     a, b = np.array(pairs).T
     diffs = z[:, a] - z[:, b]
+    if rule == "kade":
+        return _kade_distinguishing(z, sed, keep, pairs, diffs)
     c = sed[a, b]
     # the thresholds increase, so the number exceeded is the star level (0 = not significant)
     level = (np.abs(diffs)[..., None] > c[:, None] * _MULTS).sum(axis=-1)
@@ -160,3 +190,60 @@ def distinguishing(z, sed, *, labels: str = "qmethod") -> Distinguishing | None:
         rows = append[:, col]
         lab[rows] = lab[rows] + f"Distinguishes f{keep[col] + 1} "
     return Distinguishing(keep, pairs, diffs, stars, lab)
+
+
+#: KADE's distinguishing levels (``GlobalState/calcState.js:57-58``): p < .05 and p < .01; note 2.575, not 2.576.
+KADE_LEVELS = (1.96, 2.575)
+
+
+def kade_significance(z, sed, keep, *, levels=KADE_LEVELS):
+    """KADE's comparisons for distinguishing and consensus statements
+    (``Output/calcualteOutputLogic/2_pushDistinguishingStatementsToOutput.js:114-381``).
+
+    For each factor j and each other factor m, in that order, a statement is significant when
+    |Z_j - Z_m| >= SED_jm * c (``>=``, c = 1.96 and 2.575). KADE's quirk is reproduced: as soon as a comparison
+    is significant at 1.96, Z_j is rounded to 2 dp *in place* (``:230, :239``); later comparisons (and KADE's
+    printed tables) use that value. Returns ``(sig05, sig01, shown)``: boolean arrays (n_statements, K, K) of
+    the ordered comparisons (j, m) over the kept factors, and the z-scores after the in-place rounding.
+    The (j, m) steps are sequential (each may change a z used later), vectorised over statements.
+    """
+    zz = np.asarray(z, dtype=np.float64)[:, list(keep)].copy()
+    n, kk = zz.shape
+    sig05 = np.zeros((n, kk, kk), dtype=bool)
+    sig01 = np.zeros((n, kk, kk), dtype=bool)
+    for j in range(kk):
+        for m in range(kk):
+            if m == j:
+                continue
+            c = sed[keep[j], keep[m]]
+            s05 = np.abs(zz[:, j] - zz[:, m]) >= c * levels[0]
+            zz[s05, j] = kround(zz[s05, j], 2)
+            s01 = np.abs(zz[:, j] - zz[:, m]) >= c * levels[1]
+            zz[s01, j] = kround(zz[s01, j], 2)
+            sig05[:, j, m], sig01[:, j, m] = s05, s01
+    return sig05, sig01, zz
+
+
+def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
+    """:func:`distinguishing` with ``rule="kade"``: D*/D per factor (significant against every other factor at
+    .01 / at .05 only), C* (no comparison significant at .05) and C (none at .01, some at .05)."""
+    sig05, sig01, _ = kade_significance(z, sed, keep)
+    kk = len(keep)
+    others = kk - 1
+    d01 = sig01.sum(axis=2) == others
+    d05 = (sig05.sum(axis=2) == others) & ~d01
+    dist_level = np.where(d01, 2, np.where(d05, 1, 0))
+    c05 = ~sig05.any(axis=(1, 2))
+    c01 = ~sig01.any(axis=(1, 2))
+    cons = np.where(c05, 2, np.where(c01, 1, 0))
+    pos = {f: i for i, f in enumerate(keep)}
+    ia = [pos[p] for p, _ in pairs]
+    ib = [pos[q] for _, q in pairs]
+    level = sig05[:, ia, ib].astype(int) + sig01[:, ia, ib]
+    stars = np.array(["", "*", "**"], dtype=object)[level]
+    marks = {1: "D", 2: "D*"}
+    tiers = {0: [], 1: ["C"], 2: ["C*"]}  # a statement can be D for some factors and C (KADE lists it twice)
+    # the label strings are built per statement (formatting only; the decisions above are vectorised)
+    labels = np.array(["; ".join([f"f{keep[i] + 1} {marks[v]}" for i, v in enumerate(row) if v] + tiers[c])
+                       for c, row in zip(cons.tolist(), dist_level.tolist())], dtype=object)
+    return Distinguishing(keep, pairs, diffs, stars, labels, dist_level, cons)

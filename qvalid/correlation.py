@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .rounding import kround
+
 __all__ = ["correlate", "unit_columns", "average_ranks"]
 
 
-def correlate(scores, *, method: str = "pearson") -> np.ndarray:
+def correlate(scores, *, method: str = "pearson", digits: int | None = None) -> np.ndarray:
     """Correlation matrix between Q-sorts.
 
     Parameters
@@ -23,6 +25,12 @@ def correlate(scores, *, method: str = "pearson") -> np.ndarray:
         tau-b (R ``cor(method="kendall")``), tau_b = sum_{i<j} sgn(dx) sgn(dy) / sqrt(n_x n_y) where n_x counts
         the statement pairs not tied in x.
 
+    digits : int, optional
+        Round to this many decimals, as KADE/PQMethod (5), with KADE's rounding (:func:`qvalid.rounding.kround`);
+        Pearson's r is then computed from raw sums as KADE does (``getPqmethodCorrelation.js:10-50``:
+        (sum xy - sum x sum y / n) / sqrt((sum x^2 - (sum x)^2 / n)(sum y^2 - (sum y)^2 / n))), so that ties at
+        the rounding boundary fall as in KADE.
+
     Returns
     -------
     ndarray of shape (..., n_sorts, n_sorts)
@@ -32,6 +40,9 @@ def correlate(scores, *, method: str = "pearson") -> np.ndarray:
     Verified against: R 4.2.2 ``cor`` on lipset for all three methods (reference/golden, tolerance 1e-10).
     """
     x = np.asarray(scores, dtype=np.float64)
+    if digits is not None:
+        r = _pearson_raw_sums(x) if method == "pearson" else correlate(x, method=method)
+        return kround(r, digits)
     if method == "pearson":
         return _pearson(x)
     if method == "spearman":
@@ -62,6 +73,18 @@ def _pearson(x: np.ndarray) -> np.ndarray:
     idx = np.arange(r.shape[-1])
     r[..., idx, idx] = 1.0
     return r
+
+
+def _pearson_raw_sums(x: np.ndarray) -> np.ndarray:
+    """KADE's Pearson r from raw sums (integer scores make every sum exact); 0 where a sort has no variance."""
+    n = x.shape[-2]
+    s1 = x.sum(axis=-2)
+    ss = (x * x).sum(axis=-2)
+    num = np.swapaxes(x, -1, -2) @ x - s1[..., :, None] * s1[..., None, :] / n
+    dev = ss - s1 * s1 / n
+    den = np.sqrt(dev[..., :, None] * dev[..., None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den == 0, 0.0, num / den)
 
 
 def _kendall_tau_b(x: np.ndarray) -> np.ndarray:

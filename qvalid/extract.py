@@ -5,15 +5,17 @@ Both return an :class:`Extraction` (unrotated loadings of shape (n_sorts, nfacto
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from scipy.linalg.blas import dger as _dger
 
+from .rounding import kround, kround1, ksum
 from .rsum import colsums, seqsum
 
-__all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy"]
+__all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy", "brown_centroid", "kade_principal"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class Extraction:
     reflections : tuple of tuple of int
         Indices of the sorts reflected for each factor, in order (centroid only).
     warnings : tuple of str
+    residual : ndarray of shape (n_sorts, n_sorts) or None
+        The residual correlations after the last factor (KADE's Brown centroid and Horst 5.5 only).
     """
 
     loadings: np.ndarray
@@ -37,6 +41,7 @@ class Extraction:
     iterations: tuple = ()
     reflections: tuple = ()
     warnings: tuple = field(default=())
+    residual: np.ndarray | None = None
 
 
 def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
@@ -271,3 +276,231 @@ def psych_sign(a: np.ndarray) -> np.ndarray:
     s = np.sign(a.sum(axis=-2, keepdims=True))
     s[s == 0] = 1.0
     return a * s
+
+
+# ------------------------------------------------------------------------------------------ KADE / PQMethod
+def brown_centroid(r, nfactors: int = 7) -> Extraction:
+    """Brown's centroid as KADE ports it from PQMethod (KADE ``Factors/centroidLogic/*``; Brown 1980 pp. 208-224).
+
+    For each factor, on the working matrix R (the 5-dp correlations, diagonal 1; later the residuals):
+
+    1. column sums of the off-diagonal entries, c_j = sum_i R_ij - 1, rounded to 8 dp
+       (``calculateColumnSums.js``);
+    2. reflection one sort at a time: while min c < 0, the column with the most negative sum (ties: the first)
+       is reflected (row and column negated), recorded, and all sums recomputed (``calculatePositiveManifold.js``,
+       ``calculateMinValueAndIndex.js``); zero sums are allowed;
+    3. loadings with an iterated diagonal starting at 0.5 "as used in PQMethod": t = c + 0.5,
+       a = t / sqrt(sum t); then t = c + a^2, a = t / sqrt(sum t) until max |a^2 - a^2_prev| <= 0.001, with the
+       early return when the first estimate is already within 0.001 of 0.5 (``calculateFactor.js:15-76``); every
+       step rounded to 8 dp exactly where KADE rounds (the first total is an unrounded sum, later totals round
+       every partial sum);
+    4. residual R - a a' in the reflected space, every product and difference rounded to 8 dp, then the
+       diagonal reset to 1 (``removeCorrelations.js``);
+    5. the recorded reflections undone on the residual and on a, in order (``undoReflection.js``), so reflected
+       sorts load negatively even on the first factor.
+
+    No reordering of factors (KADE issue #25) and no sign tidying. The reflection is inherently sequential, a
+    Python loop; sums are sequential as in JavaScript (``np.cumsum``).
+
+    Parameters
+    ----------
+    r : array-like of shape (n_sorts, n_sorts)
+        The correlations; KADE passes them rounded to 5 dp (``Options.cor_digits``).
+    nfactors : int
+
+    Notes
+    -----
+    Verified against: KADE's own unit test (``calculateFactorLoadings.test.js``): the first Lipset factor and
+    the residual matrix after it, exactly (tests/test_kade.py).
+    """
+    m = np.array(r, dtype=np.float64, copy=True)
+    n = m.shape[0]
+    np.fill_diagonal(m, 1.0)
+    out = np.zeros((n, nfactors))
+    reflections, iters = [], []
+    for k in range(nfactors):
+        cs = _kade_colsums(m)
+        refl = []
+        while cs.min() < 0:  # argmin returns the first minimum: KADE's strict "<" scan
+            j = int(cs.argmin())
+            m[:, j] = -m[:, j]
+            m[j, :] = -m[j, :]
+            refl.append(j)
+            cs = _kade_colsums(m)
+            if len(refl) > 50 * n + 1000:  # cannot happen (each flip raises the total by 4|c_j|); a guard
+                raise FloatingPointError("brown centroid: no positive manifold")
+        a, it = _kade_factor(cs)
+        prod = kround(np.multiply.outer(a, a), 8)
+        m = kround(m - prod, 8)
+        np.fill_diagonal(m, 1.0)
+        sign = np.ones(n)
+        for j in refl:
+            sign[j] = -sign[j]
+        m *= sign[:, None]
+        m *= sign[None, :]
+        out[:, k] = a * sign
+        reflections.append(tuple(refl))
+        iters.append(it)
+    return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), residual=m)
+
+
+def _kade_colsums(m: np.ndarray) -> np.ndarray:
+    """Sequential column sums minus the diagonal 1, rounded to 8 dp (``calculateColumnSums.js``)."""
+    return kround(np.cumsum(m, axis=0)[-1] - 1.0, 8)
+
+
+def _kade_factor(cs: np.ndarray) -> tuple[np.ndarray, int]:
+    """One Brown-centroid factor from the reflected column sums (``calculateFactor.js``)."""
+    t = kround(cs + 0.5, 8)
+    total = float(np.cumsum(t)[-1])  # the first total is not rounded (plain reduce)
+    a = kround(t / kround1(math.sqrt(total), 8), 8)
+    a2 = kround(a * a, 8)
+    it = 0
+    if np.abs(kround(a2 - 0.5, 8)).max() <= 0.001:
+        return a, it
+    while True:
+        prev = a2
+        t = kround(cs + prev, 8)
+        total = ksum(t, 8)
+        a = kround(t / kround1(math.sqrt(total), 8), 8)
+        a2 = kround(a * a, 8)
+        it += 1
+        if not np.abs(kround(prev - a2, 8)).max() > 0.001:
+            return a, it
+        if it > 10_000 or not np.isfinite(a).all():  # KADE's loop has no cap
+            raise FloatingPointError("Brown centroid: the diagonal estimates (squared loadings) do not converge, "
+                                     "KADE/PQMethod would loop forever; too few Q-sorts for this many factors?")
+
+
+def kade_principal(r, nfactors: int) -> Extraction:
+    """Principal components as KADE computes them (``Factors/PcaLogic/*``).
+
+    Eigen-decomposition of the (5-dp) correlation matrix, eigenvalues in descending order; loadings
+    a_ji = round8(u_ji sqrt(lambda_i)) (``calcEigenVectors.js:21``); component i is negated when
+    round8(sum_j round8(a_ji |a_ji|)) < 0 (``calcEigenVectors.js:25``, ``inflectPrincipalComponents.js``).
+    KADE computes the singular value decomposition (Golub-Reinsch) of the symmetric matrix, which for the
+    leading (positive) eigenvalues is the same decomposition; the sign rule makes the result independent of the
+    solver's signs. KADE keeps min(8, n_sorts, n_statements) components; qvalid extracts ``nfactors``.
+
+    Notes
+    -----
+    Verified against: the unrotated factor matrices of the polycrisis KADE 1.3.1 workbooks (4 dp printed).
+    """
+    r = np.asarray(r, dtype=np.float64)
+    values, vectors = np.linalg.eigh(r)
+    values, vectors = values[::-1][:nfactors], vectors[:, ::-1][:, :nfactors]
+    a = kround(vectors * np.sqrt(np.maximum(values, 0.0)), 8)
+    crit = kround(np.cumsum(kround(a * np.abs(a), 8), axis=0)[-1], 8)
+    a = np.where(crit < 0, -a, a)
+    return Extraction(a, values.copy())
+
+
+def horst55_centroid(r, nfactors: int, *, n_statements: int, extract: int | None = None, max_iter: int = 30,
+                     tol: float = 1e-4, autostop: bool = False) -> Extraction:
+    """Horst's (1965, ch. 5.5) centroid with iterated communalities, as PQMethod 2.30's ``horst55`` and KADE's
+    port (``Factors/centroidLogic/horst55Logic/horstMain.js`` and helpers; variable names are Horst/PQMethod's).
+
+    Each pass moves the diagonal of the working matrix into D and zeroes it; S = sum of squared residuals
+    (7-dp running sum). Factors: the row sums w of the matrix and a sign vector v (start all +1; repeatedly flip
+    the sort with the smallest w_j v_j, ties to the *last* index, while it is negative, updating
+    w_i += 2 R_ij v_j; at most 750 flips, ``calcSignVector.js``); then w <- w + D v and
+    a = w / sqrt(sum |w|) (``calcFactorVector.js``); the residual R - a a' with D put back on the diagonal first
+    (``calcResidualMatrix.js``), 7-dp rounding throughout. After ``extract`` factors (one more is computed and
+    discarded, as in KADE) the communalities become d = min(1, U - residual diagonal) and the extraction restarts
+    from the correlations, until max |D| <= ``tol`` or more than ``max_iter`` rounds. ``autostop`` stops adding
+    factors when 2 S m - n (n - 1) < 0 (m = ``n_statements``).
+
+    Returns the first ``nfactors`` of the ``extract`` (default ``nfactors``) factors, 8-dp rounded; a warning when
+    the communalities did not converge.
+
+    Notes
+    -----
+    Verified against: KADE's own unit test (``horstMain.test.js``: Lipset, 7 factors, NL = 30, P = 1e-4), every
+    value exactly (tests/test_kade.py); there the communalities do not converge in 30 rounds.
+    """
+    holdr = np.array(r, dtype=np.float64, copy=True)
+    n = holdr.shape[0]
+    nfax = nfactors if extract is None else max(int(extract), nfactors)
+    rm = holdr.copy()
+    u = np.diag(rm).copy()
+    d = np.zeros(n)
+    fmat: list = []
+    k = 0
+    rounds = 0
+    converged = True
+    while True:
+        d = np.diag(rm).copy()
+        np.fill_diagonal(rm, 0.0)
+        loop54 = False
+        if autostop and _horst_autostop(rm, n, n_statements):
+            if k == 0:
+                break
+            loop54 = True
+        elif k >= nfax:
+            if k == 0:
+                break
+            loop54 = True
+        rm, w = _horst_factor(rm, d)
+        _set_factor(fmat, k, w)
+        k += 1
+        if loop54:
+            s = kround1(max(np.abs(d).max(), 0.0), 7)
+            d = kround(np.minimum(1.0, u - d), 7)
+            u = d.copy()
+            if kround1(s - tol, 7) > 0:
+                rounds += 1
+                if rounds > max_iter:
+                    converged = False
+                    break
+                k = 0
+                rm = holdr.copy()
+                np.fill_diagonal(rm, 0.0)
+                rm, w = _horst_factor(rm, d)
+                _set_factor(fmat, k, w)
+                k += 1
+            else:
+                break
+    keep = k - 1 if autostop else nfax
+    out = np.zeros((n, nfactors))
+    for j, col in enumerate(fmat[:min(keep, nfactors)]):
+        out[:, j] = kround(col, 8)
+    warnings = () if converged else (f"Horst 5.5: the communalities did not converge in {max_iter} rounds",)
+    return Extraction(out, (out * out).sum(axis=0), (rounds,), warnings=warnings, residual=rm)
+
+
+def _horst_autostop(rm: np.ndarray, n: int, m: int) -> bool:
+    """2 S m - n (n - 1) < 0, S the sum of squared residuals (``testSigResAvrgsAndS.js``, ``horstMain.js:53``)."""
+    s = 0.0
+    for v in (rm * rm).ravel().tolist():  # inherently sequential: every partial sum is rounded
+        s = kround1(s + v, 7)
+    return kround1(2.0 * s * m - n * (n - 1.0), 5) < 0
+
+
+def _set_factor(fmat: list, k: int, w: np.ndarray) -> None:
+    if k < len(fmat):
+        fmat[k] = w
+    else:
+        fmat.append(w)
+
+
+def _horst_factor(rm: np.ndarray, d: np.ndarray):
+    """One Horst factor from the matrix ``rm`` (zero diagonal) and diagonal ``d``; returns (residual, loadings)."""
+    n = rm.shape[0]
+    w = kround(np.cumsum(rm, axis=1)[:, -1], 7)  # accumulateW
+    v = np.ones(n)
+    for _ in range(751):  # calcSignVector: inherently sequential
+        wv = kround(w * v, 7)
+        jj = n - 1 - int(np.argmin(wv[::-1]))  # the last minimum
+        if not wv[jj] < 0:
+            break
+        v[jj] = -v[jj]
+        w = kround(w + 2.0 * rm[:, jj] * v[jj], 7)
+    w = kround(w + d * v, 7)  # calcNewW
+    total = kround1(float(np.cumsum(np.abs(w))[-1]), 7)
+    if total == 0:  # nothing left to extract: KADE divides by 0 (NaN loadings); qvalid gives a zero factor
+        return rm, np.zeros(n)
+    s = kround1(1.0 / math.sqrt(total), 7)
+    w = kround(w * s, 7)  # adjustByS
+    out = rm.copy()
+    np.fill_diagonal(out, d)
+    return kround(out - np.multiply.outer(w, w), 7), w  # calcResidualMatrix

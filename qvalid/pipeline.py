@@ -7,12 +7,12 @@ import numpy as np
 from .characteristics import characteristics, distinguishing, explained_variance
 from .correlation import correlate, unit_columns
 from .errors import QInputError
-from .extract import centroid, principal, psych_tidy
-from .flag import flag, flag_warnings
+from .extract import brown_centroid, centroid, horst55_centroid, kade_principal, principal, psych_tidy
+from .flag import flag, flag_warnings, kade_flag
 from .options import resolve_options
 from .results import QResult
-from .rotate import no_rotation, varimax
-from .scores import factor_arrays, weights, zscores
+from .rotate import kaiser_varimax, no_rotation, varimax
+from .scores import factor_arrays, kade_zscores, weights, zscores
 from .study import QStudy
 
 __all__ = ["analyze", "reorder_factors"]
@@ -49,35 +49,25 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     k = _check_nfactors(study, nfactors, opts.extraction)
     warnings: list[str] = []
 
-    r = correlate(study.scores, method=opts.cor_method)
-    if opts.extraction == "pca":
-        big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
-        ext = principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
-    else:
-        try:
-            ext = centroid(r, k, spc=opts.spc)
-        except FloatingPointError as err:
-            raise QInputError(str(err), file=study.source) from None
+    r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
+    ext = _extract(r, k, opts, study)
     warnings += ext.warnings
 
     if opts.rotation == "varimax" and k > 1:
-        if opts.varimax_normalize:
+        if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
             _check_communalities(ext.loadings, study)
-        try:
-            rot = varimax(ext.loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
-                          max_iter=opts.varimax_max_iter)
-        except np.linalg.LinAlgError as err:
-            raise QInputError(f"varimax failed: {err}", file=study.source) from None
+        rot = _varimax(ext.loadings, opts, study)
         if not rot.converged:
             warnings.append(f"varimax did not converge in {opts.varimax_max_iter} iterations")
     else:
         rot = no_rotation(ext.loadings)
-        if opts.rotation == "varimax" and opts.extraction == "centroid":
+        if opts.rotation == "varimax" and opts.extraction != "pca":
             warnings.append("one factor: nothing to rotate (qmethod's stats::varimax errors here)")
-    loa = psych_tidy(rot.loadings) if opts.extraction == "pca" else rot.loadings
+    loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
 
     if flags is None:
-        fl = flag(loa, study.n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
+        flagger = kade_flag if opts.flag_rule == "kade" else flag
+        fl = flagger(loa, study.n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
     else:
         fl = _check_flags(flags, study, k)
     warnings += flag_warnings(loa, fl)
@@ -97,13 +87,44 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     )
 
 
+def _extract(r, k: int, opts, study: QStudy):
+    """The unrotated factors chosen by ``extraction`` and its rule."""
+    try:
+        if opts.extraction == "pca" and opts.pca_rule == "kade":
+            return kade_principal(r, k)
+        if opts.extraction == "pca":
+            big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
+            return principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
+        if opts.extraction == "horst55":
+            return horst55_centroid(r, k, n_statements=study.n_statements, extract=opts.horst_factors,
+                                    max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
+        if opts.centroid_rule == "kade":
+            return brown_centroid(r, k)
+        return centroid(r, k, spc=opts.spc)
+    except FloatingPointError as err:
+        raise QInputError(str(err), file=study.source) from None
+
+
+def _varimax(loadings, opts, study: QStudy):
+    if opts.varimax_rule == "kaiser":
+        return kaiser_varimax(loadings, eps=opts.varimax_eps, max_sweeps=opts.varimax_max_iter)
+    try:
+        return varimax(loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
+                       max_iter=opts.varimax_max_iter)
+    except np.linalg.LinAlgError as err:
+        raise QInputError(f"varimax failed: {err}", file=study.source) from None
+
+
 def _factor_scores(study: QStudy, opts, loa, fl):
     """From final loadings and flags: weights, z-scores, factor arrays, characteristics, distinguishing."""
-    w = weights(loa, fl)
-    z = zscores(study.scores, w)
+    if opts.scores_rule == "kade":
+        w, z = kade_zscores(study.scores, loa, fl)
+    else:
+        w = weights(loa, fl)
+        z = zscores(study.scores, w)
     arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
-    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef)
-    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels)
+    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
+    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule)
 
 
 def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | None = None) -> QResult:

@@ -254,14 +254,17 @@ class QResult:
             level[d.stars == mark] = n
         ws = max(len(x) for x in self.statement_ids + ["statement"])
         out = []
-        for f in d.factors:
+        for col, f in enumerate(d.factors):
             pairs = [c for c, pq in enumerate(d.pairs) if f in pq]
-            weakest = level[:, pairs].min(axis=1)
+            weakest = level[:, pairs].min(axis=1) if d.dist_level is None else d.dist_level[:, col]
             rows = np.flatnonzero(weakest > 0)
             rows = rows[np.argsort(-self.zscores[rows, f], kind="stable")]
+            how = ("mark = its weakest pair's stars" if d.dist_level is None else
+                   "KADE/PQMethod: p < .05, * p < .01")
             out += ["", f"Distinguishing statements for f{f + 1} ({len(rows)}: f{f + 1} differs from every other "
-                        "factor; mark = its weakest pair's stars)", self._array_header(ws, "sig")]
-            out += [self._array_row(i, ws, STAR_LEVELS[weakest[i] - 1][1]) for i in rows]
+                        f"factor; {how})", self._array_header(ws, "sig")]
+            out += [self._array_row(i, ws, STAR_LEVELS[weakest[i] - 1][1] if d.dist_level is None else
+                                    ("*" if weakest[i] == 2 else "")) for i in rows]
         return out
 
     def _qdc_table(self) -> list[str]:
@@ -274,7 +277,8 @@ class QResult:
         names = [n.replace("_", "-") for n in d.pair_names(self.factors)]
         ws = max(len(x) for x in self.statement_ids + ["statement"])
         wl = max(len(str(x).strip()) for x in [*d.labels, "label"])
-        levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in STAR_LEVELS)
+        levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in STAR_LEVELS) if d.dist_level is None else \
+            "* |d| >= 1.96 SED, ** |d| >= 2.575 SED, KADE's rounding; labels: D/D* distinguishing, C*/C consensus"
         out = [f"Distinguishing and consensus statements (d = z_f - z_g; {levels})",
                (f"{'statement':<{ws}} " + " ".join(f"{n:>11}" for n in names) + f"  {'label':<{wl}}"
                 + ("  text" if self.study.statement_texts else "")).rstrip()]

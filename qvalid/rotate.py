@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.linalg.lapack import dgesdd as _gesdd
 
-__all__ = ["Rotation", "varimax", "no_rotation"]
+from .rounding import kround, kround1, ksum
+
+__all__ = ["Rotation", "varimax", "no_rotation", "kaiser_varimax", "kaiser_sweeps", "kaiser_unnormalise"]
 
 
 @dataclass(frozen=True)
@@ -131,3 +134,168 @@ def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:
     if sc is not None:
         z = z * sc
     return Rotation(z.reshape(x0.shape), tt.reshape(x0.shape[:-2] + (k, k)), it, converged)
+
+
+# ------------------------------------------------------------------------------------------ KADE / PQMethod
+_SQRT_HALF_PQ = 0.7071066  # PQMethod's (and KADE's) constant for sqrt(1/2)
+_SKIP_TAN = 0.00116  # tan(4 phi) below about one arc-minute: no rotation
+
+
+def kaiser_varimax(loadings, *, eps: float = 1e-8, max_sweeps: int = 225) -> Rotation:
+    """Kaiser's pairwise varimax as KADE ports it from PQMethod (KADE ``Rotation/varimaxLogic/*``, whose comments
+    cite PQMethod source lines 3709-3785; the IBM SSP ``VARMX`` lineage, Kaiser 1959).
+
+    1. Kaiser normalisation: h_i^2 = round8(sum_k round8(a_ik^2)); b_ik = round8(a_ik / round8(sqrt(h_i^2)))
+       (``2calcSumSquares.js``, ``2calcStandardizedFactorMatrix.js``), 0 for h^2 = 0;
+    2. a sweep rotates every pair of factors (1-2, 1-3, ..., (k-1)-k) in place by Kaiser's angle: with
+       u = x^2 - y^2 and v = 2xy over the sorts, A = sum u, B = sum v, C = sum(u^2 - v^2), D = sum 2uv,
+       numerator T = D - 2AB/n and denominator C - (A^2 - B^2)/n (``4_varimaxCalculations.js``); the angle comes
+       from the SSP cascade with its constants and roundings, including its tan/cot quirk in the T > Bd branch
+       and the skip when |tan 4phi| < 0.00116 (``5_getComparisonOfNumAndDen.js``); rotated loadings rounded to
+       8 dp (``5_doFactorRotations.js``);
+    3. the criterion TV = sum_k [n sum_i b^4 - (sum_i b^2)^2] / n^2 (8-dp roundings) is computed before each
+       sweep; the loop stops after the sweep in which |TV - TV_prev| < ``eps`` for the fourth time in a row, or
+       after ``max_sweeps`` sweeps (``2doVarimaxRotations.js:78-91``);
+    4. un-normalise: a = round5(round5(b) round5(sqrt(h^2))); a factor is negated when sum_i a_i |a_i| < 0; no
+       reordering (``3_unStandardize.js:19-26``).
+
+    Every sum is KADE's running sum with each partial sum rounded (:func:`qvalid.rounding.ksum`), so the pair
+    rotations are an inherently sequential Python loop (over sorts for the sums, over pairs and sweeps).
+
+    Parameters
+    ----------
+    loadings : array-like of shape (n_sorts, k)
+    eps : float
+        |change of TV| counted as "no change" (KADE 1e-8).
+    max_sweeps : int
+        KADE 225.
+
+    Returns
+    -------
+    Rotation
+        ``matrix`` is the least-squares T with loadings ~ unrotated @ T (the result is rounded, so only
+        approximately orthogonal); ``n_iter`` the number of sweeps; ``converged`` False when ``max_sweeps`` ended it.
+
+    Notes
+    -----
+    Verified against: KADE's varimax unit test (``2doVarimaxRotations.test.js``, 9 sorts x 8 factors) exactly,
+    and the rotated loadings of the polycrisis KADE 1.3.1 workbooks (tests/test_kade.py).
+    """
+    a0 = np.asarray(loadings, dtype=np.float64)
+    n, k = a0.shape
+    if k < 2:
+        return no_rotation(a0)
+    sq = kround(a0 * a0, 8)
+    h2 = kround(np.cumsum(sq, axis=1)[:, -1], 8)  # plain running sum, then rounded (calcSumSquares)
+    b, sweeps, converged = kaiser_sweeps(_kaiser_normalise(a0, h2), eps=eps, max_sweeps=max_sweeps)
+    a, _ = kaiser_unnormalise(b, h2)
+    t = np.linalg.lstsq(a0, a, rcond=None)[0] if np.linalg.matrix_rank(a0) == k else np.eye(k)
+    return Rotation(a, t, sweeps, converged)
+
+
+def kaiser_unnormalise(b, h2):
+    """KADE's ``3_unStandardize.js``: a = round5(round5(b) round5(sqrt(h^2))), factors with sum a|a| < 0 negated
+    (the sum over the unrounded products). Returns ``(a, flipped)``."""
+    prod = kround(b, 5) * kround(np.sqrt(h2), 5)[:, None]
+    flipped = np.cumsum(prod * np.abs(prod), axis=0)[-1] < 0
+    a = kround(prod, 5)
+    return np.where(flipped, -a, a), flipped
+
+
+def _kaiser_normalise(a: np.ndarray, h2: np.ndarray) -> np.ndarray:
+    root = kround(np.sqrt(h2), 8)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(root != 0, kround(a / root, 8), 0.0)
+
+
+def kaiser_sweeps(b, *, eps: float = 1e-8, max_sweeps: int = 225):
+    """The sweep loop of :func:`kaiser_varimax` on normalised loadings ``b`` (n_sorts, k).
+
+    Returns ``(rotated normalised loadings, sweeps, converged)``. Exposed for KADE's varimax unit test, whose input
+    is already normalised.
+    """
+    cols = [np.array(c, dtype=np.float64) for c in np.asarray(b, dtype=np.float64).T]
+    n, k = len(cols[0]), len(cols)
+    tv = 0.0
+    nc = 0
+    sweeps = 0
+    while True:
+        tv_prev = tv
+        tv = ksum([_kaiser_tv(c, n) for c in cols], 8)
+        sweeps += 1
+        if sweeps == 1:
+            tv_prev = 0.0
+        nc = nc + 1 if abs(tv - tv_prev) < eps else 0
+        for i in range(k):  # one sweep: every pair in order, each rotated at once in place
+            for j in range(i + 1, k):
+                cols[i], cols[j] = _kaiser_pair(cols[i], cols[j])
+        if nc > 3 or sweeps >= max_sweeps:
+            return np.column_stack(cols), sweeps, nc > 3
+
+
+def _kaiser_tv(c: np.ndarray, n: int) -> float:
+    sq = kround(c * c, 8)
+    aa = ksum(sq, 8)
+    bb = ksum(kround(sq * sq, 8), 8)
+    return kround1((kround1(n * bb, 8) - kround1(aa * aa, 8)) / (n * n), 8)
+
+
+def _kaiser_pair(x: np.ndarray, y: np.ndarray):
+    """One pair rotation (``4_varimaxCalculations.js``, ``5_doFactorRotations.js``)."""
+    n = len(x)
+    u = (x + y) * (x - y)
+    t = x * y
+    t2 = t + t
+    cc = ksum((u + t2) * (u - t2), 8)
+    dd = ksum(2 * u * t2, 8)
+    aa = ksum(u, 8)
+    bb = ksum(t2, 8)
+    cc, dd, aa, bb = (kround1(v, 17) for v in (cc, dd, aa, bb))
+    num = kround1(dd - kround1(2 * aa * kround1(bb / n, 17), 17), 17)
+    den = kround1(cc - kround1((aa * aa - bb * bb) / n, 8), 8)
+    angle = _kaiser_angle(num, den)
+    if angle is None:
+        return x, y
+    sinp, cosp = angle
+    return kround(x * cosp + y * sinp, 8), kround(-x * sinp + y * cosp, 8)
+
+
+def _kaiser_angle(num: float, den: float):
+    """(sin phi, cos phi) from the SSP cascade, or None to skip (``5_getComparisonOfNumAndDen.js``)."""
+    r8 = kround1
+    if num < den:
+        tan4 = r8(abs(num) / abs(den), 5) if den != 0 else math.inf
+        if tan4 < _SKIP_TAN:
+            if den >= 0:
+                return None
+            return _SQRT_HALF_PQ, _SQRT_HALF_PQ
+        if tan4 == math.inf:  # Bd = 0: KADE computes Infinity * 0 = NaN here; qvalid takes the limit
+            cos4, sin4 = 0.0, 1.0
+        else:
+            cos4 = r8(1.0 / r8(math.sqrt(1.0 + tan4 * tan4), 8), 8)
+            sin4 = r8(tan4 * cos4, 8)
+    elif num == den:
+        if num + den < _SKIP_TAN:
+            return None
+        cos4 = sin4 = _SQRT_HALF_PQ
+    else:
+        ctn4 = r8(abs(num / den), 5) if den != 0 else math.inf  # the quirk: |T/Bd| used as the cotangent
+        if ctn4 < _SKIP_TAN:
+            cos4, sin4 = 0.0, 1.0
+        elif ctn4 == math.inf:  # Bd = 0: KADE gets NaN (Infinity * 0); qvalid takes the limit
+            cos4, sin4 = 1.0, 0.0
+        else:
+            sin4 = r8(1.0 / r8(math.sqrt(1.0 + ctn4 * ctn4), 8), 8)
+            cos4 = r8(ctn4 * sin4, 8)
+    cos2 = r8(math.sqrt((1.0 + cos4) / 2.0), 8)
+    sin2 = r8(sin4 / (2.0 * cos2), 8)
+    cost = r8(math.sqrt((1.0 + cos2) / 2.0), 8)
+    sint = r8(sin2 / (2.0 * cost), 8)
+    if den <= 0:
+        cosp = r8(_SQRT_HALF_PQ * cost + _SQRT_HALF_PQ * sint, 8)
+        sinp = r8(abs(_SQRT_HALF_PQ * cost - _SQRT_HALF_PQ * sint), 8)
+    else:
+        cosp, sinp = cost, sint
+    if num <= 0:
+        sinp = -sinp
+    return sinp, cosp

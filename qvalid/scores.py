@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .correlation import average_ranks
+from .rounding import kround, kround1
 
-__all__ = ["weights", "zscores", "factor_arrays"]
+__all__ = ["weights", "zscores", "factor_arrays", "kade_table_order", "kade_zscores"]
 
 
 def weights(loadings, flags) -> np.ndarray:
@@ -100,3 +101,100 @@ def _strict_order(z: np.ndarray) -> np.ndarray:
     n = z.shape[-2]
     flipped = np.flip(z, axis=-2)  # later statements first; a stable sort keeps that order within ties
     return (n - 1) - np.argsort(flipped, axis=-2, kind="stable")
+
+
+# ------------------------------------------------------------------------------------------ KADE / PQMethod
+def kade_table_order(loadings) -> np.ndarray:
+    """Row order of KADE's loadings table ("Factor Loadings Table"), which KADE's output steps follow.
+
+    KADE ``Loadings/loadingsLogic/sortByFactorGroup.js``: each sort goes to the factor of its largest loading in
+    absolute value (the signed maximum when round8(|max| - |min|) >= 0, else the minimum; the first such factor
+    on ties); sorts are ordered by that factor, then by the size of that loading, descending; ties keep the sort
+    order (a stable sort).
+    """
+    a = np.asarray(loadings, dtype=np.float64)
+    mx, mn = a.max(axis=1), a.min(axis=1)
+    use_max = kround(np.abs(mx) - np.abs(mn), 8) >= 0
+    group = np.where(use_max, (a == mx[:, None]).argmax(axis=1), (a == mn[:, None]).argmax(axis=1))
+    size = np.where(use_max, mx, np.abs(mn))
+    return np.lexsort((-size, group))
+
+
+def kade_zscores(scores, loadings, flags, *, order=None, score_min=None) -> tuple[np.ndarray, np.ndarray]:
+    """KADE's factor weights and z-scores, with every rounding of KADE's output steps
+    (``Output/calcualteOutputLogic/3_*.js``; the Brown/Spearman weights of PQMethod).
+
+    1. Loadings as the loadings table shows them, rounded to 4 dp, taken in the table's row order ``order``
+       (default :func:`kade_table_order`); one entry per flag (a sort flagged twice counts on both factors).
+    2. Weight w = round5(f / round5(1 - f2)) with f2 = round5(f^2) (``3_computeFactorWeights.js``; f2 = 1 gives
+       w = f, f2 > 1 gives f / (f2 - 1)).
+    3. Scaling to a largest weight of 10, with KADE's quirk (``3_findLargestFactorWeights.js``): the i-th factor
+       (in order of first appearance in the table) is scaled by 10 / max|w| of the factor of the table's i-th
+       entry, so factors after the first are often scaled by another factor's maximum; w <- round5(w * d * 10).
+       Relative weights are unchanged; only the 3-dp sums below see it.
+    4. Each Q-sort is standardised, z = round3((x - mean) / sd), on the scores shifted to be positive, with KADE's
+       8-dp mean and sample SD (``3_weightRawSorts.js``, ``Utils/standardDeviation.js``).
+    5. Per factor, the weighted sorts round5(z w) are summed in table order, the running sum rounded to 3 dp
+       (``3_combineWeightedSorts.js:53``); the sums are standardised the same way and rounded to 3 dp twice.
+
+    Returns ``(weights, z)``: the scaled weights (n_sorts, k) as KADE's "Sorts Weight" sheets, 0 where not flagged;
+    z-scores (n_statements, k), NaN for a factor without flags (KADE stops there). The running sums are
+    inherently sequential: a loop over flagged sorts, vectorised over statements.
+
+    Notes
+    -----
+    Verified against: the polycrisis KADE 1.3.1 workbooks, k = 2..5 with their own flags (tests/test_kade.py).
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    fl = np.asarray(flags, dtype=bool)
+    n_st, n_so = x.shape
+    k = fl.shape[1]
+    table = kround(np.asarray(loadings, dtype=np.float64), 4)
+    order = kade_table_order(loadings) if order is None else np.asarray(order)
+    # KADE's output list: one entry per flag, in table order. The weight scaling below depends on an entry's
+    # *position* (KADE's quirk), so this is built as the ordered list KADE builds (O(n_sorts) Python, once).
+    entries = []  # (factor or None, sort, weight)
+    for i in order:
+        hits = np.flatnonzero(fl[i])
+        entries += [(int(j), int(i), _kade_weight(table[i, j])) for j in hits] or [(None, int(i), None)]
+    factors = list(dict.fromkeys(e[0] for e in entries))
+    w = np.zeros((n_so, k))
+    seq = {}  # factor -> flagged sorts in summation order
+    for pos, f in enumerate(factors):
+        if f is None:
+            continue
+        ref = entries[pos][0]  # KADE looks the maximum up by table position, not by factor
+        ref = f if ref is None else ref  # (KADE would produce NaN here; qvalid uses the factor's own maximum)
+        d = min(kround1(abs(1.0 / e[2]), 8) for e in entries if e[0] == ref)
+        seq[f] = [e[1] for e in entries if e[0] == f]
+        for e in entries:
+            if e[0] == f:
+                w[e[1], f] = kround1(e[2] * d * 10, 5)
+    shift = x - (x.min() if score_min is None else score_min) + 1.0  # posShiftSort
+    zs = kround((shift - _kade_mean(shift)) / _kade_sd(shift), 3)
+    z = np.full((n_st, k), np.nan)
+    for f, sorts in seq.items():
+        total = np.zeros(n_st)
+        for i in sorts:  # inherently sequential: every partial sum is rounded
+            total = kround(total + kround(zs[:, i] * w[i, f], 5), 3)
+        z[:, f] = kround(kround((total - _kade_mean(total)) / _kade_sd(total), 3), 3)
+    return w, z
+
+
+def _kade_weight(f: float) -> float:
+    f2 = kround1(f * f, 5)
+    if f2 == 1:
+        return kround1(f / f2, 5)
+    one_minus = kround1(1 - f2, 5)
+    return kround1(f / (-one_minus if f2 > 1 else one_minus), 5)
+
+
+def _kade_mean(v: np.ndarray) -> np.ndarray:
+    """``Utils/average.js``: sequential sum / n, rounded to 8 dp (over axis 0)."""
+    return kround(np.cumsum(v, axis=0)[-1] / v.shape[0], 8)
+
+
+def _kade_sd(v: np.ndarray) -> np.ndarray:
+    """``Utils/standardDeviation.js``: sample SD with the 8-dp mean, variance and root (over axis 0)."""
+    d = v - _kade_mean(v)
+    return kround(np.sqrt(kround(np.cumsum(d * d, axis=0)[-1] / (v.shape[0] - 1), 8)), 8)

@@ -45,7 +45,8 @@ OPTION_FLAGS = {f.name: _option_flags(f.name) for f in fields(Options)}
 def add_study_options(p: argparse.ArgumentParser) -> None:
     """How to read a study file (same flags for every subcommand that reads one)."""
     g = p.add_argument_group("study file")
-    g.add_argument("file", help="study file: CSV/TSV (statements as rows, Q-sorts as columns) or PQMethod .DAT")
+    g.add_argument("file", help="study file: CSV/TSV (statements as rows, Q-sorts as columns), PQMethod .DAT, or a "
+                                "spreadsheet .xlsx/.ods (first sheet as a CSV; KADE/Ken-Q input and result workbooks)")
     g.add_argument("--layout", choices=("statements", "sorts"), default="statements",
                    help="CSV orientation: 'statements' = qmethod's layout (default), 'sorts' = one Q-sort per row")
     g.add_argument("--non-forced", action="store_true",
@@ -86,7 +87,7 @@ def read_study_from_args(args):
     kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid)}
     if getattr(args, "encoding", None) is not None:
         kw["encoding"] = args.encoding
-    if suffix(args.file) not in (".csv", ".tsv", ".txt"):
+    if suffix(args.file) not in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods"):  # spreadsheets: as CSV
         return read_study(args.file, **kw)
     layout = args.layout
     text_column = getattr(args, "text_column", None) or "auto"
@@ -157,8 +158,8 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
                            default=None, help=helptext, metavar=None if f.name in ALLOWED else kind.__name__.upper())
     if flags:
         g.add_argument("--flags", metavar="FILE", dest="flags_file",
-                       help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X "
-                            "(replaces automatic flagging)")
+                       help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X, "
+                            "or a KADE result workbook (.xlsx) (replaces automatic flagging)")
 
 
 def analysis_overrides(args) -> dict:

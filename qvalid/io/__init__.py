@@ -14,8 +14,11 @@ from .csv import read_csv, write_csv
 from .flags import read_flags
 from .tables import write_tables
 from .pqmethod import read_dat, write_dat
+from .kade import KadeWorkbook, read_kade_flags, read_kade_workbook
+from .xlsx import SPREADSHEETS, read_xlsx
 
-__all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables"]
+__all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables",
+           "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook"]
 
 _CSV = (".csv", ".tsv", ".txt")
 _DAT = (".dat",)
@@ -23,7 +26,10 @@ _DAT = (".dat",)
 
 def read_study(path, **kw) -> QStudy:
     """Read a study, choosing the reader by extension: ``.csv``/``.tsv``/``.txt`` -> :func:`read_csv`,
-    ``.dat`` (any case) -> :func:`read_dat`. Keyword arguments go to that reader."""
+    ``.dat`` (any case) -> :func:`read_dat`, ``.xlsx``/``.xlsm``/``.ods`` -> :func:`read_xlsx` (KADE/Ken-Q input and
+    result workbooks recognised). Keyword arguments go to that reader."""
+    if suffix(path) in SPREADSHEETS:
+        return read_xlsx(path, **kw)
     return _pick(path, read_csv, read_dat)(path, **kw)
 
 

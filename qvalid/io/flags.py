@@ -10,6 +10,9 @@ column, then one column per factor in factor order, each cell a flag::
     JP5,,,x
 
 True: ``1``, ``X``/``x``, ``true``, ``yes``; false: ``0``, blank, ``false``, ``no`` (case-insensitive).
+
+Or a KADE result workbook (``.xlsx``/``.xlsm``): its "Flagged" marks, matched by sort name
+(:func:`qvalid.io.kade.read_kade_flags`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import QInputError
-from ._files import read_text
+from ._files import read_text, suffix
 from .csv import _records, sniff_separator
 
 __all__ = ["read_flags", "FLAG_TRUE", "FLAG_FALSE"]
@@ -32,7 +35,7 @@ def read_flags(path, sort_ids, nfactors: int, *, encoding=None) -> np.ndarray:
     Parameters
     ----------
     path : str or path-like
-        The flags table (see the module docstring).
+        The flags table (see the module docstring), or a KADE result workbook.
     sort_ids : sequence of str
         The study's Q-sort ids; the result's rows follow this order. Every sort needs exactly one row.
     nfactors : int
@@ -51,6 +54,10 @@ def read_flags(path, sort_ids, nfactors: int, *, encoding=None) -> np.ndarray:
         One line naming file, line and sort: a cell that is not a flag, a wrong number of factor columns, an unknown,
         duplicate or missing sort id.
     """
+    if suffix(path) in (".xlsx", ".xlsm"):
+        from .kade import read_kade_flags
+
+        return read_kade_flags(path, sort_ids, nfactors)
     text = read_text(path, encoding)
     records = _records(text, sniff_separator(text, path), path)
     (header_line, header), body = records[0], records[1:]
