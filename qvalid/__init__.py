@@ -7,7 +7,8 @@ from ._version import __version__
 from .errors import QInputError
 from .options import FLAVORS, Options
 from .pipeline import analyze
+from .bootstrap import BootstrapResult, bootstrap  # noqa: E402 (the function shadows the subpackage name)
 from .results import QResult
 from .study import QStudy
 
-__all__ = ["__version__", "analyze", "QResult", "QInputError", "QStudy", "Options", "FLAVORS"]
+__all__ = ["__version__", "analyze", "bootstrap", "BootstrapResult", "QResult", "QInputError", "QStudy", "Options", "FLAVORS"]

@@ -13,7 +13,7 @@ from scipy.linalg.blas import dger as _dger
 
 from .rsum import colsums, seqsum
 
-__all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy"]
+__all__ = ["Extraction", "BatchExtraction", "centroid", "centroid_batch", "principal", "psych_sign", "psych_tidy"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,35 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings))
 
 
+@dataclass(frozen=True)
+class BatchExtraction:
+    """Loadings of a stack of correlation matrices and the items to recompute singly.
+
+    Attributes
+    ----------
+    loadings : ndarray of shape (B, n_sorts, nfactors)
+    close : ndarray of bool, shape (B,)
+        Items where a decision was too close to take in batch arithmetic (or failed): their loadings are not
+        valid; :func:`centroid` on that matrix gives the exact result (or the error).
+    """
+
+    loadings: np.ndarray
+    close: np.ndarray
+
+
+def centroid_batch(r, nfactors: int, *, spc: float = 1e-5) -> BatchExtraction:
+    """:func:`centroid` on a stack of correlation matrices (B, n, n), for the bootstrap."""
+    r = np.asarray(r, dtype=np.float64)
+    out = np.zeros(r.shape[:-1] + (nfactors,))
+    close = np.zeros(r.shape[0], dtype=bool)
+    for i in range(r.shape[0]):
+        try:
+            out[i] = centroid(r[i], nfactors, spc=spc).loadings
+        except FloatingPointError:
+            close[i] = True
+    return BatchExtraction(out, close)
+
+
 def _subtract_outer(m: np.ndarray, g: np.ndarray) -> None:
     """m -= g g' in place, each entry m_ij - g_i g_j rounded once, as R's ``tmat[n,] - f1[n]*f1``."""
     out = _dger(-1.0, g, g, a=m.T, overwrite_a=1)  # m.T is Fortran-ordered: updated in place
@@ -229,7 +258,8 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
 
     Parameters
     ----------
-    r : array-like of shape (n_sorts, n_sorts)
+    r : array-like of shape (..., n_sorts, n_sorts)
+        One correlation matrix or a stack of them (loadings then have shape (..., n_sorts, nfactors)).
     nfactors : int, at most n_sorts
     unit_columns : array-like of shape (n_statements, n_sorts), optional
         Z with ``r = Z'Z`` (centred columns of unit length, :func:`qvalid.correlation.unit_columns`). When a study
@@ -245,7 +275,7 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
     Verified against: psych 2.2.9 via qmethod 1.8.4 on lipset, k = 1..5 (reference/golden, 1e-10).
     """
     r = np.asarray(r, dtype=np.float64)
-    n = r.shape[0]
+    n = r.shape[-1]
     if nfactors > n:
         raise ValueError(f"nfactors={nfactors} exceeds the number of Q-sorts ({n}) for principal components")
     if unit_columns is not None and nfactors < unit_columns.shape[0] - 1 < n - 1:
@@ -254,9 +284,9 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
         values, u = values[::-1][:nfactors], u[:, ::-1][:, :nfactors]
         a = z.T @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
         return Extraction(psych_sign(a), values.copy())
-    values, vectors = np.linalg.eigh(r)
-    values, vectors = values[::-1][:nfactors], vectors[:, ::-1][:, :nfactors]
-    a = psych_sign(vectors * np.sqrt(np.maximum(values, np.finfo(float).eps)))
+    values, vectors = np.linalg.eigh(r)  # a stack (..., n, n) is decomposed matrix by matrix (the bootstrap)
+    values, vectors = values[..., ::-1][..., :nfactors], vectors[..., ::-1][..., :nfactors]
+    a = psych_sign(vectors * np.sqrt(np.maximum(values, np.finfo(float).eps))[..., None, :])
     return Extraction(a, values.copy())
 
 

@@ -1,0 +1,82 @@
+"""``qvalid bootstrap``: bootstrap stability of a k-factor solution (text, JSON, CSV tables, figures)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import QInputError
+from ._args import EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
+                       epilog="example: qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1")
+    add_study_options(p)
+    add_analysis_options(p)
+    g = p.add_argument_group("bootstrap")
+    g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
+    g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
+                   help="resample the Q-sorts (default, as qmboots) or the statements")
+    g.add_argument("--plain", action="store_true",
+                   help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
+    g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
+                   help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
+    g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=("text", "json"), default="text")
+    o.add_argument("--csv", metavar="DIR", help="also write loadings/zscores/factors/replicates CSV tables to DIR")
+    o.add_argument("--figures", metavar="DIR", help="also write loading/z-score interval and congruence PNGs to DIR")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..bootstrap import bootstrap
+
+    if args.workers < 1:
+        raise QInputError(f"--workers {args.workers}: must be >= 1")
+    study = read_study_from_args(args)
+    progress = args.format != "json" and sys.stderr.isatty()
+    executor = None
+    if args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(args.workers)
+    try:
+        res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
+                        align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
+                        ci=args.ci, **analysis_overrides(args))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    if args.csv:
+        res.to_csv(args.csv)
+    if args.figures:
+        _write_figures(res, args.figures)
+    print(res.to_json() if args.format == "json" else res.summary())
+    return EXIT_OK
+
+
+def _write_figures(res, directory) -> None:
+    import io
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io._files import atomic_write
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, make in (("loading_intervals", res.loading_intervals_figure), ("zscore_intervals",
+                       res.zscore_intervals_figure), ("congruence", res.congruence_figure)):
+        fig = make()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        out[d / f"{name}.png"] = buf.getvalue()
+    atomic_write(out)
