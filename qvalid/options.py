@@ -26,6 +26,10 @@ class Options:
         ``psych::principal`` (R/qmethod.R:31-33) or Hermans' ``centroid()`` (R/qmethod.R:34-43).
     spc : float
         Centroid communality tolerance (R/centroid.R:29-35), default 1e-5.
+    centroid_ties : {"qmethod", "strict"}
+        When several column sums tie exactly for the minimum, qmethod's centroid reflects them all at once with
+        an assignment that scrambles the matrix (R/centroid.R:22-24; ties are common with duplicated sorts, e.g. in
+        every bootstrap resample); ``strict`` reflects one column at a time (:func:`qvalid.extract.centroid_strict`).
     rotation : {"varimax", "none"}
     varimax_normalize, varimax_eps, varimax_max_iter
         ``stats::varimax(x, normalize=TRUE, eps=1e-5)`` with its fixed 1000-iteration cap.
@@ -50,6 +54,7 @@ class Options:
     cor_method: str = "pearson"
     extraction: str = "pca"
     spc: float = 1e-5
+    centroid_ties: str = "qmethod"
     rotation: str = "varimax"
     varimax_normalize: bool = True
     varimax_eps: float = 1e-5
@@ -71,6 +76,7 @@ ALLOWED = {
     "extraction": ("pca", "centroid"),
     "rotation": ("varimax", "none"),
     "array_ties": ("qmethod", "strict"),
+    "centroid_ties": ("qmethod", "strict"),
     "qdc_labels": ("qmethod", "strict"),
 }
 

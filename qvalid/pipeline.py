@@ -7,7 +7,7 @@ import numpy as np
 from .characteristics import characteristics, distinguishing, explained_variance
 from .correlation import correlate, unit_columns
 from .errors import QInputError
-from .extract import centroid, principal, psych_tidy
+from .extract import centroid, centroid_strict, principal, psych_tidy
 from .flag import flag, flag_warnings
 from .options import resolve_options
 from .results import QResult
@@ -55,7 +55,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         ext = principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
     else:
         try:
-            ext = centroid(r, k, spc=opts.spc)
+            ext = (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
         except FloatingPointError as err:
             raise QInputError(str(err), file=study.source) from None
     warnings += ext.warnings

@@ -21,7 +21,7 @@ from qvalid.io import read_study
 from qvalid.scores import factor_arrays
 from qvalid.simulate import planted_study
 
-from _r import GOLDEN, LIPSET_CSV
+from _r import GOLDEN, LIPSET_CSV, require_r
 
 NAV = GOLDEN / "inputs" / "nav_synth.csv"
 
@@ -94,6 +94,7 @@ def _check_replicates(study, k, b, reps, by_sorts=True, **options):
     {"extraction": "centroid", "threshold": 0.42},
     {"extraction": "centroid", "rotation": "none", "cor_method": "spearman", "array_ties": "strict"},
     {"cor_method": "kendall", "majority": False},
+    {"extraction": "centroid", "centroid_ties": "strict", "threshold": 0.42},
 ])
 def test_every_replicate_equals_analyze_on_its_resample(nav, options):
     b = bootstrap(nav, 4, 40, seed=11, **options)
@@ -187,6 +188,37 @@ def test_same_seed_same_bytes_whatever_the_executor():
     assert not np.array_equal(a.raw["indices"], c.raw["indices"])
 
 
+# ---------------------------------------------------------------------- batched centroid
+def test_batched_centroid_is_the_single_centroid_bit_for_bit_where_nothing_is_close(nav):
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid, centroid_batch
+
+    idx = balanced_indices(nav.n_statements, 60, np.random.default_rng(0))  # statements: sorts stay distinct
+    r = correlate(nav.scores[idx, :].astype(float))
+    e = centroid_batch(r, 4)
+    assert (~e.close).sum() >= 50
+    for i in range(60):
+        if not e.close[i]:
+            np.testing.assert_array_equal(e.loadings[i], centroid(r[i], 4).loadings)
+    # resampled sorts: duplicated sorts tie exactly, a decision R takes with its tmat[, oo] quirk -> close
+    idx = balanced_indices(nav.n_sorts, 20, np.random.default_rng(0))
+    r = correlate(np.moveaxis(nav.scores[:, idx].astype(float), 1, 0))
+    assert centroid_batch(r, 4).close.all() and not centroid_batch(r, 4, ties="strict").close.any()
+
+
+def test_strict_centroid_ties(nav):
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid, centroid_strict
+
+    r = correlate(nav.scores.astype(float))
+    np.testing.assert_allclose(centroid_strict(r, 4).loadings, centroid(r, 4).loadings, atol=1e-15)  # no ties
+    dup = correlate(nav.scores[:, [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]].astype(float))
+    a = centroid_strict(dup, 3).loadings
+    np.testing.assert_allclose(a[0], a[1], atol=1e-12)  # a duplicated sort keeps its twin's loadings ...
+    q = centroid(dup, 3).loadings
+    assert np.abs(q[0] - q[1]).max() > 0.01  # ... which qmethod's tie rule does not (R does the same)
+
+
 # ---------------------------------------------------------------------- known answers
 def test_planted_strong_factors_are_stable_and_a_weak_one_is_not():
     strong, _ = planted_study(36, 30, 3, noise=0.5, seed=2)
@@ -267,3 +299,18 @@ def test_cli_bootstrap(tmp_path, capsys):
     assert "n_resamples=0" in capsys.readouterr().err
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20"]) == 0
     assert "balanced resamples of the sorts" in capsys.readouterr().out
+
+
+def test_r_centroid_splits_duplicated_sorts(nav):
+    """The reason for centroid_ties="strict": R qmethod's own centroid gives a duplicated Q-sort other loadings than
+    its twin (live R), and qvalid's qmethod flavour reproduces that."""
+    require_r()
+    from qvalid.rbridge import run_qmethod
+
+    cols = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    st = QStudy.from_array(nav.scores[:, cols], sort_ids=[f"s{i}" for i in range(11)], grid=dict(nav.grid))
+    r = run_qmethod(st, 3, extraction="centroid", rotation="none").outputs["loadings"]
+    assert np.abs(r[0] - r[1]).max() > 0.05
+    np.testing.assert_allclose(analyze(st, 3, extraction="centroid", rotation="none").loadings, r, atol=1e-10)
+    strict = analyze(st, 3, extraction="centroid", rotation="none", centroid_ties="strict").loadings
+    np.testing.assert_allclose(strict[0], strict[1], atol=1e-12)

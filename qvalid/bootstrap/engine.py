@@ -20,7 +20,7 @@ from ..characteristics import characteristics
 from ..compare import tucker_congruence
 from ..correlation import correlate
 from ..errors import QInputError
-from ..extract import centroid, centroid_batch, principal, psych_tidy
+from ..extract import centroid, centroid_batch, centroid_strict, principal, psych_tidy
 from ..flag import flag
 from ..options import Options
 from ..rotate import varimax
@@ -64,7 +64,10 @@ _FAILURES = (QInputError, FloatingPointError, np.linalg.LinAlgError, ValueError)
 def single_loadings(x, k: int, o: Options, tidy: bool) -> np.ndarray:
     """The loadings of one resample on the single-study path: the steps of :func:`qvalid.analyze`."""
     r = correlate(x, method=o.cor_method)
-    a = principal(r, k).loadings if o.extraction == "pca" else centroid(r, k, spc=o.spc).loadings
+    if o.extraction == "pca":
+        a = principal(r, k).loadings
+    else:
+        a = (centroid if o.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=o.spc).loadings
     if o.rotation == "varimax" and k > 1:
         if o.varimax_normalize and not ((a * a).sum(axis=1) > 0).all():
             raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
@@ -79,7 +82,7 @@ def _batch_loadings(x, k: int, o: Options, tidy: bool):
         a = principal(r, k).loadings
         close = (np.abs(a.sum(axis=-2)) < CLOSE).any(axis=-1)  # psych's sign of a column summing to ~0
     else:
-        ext = centroid_batch(r, k, spc=o.spc)
+        ext = centroid_batch(r, k, spc=o.spc, ties=o.centroid_ties)
         a, close = ext.loadings, ext.close
     if o.rotation == "varimax" and k > 1:
         ok = ((a * a).sum(axis=-1) > 0).all(axis=-1) & np.isfinite(a).all(axis=(-1, -2)) & ~close
