@@ -314,3 +314,18 @@ def test_r_centroid_splits_duplicated_sorts(nav):
     np.testing.assert_allclose(analyze(st, 3, extraction="centroid", rotation="none").loadings, r, atol=1e-10)
     strict = analyze(st, 3, extraction="centroid", rotation="none", centroid_ties="strict").loadings
     np.testing.assert_allclose(strict[0], strict[1], atol=1e-12)
+
+
+def test_dask_distributed_executor_gives_the_same_bytes():
+    """A real distributed engine: a dask.distributed local cluster (one in-process worker with two threads, light
+    on CI's two cores) through client.get_executor(); same seed -> identical results."""
+    import distributed  # Debian python3-distributed (scripts/setup.sh): a missing package fails, never skips
+    s = load_lipset()
+    serial = bootstrap(s, 3, CHUNK_SIZE + 50, seed=9, extraction="centroid", centroid_ties="strict")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        dist = bootstrap(s, 3, CHUNK_SIZE + 50, seed=9, extraction="centroid", centroid_ties="strict",
+                         executor=client.get_executor())
+    for key in serial.raw:
+        np.testing.assert_array_equal(serial.raw[key], dist.raw[key], err_msg=key)
+    assert serial.to_json() == dist.to_json()

@@ -21,6 +21,9 @@ def register(sub) -> None:
                    help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
     g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
                    help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
+    g.add_argument("--centroid-ties", choices=("qmethod", "strict"),
+                   help="centroid: qmethod's tie rule (scrambles resamples with duplicated sorts) or strict "
+                        "(one reflection at a time; advised for a centroid bootstrap)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
@@ -46,7 +49,8 @@ def run(args) -> int:
     try:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
-                        ci=args.ci, **analysis_overrides(args))
+                        ci=args.ci, **analysis_overrides(args),
+                        **({"centroid_ties": args.centroid_ties} if args.centroid_ties else {}))
     finally:
         if executor is not None:
             executor.shutdown()
