@@ -253,6 +253,9 @@ def test_tables_and_json_contract(tmp_path):
     # fsi by hand (R/qfsi.R)
     fs = np.abs(b.full.factor_arrays[:, 0] - b.array_boot[:, 0]).sum() / 33
     assert f.fsi.iloc[0] == pytest.approx(fs)
+    w = b.wide("loadings", "flag_freq")
+    assert list(w.index) == list(s.sort_ids) and list(w.columns) == b.factor_names  # study order, not sorted
+    assert w.loc["US4", "f2"] == r.flag_freq
     d = json.loads(b.to_json())
     assert tuple(d) == JSON_KEYS
     assert d["counts"]["total"] == 120 and len(d["replicates"]) == 120

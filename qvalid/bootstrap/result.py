@@ -201,8 +201,10 @@ class BootstrapResult:
         return pd.DataFrame({c: np.asarray(v).reshape(len(ids) * k) for c, v in cols.items()}, index=index)
 
     def wide(self, table: str, column: str):
-        """One column of a long table as a rows x factors frame, e.g. ``wide("loadings", "sd")``."""
-        return getattr(self, table)[column].unstack("factor")[self.factor_names]
+        """One column of a long table as a rows x factors frame (rows in study order), e.g.
+        ``wide("loadings", "sd")``."""
+        ids = self.full.sort_ids if table == "loadings" else self.full.statement_ids
+        return getattr(self, table)[column].unstack("factor").loc[ids, self.factor_names]
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self, *, replicates: bool = True) -> dict:
