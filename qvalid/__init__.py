@@ -7,7 +7,8 @@ from ._version import __version__
 from .errors import QInputError
 from .options import FLAVORS, Options
 from .pipeline import analyze
-from .bootstrap import BootstrapResult, bootstrap  # noqa: E402 (the function shadows the subpackage name)
+from . import bootstrap  # a callable module: qvalid.bootstrap(study, k, ...) runs qvalid.bootstrap.bootstrap
+from .bootstrap import BootstrapResult
 from .results import QResult
 from .study import QStudy
 

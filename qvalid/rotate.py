@@ -90,22 +90,27 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     active = np.arange(nb)  # items still iterating
     if not batch:  # the common unbatched case, without fancy indexing
         return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
+    # the items still running are kept compacted (xa, ta, da, ...); they are re-gathered only when some stop
+    xa, xta, ta, da, ma = x, xt, tt.copy(), d.copy(), margin.copy()
     for it in range(1, max_iter + 1):
-        xa = x[active]
-        z = xa @ tt[active]
+        z = xa @ ta
         zz = z * z
-        b = xt[active] @ (z * (zz - zz.sum(axis=-2, keepdims=True) / p))  # as _varimax_one, operation for operation
+        b = xta @ (z * (zz - zz.sum(axis=-2, keepdims=True) / p))  # as _varimax_one, operation for operation
         u, s, vt = np.linalg.svd(b)
-        tt[active] = u @ vt
+        ta = u @ vt
         d_new = s.sum(axis=-1)
-        gap = d_new - d[active] * (1.0 + eps)
-        margin[active] = np.minimum(margin[active], np.abs(gap) / d_new)
+        gap = d_new - da * (1.0 + eps)
+        ma = np.minimum(ma, np.abs(gap) / d_new)
         stop = gap < 0
-        d[active] = d_new
+        da = d_new
         n_iter[active] = it
-        active = active[~stop]
-        if active.size == 0:
-            break
+        if stop.any():
+            tt[active[stop]], margin[active[stop]] = ta[stop], ma[stop]
+            keep = ~stop
+            active, xa, xta, ta, da, ma = active[keep], xa[keep], xta[keep], ta[keep], da[keep], ma[keep]
+            if active.size == 0:
+                break
+    tt[active], margin[active] = ta, ma
     converged = np.ones(nb, dtype=bool)
     converged[active] = False
     z = x @ tt
