@@ -288,7 +288,7 @@ def test_bad_arguments_are_one_line_errors():
 
 def test_cli_bootstrap(tmp_path, capsys):
     rc = main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "50", "--seed", "1", "--format", "json",
-               "--csv", str(tmp_path / "t"), "--figures", str(tmp_path / "f")])
+               "--output", str(tmp_path / "t"), "--figures", str(tmp_path / "f")])
     out = capsys.readouterr()
     assert rc == 0 and out.err == ""
     d = json.loads(out.out)
@@ -332,3 +332,16 @@ def test_dask_distributed_executor_gives_the_same_bytes():
     for key in serial.raw:
         np.testing.assert_array_equal(serial.raw[key], dist.raw[key], err_msg=key)
     assert serial.to_json() == dist.to_json()
+
+
+def test_cli_bootstrap_manual_flags(tmp_path, capsys):
+    s = read_study(LIPSET_CSV)
+    flags = analyze(s, 3).flags.copy()
+    flags[0] = [True, False, False]
+    f = tmp_path / "flags.csv"
+    f.write_text("sort,f1,f2,f3\n" + "".join(f"{sid},{int(a)},{int(b)},{int(c)}\n"
+                                              for sid, (a, b, c) in zip(s.sort_ids, flags)))
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "30", "--flags", str(f), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    rec = next(r for r in d["loadings"] if r["sort"] == "US1" and r["factor"] == "f1")
+    assert d["options"]["manual_flags"] is True and rec["flag_freq"] == 1.0 and rec["flag_full"] is True

@@ -241,13 +241,14 @@ class BootstrapResult:
         (atomically, each); returns the paths."""
         from pathlib import Path
 
-        from ..io._files import atomic_write
+        from ..io._files import atomic_write, refuse_source
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         tables = {d / f"{name}.csv": df.to_csv() for name, df in (
             ("loadings", self.loadings), ("zscores", self.zscores), ("factors", self.factors),
             ("replicates", self.status))}
+        refuse_source(self.full.study, *tables)
         atomic_write(tables)
         return list(tables)
 
@@ -268,31 +269,26 @@ class BootstrapResult:
         for name, r in f.iterrows():
             lines.append(f"{name:<7} {r.congruence_median:8.3f} {r.congruence_p05:8.3f} {r.share_085:6.1%} "
                          f"{r.share_095:6.1%} {r.fsi:6.3f} {int(r.n_no_flags):8d}  {r.verdict}")
-        loa = self.loadings
-        w = max(len(x) for x in self.full.sort_ids + ["sort"])
-        lines += ["", f"Loadings: full (bootstrap mean, SE) flag frequency; {self.ci:.0%} CI in the CSV/JSON",
-                  f"{'sort':<{w}} " + " ".join(f"{fn:>26}" for fn in self.factor_names)]
-        for sid in self.full.sort_ids:
-            cells = []
-            for fn in self.factor_names:
-                r = loa.loc[(sid, fn)]
-                cells.append(f"{r.full:6.2f}{'*' if r.flag_full else ' '}({r['mean']:5.2f},{r.sd:5.2f}) "
-                             f"{_pct(r.flag_freq):>5}")
-            lines.append(f"{sid:<{w}} " + " ".join(f"{x:>26}" for x in cells))
-        zs = self.zscores
-        ws = max(len(x) for x in self.full.statement_ids + ["statement"])
-        lines += ["", "Factor arrays: full -> bootstrapped (z SE) kept exactly / within 1",
-                  f"{'statement':<{ws}} " + " ".join(f"{fn:>24}" for fn in self.factor_names)]
-        for st in self.full.statement_ids:
-            cells = []
-            for fn in self.factor_names:
-                r = zs.loc[(st, fn)]
-                cells.append(f"{_score(r.array_full)}->{_score(r.array_boot)} ({r.sd:4.2f}) {_pct(r.keep_exact)}/"
-                             f"{_pct(r.keep_within1)}")
-            lines.append(f"{st:<{ws}} " + " ".join(f"{x:>24}" for x in cells))
+        lines += self._block(f"Loadings: full (bootstrap mean, SE) flag frequency; {self.ci:.0%} CI in the CSV/JSON",
+                             "sort", self.loadings, self.full.sort_ids, 26,
+                             lambda r: f"{r.full:6.2f}{'*' if r.flag_full else ' '}({r['mean']:5.2f},{r.sd:5.2f}) "
+                                       f"{_pct(r.flag_freq):>5}")
+        lines += self._block("Factor arrays: full -> bootstrapped (z SE) kept exactly / within 1", "statement",
+                             self.zscores, self.full.statement_ids, 24,
+                             lambda r: f"{_score(r.array_full)}->{_score(r.array_boot)} ({r.sd:4.2f}) "
+                                       f"{_pct(r.keep_exact)}/{_pct(r.keep_within1)}")
         return "\n".join(lines)
 
     __str__ = summary
+
+    def _block(self, title, label, table, ids, width, cell) -> list:
+        """One text table: a row per sort or statement, a ``cell(row)`` per factor."""
+        w = max(len(x) for x in list(ids) + [label])
+        out = ["", title, f"{label:<{w}} " + " ".join(f"{fn:>{width}}" for fn in self.factor_names)]
+        rows = iter(table.itertuples(index=False))
+        for i in ids:  # the long tables are ordered by row id, then factor
+            out.append(f"{i:<{w}} " + " ".join(f"{cell(_Row(next(rows))):>{width}}" for _ in self.factor_names))
+        return out
 
     # ------------------------------------------------------------------ figures
     def loading_intervals_figure(self, factors=None):
@@ -346,6 +342,19 @@ class BootstrapResult:
             ax.set_xlabel("Tucker congruence")
         fig.tight_layout()
         return fig
+
+
+class _Row:
+    """A table row whose fields read as attributes or items (``r.sd``, ``r["mean"]``)."""
+
+    def __init__(self, t):
+        self._t = t
+
+    def __getattr__(self, name):
+        return getattr(self._t, name)
+
+    def __getitem__(self, name):
+        return getattr(self._t, name)
 
 
 def _verdict(s95: float, s85: float, med: float, noflags: float) -> str:

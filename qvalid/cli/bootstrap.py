@@ -5,12 +5,15 @@ from __future__ import annotations
 import sys
 
 from ..errors import QInputError
-from ._args import EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
+                    manual_flags_from_args, read_study_from_args)
 
 
 def register(sub) -> None:
     p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
-                       epilog="example: qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1")
+                       epilog="examples: qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1; "
+                              "qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict "
+                              "--threshold 0.42 --output out/ --figures out/")
     add_study_options(p)
     add_analysis_options(p)
     g = p.add_argument_group("bootstrap")
@@ -21,15 +24,13 @@ def register(sub) -> None:
                    help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
     g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
                    help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
-    g.add_argument("--centroid-ties", choices=("qmethod", "strict"),
-                   help="centroid: qmethod's tie rule (scrambles resamples with duplicated sorts) or strict "
-                        "(one reflection at a time; advised for a centroid bootstrap)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
     o = p.add_argument_group("output")
-    o.add_argument("--format", choices=("text", "json"), default="text")
-    o.add_argument("--csv", metavar="DIR", help="also write loadings/zscores/factors/replicates CSV tables to DIR")
+    add_format_option(o)
+    o.add_argument("--output", metavar="DIR", help="also write loadings.csv, zscores.csv, factors.csv, replicates.csv "
+                                                   "into DIR (atomically; never over the input)")
     o.add_argument("--figures", metavar="DIR", help="also write loading/z-score interval and congruence PNGs to DIR")
     p.set_defaults(func=run)
 
@@ -49,16 +50,15 @@ def run(args) -> int:
     try:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
-                        ci=args.ci, **analysis_overrides(args),
-                        **({"centroid_ties": args.centroid_ties} if args.centroid_ties else {}))
+                        manual_flags=manual_flags_from_args(args, study), ci=args.ci, **analysis_overrides(args))
     finally:
         if executor is not None:
             executor.shutdown()
-    if args.csv:
-        res.to_csv(args.csv)
+    if args.output:
+        res.to_csv(args.output)
     if args.figures:
         _write_figures(res, args.figures)
-    print(res.to_json() if args.format == "json" else res.summary())
+    emit(args, res.summary, res.to_dict)
     return EXIT_OK
 
 
