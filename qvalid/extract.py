@@ -163,7 +163,7 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
     has a column sum <= 0, its minimum column, with the O(n) update of the column sums of :func:`centroid`) and the
     communality iteration are masked loops, so the number of numpy calls grows with the longest item, not with B.
     The arithmetic is :func:`centroid`'s operation for operation (double column sums while reflecting, R's long
-    double sums for the communalities, residuals rounded once).
+    double sums for the communalities with ``ties="qmethod"``, residuals rounded once).
 
     ``ties="qmethod"``: where :func:`centroid` would take a decision on R's exact sums (a minimum column sum within
     rounding of 0 or of another column sum, including exact ties, which R resolves with its ``tmat[, oo] <- vec``
@@ -215,8 +215,10 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         else:
             close |= live  # no positive manifold: centroid() raises or gives up there
         ok = ~close
-        # communalities on R's sums: colSums of the reflected matrix (long double) and sum() (sequential)
-        cs = colsums_batch(m, sign)
+        # communalities on R's sums: colSums of the reflected matrix (long double) and sum() (sequential); the
+        # strict rule is qvalid's own and keeps the double sums of the reflection loop
+        if ties == "qmethod":
+            cs = colsums_batch(m, sign)
         t = cs / (n - 1) + cs
         tot = seqsum(t)
         close |= ~(tot > 0)

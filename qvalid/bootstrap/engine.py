@@ -129,10 +129,8 @@ def distinguishing_consensus(z, sed):
         sig = np.abs(z[..., :, None] - z[..., None, :]) > 1.96 * sed[:, None]
     sig &= pair[:, None]
     enough = valid.sum(axis=-1) >= 2
-    dist = (sig | ~pair[:, None]).all(axis=-1).astype(float)
-    dist[~(valid & enough[:, None])[:, None, :].repeat(z.shape[1], axis=1)] = np.nan
-    cons = (~sig.any(axis=(-1, -2))).astype(float)
-    cons[~enough] = np.nan
+    dist = np.where((valid & enough[:, None])[:, None, :], (sig | ~pair[:, None]).all(axis=-1), np.nan)
+    cons = np.where(enough[:, None], ~sig.any(axis=(-1, -2)), np.nan)
     return dist, cons
 
 
@@ -148,7 +146,7 @@ def _first_positions(idx, n_units: int) -> np.ndarray:
 
 def _gather(x, pos):
     """x (B, m, k) rows at ``pos`` (B, n) with NaN where pos is -1."""
-    out = np.take_along_axis(x, np.maximum(pos, 0)[:, :, None], axis=1).astype(float)
+    out = np.asarray(x, dtype=float)[np.arange(len(pos))[:, None], np.maximum(pos, 0)]
     out[pos < 0] = np.nan
     return out
 
