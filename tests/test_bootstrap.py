@@ -319,6 +319,7 @@ def test_r_centroid_splits_duplicated_sorts(nav):
     np.testing.assert_allclose(strict[0], strict[1], atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_dask_distributed_executor_gives_the_same_bytes():
     """A real distributed engine: a dask.distributed local cluster (one in-process worker with two threads, light
     on CI's two cores) through client.get_executor(); same seed -> identical results."""
@@ -345,3 +346,45 @@ def test_cli_bootstrap_manual_flags(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     rec = next(r for r in d["loadings"] if r["sort"] == "US1" and r["factor"] == "f1")
     assert d["options"]["manual_flags"] is True and rec["flag_freq"] == 1.0 and rec["flag_full"] is True
+
+
+@pytest.mark.parametrize("options", [{"extraction": "centroid", "centroid_ties": "strict"}, {"cor_method": "spearman"}])
+def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monkeypatch, options):
+    """With every decision declared close, every replicate is recomputed on the single-study path: the batched
+    results must be the same (1e-12)."""
+    from qvalid.bootstrap import engine
+
+    batched = bootstrap(nav, 4, 60, seed=3, **options)
+    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    single = bootstrap(nav, 4, 60, seed=3, **options)
+    assert single.counts["fallback"] == 60 and batched.counts["fallback"] < 60
+    for key in ("loadings", "zscores", "congruence"):
+        np.testing.assert_allclose(single.raw[key], batched.raw[key], atol=1e-12, rtol=0, err_msg=key)
+    for key in ("flags", "arrays", "perm", "signs", "indices"):
+        np.testing.assert_array_equal(single.raw[key], batched.raw[key], err_msg=key)
+
+
+def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
+    from qvalid.bootstrap import engine
+
+    s = load_lipset()
+    calls = {"n": 0}
+    real = engine.single_loadings
+
+    def flaky(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    monkeypatch.setattr(engine, "single_loadings", flaky)
+    b = bootstrap(s, 3, 10, seed=1, progress=True)
+    assert b.counts["failed"] == 1 and b.counts["used"] == 9 and b.counts["total"] == 10
+    st = b.status
+    bad = st[st.status == "failed"]
+    assert len(bad) == 1 and "zero communality" in bad.reason.iloc[0]
+    assert np.isnan(b.raw["loadings"][2]).all() and np.isnan(b.raw["congruence"][2]).all()
+    assert (b.loadings.n <= 9).all() and (b.zscores.n == 9).all()
+    assert "1 failed" in b.summary()
+    assert json.loads(b.to_json())["counts"]["failed"] == 1
