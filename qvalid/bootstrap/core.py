@@ -93,7 +93,7 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     n_resamples = int(n_resamples)
     job = Job(scores=study.scores.astype(np.float64), qscores=study.qscores, nfactors=k, options=full.options,
               target=np.array(full.loadings), manual_flags=None if manual_flags is None else np.array(full.flags),
-              resample=resample, balanced=bool(balanced), align=align)
+              resample=resample, balanced=bool(balanced), align=align, forced=study.forced)
     starts = list(range(0, n_resamples, CHUNK_SIZE))
     sizes = [min(CHUNK_SIZE, n_resamples - s) for s in starts]
     seeds = np.random.SeedSequence(seed).spawn(len(starts))

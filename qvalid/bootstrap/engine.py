@@ -12,7 +12,7 @@ fixed size), so the result does not depend on how chunks are spread over workers
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from ..flag import flag
 from ..options import Options
 from ..rotate import varimax
 from ..scores import factor_arrays, weights, zscores
+from ..study import QStudy
 from .align import apply_alignment, hungarian, procrustes_rotation, qindtest
 from .resample import balanced_indices, plain_indices
 
@@ -47,6 +48,7 @@ class Job:
     resample: str               # "sorts" | "statements"
     balanced: bool
     align: str                  # "hungarian" | "procrustes" | "qindtest"
+    forced: bool = True         # the study's grid is forced (a resample of statements never is)
 
     @property
     def tidy(self) -> bool:
@@ -61,8 +63,20 @@ class Job:
 _FAILURES = (QInputError, FloatingPointError, np.linalg.LinAlgError, ValueError)
 
 
-def single_loadings(x, k: int, o: Options, tidy: bool) -> np.ndarray:
-    """The loadings of one resample on the single-study path: the steps of :func:`qvalid.analyze`."""
+def single_loadings(x, k: int, o: Options, tidy: bool, qscores=None, forced: bool = True) -> np.ndarray:
+    """The loadings of one resample (n_statements, m) on the single-study path.
+
+    With ``tidy`` (the loadings :func:`qvalid.analyze` returns) and the grid values ``qscores``, that is
+    ``analyze()`` itself on the resample as a study (every decision taken exactly as there). Otherwise (qindtest
+    mode: R/qbstep.R's unsorted varimax loadings) the same kernels without psych's final sort and sign.
+    """
+    if tidy and qscores is not None:
+        from ..pipeline import analyze
+
+        values, cells = np.unique(np.asarray(qscores, dtype=np.int64), return_counts=True)
+        study = QStudy.from_array(np.asarray(x).astype(np.int64), grid=dict(zip(values.tolist(), cells.tolist())),
+                                  forced=forced)
+        return np.array(analyze(study, k, **asdict(o)).loadings)
     r = correlate(x, method=o.cor_method)
     if o.extraction == "pca":
         a = principal(r, k).loadings
@@ -182,7 +196,7 @@ def run_chunk(job: Job, n: int, seed=None, indices=None) -> dict:
     reason = np.full(b, "", dtype=object)
     for i in np.flatnonzero(redo):  # the few replicates with a close decision: the exact single-study path
         try:
-            loa[i] = single_loadings(x[i], k, o, job.tidy)
+            loa[i] = single_loadings(x[i], k, o, job.tidy, job.qscores, job.forced and by_sorts)
         except _FAILURES as err:
             reason[i] = str(err) or type(err).__name__
             loa[i] = np.nan
