@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from ..errors import QInputError
-from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
-                    manual_flags_from_args, read_study_from_args)
+from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
+                    read_study_from_args)
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
-                       epilog="examples: qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1; "
-                              "qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict "
-                              "--threshold 0.42 --output out/ --figures out/")
+    p = sub.add_parser(
+        "bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
+        description="Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
+                    "full-sample factors and report loading/z-score intervals, flag frequencies, array stability "
+                    "and factor congruence (docs/bootstrap.md).",
+        epilog="examples:\n"
+               "  qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1\n"
+               "  qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\\n"
+               "      --output out/ --figures out/\n"
+               "  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
     add_analysis_options(p)
     g = p.add_argument_group("bootstrap")
@@ -28,7 +36,8 @@ def register(sub) -> None:
     g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
     o = p.add_argument_group("output")
-    add_format_option(o)
+    o.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (for people, default) or json (one object; keys in docs/bootstrap.md)")
     o.add_argument("--output", metavar="DIR", help="also write loadings.csv, zscores.csv, factors.csv, replicates.csv "
                                                    "into DIR (atomically; never over the input)")
     o.add_argument("--figures", metavar="DIR", help="also write loading/z-score interval and congruence PNGs to DIR")
