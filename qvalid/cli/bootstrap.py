@@ -10,20 +10,21 @@ from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_o
                     read_study_from_args)
 
 
+_DESCRIPTION = ("Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
+                "full-sample factors and report loading/z-score intervals, flag frequencies, array stability and "
+                "factor congruence (docs/bootstrap.md).")
+_EXAMPLES = """examples:
+  qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
+  qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
+      --output out/ --figures out/
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule"""
+
+
 def register(sub) -> None:
-    p = sub.add_parser(
-        "bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
-        description="Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
-                    "full-sample factors and report loading/z-score intervals, flag frequencies, array stability "
-                    "and factor congruence (docs/bootstrap.md).",
-        epilog="examples:\n"
-               "  qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1\n"
-               "  qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\\n"
-               "      --output out/ --figures out/\n"
-               "  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_study_options(p)
-    add_analysis_options(p)
+    p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
+                       description=_DESCRIPTION, epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
+        add(p)
     g = p.add_argument_group("bootstrap")
     g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
