@@ -352,11 +352,14 @@ def _cut(s: str, w: int) -> str:
 
 # ---------------------------------------------------------------------- alignment
 def tucker_congruence(x, y) -> np.ndarray:
-    """Tucker's congruence coefficients between the columns of x and y: phi_ij = x_i'y_j / sqrt(x_i'x_i y_j'y_j)."""
+    """Tucker's congruence coefficients between the columns of x and y: phi_ij = x_i'y_j / sqrt(x_i'x_i y_j'y_j).
+
+    x, y of shape (..., n, k): a leading batch dimension gives one (k, k) matrix per item (the bootstrap).
+    """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    num = x.T @ y
-    den = np.sqrt(np.outer((x * x).sum(axis=0), (y * y).sum(axis=0)))
+    num = np.swapaxes(x, -1, -2) @ y
+    den = np.sqrt((x * x).sum(axis=-2)[..., :, None] * (y * y).sum(axis=-2)[..., None, :])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / den, 0.0)
 

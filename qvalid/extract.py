@@ -13,9 +13,10 @@ import numpy as np
 from scipy.linalg.blas import dger as _dger
 
 from .rounding import kround, kround1, ksum
-from .rsum import colsums, seqsum
+from .rsum import colsums, colsums_batch, seqsum
 
-__all__ = ["Extraction", "centroid", "principal", "psych_sign", "psych_tidy", "brown_centroid", "kade_principal"]
+__all__ = ["Extraction", "BatchExtraction", "centroid", "centroid_batch", "centroid_strict", "principal", "psych_sign",
+           "psych_tidy", "brown_centroid", "kade_principal"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,130 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings))
 
 
+@dataclass(frozen=True)
+class BatchExtraction:
+    """Loadings of a stack of correlation matrices and the items to recompute singly.
+
+    Attributes
+    ----------
+    loadings : ndarray of shape (B, n_sorts, nfactors)
+    close : ndarray of bool, shape (B,)
+        Items where a decision was too close to take in batch arithmetic (or failed): their loadings are not
+        valid; :func:`centroid` on that matrix gives the exact result (or the error).
+    """
+
+    loadings: np.ndarray
+    close: np.ndarray
+
+
+def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod",
+                   max_iter: int = 10_000) -> BatchExtraction:
+    """:func:`centroid` on a stack of correlation matrices (B, n, n) at once, for the bootstrap.
+
+    The loops of the centroid run over the whole batch: reflection (each step reflects, in every item that still
+    has a column sum <= 0, its minimum column, with the O(n) update of the column sums of :func:`centroid`) and the
+    communality iteration are masked loops, so the number of numpy calls grows with the longest item, not with B.
+    The arithmetic is :func:`centroid`'s operation for operation (double column sums while reflecting, R's long
+    double sums for the communalities with ``ties="qmethod"``, residuals rounded once).
+
+    ``ties="qmethod"``: where :func:`centroid` would take a decision on R's exact sums (a minimum column sum within
+    rounding of 0 or of another column sum, including exact ties, which R resolves with its ``tmat[, oo] <- vec``
+    quirk), the item is marked ``close`` and left for :func:`centroid` (the single-study path, which reproduces
+    R). ``ties="strict"``: the first minimum column is reflected, one column at a time (a tie is no special case:
+    the tied column is reflected at the next step if its sum is still <= 0); nothing is marked close except
+    failures, and this function on one matrix is the single-study path of that rule.
+    """
+    m = np.array(r, dtype=np.float64, copy=True)
+    if m.ndim != 3 or m.shape[1] != m.shape[2]:
+        raise ValueError("centroid_batch needs a stack of square matrices (B, n, n)")
+    if ties not in ("qmethod", "strict"):
+        raise ValueError(f"unknown centroid tie rule {ties!r}; choose qmethod or strict")
+    b, n, _ = m.shape
+    out = np.zeros((b, n, nfactors))
+    close = np.zeros(b, dtype=bool)
+    diag = np.arange(n)
+    rows = np.arange(b)
+    max_steps = 50 * n + 1000
+    for k in range(nfactors):
+        m[:, diag, diag] = 0.0
+        sign = np.ones((b, n))
+        v = m.sum(axis=1)  # column sums, as m.sum(axis=0) per item in centroid()
+        cs = v.copy()
+        live = ~close  # items still reflecting
+        for _ in range(max_steps):  # reflection: inherently sequential within an item, masked over items
+            ia = np.flatnonzero(live)
+            if ia.size == 0:
+                break
+            c = cs[ia]
+            j = c.argmin(axis=1)
+            low = c[np.arange(ia.size), j]
+            if ties == "qmethod":
+                tol = 1e-11 * (1.0 + np.abs(c).max(axis=1))
+                near = (np.abs(low) <= tol) | ((c <= (low + tol)[:, None]).sum(axis=1) > 1) | ~np.isfinite(low)
+                close[ia[near]] = True
+                live[ia[near]] = False
+            else:
+                near = ~np.isfinite(low)
+                close[ia[near]] = True
+                live[ia[near]] = False
+            done = (low > 0) & ~near
+            live[ia[done]] = False
+            go = ~done & ~near
+            ib, jb = ia[go], j[go]
+            v[ib] -= (2.0 * sign[ib, jb])[:, None] * m[ib, jb, :]
+            sign[ib, jb] = -sign[ib, jb]
+            cs[ib] = sign[ib] * v[ib]
+        else:
+            close |= live  # no positive manifold: centroid() raises or gives up there
+        ok = ~close
+        # communalities on R's sums: colSums of the reflected matrix (long double) and sum() (sequential); the
+        # strict rule is qvalid's own and keeps the double sums of the reflection loop
+        if ties == "qmethod":
+            cs = colsums_batch(m, sign)
+        t = cs / (n - 1) + cs
+        tot = seqsum(t)
+        close |= ~(tot > 0)
+        ok = ~close
+        d = cs / (n - 1)
+        with np.errstate(invalid="ignore"):
+            f = t / np.sqrt(tot.astype(np.float64))[:, None]
+        run = ok & ~(np.abs(d - f * f) < spc).all(axis=1)
+        for _ in range(max_iter):
+            if not run.any():
+                break
+            ir = np.flatnonzero(run)
+            fr = f[ir]
+            d[ir] = fr * fr
+            t = cs[ir] + d[ir]
+            f[ir] = t / np.sqrt(seqsum(t).astype(np.float64))[:, None]
+            run[ir] = ~(np.abs(d[ir] - f[ir] * f[ir]) < spc).all(axis=1)
+        else:
+            close |= run
+        gap = np.abs(np.abs(d - f * f) - spc).min(axis=1)  # a stopping test within rounding of spc
+        if ties == "qmethod":
+            close |= ok & (gap < 1e-12)
+        g = sign * f
+        out[:, :, k] = np.where(close[:, None], 0.0, g)
+        g = np.where(close[:, None], 0.0, g)
+        m -= g[:, :, None] * g[:, None, :]  # m_ij - g_i g_j rounded once, as _subtract_outer (BLAS dger)
+    out[close] = 0.0
+    del rows
+    return BatchExtraction(out, close)
+
+
+def centroid_strict(r, nfactors: int, *, spc: float = 1e-5) -> Extraction:
+    """The centroid with one reflection at a time (``Options.centroid_ties="strict"``): :func:`centroid_batch` on one
+    matrix. Differs from qmethod's :func:`centroid` only where column sums tie exactly for the minimum (R then
+    reflects all tied columns at once and its ``tmat[, oo] <- vec`` assignment scrambles the matrix, e.g. for every
+    duplicated Q-sort in a bootstrap resample). ``FloatingPointError`` where :func:`centroid` would fail too."""
+    ext = centroid_batch(np.asarray(r, dtype=np.float64)[None], nfactors, spc=spc, ties="strict")
+    if ext.close[0]:
+        raise FloatingPointError("centroid: no positive manifold or no convergence of the communalities "
+                                 "(degenerate correlation matrix, or more factors than its rank)")
+    a = ext.loadings[0]
+    return Extraction(a, (a * a).sum(axis=0))
+
+
 def _subtract_outer(m: np.ndarray, g: np.ndarray) -> None:
     """m -= g g' in place, each entry m_ij - g_i g_j rounded once, as R's ``tmat[n,] - f1[n]*f1``."""
     out = _dger(-1.0, g, g, a=m.T, overwrite_a=1)  # m.T is Fortran-ordered: updated in place
@@ -234,7 +359,8 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
 
     Parameters
     ----------
-    r : array-like of shape (n_sorts, n_sorts)
+    r : array-like of shape (..., n_sorts, n_sorts)
+        One correlation matrix or a stack of them (loadings then have shape (..., n_sorts, nfactors)).
     nfactors : int, at most n_sorts
     unit_columns : array-like of shape (n_statements, n_sorts), optional
         Z with ``r = Z'Z`` (centred columns of unit length, :func:`qvalid.correlation.unit_columns`). When a study
@@ -250,7 +376,7 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
     Verified against: psych 2.2.9 via qmethod 1.8.4 on lipset, k = 1..5 (reference/golden, 1e-10).
     """
     r = np.asarray(r, dtype=np.float64)
-    n = r.shape[0]
+    n = r.shape[-1]
     if nfactors > n:
         raise ValueError(f"nfactors={nfactors} exceeds the number of Q-sorts ({n}) for principal components")
     if unit_columns is not None and nfactors < unit_columns.shape[0] - 1 < n - 1:
@@ -259,9 +385,9 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
         values, u = values[::-1][:nfactors], u[:, ::-1][:, :nfactors]
         a = z.T @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
         return Extraction(psych_sign(a), values.copy())
-    values, vectors = np.linalg.eigh(r)
-    values, vectors = values[::-1][:nfactors], vectors[:, ::-1][:, :nfactors]
-    a = psych_sign(vectors * np.sqrt(np.maximum(values, np.finfo(float).eps)))
+    values, vectors = np.linalg.eigh(r)  # a stack (..., n, n) is decomposed matrix by matrix (the bootstrap)
+    values, vectors = values[..., ::-1][..., :nfactors], vectors[..., ::-1][..., :nfactors]
+    a = psych_sign(vectors * np.sqrt(np.maximum(values, np.finfo(float).eps))[..., None, :])
     return Extraction(a, values.copy())
 
 

@@ -37,6 +37,10 @@ class Options:
         return, one reflection at a time, 8-dp rounding, ``centroidLogic/*``).
     spc : float
         Centroid communality tolerance (R/centroid.R:29-35), default 1e-5 (qmethod centroid only).
+    centroid_ties : {"qmethod", "strict"}
+        When several column sums tie exactly for the minimum, qmethod's centroid reflects them all at once with
+        an assignment that scrambles the matrix (R/centroid.R:22-24; ties are common with duplicated sorts, e.g. in
+        every bootstrap resample); ``strict`` reflects one column at a time (:func:`qvalid.extract.centroid_strict`).
     horst_factors : int or None
         Horst 5.5: number of factors extracted before the first ``nfactors`` are kept (PQMethod/KADE extract up to
         8 and the iterated communalities depend on it); None = ``nfactors``.
@@ -92,6 +96,7 @@ class Options:
     pca_rule: str = "psych"
     centroid_rule: str = "qmethod"
     spc: float = 1e-5
+    centroid_ties: str = "qmethod"
     horst_factors: int | None = None
     horst_max_iter: int = 30
     horst_tol: float = 1e-4
@@ -130,6 +135,7 @@ ALLOWED = {
     "array_ties": ("qmethod", "strict"),
     "se_rule": ("qmethod", "kade"),
     "qdc_rule": ("qmethod", "kade"),
+    "centroid_ties": ("qmethod", "strict"),
     "qdc_labels": ("qmethod", "strict"),
 }
 

@@ -7,7 +7,8 @@ import numpy as np
 from .characteristics import characteristics, distinguishing, explained_variance
 from .correlation import correlate, unit_columns
 from .errors import QInputError
-from .extract import brown_centroid, centroid, horst55_centroid, kade_principal, principal, psych_tidy
+from .extract import (brown_centroid, centroid, centroid_strict, horst55_centroid, kade_principal, principal,
+                      psych_tidy)
 from .flag import flag, flag_warnings, kade_flag
 from .options import resolve_options
 from .results import QResult
@@ -100,7 +101,7 @@ def _extract(r, k: int, opts, study: QStudy):
                                     max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
         if opts.centroid_rule == "kade":
             return brown_centroid(r, k)
-        return centroid(r, k, spc=opts.spc)
+        return (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
     except FloatingPointError as err:
         raise QInputError(str(err), file=study.source) from None
 

@@ -33,7 +33,7 @@ from .errors import QInputError
 from .study import QStudy, format_score
 
 __all__ = ["RNotAvailable", "RConsole", "RRun", "run_qmethod", "as_result", "r_versions", "r_available",
-           "load_golden", "golden_study", "INSTALL_HINT", "OUTPUTS"]
+           "load_golden", "golden_study", "INSTALL_HINT", "OUTPUTS", "run_qmboots"]
 
 #: What to install when R is missing (one line, also printed by ``qvalid crosscheck``).
 INSTALL_HINT = ("install: apt-get install python3-rpy2 r-base-core r-cran-psych; "
@@ -773,3 +773,68 @@ def _golden_root() -> str:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     return os.path.join(here, "reference", "golden")
 
+
+
+# ---------------------------------------------------------------------- qmboots (bootstrap replay)
+_QMBOOTS_CODE = r"""
+function(dataset, nfactors, nsteps, seed, forced, distribution) {
+  set.seed(seed)
+  t0 <- proc.time()[["elapsed"]]
+  b <- suppressWarnings(qmethod::qmboots(dataset, nfactors = nfactors, nsteps = nsteps, load = "auto",
+         rotation = "varimax", indet = "qindtest", fsi = TRUE, forced = forced, distribution = distribution,
+         cor.method = "pearson"))
+  secs <- proc.time()[["elapsed"]] - t0
+  out <- list(resamples = unname(as.matrix(b$resamples)), fsi = unname(as.matrix(b$fsi)),
+              target = unname(as.matrix(b$orig.res$loa)), seconds = secs,
+              order_log = as.character(unlist(b$indet.tests[[2]][[1]])),
+              zbn = as.matrix(b[["zscore-stats"]][[1]]))
+  for (n in 1:nfactors) {
+    r <- b$full.bts.res[[n]]
+    out[[paste0("loa_", n)]] <- unname(as.matrix(r$loa))
+    out[[paste0("flagged_", n)]] <- unname(1 * as.matrix(r$flagged))
+    out[[paste0("zsc_", n)]] <- unname(as.matrix(r$zsc))
+    out[[paste0("zstats_", n)]] <- as.matrix(b[["zscore-stats"]][[n + 1]])
+    out[[paste0("loastats_", n)]] <- as.matrix(b$loa.stats[[n]])
+  }
+  out
+}
+"""
+
+
+def run_qmboots(study: QStudy, nfactors: int, nsteps: int, *, seed: int = 1) -> dict:
+    """Run R qmethod's ``qmboots`` (PCA + varimax, ``indet="qindtest"``, ``load="auto"``) after ``set.seed(seed)``.
+
+    Returns a dict of numpy arrays: ``resamples`` (n_sorts x nsteps, 1-based, qmboots' ``$resamples``),
+    ``loa``/``flagged``/``zsc`` (lists per factor of the ``full.bts.res`` step tables: sorts or statements x
+    steps, NaN where a sort was not drawn), ``order_log`` (qindtest's order log per step), ``zbn`` (the
+    bootstrapped factor scores), ``zstats``/``loastats`` (per factor ``{"rows", "columns", "values"}`` of
+    ``zscore-stats`` and ``loa.stats``), ``fsi`` (k x 2), ``target`` (the full-sample loadings), ``seconds``
+    (R's elapsed time for the whole qmboots call), ``versions``.
+    """
+    r = _require_r()
+    ro = r.ro
+    k = int(nfactors)
+    fn = ro.r(_QMBOOTS_CODE)
+    dataset = r.make_dataset(ro.IntVector(study.scores.ravel(order="F").tolist()), study.n_statements,
+                             ro.StrVector(list(study.statement_ids)), ro.StrVector(list(study.sort_ids)))
+    distribution = ro.NULL if study.forced else ro.IntVector(study.qscores.tolist())
+    with RConsole():
+        out = fn(dataset, k, int(nsteps), int(seed), ro.BoolVector([study.forced]), distribution)
+
+    def num(v):
+        with r.localconverter(ro.default_converter + r.numpy2ri.converter) as cv:
+            return np.array(cv.rpy2py(v), dtype=np.float64)
+
+    def table(v):
+        return {"rows": list(_strings(ro.r["rownames"](v))), "columns": list(_strings(ro.r["colnames"](v))),
+                "values": num(v)}
+
+    res = {"resamples": num(out.rx2("resamples")).astype(np.int64), "fsi": num(out.rx2("fsi")),
+           "target": num(out.rx2("target")), "seconds": float(out.rx2("seconds")[0]),
+           "order_log": list(_strings(out.rx2("order_log"))), "zbn": table(out.rx2("zbn")),
+           "versions": dict(r.versions)}
+    for name in ("loa", "flagged", "zsc"):
+        res[name] = [num(out.rx2(f"{name}_{n}")) for n in range(1, k + 1)]
+    for name in ("zstats", "loastats"):
+        res[name] = [table(out.rx2(f"{name}_{n}")) for n in range(1, k + 1)]
+    return res

@@ -25,12 +25,17 @@ class Rotation:
     n_iter : int or ndarray of int of shape (...)
         Iterations used (0 when nothing was rotated).
     converged : bool or ndarray of bool of shape (...)
+    stop_margin : ndarray of shape (...) or None
+        Batched varimax only: per item, the smallest relative distance |d - d_prev (1 + eps)| / d of the stopping
+        test over its iterations. A tiny margin means a last-bit difference could change the iteration count (the
+        bootstrap then recomputes that item on the single-matrix path).
     """
 
     loadings: np.ndarray
     matrix: np.ndarray
     n_iter: object = 0
     converged: object = True
+    stop_margin: object = None
 
 
 def no_rotation(loadings) -> Rotation:
@@ -84,23 +89,31 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     tt = np.broadcast_to(np.eye(k), (nb, k, k)).copy()
     d = np.zeros(nb)
     n_iter = np.zeros(nb, dtype=np.int64)
+    margin = np.full(nb, np.inf)
     active = np.arange(nb)  # items still iterating
     if not batch:  # the common unbatched case, without fancy indexing
         return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
+    # the items still running are kept compacted (xa, ta, da, ...); they are re-gathered only when some stop
+    xa, xta, ta, da, ma = x, xt, tt.copy(), d.copy(), margin.copy()
     for it in range(1, max_iter + 1):
-        xa = x[active]
-        z = xa @ tt[active]
+        z = xa @ ta
         zz = z * z
-        b = xt[active] @ (zz * z - z * (zz.sum(axis=-2, keepdims=True) / p))
+        b = xta @ (z * (zz - zz.sum(axis=-2, keepdims=True) / p))  # as _varimax_one, operation for operation
         u, s, vt = np.linalg.svd(b)
-        tt[active] = u @ vt
+        ta = u @ vt
         d_new = s.sum(axis=-1)
-        stop = d_new < d[active] * (1.0 + eps)
-        d[active] = d_new
+        gap = d_new - da * (1.0 + eps)
+        ma = np.minimum(ma, np.abs(gap) / d_new)
+        stop = gap < 0
+        da = d_new
         n_iter[active] = it
-        active = active[~stop]
-        if active.size == 0:
-            break
+        if stop.any():
+            tt[active[stop]], margin[active[stop]] = ta[stop], ma[stop]
+            keep = ~stop
+            active, xa, xta, ta, da, ma = active[keep], xa[keep], xta[keep], ta[keep], da[keep], ma[keep]
+            if active.size == 0:
+                break
+    tt[active], margin[active] = ta, ma
     converged = np.ones(nb, dtype=bool)
     converged[active] = False
     z = x @ tt
@@ -109,7 +122,7 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     z, tt = z.reshape(x0.shape), tt.reshape(batch + (k, k))
     if not batch:
         return Rotation(z, tt, int(n_iter[0]), bool(converged[0]))
-    return Rotation(z, tt, n_iter.reshape(batch), converged.reshape(batch))
+    return Rotation(z, tt, n_iter.reshape(batch), converged.reshape(batch), margin.reshape(batch))
 
 
 def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["seqsum", "colsums"]
+__all__ = ["seqsum", "colsums", "colsums_batch"]
 
 LD = np.longdouble
 
@@ -36,3 +36,10 @@ def colsums(m, sign=None) -> np.ndarray:
     # long double copy of the matrix (tests/test_numerics.py checks the two agree)
     out = np.add.reduce(a, axis=0, dtype=LD).astype(np.float64)
     return out if sign is None else sign * out
+
+
+def colsums_batch(m, sign) -> np.ndarray:
+    """:func:`colsums` of each reflected matrix S_b m_b S_b of a stack m (B, n, n), signs (B, n): the same sequential
+    long double sums (over axis 1, row after row), rounded to double."""
+    a = np.asarray(m, dtype=np.float64) * sign[:, :, None]
+    return sign * np.add.reduce(a, axis=1, dtype=LD).astype(np.float64)

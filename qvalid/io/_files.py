@@ -99,7 +99,7 @@ def refuse_source(study, *targets) -> None:
 def atomic_write(contents: Mapping[Path, str]) -> None:
     """Write each text to its path atomically: a temporary file in the same directory, then ``os.replace``.
 
-    Texts are encoded as UTF-8 and written byte for byte (no newline translation). All temporary files are written
+    Texts are encoded as UTF-8 and written byte for byte (no newline translation); ``bytes`` are written as they are. All temporary files are written
     before any target is replaced, and every temporary file is removed if anything fails.
     """
     temps: dict[Path, Path] = {}
@@ -110,7 +110,7 @@ def atomic_write(contents: Mapping[Path, str]) -> None:
             temp = _create_temp(target)
             temps[target] = temp
             with open(temp, "wb") as fh:
-                fh.write(text.encode("utf-8"))
+                fh.write(text if isinstance(text, bytes) else text.encode("utf-8"))
                 fh.flush()
                 os.fsync(fh.fileno())
         for target, temp in temps.items():

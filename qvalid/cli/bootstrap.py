@@ -1,0 +1,96 @@
+"""``qvalid bootstrap``: bootstrap stability of a k-factor solution (text, JSON, CSV tables, figures)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..errors import QInputError
+from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
+                    read_study_from_args)
+
+
+_DESCRIPTION = ("Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
+                "full-sample factors and report loading/z-score intervals, flag frequencies, array stability and "
+                "factor congruence (docs/bootstrap.md).")
+_EXAMPLES = """examples:
+  qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
+  qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
+      --output out/ --figures out/
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule"""
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
+                       description=_DESCRIPTION, epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
+        add(p)
+    g = p.add_argument_group("bootstrap")
+    g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
+    g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
+                   help="resample the Q-sorts (default, as qmboots) or the statements")
+    g.add_argument("--plain", action="store_true",
+                   help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
+    g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
+                   help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
+    g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
+    o = p.add_argument_group("output")
+    o.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (for people, default) or json (one object; keys in docs/bootstrap.md)")
+    o.add_argument("--output", metavar="DIR", help="also write loadings.csv, zscores.csv, factors.csv, replicates.csv "
+                                                   "into DIR (atomically; never over the input)")
+    o.add_argument("--figures", metavar="DIR", help="also write loading/z-score interval and congruence PNGs to DIR")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..bootstrap import bootstrap
+
+    if args.workers < 1:
+        raise QInputError(f"--workers {args.workers}: must be >= 1")
+    study = read_study_from_args(args)
+    progress = args.format != "json" and sys.stderr.isatty()
+    executor = None
+    if args.workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        executor = ProcessPoolExecutor(args.workers)
+    try:
+        res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
+                        align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
+                        manual_flags=manual_flags_from_args(args, study), ci=args.ci, **analysis_overrides(args))
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    if args.output:
+        res.to_csv(args.output)
+    if args.figures:
+        _write_figures(res, args.figures)
+    emit(args, res.summary, res.to_dict)
+    return EXIT_OK
+
+
+def _write_figures(res, directory) -> None:
+    import io
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..io._files import atomic_write
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, make in (("loading_intervals", res.loading_intervals_figure), ("zscore_intervals",
+                       res.zscore_intervals_figure), ("congruence", res.congruence_figure)):
+        fig = make()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        out[d / f"{name}.png"] = buf.getvalue()
+    atomic_write(out)

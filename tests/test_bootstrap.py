@@ -1,0 +1,390 @@
+"""qvalid.bootstrap: resampling, per-replicate equality with analyze(), alignment, determinism, known answers,
+outputs and the CLI. (The replay against R's qmboots: tests/test_bootstrap_qmboots.py.)"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor
+from itertools import permutations
+
+import numpy as np
+import pytest
+
+from qvalid import QStudy, analyze, bootstrap
+from qvalid.bootstrap import JSON_KEYS, balanced_indices, from_qmboots, hungarian, plain_indices, qindtest
+from qvalid.bootstrap.core import CHUNK_SIZE
+from qvalid.cli import main
+from qvalid.compare import align_factors
+from qvalid.datasets import load_lipset
+from qvalid.errors import QInputError
+from qvalid.io import read_study
+from qvalid.scores import factor_arrays
+from qvalid.simulate import planted_study
+
+from _r import GOLDEN, LIPSET_CSV, require_r
+
+NAV = GOLDEN / "inputs" / "nav_synth.csv"
+
+
+@pytest.fixture(scope="module")
+def nav():
+    return read_study(NAV)
+
+
+# ---------------------------------------------------------------------- resampling
+def test_balanced_indices_use_every_unit_exactly_n_times_also_across_chunks():
+    rng = np.random.default_rng(3)
+    idx = balanced_indices(9, 40, rng)
+    assert idx.shape == (40, 9)
+    assert (np.bincount(idx.ravel(), minlength=9) == 40).all()
+    b = bootstrap(load_lipset(), 2, CHUNK_SIZE + 37, seed=5)  # two chunks, the second partial
+    assert (np.bincount(b.raw["indices"].ravel(), minlength=9) == CHUNK_SIZE + 37).all()
+    assert len({tuple(r) for r in b.raw["indices"]}) > 200  # resamples differ
+    p = plain_indices(9, 2000, np.random.default_rng(1))
+    counts = np.bincount(p.ravel(), minlength=9)
+    assert counts.sum() == 18000 and counts.std() > 0  # plain: not balanced
+    assert abs(counts.mean() - 2000) < 1e-9
+
+
+def test_from_qmboots_converts_r_resamples():
+    r = np.array([[3, 1], [1, 1], [2, 3]])  # 3 sorts x 2 steps, 1-based
+    np.testing.assert_array_equal(from_qmboots(r), [[2, 0, 1], [0, 0, 2]])
+    with pytest.raises(ValueError):
+        from_qmboots(np.array([[0, 1]]))
+
+
+# ---------------------------------------------------------------------- each replicate = analyze(resample)
+def _resample_study(study, idx, by_sorts):
+    if by_sorts:
+        return QStudy.from_array(study.scores[:, idx], list(study.statement_ids),
+                                 [f"{study.sort_ids[j]}#{i}" for i, j in enumerate(idx)], grid=dict(study.grid))
+    return QStudy.from_array(study.scores[idx, :], [f"{study.statement_ids[j]}#{i}" for i, j in enumerate(idx)],
+                             list(study.sort_ids), grid=dict(study.grid), forced=False)
+
+
+def _check_replicates(study, k, b, reps, by_sorts=True, **options):
+    """Replicate r of ``b`` equals analyze() on its resample, aligned by the replicate's own permutation/signs."""
+    for r in reps:
+        idx = b.raw["indices"][r]
+        res = analyze(_resample_study(study, idx, by_sorts), k, **options)
+        perm, signs = b.raw["perm"][r], b.raw["signs"][r]
+        loa = res.loadings[:, perm] * signs
+        z = res.zscores[:, perm] * signs
+        fl = res.flags[:, perm]
+        first = {}
+        for pos, j in enumerate(idx):
+            first.setdefault(int(j), pos)
+        if by_sorts:
+            for s, pos in first.items():
+                np.testing.assert_allclose(b.raw["loadings"][r, s], loa[pos], rtol=0, atol=1e-12)
+                np.testing.assert_array_equal(b.raw["flags"][r, s], fl[pos])
+            absent = sorted(set(range(study.n_sorts)) - set(first))
+            assert np.isnan(b.raw["loadings"][r, absent]).all()
+            np.testing.assert_allclose(b.raw["zscores"][r], z, rtol=0, atol=1e-12)
+            np.testing.assert_array_equal(b.raw["arrays"][r], factor_arrays(z, study.qscores,
+                                                                            ties=res.options.array_ties))
+        else:
+            np.testing.assert_allclose(b.raw["loadings"][r], loa, rtol=0, atol=1e-12)
+            for s, pos in first.items():
+                np.testing.assert_allclose(b.raw["zscores"][r, s], z[pos], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [
+    {},
+    {"extraction": "centroid", "threshold": 0.42},
+    {"extraction": "centroid", "rotation": "none", "cor_method": "spearman", "array_ties": "strict"},
+    {"cor_method": "kendall", "majority": False},
+    {"extraction": "centroid", "centroid_ties": "strict", "threshold": 0.42},
+])
+def test_every_replicate_equals_analyze_on_its_resample(nav, options):
+    b = bootstrap(nav, 4, 40, seed=11, **options)
+    assert b.counts["failed"] == 0
+    _check_replicates(nav, 4, b, range(0, 40, 3), **options)
+
+
+def test_statement_resampling_equals_analyze_on_its_resample(nav):
+    b = bootstrap(nav, 3, 20, seed=2, resample="statements", extraction="centroid")
+    assert (np.bincount(b.raw["indices"].ravel(), minlength=nav.n_statements) == 20).all()
+    _check_replicates(nav, 3, b, range(0, 20, 4), by_sorts=False, extraction="centroid")
+
+
+def test_explicit_indices_are_used_as_given():
+    s = load_lipset()
+    idx = np.array([[0, 0, 1, 2, 3, 4, 5, 6, 7], [8, 7, 6, 5, 4, 3, 2, 1, 0]])
+    b = bootstrap(s, 3, indices=idx)
+    np.testing.assert_array_equal(b.raw["indices"], idx)
+    assert b.n_resamples == 2 and b.indices_given
+    # the second resample is a permutation of the sorts: the full solution comes back, up to order and sign
+    np.testing.assert_allclose(b.raw["loadings"][1], analyze(s, 3).loadings, atol=1e-12)
+    assert b.raw["congruence"][1] == pytest.approx([1, 1, 1], abs=1e-12)
+    for bad in (idx[:, :5], idx + 1, idx.astype(float)):
+        with pytest.raises(QInputError):
+            bootstrap(s, 3, indices=bad)
+
+
+# ---------------------------------------------------------------------- alignment
+def test_hungarian_recovers_permuted_and_sign_flipped_solutions():
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal((12, 4))
+    cases, truth = [], []
+    for p in list(permutations(range(4)))[::5]:
+        s = rng.choice([-1, 1], 4)
+        loa = np.empty_like(target)
+        loa[:, list(p)] = target * s  # replicate factor p[j] is s[j] * target factor j
+        cases.append(loa + 0.05 * rng.standard_normal(target.shape))
+        truth.append((p, s))
+    perm, signs, status, _ = hungarian(np.array(cases), np.broadcast_to(target, (len(cases), 12, 4)))
+    for i, (p, s) in enumerate(truth):
+        assert tuple(perm[i]) == p and tuple(signs[i]) == tuple(s)
+        ref = align_factors(target, cases[i])  # qvalid.compare's single-pair Hungarian
+        assert ref[0] == tuple(perm[i]) and ref[1] == tuple(signs[i])
+    assert status[0] == "ok" or tuple(truth[0][1]) != (1, 1, 1, 1)
+
+
+def test_hungarian_beyond_brute_force_size_matches_scipy():
+    rng = np.random.default_rng(1)
+    target = rng.standard_normal((20, 8))
+    p = rng.permutation(8)
+    loa = target[:, np.argsort(p)] * -1  # replicate factor c = -target factor p^-1...
+    perm, signs, _, _ = hungarian(loa[None], target[None])
+    ref = align_factors(target, loa)
+    assert tuple(perm[0]) == ref[0] and tuple(signs[0]) == ref[1] and (signs == -1).all()
+
+
+def test_qindtest_rules_by_hand():
+    """qmethod R/qindtest.R on hand-made cases: no issue; a swap (reordered); a sign; two targets choosing the
+    same replicate factor (ERROR in ORDER swap: original order kept, step rejected)."""
+    t = np.array([[1.0, 0], [0, 1], [-1, 0], [0, -1], [1, 1], [-1, -1]])
+    swapped = t[:, ::-1].copy()
+    flipped = t * [1, -1]
+    # column 1 correlates 0.87 with both targets, column 2 with neither: both targets choose column 1
+    same = np.column_stack([t[:, 0] + t[:, 1], [1, -1, 1, -1, 0, 0]])
+    loa = np.array([t, swapped, flipped, same])
+    perm, signs, status = qindtest(loa, np.broadcast_to(t, loa.shape))
+    assert status.tolist() == ["ok", "aligned", "aligned", "rejected"]
+    assert perm.tolist() == [[0, 1], [1, 0], [0, 1], [0, 1]]
+    assert signs.tolist() == [[1, 1], [1, 1], [1, -1], [1, 1]]
+
+
+def test_procrustes_alignment_reaches_at_least_the_hungarian_congruence():
+    s = load_lipset()
+    h = bootstrap(s, 3, 60, seed=4)
+    p = bootstrap(s, 3, 60, seed=4, align="procrustes")
+    np.testing.assert_array_equal(h.raw["indices"], p.raw["indices"])
+    # the orthogonal rotation minimises the distance to the target; on average the congruence can only improve
+    assert np.nanmean(p.raw["congruence"]) >= np.nanmean(h.raw["congruence"])
+
+
+# ---------------------------------------------------------------------- determinism
+def test_same_seed_same_bytes_whatever_the_executor():
+    s = load_lipset()
+    a = bootstrap(s, 3, 2 * CHUNK_SIZE + 10, seed=7, extraction="centroid")
+    with ProcessPoolExecutor(2) as ex:
+        b = bootstrap(s, 3, 2 * CHUNK_SIZE + 10, seed=7, extraction="centroid", executor=ex)
+    for key in a.raw:
+        np.testing.assert_array_equal(a.raw[key], b.raw[key], err_msg=key)
+    assert a.to_json() == b.to_json()
+    c = bootstrap(s, 3, 2 * CHUNK_SIZE + 10, seed=8, extraction="centroid")
+    assert not np.array_equal(a.raw["indices"], c.raw["indices"])
+
+
+# ---------------------------------------------------------------------- batched centroid
+def test_batched_centroid_is_the_single_centroid_bit_for_bit_where_nothing_is_close(nav):
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid, centroid_batch
+
+    idx = balanced_indices(nav.n_statements, 60, np.random.default_rng(0))  # statements: sorts stay distinct
+    r = correlate(nav.scores[idx, :].astype(float))
+    e = centroid_batch(r, 4)
+    assert (~e.close).sum() >= 50
+    for i in range(60):
+        if not e.close[i]:
+            np.testing.assert_array_equal(e.loadings[i], centroid(r[i], 4).loadings)
+    # resampled sorts: duplicated sorts tie exactly, a decision R takes with its tmat[, oo] quirk -> close
+    idx = balanced_indices(nav.n_sorts, 20, np.random.default_rng(0))
+    r = correlate(np.moveaxis(nav.scores[:, idx].astype(float), 1, 0))
+    assert centroid_batch(r, 4).close.all() and not centroid_batch(r, 4, ties="strict").close.any()
+
+
+def test_strict_centroid_ties(nav):
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid, centroid_strict
+
+    r = correlate(nav.scores.astype(float))
+    np.testing.assert_allclose(centroid_strict(r, 4).loadings, centroid(r, 4).loadings, atol=1e-15)  # no ties
+    dup = correlate(nav.scores[:, [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]].astype(float))
+    a = centroid_strict(dup, 3).loadings
+    np.testing.assert_allclose(a[0], a[1], atol=1e-12)  # a duplicated sort keeps its twin's loadings ...
+    q = centroid(dup, 3).loadings
+    assert np.abs(q[0] - q[1]).max() > 0.01  # ... which qmethod's tie rule does not (R does the same)
+
+
+# ---------------------------------------------------------------------- known answers
+def test_planted_strong_factors_are_stable_and_a_weak_one_is_not():
+    strong, _ = planted_study(36, 30, 3, noise=0.5, seed=2)
+    b = bootstrap(strong, 3, 200, seed=1)
+    share = (b.raw["congruence"] >= 0.95).mean(axis=0)
+    assert (share >= 0.95).all(), share
+    assert all(v.startswith("stable") for v in b.factors.verdict)
+    # a fourth factor on top of three planted ones is noise: it does not come back
+    b4 = bootstrap(strong, 4, 200, seed=1)
+    share4 = (b4.raw["congruence"] >= 0.95).mean(axis=0)
+    assert (share4[:3] >= 0.9).all() and share4[3] < 0.5, share4
+    assert b4.factors.verdict.iloc[3].startswith("unstable")
+
+
+# ---------------------------------------------------------------------- tables, JSON, CSV, figures
+def test_tables_and_json_contract(tmp_path):
+    s = load_lipset()
+    b = bootstrap(s, 3, 120, seed=3)
+    loa, zs, f, st = b.loadings, b.zscores, b.factors, b.status
+    assert list(loa.columns) == ["full", "mean", "sd", "ci_low", "ci_high", "bias", "flag_full", "flag_freq", "n"]
+    assert loa.shape == (9 * 3, 9) and zs.shape[0] == 33 * 3 and len(st) == 120 and list(f.index) == b.factor_names
+    # hand check of one cell against the raw replicates
+    x = b.raw["loadings"][:, 3, 1]
+    x = x[~np.isnan(x)]
+    r = loa.loc[("US4", "f2")]
+    assert r["mean"] == pytest.approx(x.mean()) and r.sd == pytest.approx(x.std(ddof=1))
+    assert r.ci_low == pytest.approx(np.quantile(x, 0.025)) and r.n == len(x)
+    fl = b.raw["flags"][:, 3, 1]
+    assert r.flag_freq == pytest.approx(np.nanmean(fl))
+    assert (loa.n <= 120).all() and (loa.n > 0).all()
+    assert (zs.n == 120).all()
+    # fsi by hand (R/qfsi.R)
+    fs = np.abs(b.full.factor_arrays[:, 0] - b.array_boot[:, 0]).sum() / 33
+    assert f.fsi.iloc[0] == pytest.approx(fs)
+    w = b.wide("loadings", "flag_freq")
+    assert list(w.index) == list(s.sort_ids) and list(w.columns) == b.factor_names  # study order, not sorted
+    assert w.loc["US4", "f2"] == r.flag_freq
+    d = json.loads(b.to_json())
+    assert tuple(d) == JSON_KEYS
+    assert d["counts"]["total"] == 120 and len(d["replicates"]) == 120
+    assert d["loadings"][0]["sort"] == "US1" and d["loadings"][0]["factor"] == "f1"
+    paths = b.to_csv(tmp_path)
+    assert sorted(p.name for p in paths) == ["factors.csv", "loadings.csv", "replicates.csv", "zscores.csv"]
+    for fig in (b.loading_intervals_figure(), b.zscore_intervals_figure(), b.congruence_figure()):
+        assert len(fig.axes) == 3
+    assert "verdict" in b.summary() or "stable" in b.summary()
+
+
+def test_manual_flags_follow_the_sorts():
+    s = load_lipset()
+    flags = analyze(s, 3).flags.copy()
+    flags[0] = [True, False, False]
+    b = bootstrap(s, 3, 30, seed=1, manual_flags=flags)
+    present = ~np.isnan(b.raw["flags"][:, 0, 0])
+    assert (b.raw["flags"][present, 0] == [1, 0, 0]).all()
+    assert b.loadings.loc[("US1", "f1")].flag_freq == 1.0
+
+
+def test_bad_arguments_are_one_line_errors():
+    s = load_lipset()
+    for kw in ({"resample": "items"}, {"align": "greedy"}, {"ci": 1.5}):
+        with pytest.raises(QInputError):
+            bootstrap(s, 3, 10, **kw)
+    with pytest.raises(QInputError):
+        bootstrap(s, 3, 0)
+
+
+def test_cli_bootstrap(tmp_path, capsys):
+    rc = main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "50", "--seed", "1", "--format", "json",
+               "--output", str(tmp_path / "t"), "--figures", str(tmp_path / "f")])
+    out = capsys.readouterr()
+    assert rc == 0 and out.err == ""
+    d = json.loads(out.out)
+    assert d["bootstrap"]["n_resamples"] == 50 and d["bootstrap"]["seed"] == 1
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == ["congruence.png", "loading_intervals.png",
+                                                                  "zscore_intervals.png"]
+    assert (tmp_path / "t" / "loadings.csv").exists()
+    same = bootstrap(read_study(LIPSET_CSV), 3, 50, seed=1)
+    assert d["factors"][0]["congruence_median"] == same.factors.congruence_median.iloc[0]
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "0"]) == 2
+    assert "n_resamples=0" in capsys.readouterr().err
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20"]) == 0
+    assert "balanced resamples of the sorts" in capsys.readouterr().out
+
+
+def test_r_centroid_splits_duplicated_sorts(nav):
+    """The reason for centroid_ties="strict": R qmethod's own centroid gives a duplicated Q-sort other loadings than
+    its twin (live R), and qvalid's qmethod flavour reproduces that."""
+    require_r()
+    from qvalid.rbridge import run_qmethod
+
+    cols = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    st = QStudy.from_array(nav.scores[:, cols], sort_ids=[f"s{i}" for i in range(11)], grid=dict(nav.grid))
+    r = run_qmethod(st, 3, extraction="centroid", rotation="none").outputs["loadings"]
+    assert np.abs(r[0] - r[1]).max() > 0.05
+    np.testing.assert_allclose(analyze(st, 3, extraction="centroid", rotation="none").loadings, r, atol=1e-10)
+    strict = analyze(st, 3, extraction="centroid", rotation="none", centroid_ties="strict").loadings
+    np.testing.assert_allclose(strict[0], strict[1], atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_dask_distributed_executor_gives_the_same_bytes():
+    """A real distributed engine: a dask.distributed local cluster (one in-process worker with two threads, light
+    on CI's two cores) through client.get_executor(); same seed -> identical results."""
+    import distributed  # Debian python3-distributed (scripts/setup.sh): a missing package fails, never skips
+    s = load_lipset()
+    serial = bootstrap(s, 3, CHUNK_SIZE + 50, seed=9, extraction="centroid", centroid_ties="strict")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        dist = bootstrap(s, 3, CHUNK_SIZE + 50, seed=9, extraction="centroid", centroid_ties="strict",
+                         executor=client.get_executor())
+    for key in serial.raw:
+        np.testing.assert_array_equal(serial.raw[key], dist.raw[key], err_msg=key)
+    assert serial.to_json() == dist.to_json()
+
+
+def test_cli_bootstrap_manual_flags(tmp_path, capsys):
+    s = read_study(LIPSET_CSV)
+    flags = analyze(s, 3).flags.copy()
+    flags[0] = [True, False, False]
+    f = tmp_path / "flags.csv"
+    f.write_text("sort,f1,f2,f3\n" + "".join(f"{sid},{int(a)},{int(b)},{int(c)}\n"
+                                              for sid, (a, b, c) in zip(s.sort_ids, flags)))
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "30", "--flags", str(f), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    rec = next(r for r in d["loadings"] if r["sort"] == "US1" and r["factor"] == "f1")
+    assert d["options"]["manual_flags"] is True and rec["flag_freq"] == 1.0 and rec["flag_full"] is True
+
+
+@pytest.mark.parametrize("options", [{"extraction": "centroid", "centroid_ties": "strict"}, {"cor_method": "spearman"}])
+def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monkeypatch, options):
+    """With every decision declared close, every replicate is recomputed on the single-study path: the batched
+    results must be the same (1e-12)."""
+    from qvalid.bootstrap import engine
+
+    batched = bootstrap(nav, 4, 60, seed=3, **options)
+    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    single = bootstrap(nav, 4, 60, seed=3, **options)
+    assert single.counts["fallback"] == 60 and batched.counts["fallback"] < 60
+    for key in ("loadings", "zscores", "congruence"):
+        np.testing.assert_allclose(single.raw[key], batched.raw[key], atol=1e-12, rtol=0, err_msg=key)
+    for key in ("flags", "arrays", "perm", "signs", "indices"):
+        np.testing.assert_array_equal(single.raw[key], batched.raw[key], err_msg=key)
+
+
+def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
+    from qvalid.bootstrap import engine
+
+    s = load_lipset()
+    calls = {"n": 0}
+    real = engine.single_loadings
+
+    def flaky(*a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    monkeypatch.setattr(engine, "single_loadings", flaky)
+    b = bootstrap(s, 3, 10, seed=1, progress=True)
+    assert b.counts["failed"] == 1 and b.counts["used"] == 9 and b.counts["total"] == 10
+    st = b.status
+    bad = st[st.status == "failed"]
+    assert len(bad) == 1 and "zero communality" in bad.reason.iloc[0]
+    assert np.isnan(b.raw["loadings"][2]).all() and np.isnan(b.raw["congruence"][2]).all()
+    assert (b.loadings.n <= 9).all() and (b.zscores.n == 9).all()
+    assert "1 failed" in b.summary()
+    assert json.loads(b.to_json())["counts"]["failed"] == 1
