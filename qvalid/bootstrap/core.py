@@ -80,6 +80,7 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     if not 0 < ci < 1:
         raise QInputError(f"ci={ci!r} must lie between 0 and 1")
     full = analyze(study, nfactors, flavor=flavor, flags=manual_flags, **options)
+    _check_batchable(full.options)
     k = full.nfactors
     n_units = study.n_sorts if resample == "sorts" else study.n_statements
     if indices is not None:
@@ -111,3 +112,20 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     raw = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return BootstrapResult(full=full, n_resamples=n_resamples, resample=resample, balanced=bool(balanced),
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw)
+
+
+#: Option values the batched replicates compute (qmethod's arithmetic); KADE's rounding rules are not batched.
+_BATCHED = {"cor_digits": None, "pca_rule": "psych", "centroid_rule": "qmethod", "varimax_rule": "stats",
+            "pca_tidy": True, "flag_rule": "qmethod", "scores_rule": "qmethod", "se_rule": "qmethod",
+            "qdc_rule": "qmethod"}
+
+
+def _check_batchable(opts) -> None:
+    """Refuse options whose arithmetic the replicates would not follow (never a silently different number)."""
+    bad = [f"{k}={getattr(opts, k)!r}" for k, v in _BATCHED.items() if getattr(opts, k, v) != v]
+    if opts.extraction not in ("pca", "centroid"):
+        bad.insert(0, f"extraction={opts.extraction!r}")
+    if bad:
+        raise QInputError("the bootstrap replicates follow R qmethod's arithmetic (flavor qmethod, extraction pca or "
+                          f"centroid); these options are not bootstrapped yet: {', '.join(bad)}")
+
