@@ -393,8 +393,6 @@ def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
 def test_kade_rules_are_refused_not_silently_replaced():
     """The replicates compute qmethod's arithmetic: a KADE-flavoured bootstrap must say so instead of mixing a KADE
     full sample with qmethod replicates."""
-    from qvalid.errors import QInputError
-
     with pytest.raises(QInputError, match="not bootstrapped yet: .*cor_digits=5"):
         bootstrap(load_lipset(), 3, 5, flavor="kade")
     with pytest.raises(QInputError, match="extraction='horst55'"):
