@@ -29,7 +29,8 @@ from .options import resolve_options
 from .pipeline import analyze
 from .study import QStudy, format_score
 
-__all__ = ["number_of_factors", "FactorsResult", "NullSample", "null_eigenvalues", "random_sorts",
+__all__ = ["number_of_factors", "FactorsResult", "NullSample", "null_eigenvalues", "random_sorts", "population_sorts",
+           "principal_axis",
            "grid_template", "velicer_map", "CHUNK"]
 
 #: Runs per chunk of the null distributions (fixed, so that the bytes do not depend on the number of workers).
@@ -61,6 +62,30 @@ def random_sorts(scores, n_runs: int, rng) -> np.ndarray:
     return np.take_along_axis(np.broadcast_to(x, keys.shape), np.argsort(keys, axis=1), axis=1)
 
 
+def population_sorts(scores, loadings, n_runs: int, rng) -> np.ndarray:
+    """``n_runs`` random studies from a common-factor population, each sort ranked into its own grid.
+
+    Sort j's latent value per statement is ``F a_j + sqrt(1 - h_j^2) e`` (F: n_statements x m standard normal
+    factor scores, new for every study; e: standard normal noise; a_j: row j of ``loadings``, h_j^2 its sum of
+    squares, capped at 0.999), ranked into the scores of column j of ``scores`` (its grid). With ``loadings`` the
+    (k - 1)-factor solution this is the null of the revised parallel analysis (Green et al. 2012): is factor k more
+    than what k - 1 factors plus noise leave?
+
+    Returns
+    -------
+    ndarray of shape (n_runs, n_statements, n_sorts)
+    """
+    x = np.sort(np.asarray(scores, dtype=np.float64), axis=0)
+    a = np.asarray(loadings, dtype=np.float64)
+    n, p = x.shape
+    h2 = np.minimum((a * a).sum(axis=1), 0.999)
+    f = rng.standard_normal((int(n_runs), n, a.shape[1]))
+    latent = f @ a.T + np.sqrt(1.0 - h2) * rng.standard_normal((int(n_runs), n, p))
+    out = np.empty_like(latent)  # the i-th smallest latent value gets the i-th smallest score of its sort
+    np.put_along_axis(out, np.argsort(latent, axis=1), np.broadcast_to(x, latent.shape), axis=1)
+    return out
+
+
 @dataclass(frozen=True)
 class NullSample:
     """Eigenvalues (descending) of the correlation matrices of ``n_runs`` random studies.
@@ -87,11 +112,13 @@ class NullSample:
 
 def _null_chunk(task) -> tuple:
     """One chunk of random studies -> (eigenvalues, centroid sums of squares or None). Top level: picklable."""
-    template, kind, cor_method, n, seed_seq, n_centroid, spc = task
+    template, kind, cor_method, n, seed_seq, n_centroid, spc, population = task
     from .correlation import correlate
 
     rng = np.random.default_rng(seed_seq)
-    if kind == "grid":
+    if population is not None:
+        x = population_sorts(template, population, n, rng)
+    elif kind == "grid":
         x = random_sorts(template, n, rng)
     else:
         x = rng.standard_normal((n,) + template.shape)
@@ -106,8 +133,8 @@ def _null_chunk(task) -> tuple:
 
 
 def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_method: str = "pearson", seed=0,
-                     executor=None, centroid_factors: int = 0, spc: float = 1e-5, progress: bool = False
-                     ) -> NullSample:
+                     executor=None, centroid_factors: int = 0, spc: float = 1e-5, population=None,
+                     progress: bool = False) -> NullSample:
     """Horn's (1965) parallel analysis null: eigenvalues of the correlation matrices of random studies.
 
     Parameters
@@ -126,6 +153,9 @@ def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_meth
         Also extract this many centroid factors from every random matrix (for studies analysed by centroid: their
         unrotated sums of squares are then compared with a null of the same kind), with the batched
         :func:`qvalid.extract.centroid_batch`.
+    population : array-like of shape (n_sorts, m), optional
+        Loadings of a common-factor population: the random studies come from :func:`population_sorts` instead
+        (each sort still ranked into its own grid), the null of the revised parallel analysis.
     progress : bool
         A tqdm bar over chunks (only when a person watches).
 
@@ -136,12 +166,15 @@ def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_meth
     template = np.asarray(scores, dtype=np.float64)
     if kind not in ("grid", "normal"):
         raise ValueError(f"kind={kind!r}: choose 'grid' or 'normal'")
+    if population is not None and kind != "grid":
+        raise ValueError("a population null ranks sorts into their grid: use kind='grid'")
     n_runs = int(n_runs)
     if n_runs < 1:
         raise QInputError(f"n_runs={n_runs} must be >= 1")
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     sizes = [min(CHUNK, n_runs - i) for i in range(0, n_runs, CHUNK)]
-    tasks = [(template, kind, cor_method, n, child, int(centroid_factors), spc)
+    pop = None if population is None else np.asarray(population, dtype=np.float64)
+    tasks = [(template, kind, cor_method, n, child, int(centroid_factors), spc, pop)
              for n, child in zip(sizes, ss.spawn(len(sizes)))]
     results = executor.map(_null_chunk, tasks) if executor is not None else map(_null_chunk, tasks)
     if progress:
@@ -152,6 +185,34 @@ def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_meth
     ev = np.concatenate([r[0] for r in results])
     cent = np.concatenate([r[1] for r in results]) if centroid_factors else None
     return NullSample(kind, ev, cent)
+
+
+def principal_axis(r, nfactors: int, *, max_iter: int = 200, tol: float = 1e-6) -> np.ndarray:
+    """Iterated principal-axis loadings (communalities start at the squared multiple correlations, 1 - 1/diag(R^-1),
+    then the row sums of squares; capped at 0.999), the population model of Green et al.'s (2012) revised
+    parallel analysis. Principal components would overstate the communalities and leave too little noise.
+
+    Returns
+    -------
+    ndarray of shape (n_sorts, nfactors)
+    """
+    r = np.asarray(r, dtype=np.float64)
+    try:
+        h2 = 1.0 - 1.0 / np.diag(np.linalg.inv(r))
+    except np.linalg.LinAlgError:
+        h2 = np.abs(r - np.eye(len(r))).max(axis=1)
+    h2 = np.clip(h2, 0.0, 0.999)
+    idx = np.arange(len(r))
+    for _ in range(max_iter):
+        m = r.copy()
+        m[idx, idx] = h2
+        vals, vecs = np.linalg.eigh(m)
+        a = vecs[:, ::-1][:, :nfactors] * np.sqrt(np.maximum(vals[::-1][:nfactors], 0.0))
+        new = np.clip((a * a).sum(axis=1), 0.0, 0.999)
+        if np.abs(new - h2).max() < tol:
+            break
+        h2 = new
+    return a
 
 
 # ---------------------------------------------------------------------------------------------- Velicer's MAP
@@ -339,6 +400,12 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
     - ``observed``, ``pa_centile``, ``pa_mean``, ``pa``: the k-th eigenvalue of the correlation matrix against the
       chosen centile of the grid-aware null (Horn 1965; on the study's own grid as pensieve ``run_parallel``);
       ``pa_normal_centile``, ``pa_normal``: the same against normal noise.
+    - ``rpa_centile``, ``rpa``: revised parallel analysis (Green, Levy, Thompson, Lu & Lo 2012): eigenvalue k
+      against studies drawn from the study's own (k - 1)-factor model (iterated principal-axis loadings,
+      :func:`principal_axis`, as the population; every sort ranked into its grid, :func:`population_sorts`). Classic PA compares later factors with
+      completely random sorts and so under-extracts after a strong first factor (Turner 1998); the revised null
+      keeps the earlier factors. Green et al. use principal-axis eigenvalues; here, as above, the eigenvalues of
+      the correlation matrix. For k = 1 it is the classic null.
     - for centroid: ``pa_centroid_centile``, ``pa_centroid``: the centroid sum of squares against centroid factors
       of the same random matrices.
 
@@ -396,7 +463,7 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
 
     # --- nulls
     root = np.random.SeedSequence(seed)
-    s_grid, s_normal, s_boot = root.spawn(3)
+    s_grid, s_normal, s_boot, s_rev = root.spawn(4)
     n_cent = max_k + 1 if opts.extraction == "centroid" else 0
     grid_null = null_eigenvalues(study.scores, n_runs, kind="grid", cor_method=opts.cor_method, seed=s_grid,
                                  executor=executor, centroid_factors=n_cent, spc=opts.spc, progress=progress)
@@ -421,6 +488,15 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
         failed = int(np.isnan(grid_null.centroid).any(axis=1).sum())
         if failed:
             notes.append(f"centroid failed on {failed} of {n_runs} random matrices (left out of its null)")
+
+    # --- revised parallel analysis (Green et al. 2012): factor k against studies from a (k - 1)-factor population
+    rev = {}
+    for k, child in zip(range(2, max_k + 1), s_rev.spawn(max_k)):
+        nul = null_eigenvalues(study.scores, n_runs, cor_method=opts.cor_method, seed=child,
+                               centroid_factors=k if n_cent else 0, spc=opts.spc,
+                               population=principal_axis(r, k - 1), executor=executor, progress=progress)
+        rev[k] = (float(nul.centile(centile)[k - 1]),
+                  float(nul.centile(centile, which="centroid")[k - 1]) if n_cent else None)
 
     # --- Velicer's MAP
     map2, map4 = velicer_map(r, max_m=max(2 * max_k, 20))
@@ -455,9 +531,12 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
             pa_normal_centile=float(parallel["normal_centile"].iloc[k - 1]),
             pa_normal=bool(observed[k - 1] > parallel["normal_centile"].iloc[k - 1]),
         )
+        rc, rcc = rev.get(k, (row["pa_centile"], parallel["centroid_centile"].iloc[k - 1] if n_cent else None))
+        row.update(rpa_centile=rc, rpa=bool(observed[k - 1] > rc))
         if n_cent:
             cc = float(parallel["centroid_centile"].iloc[k - 1])
-            row.update(pa_centroid_centile=cc, pa_centroid=bool(ev > cc))
+            row.update(pa_centroid_centile=cc, pa_centroid=bool(ev > cc), rpa_centroid_centile=float(rcc),
+                       rpa_centroid=bool(ev > rcc))
         rows.append(row)
     criteria = pd.DataFrame(rows).set_index("k")
 
@@ -472,11 +551,13 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
             (k for k in criteria.index if criteria.loc[k, "horst"] == False), max_k),  # noqa: E712
         "parallel_grid": _leading(criteria, "pa"),
         "parallel_normal": _leading(criteria, "pa_normal"),
+        "parallel_revised": _leading(criteria, "rpa"),
         "map": int(np.argmin(map2)),
         "map4": int(np.argmin(map4)),
     }
     if n_cent:
         sugg["parallel_centroid"] = _leading(criteria, "pa_centroid")
+        sugg["parallel_revised_centroid"] = _leading(criteria, "rpa_centroid")
     k0 = max(1, sugg["parallel_grid"]) if nfactors is None else int(nfactors)
     if not 1 <= k0 <= max_k:
         raise QInputError(f"nfactors={nfactors!r} must be between 1 and max_k={max_k}", file=study.source)
@@ -629,7 +710,7 @@ def _summary(fr: FactorsResult) -> str:
         "Criteria per k (unrotated factor k; 'solution' columns look at the rotated k-factor solution)",
     ]
     head = ["k", "eigen", "%var", "cum%", "Kaiser", "Humphrey", "sig>=2", "defining", "MSR", "Horst",
-            "PA grid", "PA normal"] + (["PA centroid"] if cen else [])
+            "PA grid", "PA normal", "revised PA"] + (["PA centroid", "revised centroid"] if cen else [])
     body = []
     for k in c.index:
         row = c.loc[k]
@@ -641,9 +722,10 @@ def _summary(fr: FactorsResult) -> str:
                  f"{int(row.min_significant)} {_yn(row.significant)}", row.defining,
                  f"{row.msr:.4f}", "go on" if row.horst else "stop",
                  f"{row.observed:.3f}/{row.pa_centile:.3f} {_yn(row.pa)}",
-                 f"{row.pa_normal_centile:.3f} {_yn(row.pa_normal)}"]
+                 f"{row.pa_normal_centile:.3f} {_yn(row.pa_normal)}", f"{row.rpa_centile:.3f} {_yn(row.rpa)}"]
         if cen:
-            cells.append(f"{row.eigenvalue:.3f}/{row.pa_centroid_centile:.3f} {_yn(row.pa_centroid)}")
+            cells += [f"{row.eigenvalue:.3f}/{row.pa_centroid_centile:.3f} {_yn(row.pa_centroid)}",
+                      f"{row.rpa_centroid_centile:.3f} {_yn(row.rpa_centroid)}"]
         body.append(cells)
     lines += _table(head, body)
     se = 1 / math.sqrt(n_st)
@@ -660,6 +742,8 @@ def _summary(fr: FactorsResult) -> str:
         "  PA grid: eigenvalue k of the correlations / its centile among random sorts on the study's grid "
         "(Horn 1965; pensieve run_parallel)",
         "  PA normal: centile among normal-noise studies of the same size (R paran style)",
+        "  revised PA: centile among studies drawn from the (k-1)-factor solution, sorts ranked into the grid "
+        "(Green et al. 2012)",
     ]
     if cen:
         lines.append("  PA centroid: centroid sum of squares / its centile among centroid factors of the same random"
