@@ -602,7 +602,7 @@ class Transition:
     |Tucker congruence| of the rotated loadings, :func:`qvalid.compare.align_factors`); ``new`` the unmatched
     factor of k + 1 and ``new_source`` the k factor it is most congruent with (``new_phi``): a split when that
     factor's own match weakens. ``moved``: (sort id, defining factor at k, at k + 1) for every sort whose defining
-    factor changes (``-`` = none; factors named in their own solution). ``array_changes[j]``: statements whose
+    factor changes (``none``: not defining; factors named in their own solution). ``array_changes[j]``: statements whose
     factor-array value differs between factor j of k and its match.
     """
 
@@ -646,7 +646,7 @@ def _transition(a, b) -> Transition:
     src = int(np.argmax(np.abs(phi)))
     da, db = _defining(a), _defining(b)
     expect = np.where(da >= 0, np.asarray(perm)[np.maximum(da, 0)], -1)
-    name = lambda j, new=-2: "-" if j < 0 else f"f{j + 1}" + (" (new)" if j == new else "")
+    name = lambda j, new=-2: "none" if j < 0 else f"f{j + 1}" + (" (new)" if j == new else "")
     moved = tuple((a.sort_ids[i], name(da[i]), name(db[i], new)) for i in np.flatnonzero(expect != db))
     fa = np.asarray(a.factor_arrays, float)
     fb = np.asarray(b.factor_arrays, float)[:, list(perm)] * np.array(signs, float)
