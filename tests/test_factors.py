@@ -257,11 +257,22 @@ def test_null_is_deterministic_and_executor_independent():
     np.testing.assert_allclose(base.eigenvalues.sum(axis=1), 7.0, atol=1e-10)  # trace of a correlation matrix
 
 
-def test_random_sorts_fill_the_grid_exactly():
-    study, _ = planted_study(20, 6, 2, seed=0)
-    x = random_sorts(study.scores, 50, np.random.default_rng(0))
-    assert x.shape == (50, 20, 6)
-    np.testing.assert_array_equal(np.sort(x, axis=1), np.broadcast_to(np.sort(study.scores, axis=0), x.shape))
+@pytest.mark.parametrize("which", ["forced", "free"])
+def test_random_sorts_fill_the_grid_exactly(which):
+    """Forced: every random sort holds the grid; free distributions: every random sort keeps its own sort's
+    observed distribution (golden ``nonforced`` input: 16 sorts with different distributions)."""
+    if which == "forced":
+        scores = planted_study(20, 6, 2, seed=0)[0].scores
+    else:
+        from qvalid.io import read_study
+
+        scores = read_study(GOLDEN / "inputs" / "nonforced.csv", forced=False,
+                            grid={-3: 2, -2: 3, -1: 5, 0: 10, 1: 5, 2: 3, 3: 2}).scores
+        assert len({tuple(np.sort(c)) for c in scores.T}) > 1
+    x = random_sorts(scores, 50, np.random.default_rng(0))
+    assert x.shape == (50,) + scores.shape
+    np.testing.assert_array_equal(np.sort(x, axis=1), np.broadcast_to(np.sort(scores, axis=0), x.shape))
+    assert not (x == scores).all(axis=(1, 2)).any()
 
 
 def test_number_of_factors_same_seed_same_bytes():
