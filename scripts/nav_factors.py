@@ -4,8 +4,9 @@ The raw Q-sorts were never published; its unrotated centroid eigenvalues were (T
 1.79467, 1.09005 for 25 sorts and 36 statements on the grid -5..+5 with 1,2,3,4,5,6,5,4,3,2,1 cells). This script
 compares them with (1) Horn's null on random sorts that fill the NAV grid (eigenvalues, and centroid factors of the
 same random matrices: the NAV numbers are centroid sums of squares), (2) the normal-noise null, and (3) the
-"revised" parallel analysis of Green et al. (2012): studies from a one-factor population on the same grid whose
-first centroid factor is as strong as NAV's, asking whether factors 2-4 exceed what one factor plus noise gives.
+"revised" parallel analysis of Green et al. (2012): studies drawn from (k - 1)-factor populations on the same grid
+(the leading principal axes of the published solution), asking whether factor k exceeds what k - 1 factors plus
+noise give.
 
     .venv/bin/python scripts/nav_factors.py [--runs 5000] [--seed 2023]
 
@@ -20,22 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from qvalid.correlation import correlate
-from qvalid.datasets import nav_grid
-from qvalid.extract import centroid_stack
+from qvalid.datasets import nav_grid, nav_published_loadings
 from qvalid.factors import grid_template, null_eigenvalues
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = json.loads((ROOT / "reference/data/nav_aap_2023/factor_characteristics.json").read_text())
-
-
-def one_factor_studies(q, n_sorts, loading, n_runs, rng):
-    """Studies whose sorts are a * prototype + sqrt(1 - a^2) * noise, ranked into the grid (one common factor)."""
-    n = q.size
-    proto = rng.standard_normal((n_runs, n, 1))
-    latent = loading * proto + np.sqrt(1 - loading ** 2) * rng.standard_normal((n_runs, n, n_sorts))
-    ranks = np.argsort(np.argsort(latent, axis=1), axis=1)
-    return np.sort(q)[ranks].astype(float)
 
 
 def main(argv=None):
@@ -61,33 +51,25 @@ def main(argv=None):
               f"{g.centile(95, which='centroid')[j]:.3f} ({g.mean(which='centroid')[j]:.3f})   "
               f"{nn.centile(95, which='centroid')[j]:.3f} ({nn.mean(which='centroid')[j]:.3f})")
 
-    # revised PA (Green et al. 2012) for k = 1: calibrate the common loading so that the mean first centroid sum of
-    # squares equals NAV's 9.31, then the null of factors 2..4 is what one factor plus noise leaves over
-    q = t[:, 0].astype(float)
-    rng = np.random.default_rng(s_rev)
-    lo, hi = 0.3, 0.9
-    for _ in range(18):  # bisection on the loading (a few hundred studies per step)
-        a = (lo + hi) / 2
-        x = one_factor_studies(q, p, a, 300, np.random.default_rng(12345))
-        first = np.nanmean((centroid_stack(correlate(x), 1) ** 2).sum(axis=1)[:, 0])
-        lo, hi = (a, hi) if first < published[0] else (lo, a)
-    x = one_factor_studies(q, p, a, args.runs, rng)
-    cs = (centroid_stack(correlate(x), k) ** 2).sum(axis=1)
-    ev = np.linalg.eigvalsh(correlate(x))[:, ::-1]
-    print(f"\nrevised PA (one-factor population, common loading {a:.3f} -> mean first centroid SS "
-          f"{np.nanmean(cs[:, 0]):.3f}; {args.runs} studies)")
-    print("k  published | centroid SS 95% (mean) | eigenvalues of R 95% (mean)")
-    for j in range(k):
-        print(f"{j + 1}  {published[j]:9.5f} | {np.nanpercentile(cs[:, j], 95):.3f} ({np.nanmean(cs[:, j]):.3f})"
-              f"         | {np.percentile(ev[:, j], 95):.3f} ({ev[:, j].mean():.3f})")
-    # centroid factors come unordered (NAV's factor 3 is larger than its factor 2): compare factors 2..4 sorted by
-    # size with the null's factors 2..4 sorted the same way
-    srt = -np.sort(-cs[:, 1:], axis=1)
-    pub = -np.sort(-published[1:])
-    print("factors 2..4 sorted by size: " + ", ".join(
-        f"{pub[j]:.3f} vs 95% {np.nanpercentile(srt[:, j], 95):.3f} (mean {np.nanmean(srt[:, j]):.3f})"
-        for j in range(k - 1)))
-
+    # revised PA (Green et al. 2012): factor k against studies drawn from a (k - 1)-factor population on the NAV
+    # grid. The population is the published solution itself: the leading k - 1 principal axes of L L' (L = the
+    # published rotated loadings, Tabell 5; L L' does not depend on the rotation). Its axes: see below.
+    loadings = nav_published_loadings().to_numpy()
+    vals, vecs = np.linalg.eigh(loadings @ loadings.T)
+    vals, vecs = vals[::-1], vecs[:, ::-1]
+    print(f"\nrevised PA: populations = leading principal axes of the published common part L L' "
+          f"(their sums of squares {', '.join(f'{v:.3f}' for v in vals[:k])}; {args.runs} studies each)")
+    print("k  published  sorted | centroid SS of factor k: 95% (mean) | k-th largest centroid SS: 95% (mean) | "
+          "eigenvalue k of R: 95% (mean)")
+    pub_sorted = -np.sort(-published)
+    for j, child in zip(range(1, k), s_rev.spawn(k - 1)):
+        pop = vecs[:, :j] * np.sqrt(vals[:j])
+        nul = null_eigenvalues(t, args.runs, seed=child, centroid_factors=k, population=pop)
+        cs = nul.centroid
+        srt = -np.sort(-cs, axis=1)
+        print(f"{j + 1}  {published[j]:9.5f}  {pub_sorted[j]:.3f}  | {np.nanpercentile(cs[:, j], 95):.3f} "
+              f"({np.nanmean(cs[:, j]):.3f})                      | {np.nanpercentile(srt[:, j], 95):.3f} "
+              f"({np.nanmean(srt[:, j]):.3f})                        | {nul.centile(95)[j]:.3f} ({nul.mean()[j]:.3f})")
 
 if __name__ == "__main__":
     main()
