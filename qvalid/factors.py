@@ -662,7 +662,10 @@ def _bootstrap_view(study, results, max_k, n_resamples, seed_seq, executor, flav
     """Per k and factor: recovery shares at congruence >= .85/.95 and how many defining sorts keep their factor."""
     import pandas as pd
 
-    from .bootstrap import bootstrap
+    try:
+        from .bootstrap import bootstrap
+    except ImportError:
+        raise QInputError("the bootstrap view needs qvalid.bootstrap, which this installation does not have") from None
 
     rows = []
     for k, child in zip(range(1, max_k + 1), seed_seq.spawn(max_k)):

@@ -3,12 +3,12 @@ sensitivity between k - 1, k and k + 1), as text or JSON, with an optional scree
 
 from __future__ import annotations
 
-import argparse
 import io
 import sys
 
 from ..errors import QInputError
-from ._args import EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
+                    read_study_from_args)
 
 
 def register(sub) -> None:
@@ -20,9 +20,11 @@ def register(sub) -> None:
                     "solution changes from k to k + 1.",
         epilog="example: qvalid factors reference/data/lipset/lipset.csv --max-k 5 --plot scree.png")
     add_study_options(p)
-    add_analysis_options(p)
-    _relax_nfactors(p)
+    add_analysis_options(p, nfactors=False, flags=False)
     g = p.add_argument_group("number of factors")
+    g.add_argument("-k", "--nfactors", type=int,
+                   help="the solution in question, highlighted and compared with k - 1 and k + 1 (default: the k "
+                        "of the grid-aware parallel analysis)")
     g.add_argument("--max-k", type=int, help="largest k examined (default min(7, n_sorts - 2))")
     g.add_argument("--runs", type=int, default=2000, help="random studies per null distribution (default 2000)")
     g.add_argument("--centile", type=float, default=95.0, help="centile of the nulls to exceed (default 95)")
@@ -30,20 +32,8 @@ def register(sub) -> None:
     g.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="also bootstrap every k with N resamples (default: off)")
     g.add_argument("--plot", metavar="PNG", help="write the scree plot with the parallel-analysis band here")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_format_option(p)
     p.set_defaults(func=run)
-
-
-def _relax_nfactors(p: argparse.ArgumentParser) -> None:
-    """-k is optional here: the solution in question (default: the grid-aware parallel analysis' k).
-
-    The shared analysis group declares -k required; argparse has no public way to relax one option of a group.
-    """
-    for action in p._actions:  # noqa: SLF001
-        if action.dest == "nfactors":
-            action.required = False
-            action.help = "the solution in question, highlighted and compared with k - 1 and k + 1 " \
-                          "(default: the k of the grid-aware parallel analysis)"
 
 
 def run(args) -> int:
@@ -68,5 +58,5 @@ def run(args) -> int:
         buf = io.BytesIO()
         fr.scree_figure().savefig(buf, format="png")
         atomic_write({args.plot: buf.getvalue()})
-    print(fr.to_json() if args.format == "json" else fr.summary())
+    emit(args, fr.summary, fr.to_dict)
     return EXIT_OK
