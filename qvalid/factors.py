@@ -617,13 +617,28 @@ class Transition:
     array_changes: tuple
     array_max_change: tuple
 
+    def describe(self) -> str:
+        """What happens from k to k + 1 in words. A factor of k *splits* when its own best match in k + 1 is no
+        longer the same factor (|congruence| < 0.95, Lorenzo-Seva & ten Berge 2006) and the new factor takes a
+        large part of it (|congruence| >= 0.5); read from k + 1 to k, the two factors merge."""
+        src, new = self.new_source, self.new
+        if abs(self.new_phi) >= 0.5 and abs(self.congruence[src]) < 0.95:
+            text = f"f{src + 1} splits into f{self.permutation[src] + 1}' and f{new + 1}'"
+        elif abs(self.new_phi) < 0.3:
+            text = f"f{new + 1}' is new (no factor of k within |phi| 0.3)"
+        else:
+            text = f"f{new + 1}' is new, partly from f{src + 1} ({self.new_phi:+.2f})"
+        changed = [f"f{j + 1}" for j, c in enumerate(self.congruence) if abs(c) < 0.85 and j != src]
+        return text + (f"; {', '.join(changed)} change (|phi| < 0.85)" if changed else "")
+
     def row(self) -> dict:
         k = self.k
         return {
             "step": f"{k}->{k + 1}",
-            "matches": ", ".join(f"f{j + 1}={'-' if s < 0 else ''}f{p + 1} ({abs(c):.2f})" for j, (p, s, c) in
+            "change": self.describe(),
+            "matches": ", ".join(f"f{j + 1}={'-' if s < 0 else ''}f{p + 1}' ({abs(c):.2f})" for j, (p, s, c) in
                                  enumerate(zip(self.permutation, self.signs, self.congruence))),
-            "new_factor": f"f{self.new + 1} (closest f{self.new_source + 1} of k={k}, {self.new_phi:+.2f})",
+            "new_factor": f"f{self.new + 1}' (closest f{self.new_source + 1} of k={k}, {self.new_phi:+.2f})",
             "weakest_match": float(min(abs(c) for c in self.congruence)),
             "sorts_moved": len(self.moved),
             "moved": ", ".join(f"{s}: {a}->{b}" for s, a, b in self.moved),
@@ -646,8 +661,8 @@ def _transition(a, b) -> Transition:
     src = int(np.argmax(np.abs(phi)))
     da, db = _defining(a), _defining(b)
     expect = np.where(da >= 0, np.asarray(perm)[np.maximum(da, 0)], -1)
-    name = lambda j, new=-2: "none" if j < 0 else f"f{j + 1}" + (" (new)" if j == new else "")
-    moved = tuple((a.sort_ids[i], name(da[i]), name(db[i], new)) for i in np.flatnonzero(expect != db))
+    name = lambda j, new=-2, prime="": "none" if j < 0 else f"f{j + 1}{prime}" + (" (new)" if j == new else "")
+    moved = tuple((a.sort_ids[i], name(da[i]), name(db[i], new, "'")) for i in np.flatnonzero(expect != db))
     fa = np.asarray(a.factor_arrays, float)
     fb = np.asarray(b.factor_arrays, float)[:, list(perm)] * np.array(signs, float)
     with np.errstate(invalid="ignore"):
@@ -770,13 +785,14 @@ def _summary(fr: FactorsResult) -> str:
     m = fr.map
     lines += ["", "Velicer's MAP (average squared / fourth-power partial correlation after m components): "
               + ", ".join(f"m={i}: {m.map2.iloc[i]:.4f}/{m.map4.iloc[i]:.4f}" for i in range(min(len(m), fr.max_k + 1)))]
-    lines += ["", "Sensitivity: from k to k+1 factors (rotated factors matched by Tucker congruence, Hungarian)"]
+    lines += ["", "Sensitivity: from k to k+1 factors (rotated factors matched by Tucker congruence, Hungarian; "
+              "f1 = a factor of k, f1' = a factor of k+1; read upwards, a split is a merge)"]
     if len(fr.sensitivity):
         sb = []
         for step, r in fr.sensitivity.iterrows():
             mark = " <" if step in (f"{fr.nfactors - 1}->{fr.nfactors}", f"{fr.nfactors}->{fr.nfactors + 1}") else ""
-            sb.append([step + mark, r.matches, r.new_factor, str(r.sorts_moved), r.array_changes])
-        lines += _table(["step", "matched factors (|congruence|)", "new factor", "sorts moved",
+            sb.append([step + mark, r.matches, r.change, str(r.sorts_moved), r.array_changes])
+        lines += _table(["step", "matched factors (|congruence|)", "what changes", "sorts moved",
                          "array cells changed"], sb)
         for step, r in fr.sensitivity.iterrows():
             if r.sorts_moved:

@@ -419,3 +419,17 @@ def test_normal_null_mean_matches_psych_fa_parallel():
     nn = null_eigenvalues(s.scores, runs, kind="normal", seed=0)
     se = nn.eigenvalues.std(axis=0) * math.sqrt(1 / runs + 1 / runs_r)
     assert (np.abs(nn.mean() - sim) < 4 * se).all(), (nn.mean(), sim, se)
+
+
+def test_sensitivity_on_a_planted_study_names_the_split_and_the_planted_sorts():
+    """Three planted clusters of 8 sorts: at k = 2 two clusters share a factor, which splits at k = 3 and exactly
+    the sorts of one planted cluster move to the new factor; the step to k = 4 only adds noise (no sort moves)."""
+    study, member = planted_study(36, 24, 3, noise=0.6, seed=1)
+    fr = number_of_factors(study, 3, n_runs=100)
+    t2, t3 = (t for t in fr.transitions if t.k in (2, 3))
+    assert "splits into" in t2.describe()
+    cluster = np.argmax(np.abs(member), axis=1)
+    moved = {sid for sid, _, _ in t2.moved}
+    assert len(moved) == 8 and len({cluster[study.sort_ids.index(s)] for s in moved}) == 1
+    assert t3.moved == () and "is new (no factor of k" in t3.describe()
+    assert min(abs(c) for c in t3.congruence) > 0.95
