@@ -433,3 +433,24 @@ def test_sensitivity_on_a_planted_study_names_the_split_and_the_planted_sorts():
     assert len(moved) == 8 and len({cluster[study.sort_ids.index(s)] for s in moved}) == 1
     assert t3.moved == () and "is new (no factor of k" in t3.describe()
     assert min(abs(c) for c in t3.congruence) > 0.95
+
+
+@pytest.mark.r
+def test_velicer_map_matches_psych_vss():
+    """psych 2.2.9 ``VSS(r, fm = "pc", rotate = "none")$map`` (Velicer's MAP after m = 1..n components) on
+    lipset and on a planted 36 x 20 study, to 1e-10."""
+    from _r import require_r
+
+    require_r()
+    from qvalid.rbridge import _require_r
+
+    rr = _require_r()
+    for study in (load_lipset(), planted_study(36, 20, 3, noise=0.9, seed=3)[0]):
+        r = correlate(study.scores)
+        n = min(7, r.shape[0] - 2)
+        with rr.localconverter(rr.ro.default_converter + rr.numpy2ri.converter):
+            rr.ro.globalenv["qv_r"] = r
+            want = np.asarray(rr.ro.r(
+                f'suppressMessages(library(psych)); invisible(capture.output(qv_v <- suppressWarnings(VSS(qv_r, '
+                f'n = {n}, fm = "pc", rotate = "none", n.obs = {study.n_statements}, plot = FALSE)))); qv_v$map'))
+        np.testing.assert_allclose(velicer_map(r)[0][1:n + 1], want, rtol=0, atol=1e-10)
