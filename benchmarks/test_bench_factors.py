@@ -2,7 +2,7 @@
 
 The grid-aware parallel analysis is meant for thousands of runs: 2000 random 36 x 25 studies on the NAV grid
 (argsort of random keys, batched correlation, eigvalsh on the stack), with and without centroid factors of every
-random matrix (extract.centroid_stack), and the whole number_of_factors on lipset with its defaults.
+random matrix (extract.centroid_batch), and the whole number_of_factors on lipset with its defaults.
 """
 
 import os

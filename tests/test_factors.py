@@ -13,7 +13,7 @@ from qvalid import QStudy, analyze
 from qvalid.correlation import correlate
 from qvalid.datasets import load_lipset, nav_grid
 from qvalid.errors import QInputError
-from qvalid.extract import centroid, centroid_stack
+from qvalid.extract import centroid
 from qvalid.factors import (grid_template, null_eigenvalues, number_of_factors, population_sorts, principal_axis,
                             random_sorts, velicer_map)
 from qvalid.simulate import planted_study
@@ -283,20 +283,16 @@ def test_number_of_factors_same_seed_same_bytes():
 
 
 # ------------------------------------------------------------------------------------------- centroid stack, MAP
-def test_centroid_stack_matches_centroid_on_tie_free_matrices():
-    r = correlate(np.random.default_rng(3).standard_normal((40, 30, 12)))
-    got = centroid_stack(r, 4)
-    want = np.array([centroid(m, 4).loadings for m in r])
-    np.testing.assert_allclose(got, want, atol=1e-12)
-
-
-def test_centroid_stack_leaves_a_zero_column_sum_alone():
-    """R's centroid loops forever on a column sum of exactly 0; the stack (Brown's rule) keeps it unreflected."""
-    r = np.array([[1, .3, -.3, 0], [.3, 1, .5, .5], [-.3, .5, 1, .5], [0, .5, .5, 1]])  # column 1 sums to 0
-    with pytest.raises(FloatingPointError, match="column sum of exactly 0"):
-        centroid(r, 1)
-    out = centroid_stack(r[None], 1)
-    assert np.isfinite(out).all() and out[0, 0, 0] == 0.0
+def test_centroid_null_is_centroid_of_the_same_random_matrices():
+    """The centroid sums of squares of the null are those of extract.centroid on the very matrices of the null
+    (rebuilt here from the first chunk's SeedSequence child; normal noise: no tied column sums)."""
+    t = np.zeros((30, 12))
+    null = null_eigenvalues(t, 40, kind="normal", seed=5, centroid_factors=4)
+    child = np.random.SeedSequence(5).spawn(1)[0]
+    r = correlate(np.random.default_rng(child).standard_normal((40, 30, 12)))
+    want = np.array([(centroid(m, 4).loadings ** 2).sum(axis=0) for m in r])
+    np.testing.assert_allclose(null.centroid, want, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(null.eigenvalues, np.linalg.eigvalsh(r)[:, ::-1], rtol=0, atol=1e-12)
 
 
 def test_velicer_map_against_an_explicit_loop():
