@@ -800,7 +800,7 @@ def _summary(fr: FactorsResult) -> str:
     if fr.bootstrap is not None:
         lines += ["", "Bootstrap view (share of resamples recovering each factor; defining sorts flagged on their "
                   "factor in >= half of the resamples)"]
-        bb = [[str(k), f, f"{r.share_085:.2f}", f"{r.share_095:.2f}", f"{r.defining_kept}/{r.defining}"]
+        bb = [[str(k), f, f"{r.share_085:.2f}", f"{r.share_095:.2f}", f"{int(r.defining_kept)}/{int(r.defining)}"]
               for (k, f), r in fr.bootstrap.iterrows()]
         lines += _table(["k", "factor", "phi>=.85", "phi>=.95", "defining kept"], bb)
     sg = fr.suggestions
