@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._version import __version__
-from .compare import align_factors, tucker_congruence
+from .compare import _jsonable, align_factors, tucker_congruence
 from .errors import QInputError
 from .extract import centroid_batch
 from .options import resolve_options
@@ -69,7 +69,8 @@ def population_sorts(scores, loadings, n_runs: int, rng) -> np.ndarray:
     factor scores, new for every study; e: standard normal noise; a_j: row j of ``loadings``, h_j^2 its sum of
     squares, capped at 0.999), ranked into the scores of column j of ``scores`` (its grid). With ``loadings`` the
     (k - 1)-factor solution this is the null of the revised parallel analysis (Green et al. 2012): is factor k more
-    than what k - 1 factors plus noise leave?
+    than what k - 1 factors plus noise leave? The model is :func:`qvalid.simulate.simulate_sorts`'s; here each sort
+    keeps its own distribution (free distributions included) and the factor scores are drawn afresh per study.
 
     Returns
     -------
@@ -360,18 +361,6 @@ def _records(frame) -> list:
     for rec in frame.reset_index().to_dict(orient="records"):
         out.append({str(k): _jsonable(v) for k, v in rec.items()})
     return out
-
-
-def _jsonable(v):
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if not math.isfinite(float(v)) else float(v)
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
 
 
 # ---------------------------------------------------------------------------------------------- the criteria
