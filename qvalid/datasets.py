@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from importlib import resources
 
 from .io.csv import read_csv
+from .io.statements import attach_statement_texts, read_statement_texts
 from .study import QStudy
 
 __all__ = ["load_lipset", "nav_grid", "nav_statements", "nav_published_loadings"]
@@ -43,17 +44,10 @@ def load_lipset() -> QStudy:
         -4..+4 with 2,3,4,5,5,5,4,3,2 cells, statement texts included, ``name="lipset"``.
     """
     with _data_file("lipset_statements.csv") as path:
-        texts = _read_texts(path)
+        texts = read_statement_texts(path)
     with _data_file("lipset.csv") as path:
         study = read_csv(path, name="lipset")
-    return study.replace(statement_texts=tuple(texts[sid] for sid in study.statement_ids))
-
-
-def _read_texts(path) -> dict[str, str]:
-    """Statement id -> wording from a two-column CSV (``"", "text"``: qmethod's ``write.csv(lipset$ltext)``)."""
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh))
-    return {sid: text for sid, text in rows[1:]}
+    return attach_statement_texts(study, texts)
 
 
 def nav_grid() -> dict[int, int]:

@@ -77,6 +77,16 @@ class QResult:
     def statement_ids(self) -> list[str]:
         return list(self.study.statement_ids)
 
+    @property
+    def flag_rule(self) -> str:
+        """The rule that made :attr:`flags`, as text: ``"|a| >= 0.42 and a^2 > h^2/2"``, ``"manual"``."""
+        o = self.options
+        if self.manual_flags:
+            return "manual"
+        rule = f"|a| >= {o.threshold}" if o.threshold is not None else \
+            f"|a| > {o.flag_z}/sqrt({self.study.n_statements})"
+        return rule + (" and a^2 > h^2/2" if o.majority else "")
+
     # ------------------------------------------------------------------ tables (qmethod names)
     def _frame(self, values, index, columns):
         import pandas as pd
@@ -191,10 +201,7 @@ class QResult:
                  f"{s.n_sorts} Q-sorts, {'forced' if s.forced else 'non-forced'} grid",
                  *([] if self.alignment is None else [self._alignment_line()]),
                  f"{self.nfactors} factor(s): {o.extraction} extraction, {o.rotation} rotation, {o.cor_method} "
-                 f"correlation; flags: " + ("manual" if self.manual_flags else
-                                            (f"|a| >= {o.threshold}" if o.threshold is not None
-                                             else f"|a| > {o.flag_z}/sqrt({s.n_statements})")
-                                            + (" and a^2 > h^2/2" if o.majority else "")),
+                 f"correlation; flags: {self.flag_rule}",
                 ""]
         w = max(len(x) for x in self.sort_ids + ["sort"])
         head = f"{'sort':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)

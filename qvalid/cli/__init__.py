@@ -23,7 +23,8 @@ from ._args import EXIT_DIFF, EXIT_INPUT, EXIT_OK, EXIT_PIPE
 __all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE"]
 
 #: Subcommand modules of this package, in the order ``qvalid --help`` lists them.
-SUBCOMMANDS = ("validate", "analyze", "flag", "crosscheck", "compare", "verify", "simulate", "bootstrap", "factors")
+SUBCOMMANDS = ("validate", "analyze", "flag", "crosscheck", "compare", "verify", "simulate", "bootstrap", "factors",
+               "report")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,10 +15,12 @@ from .flags import read_flags
 from .tables import write_tables
 from .pqmethod import read_dat, write_dat
 from .kade import KadeWorkbook, read_kade_flags, read_kade_workbook
+from .statements import attach_statement_texts, read_statement_texts
 from .xlsx import SPREADSHEETS, read_xlsx
 
 __all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables",
-           "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook"]
+           "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook", "read_statement_texts",
+           "attach_statement_texts"]
 
 _CSV = (".csv", ".tsv", ".txt")
 _DAT = (".dat",)
