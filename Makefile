@@ -1,14 +1,15 @@
 # qvalid: the two commands of the README. Both run the idempotent set-up first (Debian packages, qmethod from
 # CRAN through R's configured repository, .venv with Debian's site-packages, qvalid installed editable).
 PY := .venv/bin/python
-STUDY := reference/data/lipset/lipset.csv
+STUDY := reference/data/nav_synth/nav_synth.csv
 
 .PHONY: setup demo test bench golden
 
 setup:
 	@bash scripts/setup.sh
 
-## The main job on the bundled default study (lipset): validate, full analysis, cross-check against R qmethod.
+## The main job on the bundled default study (synthetic, NAV-calibrated, 36 x 25): four-factor centroid + varimax
+## analysis (|a| >= 0.42), bootstrap, live cross-check against R qmethod -> out/report.html + out/report.json.
 demo: setup
 	@bash scripts/demo.sh $(STUDY)
 

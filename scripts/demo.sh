@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# The main job on a study (default: the bundled lipset study): validate it, analyse it, cross-check with R.
+# The main job on a study (default: the bundled synthetic NAV-calibrated study, 36 statements x 25 Q-sorts):
+# the four-factor centroid + varimax analysis flagged at |a| >= 0.42, a bootstrap of the solution, the live
+# cross-check against R qmethod, and one self-contained HTML report plus its JSON in $OUT (default out/).
+# Idempotent: the outputs are replaced atomically on every run.
+# Usage: scripts/demo.sh [STUDY.csv [STATEMENTS.csv]]   (env: OUT=dir, K=4, BOOT=1000, SEED=1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-study=${1:-reference/data/lipset/lipset.csv}
+study=${1:-reference/data/nav_synth/nav_synth.csv}
+texts=${2:-$(dirname "$study")/statements.csv}
+out=${OUT:-out} k=${K:-4} boot=${BOOT:-1000} seed=${SEED:-1}
 q=.venv/bin/qvalid
+[ -f "$study" ] || { echo "demo: $study: no such file" >&2; exit 2; }
+text_opt=()
+[ -f "$texts" ] && text_opt=(--statements "$texts")
+mkdir -p "$out"
 echo "== qvalid validate $study"
 $q validate "$study"
 echo
-echo "== qvalid analyze $study -k 3   (qmethod flavour: PCA + varimax, as R qmethod's defaults)"
-$q analyze "$study" -k 3
+echo "== qvalid report: $k factors, centroid + varimax, flagged at |a| >= 0.42; bootstrap ($boot resamples);"
+echo "   live cross-check against R qmethod"
+$q report "$study" -k "$k" --extraction centroid --threshold 0.42 "${text_opt[@]}" \
+  --bootstrap "$boot" --seed "$seed" --out "$out/report.html" --json "$out/report.json"
 echo
-echo "== qvalid analyze $study -k 3 --extraction centroid"
-$q analyze "$study" -k 3 --extraction centroid | sed -n '1,14p'
-if $q crosscheck --help >/dev/null 2>&1; then
-  echo
-  echo "== qvalid crosscheck $study -k 3   (live comparison with R qmethod)"
-  $q crosscheck "$study" -k 3
-  echo
-  echo "== qvalid crosscheck $study -k 3 --extraction centroid"
-  $q crosscheck "$study" -k 3 --extraction centroid
-fi
-echo
-echo "== qvalid flag reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42   (NAV 2023, Tabell 5)"
-$q flag reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42
+echo "Open $out/report.html in a browser (self-contained: it loads nothing from anywhere)."

@@ -70,6 +70,10 @@ def run(args) -> int:
     rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, command=command_line(args),
                  title=args.title, inputs=tuple(p for p in (args.statements,) if p))
     rep.write(args.out, args.json)
+    print("cross-check: " + (diff.summary_line() if diff is not None else f"not run: {note}"))
+    b = rep.bootstrap_summary()
+    if b is not None:
+        print(f"stability: {b['headline']} ({b['sub']})")
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
     return EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
 

@@ -1,0 +1,304 @@
+"""qvalid.report and ``qvalid report``: a well-formed, self-contained page with every section, figures embedded,
+no network requests, numbers that are the result's, the live cross-check (and a plain note without R)."""
+
+import base64
+import html
+import json
+import re
+import shlex
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qvalid import analyze
+from qvalid.cli import main, make_parser
+from qvalid.errors import QInputError
+from qvalid.io import attach_statement_texts, read_statement_texts, read_study
+from qvalid.report import REPORT_JSON_KEYS, SECTIONS, Report, cross_check, distinguishing_mask
+from qvalid.results import JSON_KEYS
+
+from _r import require_r
+
+ROOT = Path(__file__).resolve().parents[1]
+LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
+LIPSET_TEXTS = ROOT / "reference" / "data" / "lipset" / "lipset_statements.csv"
+NAV_SYNTH = ROOT / "reference" / "golden" / "inputs" / "nav_synth.csv"  # 36 x 25, ids 1..36 as NAV's statements
+NAV_TEXTS = ROOT / "reference" / "data" / "nav_aap_2023" / "statements.csv"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _Checker(HTMLParser):
+    """Strict-ish well-formedness: every non-void element closed in order; collects ids, imgs, links, scripts."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.errors, self.ids, self.imgs, self.urls, self.tags = [], [], [], [], [], []
+        self.doctype = None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.append(a["id"])
+        if tag == "img":
+            self.imgs.append(a)
+        for key in ("src", "href", "action", "srcset", "poster", "data"):
+            if key in a:
+                self.urls.append((tag, key, a[key] or ""))
+        if tag not in VOID:
+            self.stack.append((tag, self.getpos()))
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            self.errors.append(f"end tag of void element </{tag}> at {self.getpos()}")
+        elif not self.stack or self.stack[-1][0] != tag:
+            self.errors.append(f"</{tag}> at {self.getpos()} closes {self.stack[-1] if self.stack else 'nothing'}")
+        else:
+            self.stack.pop()
+
+
+def check_page(html: str) -> _Checker:
+    c = _Checker()
+    c.feed(html)
+    c.close()
+    assert c.doctype and c.doctype.lower() == "doctype html"
+    assert not c.errors, c.errors[:5]
+    assert not c.stack, f"unclosed: {c.stack[:5]}"
+    assert len(c.ids) == len(set(c.ids)), "duplicate element ids"
+    return c
+
+
+def check_offline(html: str, c: _Checker) -> None:
+    """No request can leave the page: no scripts, stylesheets, frames, external or relative resources."""
+    assert not {"script", "link", "iframe", "object", "embed", "base", "frame"} & set(c.tags)
+    for tag, key, url in c.urls:
+        if tag == "a" and key == "href":
+            assert url.startswith("#") or re.match(r"https?://", url), url  # in-page anchors or citation links
+        else:
+            assert url.startswith("data:"), (tag, key, url[:60])
+    style = "".join(re.findall(r"<style>(.*?)</style>", html, re.S))
+    assert "@import" not in style and "url(" not in style and "@font-face" not in style
+    assert not re.search(r'(src|srcset)\s*=\s*"https?:', html)
+
+
+@pytest.fixture(scope="module")
+def nav():
+    study = attach_statement_texts(read_study(NAV_SYNTH), read_statement_texts(NAV_TEXTS))
+    return analyze(study, 4, extraction="centroid", threshold=0.42)
+
+
+@pytest.fixture(scope="module")
+def nav_html(nav):
+    return Report(nav, crosscheck_note="not requested in this test", command="qvalid report x -k 4").to_html()
+
+
+def test_page_is_well_formed_self_contained_and_has_every_section(nav_html):
+    c = check_page(nav_html)
+    check_offline(nav_html, c)
+    always = [sid for sid, _, _, when in SECTIONS if when is None]
+    assert set(always) <= set(c.ids)
+    assert "number-of-factors" not in c.ids  # shown only with a FactorsResult
+    assert len(always) >= 9
+    for sid in always:  # each section is linked from the table of contents
+        assert f'href="#{sid}"' in nav_html
+
+
+def test_figures_are_embedded_pngs(nav_html):
+    c = check_page(nav_html)
+    assert c.imgs, "no figure"
+    for a in c.imgs:
+        assert a["src"].startswith("data:image/png;base64,") and a.get("alt")
+        png = base64.b64decode(a["src"].split(",", 1)[1], validate=True)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_same_inputs_same_bytes(nav, nav_html):
+    again = Report(nav, crosscheck_note="not requested in this test", command="qvalid report x -k 4").to_html()
+    assert again == nav_html
+
+
+def test_loadings_table_shows_exactly_the_flags(nav, nav_html):
+    table = re.search(r'<table class="loadings">(.*?)</table>', nav_html, re.S).group(1)
+    assert table.count('class="n flag') == int(nav.flags.sum()) == 21
+    for i, sid in enumerate(nav.sort_ids):
+        row = re.search(rf"<tr><td>{sid}</td>(.*?)</tr>", table).group(1)
+        cells = re.findall(r'<td class="([^"]*)">([^<]*)</td>', row)[: nav.nfactors]
+        assert [("flag" in cls) for cls, _ in cells] == nav.flags[i].tolist()
+        shown = [float(v.replace("\u2212", "-")) for _, v in cells]
+        np.testing.assert_allclose(shown, nav.loadings[i], atol=0.005)
+
+
+def test_each_q_grid_holds_every_statement_once_in_its_column(nav, nav_html):
+    grids = re.findall(r'<div class="qgrid">(<h3>Factor (\d+).*?)(?=<div class="qgrid|</section>)', nav_html, re.S)
+    assert [int(n) for _, n in grids] == [1, 2, 3, 4]
+    for body, n in grids:
+        j = int(n) - 1
+        cols = re.split(r'<div class="col"><div class="head">', body)[1:]
+        assert len(cols) == len(nav.study.grid)
+        seen = []
+        for col, score in zip(cols, nav.study.grid):
+            assert col.startswith(f"{score:+d}".replace("-", "\u2212") if score else "0")
+            ids = re.findall(r'<span class="id">([^<]+)', col)
+            assert len(ids) == nav.study.grid[score]  # the NAV grid: 1,2,3,4,5,6,5,4,3,2,1
+            for sid in ids:
+                assert nav.factor_arrays[nav.statement_ids.index(sid), j] == score
+            seen += ids
+        assert sorted(seen) == sorted(nav.statement_ids)
+
+
+def test_distinguishing_mask_agrees_with_qmethods_labels(nav):
+    """qmethod's qdc labels (identical to R's, see the cross-check) imply the mask: "Distinguishes all" -> every
+    factor, "Distinguishes fN only" -> exactly fN, "Consensus" -> none."""
+    mask = distinguishing_mask(nav)
+    labels = [str(x).strip() for x in nav.distinguishing.labels]
+    assert {"Consensus", "Distinguishes f1 only"} <= set(labels)
+    for i, lab in enumerate(labels):
+        if lab == "Consensus":
+            assert not mask[i].any()
+        elif lab == "Distinguishes all":
+            assert mask[i].all()
+        elif m := re.fullmatch(r"Distinguishes f(\d) only", lab):
+            assert mask[i].tolist() == [j == int(m.group(1)) - 1 for j in range(4)]
+
+
+def test_distinguishing_mask_by_hand():
+    """Three factors, SED 0.3 everywhere: 1.96 * 0.3 = 0.588 is the p < .05 bar."""
+    from qvalid.characteristics import distinguishing
+
+    z = np.array([[1.0, 0.0, 0.1],     # f1 differs from f2 (1.0) and f3 (0.9): distinguishes f1 only
+                  [0.0, 0.1, 0.2],     # nothing differs: consensus
+                  [1.0, 0.0, -1.0],    # every pair differs: all three
+                  [1.0, 0.5, 0.0]])    # f1-f3 only: neither factor differs from *both* others
+    d = distinguishing(z, np.full((3, 3), 0.3))
+
+    class R:
+        distinguishing, nfactors = d, 3
+        study = type("S", (), {"n_statements": 4})()
+
+    assert distinguishing_mask(R).tolist() == [[True, False, False], [False, False, False], [True, True, True],
+                                               [False, False, False]]
+
+
+def test_statement_texts_appear_with_their_statements(nav, nav_html):
+    texts = read_statement_texts(NAV_TEXTS)
+    assert texts["9"].startswith("Where users' needs conflict")
+    # the consensus statements' table lists their wordings
+    cons = [s for s, m in zip(nav.statement_ids, nav.distinguishing.consensus) if m]
+    block = nav_html.split("Consensus statements:")[1]
+    for sid in cons:
+        assert f"<td>{sid}</td>" in block and html.escape(texts[sid].strip()) in block
+
+
+def test_json_is_the_analyze_contract_plus_the_report_parts(nav):
+    d = json.loads(Report(nav, crosscheck_note="R missing").to_json())
+    assert tuple(d) == JSON_KEYS + REPORT_JSON_KEYS
+    assert json.dumps({k: d[k] for k in JSON_KEYS}) == nav.to_json()
+    assert d["bootstrap"] is None and d["number_of_factors"] is None
+    assert d["crosscheck"] == {"available": False, "reason": "R missing"}
+    assert d["report"]["versions"]["qvalid"] == d["qvalid_version"]
+
+
+def test_without_r_the_report_says_so_and_has_everything_else(nav, monkeypatch):
+    import qvalid.rbridge as rb
+
+    def no_r():
+        raise rb.RNotAvailable("rpy2 cannot be imported: ImportError: test")
+
+    monkeypatch.setattr(rb, "_require_r", no_r)
+    diff, note = cross_check(nav)
+    assert diff is None and "could not be used on this machine: rpy2 cannot be imported" in note
+    html = Report(nav, crosscheck_note=note).to_html()
+    c = check_page(html)
+    assert {sid for sid, _, _, when in SECTIONS if when is None} <= set(c.ids)
+    xc = html.split('<section id="crosscheck">')[1].split("</section>")[0]
+    assert "Not cross-checked." in xc and "rpy2 cannot be imported" in xc
+    assert "not run" in html.split('<nav class="toc">')[0]  # the cross-check card at the top
+
+
+def test_option_without_r_counterpart_is_not_cross_checked():
+    res = analyze(read_study(LIPSET), 2, av_rel_coef=0.7)
+    diff, note = cross_check(res)  # decided before R is asked
+    assert diff is None and "av_rel_coef=0.7" in note
+
+
+def test_live_cross_check_with_a_published_threshold(nav):
+    require_r()
+    diff, note = cross_check(nav)
+    assert diff.ok and "manual flags" in note and "|a| >= 0.42" in note
+    assert diff["loadings"].max_abs < 1e-10 and diff["factor_arrays"].n_bad == 0
+    html = Report(nav, crosscheck=diff, crosscheck_note=note).to_html()
+    assert "gives the same results" in html and "1.8.4" in html.split('id="reproduce"')[1]
+
+
+# ---------------------------------------------------------------------- command line
+def test_cli_writes_report_and_json(tmp_path, capsys):
+    out, js = tmp_path / "sub" / "r.html", tmp_path / "r.json"
+    argv = ["report", str(LIPSET), "-k", "3", "--statements", str(LIPSET_TEXTS), "--no-crosscheck",
+            "--out", str(out), "--json", str(js)]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines() == ["cross-check: not run: switched off (--no-crosscheck).",
+                                                     f"wrote {out} and {js}"]
+    html = out.read_text(encoding="utf-8")
+    check_offline(html, check_page(html))
+    d = json.loads(js.read_text())
+    assert d["crosscheck"]["available"] is False and "--no-crosscheck" in d["crosscheck"]["reason"]
+    cmd = d["report"]["command"]
+    assert shlex.split(cmd)[:2] == ["qvalid", "report"] and cmd in html
+    assert sorted(out.parent.iterdir()) == [out]  # written atomically: no temporary file left
+
+
+def test_cli_command_line_reproduces_the_arguments():
+    from qvalid.cli.report import command_line
+
+    argv = ["report", "my study.csv", "-k", "4", "--extraction", "centroid", "--threshold", "0.42",
+            "--no-majority", "--bootstrap", "200", "--seed", "7", "--out", "o/r.html"]
+    args = make_parser().parse_args(argv)
+    cmd = command_line(args)
+    assert cmd == ("qvalid report 'my study.csv' -k 4 --no-majority --extraction centroid --threshold 0.42 "
+                   "--bootstrap 200 --seed 7 --out o/r.html")
+    assert vars(make_parser().parse_args(shlex.split(cmd)[1:])) == vars(args)
+
+
+def test_cli_bad_statements_file_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "texts.csv"
+    bad.write_text('"","text"\n"sta_1","only one"\n')
+    assert main(["report", str(LIPSET), "-k", "2", "--statements", str(bad), "--no-crosscheck",
+                 "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no text for statement(s) sta_2" in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_cli_refuses_to_overwrite_the_study(tmp_path, capsys):
+    study = tmp_path / "s.csv"
+    study.write_bytes(LIPSET.read_bytes())
+    assert main(["report", str(study), "-k", "2", "--no-crosscheck", "--out", str(study)]) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err and study.read_bytes() == LIPSET.read_bytes()
+
+
+# ---------------------------------------------------------------------- statement wordings
+def test_read_statement_texts_shapes(tmp_path):
+    lip = read_statement_texts(LIPSET_TEXTS)
+    assert len(lip) == 33 and lip["sta_2"].endswith("others. ")  # qmethod's lipset$ltext, trailing blank kept
+    nav = read_statement_texts(NAV_TEXTS)  # id,text_no,text_en,seed_line: English preferred
+    assert nav["1"].startswith("The number of users I follow up")
+    assert read_statement_texts(NAV_TEXTS, column="text_no")["1"].startswith("Antall brukere")
+    p = tmp_path / "t.csv"
+    p.write_text("id,text\n1,a\n1,b\n")
+    with pytest.raises(QInputError, match=r"t.csv:3: duplicate statement id '1'"):
+        read_statement_texts(p)
+    p.write_text("id,text\n1,a\n2,\n")
+    with pytest.raises(QInputError, match=r"t.csv:3: statement 2: no text in column 'text'"):
+        read_statement_texts(p)
+    with pytest.raises(QInputError, match="no column 'txt'"):
+        read_statement_texts(NAV_TEXTS, column="txt")
