@@ -4,6 +4,7 @@ Q methodology but has never seen qvalid; numbers come straight from the result o
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def study(rep) -> str:
     s = r.study
     o = r.options
     facts = [
-        ("Study", s.name or s.source or "(unnamed)"),
+        ("Study", s.name or (Path(s.source).stem if s.source else "(unnamed)")),
         ("Source file", s.source or "(in memory)"),
         ("Statements (Q-set)", f"{s.n_statements}" + (" with wordings" if _has_texts(r) else " (no wordings given)")),
         ("Participants (Q-sorts)", str(s.n_sorts)),

@@ -1,0 +1,132 @@
+"""The report's stability section, from a :class:`qvalid.bootstrap.BootstrapResult`: a plain verdict per factor
+(Tucker congruence of the aligned replicates with the full-sample factor), flag frequencies and loading intervals
+per Q-sort, and how often each statement keeps its place in the factor array."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._html import Raw, esc, num, table
+from .figures import img
+
+__all__ = ["summary", "render"]
+
+
+def _word(verdict: str) -> str:
+    """``"fairly stable: congruence ..."`` -> ``"fairly stable"``."""
+    return str(verdict).split(":", 1)[0].strip()
+
+
+_SHOW = 6  # least stable statements listed per factor
+_PILL = {"stable": "ok", "fairly stable": "warn", "unstable": "bad"}
+
+
+def _pct(x) -> str:
+    return "\u2013" if x is None or x != x else f"{100 * float(x):.0f}%"
+
+
+def summary(boot) -> dict:
+    """Headline for the report's top card and the JSON: how many factors are stable."""
+    f = boot.factors
+    words = [_word(v) for v in f["verdict"]]
+    n_stable = sum(w == "stable" for w in words)
+    return {"headline": f"{n_stable} of {len(words)} factors stable",
+            "sub": ", ".join(f"{name} {w}" for name, w in zip(f.index, words))
+                   + f" ({boot.counts['used']} of {boot.n_resamples} resamples)",
+            "verdicts": dict(zip(f.index, f["verdict"]))}
+
+
+def render(rep) -> str:
+    b = rep.bootstrap
+    r = b.full
+    c = b.counts
+    f = b.factors
+    out = [f"<p>The Q-sorts were resampled with replacement {b.n_resamples} times "
+           f"({'balanced' if b.balanced else 'plain'} bootstrap of the {esc(b.resample)}, seed {b.seed}) and every "
+           f"resample was analysed exactly as the full study; its factors were matched to the full-sample factors "
+           f"({esc(b.align)} alignment). {c['used']} resamples entered the summaries"
+           + (f", {c['failed']} failed" if c.get("failed") else "")
+           + (f", {c['rejected']} were rejected by qindtest" if c.get("rejected") else "") + ".</p>",
+           "<p>A factor is <em>stable</em> when a resample reproduces it with a Tucker congruence of at least 0.95 "
+           "(\u201cequal\u201d, Lorenzo-Seva &amp; ten Berge 2006) in at least 95% of resamples, <em>fairly "
+           "stable</em> at 0.85, and <em>unstable</em> otherwise.</p>"]
+    rows = []
+    for name, row in f.iterrows():
+        w = _word(row["verdict"])
+        rows.append([name, (num(row["congruence_median"], 3), "n"), (num(row["congruence_p05"], 3), "n"),
+                     (_pct(row["share_095"]), "n"), (_pct(row["share_085"]), "n"), (num(row["fsi"], 2), "n"),
+                     (str(int(row["n_no_flags"])), "n"),
+                     (Raw(_pill(w) + esc(str(row["verdict"]).split(":", 1)[-1].strip())), "")])
+    out.append('<div class="wide">' + table(
+        ["factor", ("median congruence", "n"), ("5% quantile", "n"), ("\u2265 .95", "n"), ("\u2265 .85", "n"),
+         ("FSI", "n"), ("no defining sort", "n"), "verdict"], rows, cls="stab",
+        caption="Congruence of each resample's factor with the full-sample factor; FSI: qmethod's factor stability "
+                "index (mean absolute change of array positions; 0 = unchanged)") + "</div>")
+    out.append(img(b.congruence_figure(), "histograms of the Tucker congruence per factor",
+                   "Tucker congruence of every resample's factor with the full-sample factor (dashed: 0.85, 0.95)."))
+    out.append("<h3>Defining Q-sorts: how often each is flagged again</h3>")
+    out.append(_flag_table(b))
+    out.append(img(b.loading_intervals_figure(), "bootstrap intervals of the loadings",
+                   f"Loadings: full sample (\u00d7), bootstrap mean (\u2022) and {b.ci:.0%} percentile interval "
+                   "(bar), per factor."))
+    out.append("<h3>Factor arrays: how often each statement keeps its place</h3>")
+    out.append(_array_table(b))
+    out.append(img(b.zscore_intervals_figure(), "bootstrap intervals of the z-scores",
+                   f"Statement z-scores: full sample (\u00d7), bootstrap mean (\u2022) and {b.ci:.0%} percentile "
+                   "interval (bar), per factor."))
+    return "\n".join(out)
+
+
+def _pill(word: str) -> str:
+    return f'<span class="pill {_PILL.get(word, "none")}">{esc(word)}</span> '
+
+
+def _flag_table(b) -> str:
+    r = b.full
+    freq = b.wide("loadings", "flag_freq").to_numpy()
+    lo = b.wide("loadings", "ci_low").to_numpy()
+    hi = b.wide("loadings", "ci_high").to_numpy()
+    rows = []
+    for i, sid in enumerate(r.sort_ids):
+        cells = [sid]
+        for j in range(r.nfactors):
+            cls = "n" + (" flag" if r.flags[i, j] else "")
+            cells.append((f"{num(r.loadings[i, j], 2)} [{num(lo[i, j], 2)}, {num(hi[i, j], 2)}] "
+                          f"{_pct(freq[i, j])}", cls))
+        rows.append(cells)
+    held = [(freq[:, j][r.flags[:, j]] >= 0.9).sum() for j in range(r.nfactors)]
+    note = ("<p>Each cell: the full-sample loading, its bootstrap percentile interval and the share of resamples "
+            "(that contain the Q-sort) in which it is flagged on that factor. Shaded cells are the full sample's "
+            "defining sorts; "
+            + ", ".join(f"{r.factors[j]}: {held[j]} of {int(r.flags[:, j].sum())}" for j in range(r.nfactors))
+            + " of them are flagged again in at least 90% of resamples.</p>")
+    return note + '<div class="wide">' + table(["Q-sort", *[(x, "n") for x in r.factors]], rows,
+                                               cls="boot-loadings") + "</div>"
+
+
+def _array_table(b) -> str:
+    r = b.full
+    exact = b.wide("zscores", "keep_exact").to_numpy()
+    near = b.wide("zscores", "keep_within1").to_numpy()
+    boot_arr = b.wide("zscores", "array_boot").to_numpy()
+    rows = []
+    for j in range(r.nfactors):
+        ok = ~np.isnan(near[:, j])
+        if not ok.any():
+            rows.append([r.factors[j], ("\u2013", "n"), ("\u2013", "n"), ("\u2013", "n"), ("\u2013", "n"), ""])
+            continue
+        moved = np.flatnonzero(ok & (boot_arr[:, j] != r.factor_arrays[:, j]))
+        weak = np.flatnonzero(ok & (near[:, j] < 0.8))
+        weakest = weak[np.argsort(near[weak, j], kind="stable")][:_SHOW]
+        listed = ", ".join(f"{r.statement_ids[i]} ({_pct(near[i, j])})" for i in weakest)
+        rows.append([r.factors[j], (_pct(np.nanmean(exact[:, j])), "n"), (_pct(np.nanmean(near[:, j])), "n"),
+                     (str(len(moved)), "n"), (str(len(weak)), "n"),
+                     (listed + (", \u2026" if len(weak) > _SHOW else "")) or "none"])
+    return ("<p>How often a resample's factor array puts a statement exactly where the full sample does, or "
+            "within one column of it (averaged over statements); how many statements move in the bootstrapped "
+            "array (statements ranked by their mean bootstrap z-score, as qmethod's qmboots); and the statements "
+            "that stay within one column in fewer than 80% of resamples, least stable first.</p>"
+            + '<div class="wide">' + table(["factor", ("same column", "n"), ("within one column", "n"),
+                                            ("moved in bootstrapped array", "n"), ("kept < 80%", "n"),
+                                            "least stable statements (kept within one column)"],
+                                           rows, cls="boot-arrays") + "</div>")
