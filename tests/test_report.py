@@ -262,9 +262,11 @@ def test_cli_command_line_reproduces_the_arguments():
 
     argv = ["report", "my study.csv", "-k", "4", "--extraction", "centroid", "--threshold", "0.42",
             "--no-majority", "--bootstrap", "200", "--seed", "7", "--out", "o/r.html"]
+    grid = make_parser().parse_args(["report", "s.csv", "-k", "2", "--grid=-2:1,2,1", "--spc", "1e-07"])
+    assert command_line(grid) == "qvalid report s.csv --grid=-2:1,2,1 -k 2 --spc 1e-07"
     args = make_parser().parse_args(argv)
     cmd = command_line(args)
-    assert cmd == ("qvalid report 'my study.csv' -k 4 --no-majority --extraction centroid --threshold 0.42 "
+    assert cmd == ("qvalid report 'my study.csv' -k 4 --extraction centroid --threshold 0.42 --no-majority "
                    "--bootstrap 200 --seed 7 --out o/r.html")
     assert vars(make_parser().parse_args(shlex.split(cmd)[1:])) == vars(args)
 

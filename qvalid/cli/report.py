@@ -95,27 +95,24 @@ def _progress():
     return lambda msg: print(f"qvalid report: {msg}", file=sys.stderr)
 
 
-#: Options written into the reproduce command, in this order: (dest, flag).
-_VALUED = (("layout", "--layout"), ("grid", "--grid"), ("flavor", "--flavor"), ("extraction", "--extraction"),
-           ("rotation", "--rotation"), ("cor_method", "--cor"), ("spc", "--spc"), ("threshold", "--threshold"),
-           ("array_ties", "--array-ties"), ("statements", "--statements"), ("text_column", "--text-column"),
-           ("bootstrap", "--bootstrap"), ("seed", "--seed"), ("title", "--title"), ("out", "--out"),
-           ("json", "--json"))
-_DEFAULTS = {"layout": "statements", "flavor": "qmethod", "bootstrap": 0}
-
-
 def command_line(args) -> str:
-    """The ``qvalid report`` command that reproduces ``args`` (options in a fixed order, defaults left out)."""
-    words = ["qvalid", "report", args.file, "-k", str(args.nfactors)]
-    if args.non_forced:
-        words.append("--non-forced")
-    if args.majority is False:
-        words.append("--no-majority")
-    for dest, flag in _VALUED:
-        v = getattr(args, dest, None)
-        if v is None or _DEFAULTS.get(dest) == v or (dest == "seed" and not args.bootstrap):
+    """The ``qvalid report`` command that reproduces ``args``: every argument of the subcommand's parser whose value
+    is not its default, in the parser's order (so options added to the shared groups are included)."""
+    from . import make_parser
+
+    sub = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["report"]
+    words = ["qvalid", "report"]
+    for a in sub._actions:
+        if isinstance(a, argparse._HelpAction):
             continue
-        words += [flag, f"{v:g}" if isinstance(v, float) else str(v)]
-    if not args.crosscheck:
-        words.append("--no-crosscheck")
+        v = getattr(args, a.dest, a.default)
+        if not a.option_strings:  # the study file
+            words.append(str(v))
+        elif v is not None and v != a.default:
+            flag = a.option_strings[0]
+            if a.nargs == 0:  # store_true / store_false
+                words.append(flag)
+            else:
+                text = str(v)
+                words += [f"{flag}={text}"] if text.startswith("-") else [flag, text]
     return shlex.join(words)
