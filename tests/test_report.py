@@ -304,3 +304,31 @@ def test_read_statement_texts_shapes(tmp_path):
         read_statement_texts(p)
     with pytest.raises(QInputError, match="no column 'txt'"):
         read_statement_texts(NAV_TEXTS, column="txt")
+
+
+def test_number_of_factors_section_only_with_a_factors_result(nav):
+    """The optional section renders a factors result's suggestions, criteria table and scree figure (a minimal
+    stand-in with the attributes of qvalid.factors.FactorsResult that the report reads)."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    class Factors:
+        suggestions = {"parallel analysis (grid null)": 3, "Kaiser-Guttman": 5}
+        criteria = pd.DataFrame({"eigenvalue": [4.1, 2.2, 1.6], "above_null": [True, True, False]},
+                                index=pd.Index([1, 2, 3], name="k"))
+
+        def scree_figure(self):
+            fig = Figure()
+            fig.add_subplot().plot([1, 2, 3], [4.1, 2.2, 1.6])
+            return fig
+
+        def to_dict(self):
+            return {"suggestions": self.suggestions}
+
+    rep = Report(nav, factors=Factors())
+    html_ = rep.to_html()
+    c = check_page(html_)
+    assert "number-of-factors" in c.ids and len(c.imgs) == len(check_page(Report(nav).to_html()).imgs) + 1
+    sec = html_.split('id="number-of-factors"')[1].split("</section>")[0]
+    assert "parallel analysis (grid null)" in sec and '<td class="n">4.100</td>' in sec and ">no<" in sec
+    assert rep.to_dict()["number_of_factors"] == {"suggestions": Factors.suggestions}

@@ -405,6 +405,10 @@ def number_of_factors(rep) -> str:
     fr = rep.factors
     out = ["<p>How many factors does the study support? Criteria computed by qvalid.factors for a range of "
            "factor numbers.</p>"]
+    sug = getattr(fr, "suggestions", None)
+    if sug:
+        out.append(table(["criterion", ("factors it supports", "n")],
+                         [[str(k), (str(v), "n")] for k, v in sug.items()], cls="kv"))
     fig = getattr(fr, "scree_figure", None)
     if fig is not None:
         out.append(img(fig(), "scree plot with parallel analysis", "Scree plot and parallel analysis."))
