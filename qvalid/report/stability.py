@@ -77,15 +77,18 @@ def render(rep) -> str:
     return "\n".join(out)
 
 
+def _wide(b, table_name: str, *columns) -> list:
+    """Columns of a bootstrap long table as (rows x factors) float arrays."""
+    return [b.wide(table_name, c).to_numpy(dtype=float) for c in columns]
+
+
 def _pill(word: str) -> str:
     return f'<span class="pill {_PILL.get(word, "none")}">{esc(word)}</span> '
 
 
 def _flag_table(b) -> str:
     r = b.full
-    freq = b.wide("loadings", "flag_freq").to_numpy()
-    lo = b.wide("loadings", "ci_low").to_numpy()
-    hi = b.wide("loadings", "ci_high").to_numpy()
+    freq, lo, hi = _wide(b, "loadings", "flag_freq", "ci_low", "ci_high")
     rows = []
     for i, sid in enumerate(r.sort_ids):
         cells = [sid]
@@ -106,9 +109,7 @@ def _flag_table(b) -> str:
 
 def _array_table(b) -> str:
     r = b.full
-    exact = b.wide("zscores", "keep_exact").to_numpy()
-    near = b.wide("zscores", "keep_within1").to_numpy()
-    boot_arr = b.wide("zscores", "array_boot").to_numpy()
+    exact, near, boot_arr = _wide(b, "zscores", "keep_exact", "keep_within1", "array_boot")
     rows = []
     for j in range(r.nfactors):
         ok = ~np.isnan(near[:, j])
