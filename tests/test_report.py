@@ -332,3 +332,19 @@ def test_number_of_factors_section_only_with_a_factors_result(nav):
     sec = html_.split('id="number-of-factors"')[1].split("</section>")[0]
     assert "parallel analysis (grid null)" in sec and '<td class="n">4.100</td>' in sec and ">no<" in sec
     assert rep.to_dict()["number_of_factors"] == {"suggestions": Factors.suggestions}
+
+
+@pytest.mark.parametrize("k, extraction", [(1, "pca"), (4, "centroid")])
+def test_one_factor_and_a_factor_without_flags_still_render(k, extraction):
+    """k = 1 has no distinguishing statements; lipset's 4-factor centroid solution has a factor without flags
+    (no z-scores, no array): the page says so and stays well formed."""
+    res = analyze(read_study(LIPSET), k, extraction=extraction)
+    page = Report(res).to_html()
+    c = check_page(page)
+    check_offline(page, c)
+    assert {sid for sid, _, _, when in SECTIONS if when is None} <= set(c.ids)
+    if k == 1:
+        assert res.distinguishing is None and "Fewer than two factors have defining Q-sorts" in page
+    else:
+        assert res.flags.sum(axis=0).tolist() == [2, 3, 2, 0]
+        assert "No Q-sort is flagged on this factor, so it has no scores and no array." in page

@@ -13,7 +13,7 @@ from pathlib import Path
 from .._version import __version__
 from ..results import QResult
 from ._html import CSS, esc
-from .sections import SECTIONS, glance
+from .sections import SECTIONS, flag_short, glance
 
 __all__ = ["Report", "cross_check", "REPORT_JSON_KEYS"]
 
@@ -175,7 +175,7 @@ class Report:
             f"<h1>{esc(title)}</h1>"
             f'<p class="lede">{s.n_statements} statements sorted by {s.n_sorts} participants; '
             f"{r.nfactors} factors, {esc(r.options.extraction)} + {esc(r.options.rotation)}, defining Q-sorts by "
-            f"{esc(r.flag_rule)}.</p></header>",
+            f"{esc(flag_short(r))}.</p></header>",
             glance(self),
             f'<nav class="toc"><strong>Contents</strong><ol>{toc}</ol></nav>',
             "<main>",

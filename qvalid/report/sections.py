@@ -82,7 +82,7 @@ def glance(rep) -> str:
     cards = [("Solution", f"{r.nfactors} factors, {num(float(np.sum(c.expl_var)), 0)}% variance",
               _opts_text(r).split(", ", 1)[1]),
              ("Defining Q-sorts", f"{n_def} of {r.study.n_sorts}",
-              " / ".join(f"{_fname(j)}: {int(c.nload[j])}" for j in range(r.nfactors)) + f" ({r.flag_rule})")]
+              " / ".join(f"{_fname(j)}: {int(c.nload[j])}" for j in range(r.nfactors)) + f"; {flag_short(r)}")]
     b = rep.bootstrap_summary()
     if b is None:
         cards.append(("Stability", "not assessed", "run with --bootstrap N"))
@@ -145,6 +145,16 @@ def _flag_words(r) -> str:
             " (p < .05)")
     return base + (" and loading\u00b2 greater than the sum of the other factors' loadings\u00b2 (majority of "
                    "common variance)" if o.majority else "")
+
+
+def flag_short(r) -> str:
+    """The flag rule in a few words: ``|loading| ≥ 0.42 + majority rule``."""
+    o = r.options
+    if r.manual_flags:
+        return "flags set by hand"
+    base = f"|loading| \u2265 {o.threshold:g}" if o.threshold is not None else \
+        f"|loading| > {o.flag_z:g}/\u221a{r.study.n_statements} (p < .05)"
+    return base + (" + majority rule" if o.majority else "")
 
 
 def _grid_shape(grid) -> str:
