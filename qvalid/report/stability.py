@@ -32,7 +32,7 @@ def summary(boot) -> dict:
     n_stable = sum(w == "stable" for w in words)
     return {"headline": f"{n_stable} of {len(words)} factors stable",
             "sub": ", ".join(f"{name} {w}" for name, w in zip(f.index, words))
-                   + f" ({boot.counts['used']} of {boot.n_resamples} resamples)",
+                   + f"; {boot.counts['used']} of {boot.n_resamples} resamples used",
             "verdicts": dict(zip(f.index, f["verdict"]))}
 
 
