@@ -78,8 +78,10 @@ def render(rep) -> str:
 
 
 def _wide(b, table_name: str, *columns) -> list:
-    """Columns of a bootstrap long table as (rows x factors) float arrays."""
-    return [b.wide(table_name, c).to_numpy(dtype=float) for c in columns]
+    """Columns of a bootstrap long table as (rows x factors) float arrays, rows in the study's order (pandas'
+    ``unstack`` sorts the ids)."""
+    ids = b.full.sort_ids if table_name == "loadings" else b.full.statement_ids
+    return [b.wide(table_name, c).reindex(ids).to_numpy(dtype=float) for c in columns]
 
 
 def _pill(word: str) -> str:
