@@ -221,6 +221,11 @@ def arrays(rep) -> str:
            'higher/lower than on every other factor)</span><span><span class="sw" style="background:var(--cons);'
            'border-style:dashed"></span>consensus statement (no factor pair differs)</span></div>']
     z = np.asarray(r.zscores, float)
+    kept = None
+    if rep.bootstrap is not None:
+        from .stability import kept_within_one
+
+        kept = kept_within_one(rep.bootstrap)
     for j in range(r.nfactors):
         c = r.characteristics
         head = (f"<h3>Factor {j + 1} ({_fname(j)})</h3><div class=\"sub\">{int(c.nload[j])} defining Q-sort(s), "
@@ -244,8 +249,9 @@ def arrays(rep) -> str:
                         mark = "\u25b2"
                     elif others and all(z[i, j] < z[i, k] for k in others):
                         mark = "\u25bc"
-                tip = f"{r.statement_ids[i]}: {_text(r, i)} (z = {z[i, j]:.2f})" if texts else \
-                    f"{r.statement_ids[i]} (z = {z[i, j]:.2f})"
+                tip = f"{r.statement_ids[i]}: {_text(r, i)} (z = {z[i, j]:.2f}" if texts else \
+                    f"{r.statement_ids[i]} (z = {z[i, j]:.2f}"
+                tip += ")" if kept is None else f"; within one column in {100 * kept[i, j]:.0f}% of resamples)"
                 body = f'<span class="id">{esc(r.statement_ids[i])}' + \
                        (f'<span class="mark">{mark}</span>' if mark else "") + "</span>"
                 if texts:

@@ -9,7 +9,7 @@ import numpy as np
 from ._html import Raw, esc, num, table
 from .figures import img
 
-__all__ = ["summary", "render"]
+__all__ = ["summary", "render", "kept_within_one"]
 
 
 def _word(verdict: str) -> str:
@@ -75,6 +75,11 @@ def render(rep) -> str:
                    f"Statement z-scores: full sample (\u00d7), bootstrap mean (\u2022) and {b.ci:.0%} percentile "
                    "interval (bar), per factor."))
     return "\n".join(out)
+
+
+def kept_within_one(b) -> np.ndarray:
+    """(n_statements, k): share of resamples whose array keeps the statement within one column."""
+    return _wide(b, "zscores", "keep_within1")[0]
 
 
 def _wide(b, table_name: str, *columns) -> list:
