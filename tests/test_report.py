@@ -348,3 +348,20 @@ def test_one_factor_and_a_factor_without_flags_still_render(k, extraction):
     else:
         assert res.flags.sum(axis=0).tolist() == [2, 3, 2, 0]
         assert "No Q-sort is flagged on this factor, so it has no scores and no array." in page
+
+
+def test_report_sits_on_top():
+    """Importing the report loads neither R nor matplotlib; no module below it (anything but qvalid/report and
+    qvalid/cli) imports it (../shared/docs/architecture.md)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, qvalid.report, qvalid.cli.report\n"
+            "bad = [m for m in ('rpy2', 'matplotlib') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+    pkg = ROOT / "qvalid"
+    importers = [p.relative_to(pkg).as_posix() for p in pkg.rglob("*.py")
+                 if re.search(r"^\s*(from|import)\s+(qvalid\.report|\.+report)\b", p.read_text(encoding="utf-8"), re.M)
+                 and p.parent.name not in ("report", "cli")]
+    assert importers == []
