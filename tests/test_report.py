@@ -365,3 +365,18 @@ def test_report_sits_on_top():
                  if re.search(r"^\s*(from|import)\s+(qvalid\.report|\.+report)\b", p.read_text(encoding="utf-8"), re.M)
                  and p.parent.name not in ("report", "cli")]
     assert importers == []
+
+
+def test_cli_manual_flags_file(tmp_path, capsys):
+    flags = tmp_path / "flags.csv"
+    flags.write_text("sort,f1,f2\nUS1,X,\nUS2,X,\nJP5,,X\nCA6,,X\nFR9,X,\nUS3,,\nUS4,,\nUK7,,\nUS8,,\n")
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    assert main(["report", str(LIPSET), "-k", "2", "--flags", str(flags), "--no-crosscheck", "--out", str(out),
+                 "--json", str(js)]) == 0
+    d = json.loads(js.read_text())
+    on = {sid: row for sid, row in zip(d["sort_ids"], d["flags"]) if any(row)}
+    assert on == {"US1": [True, False], "US2": [True, False], "JP5": [False, True], "CA6": [False, True],
+                  "FR9": [True, False]}
+    assert d["options"]["manual_flags"] is True and str(flags) in d["report"]["inputs"]
+    assert "set by hand (manual flags)" in out.read_text(encoding="utf-8")
+    assert f"--flags {flags}" in d["report"]["command"]

@@ -12,7 +12,8 @@ import shlex
 import sys
 
 from ..errors import QInputError
-from ._args import EXIT_DIFF, EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, read_study_from_args
+from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_study_options, analysis_overrides,
+                    manual_flags_from_args, read_study_from_args)
 
 
 def register(sub) -> None:
@@ -32,7 +33,7 @@ def register(sub) -> None:
     g = p.add_argument_group("report")
     g.add_argument("--statements", metavar="FILE",
                    help="CSV of statement wordings: statement id, then a text column (text, text_en or the 2nd)")
-    g.add_argument("--text-column", metavar="NAME", help="the text column of --statements to use")
+    g.add_argument("--statements-column", metavar="NAME", help="the text column of --statements to use")
     g.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="bootstrap the solution with N resamples of the Q-sorts (default: no bootstrap)")
     g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
@@ -53,22 +54,23 @@ def run(args) -> int:
         raise QInputError(f"--bootstrap {args.bootstrap}: the number of resamples must be >= 0")
     study = read_study_from_args(args)
     if args.statements:
-        study = attach_statement_texts(study, read_statement_texts(args.statements, column=args.text_column),
-                                       source=args.statements)
+        texts = read_statement_texts(args.statements, column=args.statements_column, encoding=args.encoding)
+        study = attach_statement_texts(study, texts, source=args.statements)
     overrides = analysis_overrides(args)
+    flags = manual_flags_from_args(args, study)
     say = _progress()
-    result = analyze(study, args.nfactors, flavor=args.flavor, **overrides)
+    result = analyze(study, args.nfactors, flavor=args.flavor, flags=flags, **overrides)
     say(f"analysed {study.n_statements} statements x {study.n_sorts} Q-sorts, {args.nfactors} factors")
     boot = None
     if args.bootstrap:
-        boot = _bootstrap(study, args, overrides, say)
+        boot = _bootstrap(study, args, overrides, flags, say)
     diff, note = None, "switched off (--no-crosscheck)."
     if args.crosscheck:
         say("cross-checking against R qmethod")
         diff, note = cross_check(result)
         say("cross-check: " + (diff.summary_line() if diff is not None else note))
     rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, command=command_line(args),
-                 title=args.title, inputs=tuple(p for p in (args.statements,) if p))
+                 title=args.title, inputs=tuple(p for p in (args.statements, args.flags_file) if p))
     rep.write(args.out, args.json)
     print("cross-check: " + (diff.summary_line() if diff is not None else f"not run: {note}"))
     b = rep.bootstrap_summary()
@@ -78,13 +80,13 @@ def run(args) -> int:
     return EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
 
 
-def _bootstrap(study, args, overrides, say):
+def _bootstrap(study, args, overrides, flags, say):
     try:
         from ..bootstrap import bootstrap
     except ImportError:
         raise QInputError("--bootstrap: this qvalid has no bootstrap module") from None
     say(f"bootstrap: {args.bootstrap} resamples of the Q-sorts (seed {args.seed})")
-    return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor,
+    return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor, manual_flags=flags,
                      progress=sys.stderr.isatty(), **overrides)
 
 
@@ -110,7 +112,9 @@ def command_line(args) -> str:
             words.append(str(v))
         elif v is not None and v != a.default:
             flag = a.option_strings[0]
-            if a.nargs == 0:  # store_true / store_false
+            if isinstance(a, argparse.BooleanOptionalAction):  # --majority / --no-majority
+                words.append(a.option_strings[0] if v else a.option_strings[1])
+            elif a.nargs == 0:  # store_true / store_false
                 words.append(flag)
             else:
                 text = str(v)

@@ -19,7 +19,7 @@ __all__ = ["read_statement_texts", "attach_statement_texts"]
 TEXT_COLUMNS = ("text", "text_en", "statement", "wording")
 
 
-def read_statement_texts(path, *, column: str | None = None) -> dict[str, str]:
+def read_statement_texts(path, *, column: str | None = None, encoding: str | None = None) -> dict[str, str]:
     """Statement id -> wording from a CSV whose first column holds the ids.
 
     Parameters
@@ -28,6 +28,8 @@ def read_statement_texts(path, *, column: str | None = None) -> dict[str, str]:
     column : str, optional
         The header of the text column; by default the first of :data:`TEXT_COLUMNS` present, else the second
         column.
+    encoding : str, optional
+        As :func:`qvalid.io.read_csv` (default: UTF-8, or UTF-16/32 with a byte-order mark).
 
     Raises
     ------
@@ -35,7 +37,7 @@ def read_statement_texts(path, *, column: str | None = None) -> dict[str, str]:
         Naming the file (and line): unreadable file, no text column, a named column that does not exist, a row
         without text, a duplicate id.
     """
-    rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    rows = list(csv.reader(io.StringIO(read_text(path, encoding), newline="")))
     rows = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
     if not rows or len(rows[0][1]) < 2:
         raise QInputError("expected a header and at least two columns (statement id, text)", file=path)
