@@ -380,3 +380,11 @@ def test_cli_manual_flags_file(tmp_path, capsys):
     assert d["options"]["manual_flags"] is True and str(flags) in d["report"]["inputs"]
     assert "set by hand (manual flags)" in out.read_text(encoding="utf-8")
     assert f"--flags {flags}" in d["report"]["command"]
+
+
+def test_cli_format_json(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", str(out), "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["html"] == str(out) and d["json"] is None and d["bootstrap"] is None
+    assert d["crosscheck"]["headline"] == "not run" and d["command"].endswith("--format json")

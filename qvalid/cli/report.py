@@ -12,8 +12,8 @@ import shlex
 import sys
 
 from ..errors import QInputError
-from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_study_options, analysis_overrides,
-                    manual_flags_from_args, read_study_from_args)
+from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
+                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
 
 
 def register(sub) -> None:
@@ -42,6 +42,7 @@ def register(sub) -> None:
     g.add_argument("--title", help="report title (default: from the study's name or file name)")
     g.add_argument("--out", default="report.html", metavar="HTML", help="the report (default: report.html)")
     g.add_argument("--json", metavar="FILE", help="also write the JSON (analyze contract + bootstrap + crosscheck)")
+    add_format_option(p)
     p.set_defaults(func=run)
 
 
@@ -58,12 +59,13 @@ def run(args) -> int:
         study = attach_statement_texts(study, texts, source=args.statements)
     overrides = analysis_overrides(args)
     flags = manual_flags_from_args(args, study)
-    say = _progress()
+    watching = sys.stderr.isatty() and args.format != "json"  # a person watches: status lines, progress bar
+    say = (lambda msg: print(f"qvalid report: {msg}", file=sys.stderr)) if watching else (lambda msg: None)
     result = analyze(study, args.nfactors, flavor=args.flavor, flags=flags, **overrides)
     say(f"analysed {study.n_statements} statements x {study.n_sorts} Q-sorts, {args.nfactors} factors")
     boot = None
     if args.bootstrap:
-        boot = _bootstrap(study, args, overrides, flags, say)
+        boot = _bootstrap(study, args, overrides, flags, say, watching)
     diff, note = None, "switched off (--no-crosscheck)."
     if args.crosscheck:
         say("cross-checking against R qmethod")
@@ -72,29 +74,23 @@ def run(args) -> int:
     rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, command=command_line(args),
                  title=args.title, inputs=tuple(p for p in (args.statements, args.flags_file) if p))
     rep.write(args.out, args.json)
-    print("cross-check: " + (diff.summary_line() if diff is not None else f"not run: {note}"))
     b = rep.bootstrap_summary()
-    if b is not None:
-        print(f"stability: {b['headline']} ({b['sub']})")
-    print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
+    lines = ["cross-check: " + (diff.summary_line() if diff is not None else f"not run: {note}"),
+             *([f"stability: {b['headline']} ({b['sub']})"] if b is not None else []),
+             f"wrote {args.out}" + (f" and {args.json}" if args.json else "")]
+    emit(args, "\n".join(lines), lambda: {"html": args.out, "json": args.json, "crosscheck": rep.crosscheck_summary(),
+                                          "bootstrap": b, "command": rep.command})
     return EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
 
 
-def _bootstrap(study, args, overrides, flags, say):
+def _bootstrap(study, args, overrides, flags, say, progress):
     try:
         from ..bootstrap import bootstrap
     except ImportError:
         raise QInputError("--bootstrap: this qvalid has no bootstrap module") from None
     say(f"bootstrap: {args.bootstrap} resamples of the Q-sorts (seed {args.seed})")
     return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor, manual_flags=flags,
-                     progress=sys.stderr.isatty(), **overrides)
-
-
-def _progress():
-    """Status lines on stderr when a person watches (stderr is a terminal), else nothing."""
-    if not sys.stderr.isatty():
-        return lambda msg: None
-    return lambda msg: print(f"qvalid report: {msg}", file=sys.stderr)
+                     progress=progress, **overrides)
 
 
 def command_line(args) -> str:
