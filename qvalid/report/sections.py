@@ -148,13 +148,11 @@ def _flag_words(r) -> str:
 
 
 def flag_short(r) -> str:
-    """The flag rule in a few words: ``|loading| ≥ 0.42 + majority rule``."""
-    o = r.options
+    """:attr:`QResult.flag_rule` in words for the page: ``|loading| ≥ 0.42 + majority rule``."""
     if r.manual_flags:
         return "flags set by hand"
-    base = f"|loading| \u2265 {o.threshold:g}" if o.threshold is not None else \
-        f"|loading| > {o.flag_z:g}/\u221a{r.study.n_statements} (p < .05)"
-    return base + (" + majority rule" if o.majority else "")
+    return (r.flag_rule.replace("|a|", "|loading|").replace(">=", "\u2265").replace("sqrt", "\u221a")
+            .replace(" and a^2 > h^2/2", " + majority rule"))
 
 
 def _grid_shape(grid) -> str:
