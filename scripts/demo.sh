@@ -7,12 +7,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 study=${1:-reference/data/nav_synth/nav_synth.csv}
-texts=${2:-$(dirname "$study")/statements.csv}
+texts=${2:-}   # statement wordings, if the study file has no text column (the bundled one has)
 out=${OUT:-out} k=${K:-4} boot=${BOOT:-1000} seed=${SEED:-1}
 q=.venv/bin/qvalid
 [ -f "$study" ] || { echo "demo: $study: no such file" >&2; exit 2; }
 text_opt=()
-[ -f "$texts" ] && text_opt=(--statements "$texts")
+[ -n "$texts" ] && text_opt=(--statements "$texts")
 mkdir -p "$out"
 echo "== qvalid validate $study"
 $q validate "$study"

@@ -24,8 +24,7 @@ def register(sub) -> None:
                     "self-contained HTML report with its figures embedded, plus the JSON (--json).",
         epilog="example (what `make demo` runs):\n"
                "  qvalid report reference/data/nav_synth/nav_synth.csv -k 4 --extraction centroid --threshold 0.42 \\\n"
-               "      --statements reference/data/nav_synth/statements.csv --bootstrap 1000 --seed 1 \\\n"
-               "      --out out/report.html --json out/report.json\n"
+               "      --bootstrap 1000 --seed 1 --out out/report.html --json out/report.json\n"
                "exit codes: 0 written, 1 written but the cross-check found differences, 2 invalid input",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
