@@ -17,7 +17,7 @@ __all__ = ["crosscheck", "R_MAPPED_OPTIONS"]
 #: qvalid options passed one to one to R qmethod.
 R_MAPPED_OPTIONS = ("extraction", "rotation", "cor_method", "spc")
 #: qvalid options that only change how qvalid repairs qmethod's known defects (R has no counterpart).
-QVALID_ONLY_OPTIONS = ("array_ties", "qdc_labels")
+QVALID_ONLY_OPTIONS = ("array_ties", "qdc_labels", "centroid_ties")
 
 
 def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, tolerances=None, rtol: float = 0.0,

@@ -2,6 +2,9 @@
 # The main job on a study (default: the bundled synthetic NAV-calibrated study, 36 statements x 25 Q-sorts):
 # the four-factor centroid + varimax analysis flagged at |a| >= 0.42, a bootstrap of the solution, the live
 # cross-check against R qmethod, and one self-contained HTML report plus its JSON in $OUT (default out/).
+# --centroid-ties strict: every bootstrap resample duplicates sorts, whose exactly tied column sums qmethod's
+# centroid reflects all at once, scrambling the matrix (docs/bootstrap.md); one reflection at a time equals
+# qmethod's centroid wherever no exact tie occurs, as in the full study (the cross-check shows it).
 # Idempotent: the outputs are replaced atomically on every run.
 # Usage: scripts/demo.sh [STUDY.csv [STATEMENTS.csv]]   (env: OUT=dir, K=4, BOOT=1000, SEED=1)
 set -euo pipefail
@@ -19,7 +22,7 @@ $q validate "$study"
 echo
 echo "== qvalid report: $k factors, centroid + varimax, flagged at |a| >= 0.42; bootstrap ($boot resamples);"
 echo "   live cross-check against R qmethod"
-$q report "$study" -k "$k" --extraction centroid --threshold 0.42 "${text_opt[@]}" \
+$q report "$study" -k "$k" --extraction centroid --centroid-ties strict --threshold 0.42 "${text_opt[@]}" \
   --bootstrap "$boot" --seed "$seed" --out "$out/report.html" --json "$out/report.json"
 echo
 echo "Open $out/report.html in a browser (self-contained: it loads nothing from anywhere)."

@@ -388,3 +388,26 @@ def test_cli_format_json(tmp_path, capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["html"] == str(out) and d["json"] is None and d["bootstrap"] is None
     assert d["crosscheck"]["headline"] == "not run" and d["command"].endswith("--format json")
+
+
+def test_the_demo_job_on_the_bundled_study(tmp_path, capsys):
+    """What `make demo` runs, with a small bootstrap: the bundled synthetic NAV-calibrated study (texts in its own
+    column), four centroid factors at |a| >= 0.42 with strict centroid ties, and the live cross-check."""
+    require_r()
+    study = ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"
+    out, js = tmp_path / "report.html", tmp_path / "report.json"
+    assert main(["report", str(study), "-k", "4", "--extraction", "centroid", "--centroid-ties", "strict",
+                 "--threshold", "0.42", "--bootstrap", "50", "--seed", "1", "--out", str(out), "--json", str(js)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("cross-check: AGREE: all 20 compared outputs within tolerance")
+    page = out.read_text(encoding="utf-8")
+    c = check_page(page)
+    check_offline(page, c)
+    assert {sid for sid, _, _, when in SECTIONS if when is None} <= set(c.ids)
+    assert len(c.imgs) == 4  # z-scores, congruence, loading and z-score intervals
+    d = json.loads(js.read_text())
+    assert d["crosscheck"]["ok"] and "manual flags" in d["crosscheck"]["note"]
+    assert any("centroid_ties='strict'" in n for n in d["crosscheck"]["notes"])
+    assert d["bootstrap"]["bootstrap"]["n_resamples"] == 50 and len(d["bootstrap"]["factors"]) == 4
+    assert d["statement_texts"][0].startswith("The number of users I follow up")
+    assert "<td>extraction=&#x27;centroid&#x27;, centroid_ties=&#x27;strict&#x27;, threshold=0.42</td>" in page

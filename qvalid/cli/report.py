@@ -83,10 +83,8 @@ def run(args) -> int:
 
 
 def _bootstrap(study, args, overrides, flags, say, progress):
-    try:
-        from ..bootstrap import bootstrap
-    except ImportError:
-        raise QInputError("--bootstrap: this qvalid has no bootstrap module") from None
+    from ..bootstrap import bootstrap
+
     say(f"bootstrap: {args.bootstrap} resamples of the Q-sorts (seed {args.seed})")
     return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor, manual_flags=flags,
                      progress=progress, **overrides)

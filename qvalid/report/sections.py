@@ -123,6 +123,7 @@ def study(rep) -> str:
          + ("qmethod's tie rule" if o.array_ties == "qmethod" else "strict: always the grid") + ")"),
         ("Distinguishing statements", "difference of z-scores against the standard error of differences "
                                       "(p < .05, .01, .001), as R qmethod's qdc"),
+        ("Differs from R qmethod's defaults", _changed_options(r) or "nothing"),
     ]
     out = ["<p>The data: every participant sorted the same statements into a fixed distribution, from most "
            "disagree to most agree. Each Q-sort is one column of scores; factors group participants whose sorts "
@@ -134,6 +135,17 @@ def study(rep) -> str:
         out.append('<div class="verdict warn"><strong>Warnings from the analysis</strong><ul class="warnlist">'
                    + "".join(f"<li>{esc(w)}</li>" for w in r.warnings) + "</ul></div>")
     return "\n".join(out)
+
+
+def _changed_options(r) -> str:
+    """The options that differ from the qmethod preset (R qmethod 1.8.4), as ``name=value``."""
+    from dataclasses import fields
+
+    from ..options import FLAVORS
+
+    base = FLAVORS["qmethod"]
+    return ", ".join(f"{f.name}={getattr(r.options, f.name)!r}" for f in fields(base)
+                     if getattr(r.options, f.name) != getattr(base, f.name))
 
 
 def _flag_words(r) -> str:

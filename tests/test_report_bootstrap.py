@@ -1,0 +1,93 @@
+"""The report's stability section from a real qvalid.bootstrap result, and ``qvalid report --bootstrap``."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qvalid import analyze
+from qvalid.bootstrap import bootstrap
+from qvalid.cli import main
+from qvalid.datasets import load_lipset
+from qvalid.io import read_study
+from qvalid.report import Report
+
+from test_report import check_offline, check_page
+
+ROOT = Path(__file__).resolve().parents[1]
+LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
+
+
+@pytest.fixture(scope="module")
+def boot():
+    study = load_lipset()  # with the statement texts
+    return analyze(study, 3), bootstrap(study, 3, 60, seed=3)
+
+
+@pytest.fixture(scope="module")
+def page(boot):
+    res, b = boot
+    return Report(res, bootstrap=b).to_html()
+
+
+def test_stability_section_has_a_verdict_per_factor(boot, page):
+    res, b = boot
+    c = check_page(page)
+    check_offline(page, c)
+    sec = page.split('<section id="stability">')[1].split("</section>")[0]
+    rows = re.findall(r'<table class="stab">.*?<tbody>(.*?)</tbody>', sec, re.S)[0].split("</tr>")[:-1]
+    assert len(rows) == 3
+    for row, (name, f) in zip(rows, b.factors.iterrows()):
+        word = f["verdict"].split(":")[0]
+        assert f"<td>{name}</td>" in row and f'">{word}</span>' in row
+        assert f"{f['congruence_median']:.3f}" in row and f"{100 * f['share_095']:.0f}%" in row
+    n_stable = sum(v.startswith("stable") for v in b.factors["verdict"])
+    assert f"{n_stable} of 3 factors stable" in page.split('<nav class="toc">')[0]
+    # three bootstrap figures besides the report's own z-score figure, all embedded
+    assert len(c.imgs) == len(check_page(Report(res).to_html()).imgs) + 3
+
+
+def test_flag_frequencies_are_the_bootstraps(boot, page):
+    res, b = boot
+    table = re.search(r'<table class="boot-loadings">(.*?)</table>', page, re.S).group(1)
+    freq = b.wide("loadings", "flag_freq")
+    for sid in res.sort_ids:
+        row = re.search(rf"<tr><td>{sid}</td>(.*?)</tr>", table).group(1)
+        shown = [int(x) for x in re.findall(r"(\d+)%</td>", row)]
+        assert shown == [round(100 * v) for v in freq.loc[sid]]
+
+
+def test_json_carries_the_bootstrap(boot):
+    res, b = boot
+    d = json.loads(Report(res, bootstrap=b).to_json())
+    assert d["bootstrap"] == json.loads(b.to_json())
+    assert d["report"]["glance"]["bootstrap"]["verdicts"] == dict(zip(b.factors.index, b.factors["verdict"]))
+
+
+def test_cli_bootstrap_is_seeded(tmp_path, capsys):
+    outs = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.html"
+        assert main(["report", str(LIPSET), "-k", "2", "--bootstrap", "40", "--seed", "5", "--no-crosscheck",
+                     "--out", str(out), "--json", str(tmp_path / f"{name}.json")]) == 0
+        outs.append(out)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("stability: ") and "40 of 40 resamples used" in lines[1]
+    a, b_ = (p.read_text(encoding="utf-8") for p in outs)
+    assert a.replace("a.html", "X").replace("a.json", "X") == b_.replace("b.html", "X").replace("b.json", "X")
+    d = json.loads((tmp_path / "a.json").read_text())
+    assert d["bootstrap"]["bootstrap"]["n_resamples"] == 40 and d["bootstrap"]["bootstrap"]["seed"] == 5
+    assert np.isclose(d["bootstrap"]["factors"][0]["congruence_median"],
+                      bootstrap(read_study(LIPSET), 2, 40, seed=5).factors["congruence_median"].iloc[0])
+
+
+def test_q_grid_tooltips_say_how_often_a_statement_keeps_its_place(boot, page):
+    res, b = boot
+    kept = b.wide("zscores", "keep_within1")
+    sid = res.statement_ids[0]
+    for j, f in enumerate(res.factors):
+        share = f"{100 * kept.loc[sid, f]:.0f}%"
+        assert re.search(rf'title="{sid}: [^"]*\(z = {res.zscores[0, j]:.2f}; within one column in {share} of '
+                         r'resamples\)"', page)
