@@ -91,3 +91,29 @@ def test_q_grid_tooltips_say_how_often_a_statement_keeps_its_place(boot, page):
         share = f"{100 * kept.loc[sid, f]:.0f}%"
         assert re.search(rf'title="{sid}: [^"]*\(z = {res.zscores[0, j]:.2f}; within one column in {share} of '
                          r'resamples\)"', page)
+
+
+def test_plain_verdict_box(boot, page):
+    res, b = boot
+    sec = page.split('<section id="stability">')[1]
+    box = re.search(r'<div class="verdict (ok|warn|bad)">(.*?)</div>', sec, re.S)
+    f = b.factors
+    words = [v.split(":")[0] for v in f["verdict"]]
+    n_stable = words.count("stable")
+    assert box.group(1) == ("ok" if n_stable == 3 else "warn" if n_stable + words.count("fairly stable") else "bad")
+    if n_stable < 3:
+        assert f"{n_stable} of 3 factors" in box.group(2)
+    for (name, row), w in zip(f.iterrows(), words):
+        if w == "unstable":
+            assert f"{name} is reproduced at congruence \u2265 0.85 in only {100 * row['share_085']:.0f}%" in box.group(2)
+
+
+def test_plain_verdict_of_a_planted_stable_structure():
+    """Two planted factors, 12 noisy copies each (qvalid.simulate.planted_study, noise 0.3): both stable."""
+    from qvalid.simulate import planted_study
+
+    study, _ = planted_study(40, 24, 2, noise=0.3, seed=1)
+    b = bootstrap(study, 2, 60, seed=1)
+    assert all(v.startswith("stable") for v in b.factors["verdict"])
+    sec = Report(analyze(study, 2), bootstrap=b).to_html().split('<section id="stability">')[1]
+    assert '<div class="verdict ok"><strong>All 2 factors are stable:</strong>' in sec

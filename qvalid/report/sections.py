@@ -114,7 +114,9 @@ def study(rep) -> str:
         ("Correlation between Q-sorts", {"pearson": "Pearson", "spearman": "Spearman",
                                         "kendall": "Kendall tau-b"}.get(o.cor_method, o.cor_method)),
         ("Extraction", {"pca": "principal components (as psych::principal in R qmethod)",
-                        "centroid": f"centroid (Hermans' algorithm, as R qmethod; communality tolerance {o.spc:g})"}
+                        "centroid": f"centroid (Hermans' algorithm, as R qmethod; communality tolerance {o.spc:g}"
+                                    + ("; exactly tied column sums reflected one at a time" if
+                                       getattr(o, "centroid_ties", "qmethod") == "strict" else "") + ")"}
          .get(o.extraction, o.extraction)),
         ("Rotation", "varimax (Kaiser normalisation, as stats::varimax)" if o.rotation == "varimax" else "none"),
         ("Flagging (defining Q-sorts)", _flag_words(r)),

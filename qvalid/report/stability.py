@@ -50,6 +50,7 @@ def render(rep) -> str:
            "<p>A factor is <em>stable</em> when a resample reproduces it with a Tucker congruence of at least 0.95 "
            "(\u201cequal\u201d, Lorenzo-Seva &amp; ten Berge 2006) in at least 95% of resamples, <em>fairly "
            "stable</em> at 0.85, and <em>unstable</em> otherwise.</p>"]
+    out.append(_plain_verdict(b))
     rows = []
     for name, row in f.iterrows():
         w = _word(row["verdict"])
@@ -87,6 +88,34 @@ def _wide(b, table_name: str, *columns) -> list:
     ``unstack`` sorts the ids)."""
     ids = b.full.sort_ids if table_name == "loadings" else b.full.statement_ids
     return [b.wide(table_name, c).reindex(ids).to_numpy(dtype=float) for c in columns]
+
+
+def _plain_verdict(b) -> str:
+    """One box in plain words: how many factors are stable, which are not and how badly."""
+    f = b.factors
+    words = [_word(v) for v in f["verdict"]]
+    k = len(words)
+    stable = [n for n, w in zip(f.index, words) if w == "stable"]
+    fair = [n for n, w in zip(f.index, words) if w == "fairly stable"]
+    weak = [(n, r) for (n, r), w in zip(f.iterrows(), words) if w not in ("stable", "fairly stable")]
+    if len(stable) == k:
+        return (f'<div class="verdict ok"><strong>All {k} factors are stable:</strong> every one is reproduced '
+                "with a congruence of at least 0.95 in at least 95% of resamples.</div>")
+    parts = [f"<strong>{len(stable)} of {k} factors {'is' if len(stable) == 1 else 'are'} stable"
+             + (f" ({', '.join(stable)})" if stable else "") + ".</strong>"]
+    if fair:
+        parts.append(f"Fairly stable (congruence \u2265 0.85 in at least 95% of resamples): {', '.join(fair)}.")
+    if weak:
+        parts.append("Unstable: " + "; ".join(f"{n} is reproduced at congruence \u2265 0.85 in only "
+                                               f"{_pct(r['share_085'])} of resamples" for n, r in weak) + ".")
+    lost = [(n, r["n_no_flags"] / max(r["n_used"], 1)) for n, r in f.iterrows()
+            if r["n_no_flags"] / max(r["n_used"], 1) > 0.05]
+    if lost:
+        parts.append("Resamples often lose a factor's few defining Q-sorts altogether: "
+                     + ", ".join(f"{n} in {_pct(x)}" for n, x in lost) + ".")
+    parts.append("Interpret the unstable factors with care: another sample of participants from the same "
+                 "population could well give a different factor there.")
+    return f'<div class="verdict {"warn" if len(stable) + len(fair) else "bad"}">' + " ".join(parts) + "</div>"
 
 
 def _pill(word: str) -> str:
