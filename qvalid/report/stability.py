@@ -106,8 +106,8 @@ def _plain_verdict(b) -> str:
     if fair:
         parts.append(f"Fairly stable (congruence \u2265 0.85 in at least 95% of resamples): {', '.join(fair)}.")
     if weak:
-        parts.append("Unstable: " + "; ".join(f"{n} is reproduced at congruence \u2265 0.85 in only "
-                                               f"{_pct(r['share_085'])} of resamples" for n, r in weak) + ".")
+        parts.append(f"Unstable: {', '.join(n for n, _ in weak)}, reproduced at congruence \u2265 0.85 in only "
+                     + ", ".join(f"{_pct(r['share_085'])} ({n})" for n, r in weak) + " of resamples.")
     lost = [(n, r["n_no_flags"] / max(r["n_used"], 1)) for n, r in f.iterrows()
             if r["n_no_flags"] / max(r["n_used"], 1) > 0.05]
     if lost:
