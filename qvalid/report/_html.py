@@ -27,6 +27,8 @@ def num(x, digits: int = 2, *, signed: bool = False) -> str:
     if math.isnan(x):
         return "\u2013"
     s = f"{x:+.{digits}f}" if signed else f"{x:.{digits}f}"
+    if float(s) == 0:  # no "-0.00"
+        s = s.replace("-", "+" if signed else "")
     return s.replace("-", "\u2212")
 
 
