@@ -16,17 +16,19 @@ from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option,
                     analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
 
 
+DESCRIPTION = ("The main job: the full Q analysis of FILE, a bootstrap of its factors (--bootstrap N), the live "
+               "cross-check against R qmethod (skipped with a note when R is missing) and one self-contained HTML "
+               "report with its figures embedded, plus the JSON (--json).")
+EPILOG = """example (what `make demo` runs):
+  qvalid report reference/data/nav_synth/nav_synth.csv -k 4 --extraction centroid --centroid-ties strict \\
+      --threshold 0.42 --bootstrap 1000 --seed 1 --out out/report.html --json out/report.json
+exit codes: 0 written, 1 written but the cross-check found differences, 2 invalid input"""
+
+
 def register(sub) -> None:
-    p = sub.add_parser(
-        "report", help="analyse, bootstrap and cross-check a study; write one self-contained HTML report + JSON",
-        description="The main job: the full Q analysis of FILE, a bootstrap of its factors (--bootstrap N), the "
-                    "live cross-check against R qmethod (skipped with a note when R is missing) and one "
-                    "self-contained HTML report with its figures embedded, plus the JSON (--json).",
-        epilog="example (what `make demo` runs):\n"
-               "  qvalid report reference/data/nav_synth/nav_synth.csv -k 4 --extraction centroid --threshold 0.42 \\\n"
-               "      --bootstrap 1000 --seed 1 --out out/report.html --json out/report.json\n"
-               "exit codes: 0 written, 1 written but the cross-check found differences, 2 invalid input",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("report", description=DESCRIPTION, epilog=EPILOG,
+                       help="analyse, bootstrap and cross-check a study; write one self-contained HTML report + JSON",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
     add_analysis_options(p)
     g = p.add_argument_group("report")
