@@ -73,7 +73,7 @@ p, li { max-width: 80ch; }
 a { color: var(--accent); }
 code, pre, .mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .86em; }
 pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px;
-      white-space: pre-wrap; word-break: break-all; }
+      white-space: pre-wrap; overflow-wrap: anywhere; }
 nav.toc { background: var(--soft); border: 1px solid var(--line); border-radius: 8px; padding: 10px 16px;
           margin: 14px 0 8px; }
 nav.toc ol { margin: 4px 0; padding-left: 1.4em; columns: 2; column-gap: 36px; }
