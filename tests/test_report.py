@@ -314,7 +314,7 @@ def test_number_of_factors_section_only_with_a_factors_result(nav):
 
     class Factors:
         suggestions = {"parallel analysis (grid null)": 3, "Kaiser-Guttman": 5}
-        criteria = pd.DataFrame({"eigenvalue": [4.1, 2.2, 1.6], "above_null": [True, True, False]},
+        criteria = pd.DataFrame({"eigenvalue": [4.1, 2.2, 1.6], "kaiser": [True, True, False]},
                                 index=pd.Index([1, 2, 3], name="k"))
 
         def scree_figure(self):
@@ -331,6 +331,7 @@ def test_number_of_factors_section_only_with_a_factors_result(nav):
     assert "number-of-factors" in c.ids and len(c.imgs) == len(check_page(Report(nav).to_html()).imgs) + 1
     sec = html_.split('id="number-of-factors"')[1].split("</section>")[0]
     assert "parallel analysis (grid null)" in sec and '<td class="n">4.100</td>' in sec and ">no<" in sec
+    assert "0 of 2 criteria count exactly 4 factors; the counts range from 3 to 5." in sec
     assert rep.to_dict()["number_of_factors"] == {"suggestions": Factors.suggestions}
 
 
@@ -411,3 +412,23 @@ def test_the_demo_job_on_the_bundled_study(tmp_path, capsys):
     assert d["bootstrap"]["bootstrap"]["n_resamples"] == 50 and len(d["bootstrap"]["factors"]) == 4
     assert d["statement_texts"][0].startswith("The number of users I follow up")
     assert "<td>extraction=&#x27;centroid&#x27;, centroid_ties=&#x27;strict&#x27;, threshold=0.42</td>" in page
+
+
+def test_cli_number_of_factors_section(tmp_path, capsys):
+    from qvalid.factors import number_of_factors
+
+    study = ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    opts = ["--extraction", "centroid", "--centroid-ties", "strict", "--threshold", "0.42"]
+    assert main(["report", str(study), "-k", "4", *opts, "--factors", "40", "--seed", "2", "--no-crosscheck",
+                 "--out", str(out), "--json", str(js)]) == 0
+    page = out.read_text(encoding="utf-8")
+    c = check_page(page)
+    assert "number-of-factors" in c.ids and len(c.imgs) == 2  # z-scores and the scree plot
+    expected = number_of_factors(read_study(study), nfactors=4, n_runs=40, seed=2, extraction="centroid",
+                                 centroid_ties="strict", threshold=0.42)
+    assert json.loads(js.read_text())["number_of_factors"]["suggestions"] == expected.suggestions
+    sec = page.split('id="number-of-factors"')[1].split("</section>")[0]
+    n4 = sum(v == 4 for v in expected.suggestions.values())
+    assert f"{n4} of {len(expected.suggestions)} criteria count exactly 4 factors" in sec
+    assert sec.count('<td class="n hl">4</td>') == n4

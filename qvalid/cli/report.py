@@ -21,7 +21,7 @@ DESCRIPTION = ("The main job: the full Q analysis of FILE, a bootstrap of its fa
                "report with its figures embedded, plus the JSON (--json).")
 EPILOG = """example (what `make demo` runs):
   qvalid report reference/data/nav_synth/nav_synth.csv -k 4 --extraction centroid --centroid-ties strict \\
-      --threshold 0.42 --bootstrap 1000 --seed 1 --out out/report.html --json out/report.json
+      --threshold 0.42 --bootstrap 1000 --factors 500 --seed 1 --out out/report.html --json out/report.json
 exit codes: 0 written, 1 written but the cross-check found differences, 2 invalid input"""
 
 
@@ -37,7 +37,10 @@ def register(sub) -> None:
     g.add_argument("--statements-column", metavar="NAME", help="the text column of --statements to use")
     g.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="bootstrap the solution with N resamples of the Q-sorts (default: no bootstrap)")
-    g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
+    g.add_argument("--factors", type=int, default=0, metavar="N",
+                   help="also weigh the number of factors (qvalid factors: criteria for k = 1..7, parallel analyses "
+                        "with N random studies per null; default: off)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the parallel analyses (default 0)")
     g.add_argument("--no-crosscheck", dest="crosscheck", action="store_false",
                    help="do not run the live cross-check against R qmethod")
     g.add_argument("--title", help="report title (default: from the study's name or file name)")
@@ -52,8 +55,9 @@ def run(args) -> int:
     from ..pipeline import analyze
     from ..report import Report, cross_check
 
-    if args.bootstrap < 0:
-        raise QInputError(f"--bootstrap {args.bootstrap}: the number of resamples must be >= 0")
+    for opt in ("bootstrap", "factors"):
+        if getattr(args, opt) < 0:
+            raise QInputError(f"--{opt} {getattr(args, opt)}: must be >= 0")
     study = read_study_from_args(args)
     if args.statements:
         texts = read_statement_texts(args.statements, column=args.statements_column, encoding=args.encoding)
@@ -67,12 +71,20 @@ def run(args) -> int:
     boot = None
     if args.bootstrap:
         boot = _bootstrap(study, args, overrides, flags, say, watching)
+    factors = None
+    if args.factors:
+        from ..factors import number_of_factors
+
+        say(f"number of factors: {args.factors} random studies per null (seed {args.seed})")
+        factors = number_of_factors(study, nfactors=args.nfactors, n_runs=args.factors, seed=args.seed,
+                                    flavor=args.flavor, progress=watching, **overrides)
     diff, note = None, "switched off (--no-crosscheck)."
     if args.crosscheck:
         say("cross-checking against R qmethod")
         diff, note = cross_check(result)
         say("cross-check: " + (diff.summary_line() if diff is not None else note))
-    rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, command=command_line(args),
+    rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, factors=factors,
+                 command=command_line(args),
                  title=args.title, inputs=tuple(p for p in (args.statements, args.flags_file) if p))
     rep.write(args.out, args.json)
     b = rep.bootstrap_summary()

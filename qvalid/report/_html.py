@@ -98,6 +98,7 @@ td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space:
 td.flag { background: #dbe9f8 !important; font-weight: 700; }
 td.flag::after { content: " \\2713"; color: var(--accent); font-weight: 700; }
 td.neg { color: var(--bad); }
+td.hl { background: #dbe9f8 !important; font-weight: 600; }
 td.text { min-width: 22ch; max-width: 60ch; }
 td.okc { color: var(--ok); font-weight: 600; }
 td.badc { color: var(--bad); font-weight: 600; }

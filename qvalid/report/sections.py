@@ -429,32 +429,67 @@ def crosscheck(rep) -> str:
     return "\n".join(out)
 
 
+#: Readable names of qvalid.factors' criteria (``FactorsResult.suggestions`` keys); others are shown as they are.
+_CRITERIA = {
+    "kaiser": "Kaiser-Guttman: eigenvalue > 1",
+    "humphrey": "Humphrey's rule (Brown 1980 p. 223)",
+    "significant_loadings": "\u2265 2 significant loadings on every factor",
+    "defining_sorts": "\u2265 2 defining Q-sorts on every factor",
+    "horst": "Horst: residual correlations (PQMethod horst55)",
+    "parallel_grid": "parallel analysis: random sorts on the study's grid",
+    "parallel_normal": "parallel analysis: normal noise",
+    "parallel_revised": "revised parallel analysis (Green et al. 2012)",
+    "map": "Velicer's MAP",
+    "map4": "Velicer's MAP (fourth powers)",
+    "parallel_centroid": "parallel analysis of centroid sums of squares",
+    "parallel_revised_centroid": "revised parallel analysis, centroid",
+}
+#: Columns of ``FactorsResult.criteria`` shown in the table (those present), with their headers.
+_CRITERIA_COLUMNS = (("eigenvalue", "eigenvalue"), ("cum_pct", "cumulative %"), ("kaiser", "Kaiser"),
+                     ("humphrey", "Humphrey"), ("defining", "defining sorts"), ("horst", "Horst: go on"),
+                     ("pa", "PA grid"), ("rpa", "revised PA"), ("pa_centroid", "PA centroid"))
+_DIGITS = {"cum_pct": 1}
+
+
 def number_of_factors(rep) -> str:
     fr = rep.factors
-    out = ["<p>How many factors does the study support? Criteria computed by qvalid.factors for a range of "
-           "factor numbers.</p>"]
-    sug = getattr(fr, "suggestions", None)
+    k = rep.result.nfactors
+    out = [f"<p>Does the study support {k} factors? qvalid.factors weighs the usual criteria for every number of "
+           f"factors side by side; the row of the {k}-factor solution analysed here is shaded. Each criterion's "
+           "own count is in the first table; the full printout, with definitions and sources, is below.</p>"]
+    sug = getattr(fr, "suggestions", None) or {}
     if sug:
-        out.append(table(["criterion", ("factors it supports", "n")],
-                         [[str(k), (str(v), "n")] for k, v in sug.items()], cls="kv"))
+        rows = [[_CRITERIA.get(c, c), (str(v), "n hl" if v == k else "n")] for c, v in sug.items()]
+        agree = [c for c, v in sug.items() if v == k]
+        out.append(f"<p>{len(agree)} of {len(sug)} criteria count exactly {k} factors; the counts range from "
+                   f"{min(sug.values())} to {max(sug.values())}.</p>")
+        out.append(table(["criterion", ("number of factors it supports", "n")], rows, cls="kv"))
     fig = getattr(fr, "scree_figure", None)
     if fig is not None:
-        out.append(img(fig(), "scree plot with parallel analysis", "Scree plot and parallel analysis."))
+        out.append(img(fig(), "scree plot with parallel analysis",
+                       "Scree plot: observed eigenvalues against random studies on the same grid (parallel "
+                       "analysis) and Kaiser's line."))
     crit = getattr(fr, "criteria", None)
     if crit is not None:
-        head = [str(crit.index.name or "k"), *[(str(c), "n") for c in crit.columns]]
-        rows = [[str(ix), *[(_fmt_cell(v), "n") for v in row]] for ix, row in zip(crit.index, crit.to_numpy())]
-        out.append('<div class="wide">' + table(head, rows) + "</div>")
+        cols = [(c, h) for c, h in _CRITERIA_COLUMNS if c in crit.columns] or [(c, c) for c in crit.columns]
+        head = ["k", *[(h, "n") for _, h in cols]]
+        rows = [[(str(ix), "hl" if ix == k else ""),
+                 *[(_fmt_cell(crit.at[ix, c], _DIGITS.get(c, 3)), "n hl" if ix == k else "n") for c, _ in cols]]
+                for ix in crit.index]
+        out.append('<div class="wide">' + table(head, rows, cls="crit") + "</div>")
+    if hasattr(fr, "summary"):
+        out.append(f"<details><summary>The full printout of qvalid factors</summary><pre>{esc(fr.summary())}</pre>"
+                   "</details>")
     return "\n".join(out)
 
 
-def _fmt_cell(v) -> str:
+def _fmt_cell(v, digits: int = 3) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
+    if isinstance(v, (int, np.integer, str)):
+        return str(v)
     try:
-        return num(float(v), 3)
+        return num(float(v), digits)
     except (TypeError, ValueError):
         return str(v)
 
