@@ -16,7 +16,11 @@ fi
 [ -f "$report" ] || { echo "screenshot: $report: no such file (run make demo first)" >&2; exit 2; }
 mkdir -p "$outdir"
 raw="$outdir/.raw.png"
+# No host name resolves and background services are off: Chromium itself stays offline too (its updater and
+# account checks would otherwise phone home), and a page that needed the network would show it.
 "$browser" --headless=new --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \
+  --host-resolver-rules="MAP * ~NOTFOUND" --disable-background-networking --disable-component-update \
+  --disable-sync --no-first-run --disable-default-apps --disable-features=SpellCheck \
   --window-size="$width,$tall" --screenshot="$raw" "file://$(realpath "$report")" >/dev/null 2>&1
 .venv/bin/python - "$raw" "$outdir" "$viewport" <<'EOF'
 import sys

@@ -432,3 +432,20 @@ def test_cli_number_of_factors_section(tmp_path, capsys):
     n4 = sum(v == 4 for v in expected.suggestions.values())
     assert f"{n4} of {len(expected.suggestions)} criteria count exactly 4 factors" in sec
     assert sec.count('<td class="n hl">4</td>') == n4
+
+
+def test_cli_without_r_writes_the_report_and_says_why(tmp_path, capsys, monkeypatch):
+    import qvalid.rbridge as rb
+
+    def no_r():
+        raise rb.RNotAvailable("R package(s) qmethod not installed")
+
+    monkeypatch.setattr(rb, "_require_r", no_r)
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    assert main(["report", str(LIPSET), "-k", "3", "--out", str(out), "--json", str(js)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("cross-check: not run: R qmethod could not be used on this machine: R package(s) qmethod")
+    d = json.loads(js.read_text())
+    assert d["crosscheck"]["available"] is False and "R package(s) qmethod not installed" in d["crosscheck"]["reason"]
+    page = out.read_text(encoding="utf-8")
+    assert {sid for sid, _, _, when in SECTIONS if when is None} <= set(check_page(page).ids)
