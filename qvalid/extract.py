@@ -194,29 +194,34 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         v = m.sum(axis=1)  # column sums, as m.sum(axis=0) per item in centroid()
         cs = v.copy()
         live = ~close  # items still reflecting
-        for _ in range(max_steps):  # reflection: inherently sequential within an item, masked over items
-            ia = np.flatnonzero(live)
-            if ia.size == 0:
+        snap_at, snap = n, None
+        for step in range(max_steps):  # reflection: inherently sequential within an item, masked over items
+            if not live.any():
                 break
-            c = cs[ia]
-            j = c.argmin(axis=1)
-            low = c[np.arange(ia.size), j]
+            j = cs.argmin(axis=1)
+            low = cs[rows, j]
             if ties == "qmethod":
-                tol = 1e-11 * (1.0 + np.abs(c).max(axis=1))
-                near = (np.abs(low) <= tol) | ((c <= (low + tol)[:, None]).sum(axis=1) > 1) | ~np.isfinite(low)
-                close[ia[near]] = True
-                live[ia[near]] = False
+                tol = 1e-11 * (1.0 + np.abs(cs).max(axis=1))
+                near = (np.abs(low) <= tol) | ((cs <= (low + tol)[:, None]).sum(axis=1) > 1) | ~np.isfinite(low)
             else:
                 near = ~np.isfinite(low)
-                close[ia[near]] = True
-                live[ia[near]] = False
-            done = (low > 0) & ~near
-            live[ia[done]] = False
-            go = ~done & ~near
-            ib, jb = ia[go], j[go]
-            v[ib] -= (2.0 * sign[ib, jb])[:, None] * m[ib, jb, :]
-            sign[ib, jb] = -sign[ib, jb]
-            cs[ib] = sign[ib] * v[ib]
+            near &= live
+            close |= near
+            live &= ~near & ~(low > 0)
+            # every item takes the step; those not reflecting subtract 0 (exact), so no gathers of live items
+            s = sign[rows, j]
+            v -= np.where(live, 2.0 * s, 0.0)[:, None] * m[rows, j, :]
+            sign[rows, j] = np.where(live, -s, s)
+            cs = sign * v
+            # Brent's cycle check (from step n on, rarely reached): an item back at a state (signs, column sums)
+            # it had before reflects forever (a column sum of exactly 0 flipping between 0 and -0); it stops now
+            # instead of after max_steps, with the same outcome (close)
+            if step == snap_at:
+                snap, snap_at = (sign.copy(), v.copy()), 2 * snap_at
+            elif snap is not None:
+                cyc = live & (sign == snap[0]).all(axis=1) & (v == snap[1]).all(axis=1)
+                close |= cyc
+                live &= ~cyc
         else:
             close |= live  # no positive manifold: centroid() raises or gives up there
         ok = ~close

@@ -206,6 +206,24 @@ def test_batched_centroid_is_the_single_centroid_bit_for_bit_where_nothing_is_cl
     assert centroid_batch(r, 4).close.all() and not centroid_batch(r, 4, ties="strict").close.any()
 
 
+def test_strict_centroid_stops_a_reflection_cycle_at_once(nav):
+    """Column sums (diagonal 0) of this matrix: 0, 1.7, 0.7, 1.2. The minimum is exactly 0, so sort 1 is reflected:
+    its sum becomes -0 (the others 0.7, 1.7, 1.2) and it is reflected back, to the same bits, forever (R loops
+    forever; qvalid gave up after 50 n + 1000 reflections). The cycle check ends it at once, with the same
+    outcome: that item is close (centroid_strict raises), the others in the batch are untouched."""
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid_batch, centroid_strict
+
+    cyc = np.array([[1, .5, -.5, 0], [.5, 1, .6, .6], [-.5, .6, 1, .6], [0, .6, .6, 1]])
+    fine = correlate(nav.scores[:, :4].astype(float))
+    e = centroid_batch(np.stack([fine, cyc, fine]), 2, ties="strict")
+    assert e.close.tolist() == [False, True, False]
+    np.testing.assert_array_equal(e.loadings[0], centroid_strict(fine, 2).loadings)
+    np.testing.assert_array_equal(e.loadings[2], e.loadings[0])
+    with pytest.raises(FloatingPointError):
+        centroid_strict(cyc, 1)
+
+
 def test_strict_centroid_ties(nav):
     from qvalid.correlation import correlate
     from qvalid.extract import centroid, centroid_strict
