@@ -144,9 +144,10 @@ def bootstrap_section(bench: dict) -> list:
     out = ["## Bootstrap, qvalid vs `qmboots()`", "",
            "R: one `qmboots()` run through the bridge (PCA + varimax, `indet=\"qindtest\"`, `set.seed(1)`), its "
            "elapsed time measured inside R. qvalid: `bootstrap()` on qmboots' own `$resamples` with "
-           "`align=\"qindtest\"` (the same work, full-sample analysis and summaries included), after asserting that "
-           "every step agrees (loadings and z-scores of `full.bts.res` to 1e-10, flags and rejected steps exactly; "
-           "largest difference shown); pytest-benchmark median. Ratios are per resample.", "",
+           "`align=\"qindtest\"` (the same work: full-sample analysis, replicates and the summary tables "
+           "`loadings`, `zscores`, `factors`), after asserting that every step agrees (loadings and z-scores of "
+           "`full.bts.res` to 1e-10, flags and rejected steps exactly; largest difference shown); pytest-benchmark "
+           "median. Ratios are per resample.", "",
            "| study | k | resamples | qvalid median | qvalid per resample | R qmboots | R per step | ratio | "
            "rejected by qindtest | max diff |", "|---|---|---|---|---|---|---|---|---|---|"]
     r_step, ratios = {}, []

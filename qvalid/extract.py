@@ -237,17 +237,22 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         with np.errstate(invalid="ignore"):
             f = t / np.sqrt(tot.astype(np.float64))[:, None]
         run = ok & ~(np.abs(d - f * f) < spc).all(axis=1)
+        # the items still iterating are kept compacted (ir, csr, dr, fr) and written back when they stop
+        ir = np.flatnonzero(run)
+        csr, dr, fr = cs[ir], d[ir], f[ir]
         for _ in range(max_iter):
-            if not run.any():
+            if ir.size == 0:
                 break
-            ir = np.flatnonzero(run)
-            fr = f[ir]
-            d[ir] = fr * fr
-            t = cs[ir] + d[ir]
-            f[ir] = t / np.sqrt(seqsum(t).astype(np.float64))[:, None]
-            run[ir] = ~(np.abs(d[ir] - f[ir] * f[ir]) < spc).all(axis=1)
+            dr = fr * fr
+            t = csr + dr
+            fr = t / np.sqrt(seqsum(t).astype(np.float64))[:, None]
+            go = ~(np.abs(dr - fr * fr) < spc).all(axis=1)
+            if not go.all():
+                stop = ~go
+                d[ir[stop]], f[ir[stop]] = dr[stop], fr[stop]
+                ir, csr, dr, fr = ir[go], csr[go], dr[go], fr[go]
         else:
-            close |= run
+            close[ir] = True
         gap = np.abs(np.abs(d - f * f) - spc).min(axis=1)  # a stopping test within rounding of spc
         if ties == "qmethod":
             close |= ok & (gap < 1e-12)
@@ -256,7 +261,6 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         g = np.where(close[:, None], 0.0, g)
         m -= g[:, :, None] * g[:, None, :]  # m_ij - g_i g_j rounded once, as _subtract_outer (BLAS dger)
     out[close] = 0.0
-    del rows
     return BatchExtraction(out, close)
 
 

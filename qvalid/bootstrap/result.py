@@ -24,6 +24,27 @@ JSON_KEYS = ("qvalid_version", "bootstrap", "options", "study", "counts", "facto
              "replicates")
 
 
+def nanquantile(x, probs) -> np.ndarray:
+    """``np.nanquantile(x, probs, axis=0)`` (linear interpolation = R's quantile type 7; NaN ignored, NaN where a
+    column has no value), with numpy's arithmetic (index (n - 1) p, its two-sided lerp) but for all columns at once
+    (numpy loops over the columns of an array with NaNs). Shape ``(len(probs),) + x.shape[1:]``."""
+    x = np.asarray(x, dtype=float)
+    s = np.sort(x, axis=0)  # NaN sort last
+    n = (~np.isnan(x)).sum(axis=0)
+    out = []
+    for p in probs:
+        h = (n - 1) * float(p)
+        lo = np.floor(h)
+        t = h - lo
+        i = np.clip(lo, 0, None).astype(np.int64)
+        a = np.take_along_axis(s, i[None], axis=0)[0]
+        b = np.take_along_axis(s, np.clip(i + 1, None, np.maximum(n - 1, 0))[None], axis=0)[0]
+        d = b - a
+        v = np.where(t >= 0.5, b - d * (1 - t), a + d * t)
+        out.append(np.where(n > 0, v, np.nan))
+    return np.array(out)
+
+
 @dataclass(frozen=True, eq=False)
 class BootstrapResult:
     """A bootstrap of a k-factor solution (:func:`qvalid.bootstrap`).
@@ -85,7 +106,7 @@ class BootstrapResult:
         with np.errstate(invalid="ignore", divide="ignore"), _quiet():
             mean = np.nanmean(x, axis=0)
             sd = np.nanstd(x, axis=0, ddof=1)
-            q = np.nanquantile(x, [lo, hi], axis=0)  # linear interpolation = R's quantile type 7
+            q = nanquantile(x, (lo, hi))
         return {"mean": mean, "sd": sd, "ci_low": q[0], "ci_high": q[1], "n": n}
 
     # ------------------------------------------------------------------ tables
@@ -166,7 +187,7 @@ class BootstrapResult:
         nf = self._used("n_flagged")
         with _quiet():
             med = np.nanmedian(c, axis=0) if c.size else np.full(self.nfactors, np.nan)
-            p05 = np.nanquantile(c, 0.05, axis=0) if c.size else np.full(self.nfactors, np.nan)
+            p05 = nanquantile(c, (0.05,))[0] if c.size else np.full(self.nfactors, np.nan)
         n = max(len(c), 1)
         s85, s95 = (c >= CONGRUENCE_FAIR).sum(axis=0) / n, (c >= CONGRUENCE_EQUAL).sum(axis=0) / n
         noflags = (nf == 0).sum(axis=0)
