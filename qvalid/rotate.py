@@ -84,7 +84,6 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if normalize:
         sc = np.sqrt((x * x).sum(axis=-1, keepdims=True))
         x = x / sc
-    xt = np.swapaxes(x, -1, -2)
     nb = x.shape[0]
     tt = np.broadcast_to(np.eye(k), (nb, k, k)).copy()
     d = np.zeros(nb)
@@ -94,26 +93,28 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if not batch:  # the common unbatched case, without fancy indexing
         return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
     # the items still running are kept compacted (xa, ta, da, ...); they are re-gathered only when some stop
-    xa, xta, ta, da, ma = x, xt, tt.copy(), d.copy(), margin.copy()
+    xa, ta, da, ma = x, tt.copy(), d.copy(), margin.copy()
     for it in range(1, max_iter + 1):
         z = xa @ ta
         zz = z * z
-        b = xta @ (z * (zz - zz.sum(axis=-2, keepdims=True) / p))  # as _varimax_one, operation for operation
-        u, s, vt = np.linalg.svd(b)
+        # B = X'(Z^3 - Z diag(colsums Z^2) / p), as _varimax_one operation for operation (in place, same bits)
+        np.subtract(zz, zz.sum(axis=-2, keepdims=True) / p, out=zz)
+        np.multiply(z, zz, out=zz)
+        u, s, vt = np.linalg.svd(np.swapaxes(xa, -1, -2) @ zz)
         ta = u @ vt
         d_new = s.sum(axis=-1)
         gap = d_new - da * (1.0 + eps)
         ma = np.minimum(ma, np.abs(gap) / d_new)
         stop = gap < 0
         da = d_new
-        n_iter[active] = it
         if stop.any():
-            tt[active[stop]], margin[active[stop]] = ta[stop], ma[stop]
+            done = active[stop]
+            tt[done], margin[done], n_iter[done] = ta[stop], ma[stop], it
             keep = ~stop
-            active, xa, xta, ta, da, ma = active[keep], xa[keep], xta[keep], ta[keep], da[keep], ma[keep]
+            active, xa, ta, da, ma = active[keep], xa[keep], ta[keep], da[keep], ma[keep]
             if active.size == 0:
                 break
-    tt[active], margin[active] = ta, ma
+    tt[active], margin[active], n_iter[active] = ta, ma, max_iter
     converged = np.ones(nb, dtype=bool)
     converged[active] = False
     z = x @ tt
