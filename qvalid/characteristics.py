@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -148,11 +149,11 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     """
     z = np.asarray(z, dtype=np.float64)
     sed = np.asarray(sed, dtype=np.float64)
-    keep = tuple(int(j) for j in np.flatnonzero(~np.isnan(z).any(axis=0)))
+    nan = np.isnan(z).any(axis=0)
+    keep = tuple(int(j) for j in np.flatnonzero(~nan)) if nan.any() else tuple(range(z.shape[1]))
     if len(keep) < 2:
         return None
-    pairs = tuple(combinations(keep, 2))
-    a, b = np.array(pairs).T
+    pairs, a, b = _pairs(keep)
     diffs = z[:, a] - z[:, b]
     if rule == "kade":
         return _kade_distinguishing(z, sed, keep, pairs, diffs)
@@ -165,24 +166,16 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     if len(keep) == 2:
         lab = np.where(consensus, "Consensus", "Distinguishing").astype(object)
         return Distinguishing(keep, pairs, diffs, stars, lab)
-    if labels == "qmethod":  # R: grep(i, names) on names such as "sig_f1_f2": unanchored substring match
-        names = [f"f{p + 1}_f{q + 1}" for p, q in pairs]
-        inside = np.array([[str(i + 1) in nm for nm in names] for i in keep])
-    elif labels == "strict":
-        inside = np.array([[i in pq for pq in pairs] for i in keep])
-    else:
-        raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
+    inside, outside, base = _label_structure(keep, labels)
     # per statement and factor: all of the factor's pairs significant / some other pair significant
     all_in = ~(~sig[:, None, :] & inside).any(axis=2)
-    any_out = (sig[:, None, :] & ~inside).any(axis=2)
+    any_out = (sig[:, None, :] & outside).any(axis=2)
     all_sig = sig.all(axis=1)
     only = all_in & ~any_out
     # R loops over the factors in order: "only" overwrites the label, "all" sets it, an append adds to it.
     # "only" excludes "all" (there is always an "out" pair), so the closed form is: "Distinguishes all", else the
     # last "only" label followed by the appends of later factors, else the appends alone.
     last_only = np.where(only.any(axis=1), only.shape[1] - 1 - np.argmax(only[:, ::-1], axis=1), -1)
-    base = np.array(["Consensus", "", "Distinguishes all"] + [f"Distinguishes f{i + 1} only" for i in keep],
-                    dtype=object)
     code = np.where(consensus, 0, np.where(all_sig, 2, np.where(last_only >= 0, 3 + last_only, 1)))
     lab = base[code]
     append = all_in & any_out & ~all_sig[:, None] & (np.arange(len(keep)) > last_only[:, None])
@@ -190,6 +183,36 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
         rows = append[:, col]
         lab[rows] = lab[rows] + f"Distinguishes f{keep[col] + 1} "
     return Distinguishing(keep, pairs, diffs, stars, lab)
+
+
+@lru_cache(maxsize=64)
+def _pairs(keep: tuple) -> tuple:
+    """Factor pairs in ``combn`` order and their two index arrays (read-only: cached per set of factors)."""
+    pairs = tuple(combinations(keep, 2))
+    a, b = np.array(pairs).T
+    a.setflags(write=False)
+    b.setflags(write=False)
+    return pairs, a, b
+
+
+@lru_cache(maxsize=64)
+def _label_structure(keep: tuple, labels: str) -> tuple:
+    """qdc's label bookkeeping for the factors ``keep`` (k > 2): which pairs are each factor's ("in", per the
+    ``labels`` rule), the others ("out"), and the base labels; read-only, cached per set of factors."""
+    pairs = _pairs(keep)[0]
+    if labels == "qmethod":  # R: grep(i, names) on names such as "sig_f1_f2": unanchored substring match
+        names = [f"f{p + 1}_f{q + 1}" for p, q in pairs]
+        inside = np.array([[str(i + 1) in nm for nm in names] for i in keep])
+    elif labels == "strict":
+        inside = np.array([[i in pq for pq in pairs] for i in keep])
+    else:
+        raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
+    base = np.array(["Consensus", "", "Distinguishes all"] + [f"Distinguishes f{i + 1} only" for i in keep],
+                    dtype=object)
+    out = (inside, ~inside, base)
+    for x in out:
+        x.setflags(write=False)
+    return out
 
 
 #: KADE's distinguishing levels (``GlobalState/calcState.js:57-58``): p < .05 and p < .01; note 2.575, not 2.576.

@@ -119,15 +119,19 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
             break
         garbled = garbled or explicit
         d = cs / (n - 1)
-        f = t / np.sqrt(float(seqsum(t)))  # R's sum(): long double, sequential
+        f = t / _sqrt(float(seqsum(t)))  # R's sum(): long double, sequential
+        ff = f * f
         it = 0
-        while not (np.abs(d - f * f) < spc).all():
+        # the hot loop of the centroid (inherently sequential), kept to a few numpy calls per iteration:
+        # max |d - f^2| < spc is R's all(abs(d - f^2) < spc), NaN included (NaN fails both)
+        while not np.abs(d - ff).max(initial=0.0) < spc:
             if it >= max_iter:  # R has no cap and loops forever; its numbers would be meaningless anyway
                 raise FloatingPointError(f"centroid: the communalities of factor {k + 1} did not converge in "
                                          f"{max_iter} iterations (R's centroid() loops forever here)")
-            d = f * f
+            d = ff
             t = cs + d
-            f = t / np.sqrt(float(seqsum(t)))
+            f = t / _sqrt(float(seqsum(t)))
+            ff = f * f
             it += 1
         g = sign * f  # reflected sorts negated back
         out[:, k] = g
@@ -277,6 +281,11 @@ def centroid_strict(r, nfactors: int, *, spc: float = 1e-5) -> Extraction:
     return Extraction(a, (a * a).sum(axis=0))
 
 
+def _sqrt(x: float) -> float:
+    """The double square root (as ``np.sqrt``, correctly rounded), NaN below 0, without numpy's per-call cost."""
+    return math.sqrt(x) if x >= 0 else math.nan
+
+
 def _subtract_outer(m: np.ndarray, g: np.ndarray) -> None:
     """m -= g g' in place, each entry m_ij - g_i g_j rounded once, as R's ``tmat[n,] - f1[n]*f1``."""
     out = _dger(-1.0, g, g, a=m.T, overwrite_a=1)  # m.T is Fortran-ordered: updated in place
@@ -403,7 +412,7 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
 def psych_tidy(a: np.ndarray) -> np.ndarray:
     """psych's post-rotation step: columns sorted by descending sum of squares (stable), then :func:`psych_sign`."""
     order = np.argsort(-(a * a).sum(axis=-2), axis=-1, kind="stable")
-    return psych_sign(np.take_along_axis(a, order[..., None, :], axis=-1))
+    return psych_sign(a.take(order, axis=1) if a.ndim == 2 else np.take_along_axis(a, order[..., None, :], axis=-1))
 
 
 def psych_sign(a: np.ndarray) -> np.ndarray:

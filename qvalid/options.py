@@ -150,14 +150,34 @@ FLAVORS = {
 }
 
 
+_NAMES = frozenset(f.name for f in fields(Options))
+_RESOLVED: dict = {}  # (flavor, overrides) -> Options: analyze() resolves the same few combinations again and again
+
+
 def resolve_options(flavor: str = "qmethod", **overrides) -> Options:
-    """``FLAVORS[flavor]`` with ``overrides`` applied and checked; raise :class:`QInputError` on a bad value."""
+    """``FLAVORS[flavor]`` with ``overrides`` applied and checked; raise :class:`QInputError` on a bad value.
+
+    Options are frozen, so a resolved combination is cached (keyed by the values and their types: ``majority=1``
+    is not ``majority=True``) and checked only the first time.
+    """
+    try:
+        key = (flavor, tuple(sorted((k, type(v), v) for k, v in overrides.items())))
+        return _RESOLVED[key]
+    except TypeError:  # an unhashable value: resolve without the cache
+        return _resolve(flavor, overrides)
+    except KeyError:
+        opts = _RESOLVED[key] = _resolve(flavor, overrides)
+        if len(_RESOLVED) > 512:  # a bound for long-running processes that try many combinations
+            _RESOLVED.clear()
+        return opts
+
+
+def _resolve(flavor, overrides: dict) -> Options:
     if flavor not in FLAVORS:
         raise QInputError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVORS)}")
-    names = {f.name for f in fields(Options)}
-    unknown = sorted(set(overrides) - names)
+    unknown = sorted(set(overrides) - _NAMES)
     if unknown:
-        raise QInputError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        raise QInputError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_NAMES))}")
     overrides = {k: v for k, v in overrides.items()
                  if v is not None or k in ("threshold", "cor_digits", "horst_factors")}
     for k, v in overrides.items():

@@ -79,6 +79,9 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     batch, (p, k) = x0.shape[:-2], x0.shape[-2:]
     if k < 2:
         return no_rotation(x0)
+    if not batch:  # the common unbatched case, without fancy indexing
+        sc = np.sqrt((x0 * x0).sum(axis=-1, keepdims=True)) if normalize else None
+        return _varimax_one(x0 / sc if normalize else x0, sc, eps, max_iter)
     x = x0.reshape((-1, p, k))
     sc = None
     if normalize:
@@ -90,8 +93,6 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     n_iter = np.zeros(nb, dtype=np.int64)
     margin = np.full(nb, np.inf)
     active = np.arange(nb)  # items still iterating
-    if not batch:  # the common unbatched case, without fancy indexing
-        return _varimax_one(x0, x[0], sc[0] if normalize else None, eps, max_iter)
     # the items still running are kept compacted (xa, ta, da, ...); they are re-gathered only when some stop
     xa, ta, da, ma = x, tt.copy(), d.copy(), margin.copy()
     for it in range(1, max_iter + 1):
@@ -126,28 +127,39 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     return Rotation(z, tt, n_iter.reshape(batch), converged.reshape(batch), margin.reshape(batch))
 
 
-def _varimax_one(x0, x, sc, eps, max_iter) -> Rotation:
-    """:func:`varimax` for one (p, k) matrix ``x`` (already normalised when ``sc`` is given): same steps."""
+def _varimax_one(x, sc, eps, max_iter) -> Rotation:
+    """:func:`varimax` for one (p, k) matrix ``x`` (already normalised when ``sc`` is given): the same operations,
+    on buffers reused across iterations (fewer numpy calls: this loop is most of a small study's time)."""
     p, k = x.shape
     xt = x.T
     tt = np.eye(k)
+    z = np.empty((p, k))
+    w = np.empty((p, k))
     d = 0.0
     converged = False
+    in_order = k < 8  # numpy adds fewer than 8 doubles in order (pairwise beyond): then a Python loop is s.sum()
     for it in range(1, max_iter + 1):
-        z = x @ tt
-        zz = z * z
-        u, s, vt, info = _gesdd(xt @ (z * (zz - zz.sum(axis=0) / p)))  # LAPACK dgesdd, as R's La.svd
+        np.matmul(x, tt, out=z)
+        np.multiply(z, z, out=w)
+        w -= w.sum(axis=0) / p
+        w *= z  # z * (z^2 - colsums(z^2) / p), operation for operation
+        u, s, vt, info = _gesdd(xt @ w)  # LAPACK dgesdd, as R's La.svd
         if info:
             raise np.linalg.LinAlgError(f"varimax: SVD did not converge (LAPACK info={info})")
         tt = u @ vt
-        d_past, d = d, s.sum()
+        d_past, d = d, 0.0
+        if in_order:
+            for v in s.tolist():
+                d += v
+        else:
+            d = s.sum()
         if d < d_past * (1.0 + eps):
             converged = True
             break
     z = x @ tt
     if sc is not None:
-        z = z * sc
-    return Rotation(z.reshape(x0.shape), tt.reshape(x0.shape[:-2] + (k, k)), it, converged)
+        z *= sc
+    return Rotation(z, tt, it, converged)
 
 
 # ------------------------------------------------------------------------------------------ KADE / PQMethod

@@ -19,8 +19,8 @@ LD = np.longdouble
 
 def seqsum(a, axis: int = -1) -> np.ndarray:
     """Sequential long double sum along ``axis`` (first to last element), still in long double."""
-    a = np.asarray(a, dtype=LD)
-    return np.take(np.cumsum(a, axis=axis), -1, axis=axis)
+    c = np.cumsum(a, axis=axis, dtype=LD)  # each element converted to long double (exactly), then added in order
+    return c[-1] if c.ndim == 1 else np.take(c, -1, axis=axis)
 
 
 def colsums(m, sign=None) -> np.ndarray:
