@@ -9,6 +9,7 @@ from itertools import combinations
 import numpy as np
 
 from .rounding import kround
+from .scores import divide
 
 __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
            "STAR_LEVELS", "KADE_LEVELS", "kade_significance"]
@@ -61,7 +62,7 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
     k = z.shape[-1]
     nload = np.asarray(flags, dtype=bool).sum(axis=-2)
     ev, pct = explained_variance(loadings)
-    dev = z - z.mean(axis=-2, keepdims=True)
+    dev = z - z.sum(axis=-2, keepdims=True) / z.shape[-2]  # = z.mean(): numpy's mean is this sum and division
     ss = (dev * dev).sum(axis=-2)
     if se_rule == "kade":
         rel = kround(nload * av_rel_coef / (1 + (nload - 1) * av_rel_coef), 3)
@@ -70,10 +71,12 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
         rel = av_rel_coef * nload / (1.0 + (nload - 1) * av_rel_coef)
         sd = np.sqrt(ss / (z.shape[-2] - 1))
         se = sd * np.sqrt(1.0 - rel)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cor = (np.swapaxes(dev, -1, -2) @ dev) / np.sqrt(ss[..., :, None] * ss[..., None, :])
-    idx = np.arange(k)
-    cor[..., idx, idx] = 1.0  # R's cor() gives 1 on the diagonal even for an all-NA column
+    cor = divide(dev.swapaxes(-1, -2) @ dev, np.sqrt(ss[..., :, None] * ss[..., None, :]))
+    # R's cor() gives 1 on the diagonal even for an all-NA column
+    if cor.ndim == 2:
+        cor.flat[::k + 1] = 1.0
+    else:
+        cor[..., np.arange(k), np.arange(k)] = 1.0
     if se_rule == "kade":
         sed = kround(np.sqrt(se[..., :, None] * se[..., :, None] + se[..., None, :] * se[..., None, :]), 3)
     else:

@@ -11,7 +11,7 @@ import numpy as np
 from .correlation import average_ranks
 from .rounding import kround, kround1
 
-__all__ = ["weights", "zscores", "factor_arrays", "kade_table_order", "kade_zscores"]
+__all__ = ["weights", "zscores", "factor_arrays", "kade_table_order", "kade_zscores", "divide"]
 
 
 def weights(loadings, flags) -> np.ndarray:
@@ -21,8 +21,16 @@ def weights(loadings, flags) -> np.ndarray:
     cancel in the standardisation. ``|a| = 1`` gives an infinite weight; :func:`zscores` handles that limit.
     """
     fa = np.where(np.asarray(flags, dtype=bool), np.asarray(loadings, dtype=np.float64), 0.0)
-    with np.errstate(divide="ignore"):
-        return fa / (1.0 - fa * fa)
+    return divide(fa, 1.0 - fa * fa)
+
+
+def divide(a, b) -> np.ndarray:
+    """``a / b`` without numpy's warnings for 0 divisors (inf or NaN, as numpy gives them); the warnings are
+    switched off only when some divisor is 0, since ``np.errstate`` costs more than the division on small arrays."""
+    if b.all():  # NaN counts as nonzero: it propagates without a warning
+        return a / b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a / b
 
 
 def zscores(scores, w) -> np.ndarray:
@@ -44,12 +52,12 @@ def zscores(scores, w) -> np.ndarray:
         lim = inf.any(axis=-2, keepdims=True)
         w = np.where(lim, np.where(inf, np.sign(w), 0.0), w)
     s = x @ w
-    dev = s - s.mean(axis=-2, keepdims=True)
-    sd = np.sqrt((dev * dev).sum(axis=-2, keepdims=True) / (s.shape[-2] - 1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = dev / sd
-    empty = ~(w != 0).any(axis=-2, keepdims=True)
-    return np.where(empty, np.nan, z)
+    n = s.shape[-2]
+    dev = s - s.sum(axis=-2, keepdims=True) / n  # = s.mean(): numpy's mean is this sum and division
+    sd = np.sqrt((dev * dev).sum(axis=-2, keepdims=True) / (n - 1))
+    z = divide(dev, sd)
+    used = (w != 0).any(axis=-2, keepdims=True)
+    return z if used.all() else np.where(used, z, np.nan)
 
 
 def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
@@ -81,19 +89,22 @@ def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
     if ties == "qmethod":
         if z.ndim == 2:  # one study: mean rank of a tie group = (first + last position) / 2, by binary search
             zs = np.sort(z, axis=0)
-            first = np.column_stack([np.searchsorted(zs[:, j], z[:, j], "left") for j in range(z.shape[1])])
-            last = np.column_stack([np.searchsorted(zs[:, j], z[:, j], "right") for j in range(z.shape[1])])
-            idx = (first + last - 1) // 2  # floor of the 1-based mean rank, made 0-based
+            idx = np.empty(z.shape, dtype=np.intp)
+            for j in range(z.shape[1]):  # a loop over factors
+                idx[:, j] = zs[:, j].searchsorted(z[:, j], "left") + zs[:, j].searchsorted(z[:, j], "right")
+            idx -= 1
+            idx //= 2  # floor of the 1-based mean rank, made 0-based: 0 <= first < last <= n, so within 0..n-1
         else:
-            idx = np.floor(average_ranks(z, axis=-2)).astype(np.int64) - 1
-        out = q[np.clip(idx, 0, n - 1)]
+            idx = np.clip(np.floor(average_ranks(z, axis=-2)).astype(np.int64) - 1, 0, n - 1)
+        out = q[idx]
     elif ties == "strict":
         order = _strict_order(z)
         out = np.empty_like(z)
         np.put_along_axis(out, order, np.broadcast_to(q[:, None], z.shape), axis=-2)
     else:
         raise ValueError(f"unknown tie rule {ties!r}; choose qmethod or strict")
-    return np.where(np.isnan(z), np.nan, out)
+    nan = np.isnan(z)
+    return np.where(nan, np.nan, out) if nan.any() else out
 
 
 def _strict_order(z: np.ndarray) -> np.ndarray:
