@@ -165,11 +165,20 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     level = (np.abs(diffs)[..., None] > c[:, None] * _MULTS).sum(axis=-1)
     stars = _STARS[level]
     sig = level > 0
-    consensus = ~sig.any(axis=1)
     if len(keep) == 2:
-        lab = np.where(consensus, "Consensus", "Distinguishing").astype(object)
+        lab = np.where(sig[:, 0], "Distinguishing", "Consensus").astype(object)
         return Distinguishing(keep, pairs, diffs, stars, lab)
+    if len(keep) <= _TABLE_K:  # the label depends only on the statement's pattern of significant pairs
+        lab = _label_table(keep, labels)[sig @ _BITS[:len(pairs)]]
+    else:
+        lab = _qdc_labels(sig, keep, labels)
+    return Distinguishing(keep, pairs, diffs, stars, lab)
+
+
+def _qdc_labels(sig: np.ndarray, keep: tuple, labels: str) -> np.ndarray:
+    """qdc's ``dist.and.cons`` labels (k > 2) from the significant pairs ``sig`` (n_statements, n_pairs)."""
     inside, outside, base = _label_structure(keep, labels)
+    consensus = ~sig.any(axis=1)
     # per statement and factor: all of the factor's pairs significant / some other pair significant
     all_in = ~(~sig[:, None, :] & inside).any(axis=2)
     any_out = (sig[:, None, :] & outside).any(axis=2)
@@ -185,7 +194,22 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     for col in np.flatnonzero(append.any(axis=0)):  # a loop over factors, not statements
         rows = append[:, col]
         lab[rows] = lab[rows] + f"Distinguishes f{keep[col] + 1} "
-    return Distinguishing(keep, pairs, diffs, stars, lab)
+    return lab
+
+
+_TABLE_K = 5  # up to 5 factors (10 pairs, 1024 patterns) the labels come from a table built once
+_BITS = 1 << np.arange(_TABLE_K * (_TABLE_K - 1) // 2)
+
+
+@lru_cache(maxsize=32)
+def _label_table(keep: tuple, labels: str) -> np.ndarray:
+    """:func:`_qdc_labels` of every pattern of significant pairs, indexed by the pattern as bits (pair j = bit j):
+    a lookup replaces the label logic per call (read-only, cached per set of factors)."""
+    n_pairs = len(keep) * (len(keep) - 1) // 2
+    patterns = (np.arange(1 << n_pairs)[:, None] & _BITS[:n_pairs]) != 0
+    table = _qdc_labels(patterns, keep, labels)
+    table.setflags(write=False)
+    return table
 
 
 @lru_cache(maxsize=64)

@@ -124,7 +124,7 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
         it = 0
         # the hot loop of the centroid (inherently sequential), kept to a few numpy calls per iteration:
         # max |d - f^2| < spc is R's all(abs(d - f^2) < spc), NaN included (NaN fails both)
-        while not np.abs(d - ff).max(initial=0.0) < spc:
+        while not np.maximum.reduce(np.abs(d - ff), initial=0.0) < spc:
             if it >= max_iter:  # R has no cap and loops forever; its numbers would be meaningless anyway
                 raise FloatingPointError(f"centroid: the communalities of factor {k + 1} did not converge in "
                                          f"{max_iter} iterations (R's centroid() loops forever here)")

@@ -19,7 +19,7 @@ LD = np.longdouble
 
 def seqsum(a, axis: int = -1) -> np.ndarray:
     """Sequential long double sum along ``axis`` (first to last element), still in long double."""
-    c = np.cumsum(a, axis=axis, dtype=LD)  # each element converted to long double (exactly), then added in order
+    c = np.add.accumulate(a, axis=axis, dtype=LD)  # = np.cumsum: each element made long double (exactly), in order
     return c[-1] if c.ndim == 1 else np.take(c, -1, axis=axis)
 
 
