@@ -60,7 +60,7 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
     """
     z = np.asarray(z, dtype=np.float64)
     k = z.shape[-1]
-    nload = np.asarray(flags, dtype=bool).sum(axis=-2)
+    nload = np.add.reduce(np.asarray(flags, dtype=bool), axis=-2)  # = .sum(axis=-2), an int count
     ev, pct = explained_variance(loadings)
     dev = z - z.sum(axis=-2, keepdims=True) / z.shape[-2]  # = z.mean(): numpy's mean is this sum and division
     ss = (dev * dev).sum(axis=-2)

@@ -40,7 +40,7 @@ def flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | Non
     a = np.asarray(loadings, dtype=np.float64)
     a2 = a * a
     if threshold is None:
-        ok = np.abs(a) > z / np.sqrt(n_statements)
+        ok = np.abs(a) > z / math.sqrt(n_statements)  # correctly rounded, as np.sqrt
     else:
         ok = np.abs(a) >= threshold
     if majority:
@@ -54,9 +54,9 @@ def flag_warnings(loadings, flags) -> list[str]:
     out = []
     if (a[f] < 0).any():
         out.append("one or more Q-sorts with negative loadings are flagged; check the flags")
-    if (f.sum(axis=-1) > 1).any():
+    if (np.add.reduce(f, axis=-1) > 1).any():
         out.append("one or more Q-sorts are flagged on two or more factors; check the flags")
-    empty = np.flatnonzero(f.sum(axis=-2) == 0) if f.ndim == 2 else []
+    empty = np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else []
     if len(empty):
         out.append("factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
                    "their z-scores and factor arrays are undefined (NaN)")

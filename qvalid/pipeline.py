@@ -168,6 +168,8 @@ def _check_communalities(loadings, study: QStudy) -> None:
     R's ``stats::varimax`` stops here too ("La.svd(B): infinite or missing values").
     """
     h2 = (loadings * loadings).sum(axis=1)
+    if (h2 > 0).all():
+        return
     bad = np.flatnonzero(~(h2 > 0))
     if bad.size:
         ids = [study.sort_ids[i] for i in bad]

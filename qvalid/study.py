@@ -6,6 +6,7 @@ Orientation follows R qmethod (``R/qmethod.R``): rows are statements, columns ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Callable, Mapping, Sequence
 
@@ -135,10 +136,12 @@ class QStudy:
     def n_sorts(self) -> int:
         return self.scores.shape[1]
 
-    @property
+    @cached_property
     def qscores(self) -> np.ndarray:
-        """The grid as an ascending vector of n_statements values (qmethod's ``qscores``)."""
-        return np.repeat(np.fromiter(self.grid.keys(), np.int64), np.fromiter(self.grid.values(), np.int64))
+        """The grid as an ascending vector of n_statements values (qmethod's ``qscores``); read-only, built once."""
+        q = np.repeat(np.fromiter(self.grid.keys(), np.int64), np.fromiter(self.grid.values(), np.int64))
+        q.setflags(write=False)
+        return q
 
     def to_frame(self):
         """qmethod's ``dataset``: a DataFrame, statements x sorts."""
