@@ -35,6 +35,10 @@ class Extraction:
     warnings : tuple of str
     residual : ndarray of shape (n_sorts, n_sorts) or None
         The residual correlations after the last factor (KADE's Brown centroid and Horst 5.5 only).
+    close : bool
+        Centroid only: some decision was within rounding of a tie (two minimum column sums, a minimum and 0, or
+        a change of squared loading and ``spc``), so it rests on the last bits of the correlation matrix; R's own bits
+        (``correlate(..., exact=True)``) are then needed to take it as R does.
     """
 
     loadings: np.ndarray
@@ -43,6 +47,7 @@ class Extraction:
     reflections: tuple = ()
     warnings: tuple = field(default=())
     residual: np.ndarray | None = None
+    close: bool = False
 
 
 def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
@@ -67,7 +72,10 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     sums that start the communalities and R's ``sum()`` are R's sequential long double sums
     (:mod:`qvalid.rsum`), and the residual entries are rounded once, as R's row update. With several tied
     minimum columns R's ``tmat[, oo] <- vec`` assignment fills the columns from a transposed block
-    (column-major order); that quirk is reproduced exactly.
+    (column-major order); that quirk is reproduced exactly. So given R's own correlation matrix, bit for bit
+    (:func:`qvalid.correlation.correlate` with ``exact=True``), the centroid follows R to the last bit;
+    ``Extraction.close`` says when a decision (a reflection, or the last communality test) was close enough for
+    those bits to matter.
 
     Parameters
     ----------
@@ -100,10 +108,12 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     iters, reflections = [], []
     max_steps = 50 * n + 1000 if max_reflections is None else max_reflections
     garbled = False  # set once R's tie quirk has made the working matrix asymmetric
+    close = False
     for k in range(nfactors):
         m.flat[::n + 1] = 0.0  # the diagonal (np.fill_diagonal, without its per-call checks)
         try:
-            sign, refl, explicit, cs = _reflect_to_positive_manifold(m, max_steps, explicit=garbled)
+            sign, refl, explicit, cs, near = _reflect_to_positive_manifold(m, max_steps, explicit=garbled)
+            close = close or near
             t = cs / (n - 1) + cs
             if not seqsum(t) > 0:
                 raise FloatingPointError("centroid: the reflected column sums do not add up to a positive total")
@@ -127,12 +137,14 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
         while not np.maximum.reduce(np.abs(d - ff), initial=0.0) < spc:
             if it >= max_iter:  # R has no cap and loops forever; its numbers would be meaningless anyway
                 raise FloatingPointError(f"centroid: the communalities of factor {k + 1} did not converge in "
-                                         f"{max_iter} iterations (R's centroid() loops forever here)")
+                                         f"{max_iter} iterations (R's centroid() has no cap: it loops forever "
+                                         "or ends much later, on meaningless loadings)")
             d = ff
             t = cs + d
             f = t / _sqrt(float(seqsum(t)))
             ff = f * f
             it += 1
+        close = close or np.abs(np.abs(d - ff) - spc).min() < 1e-12  # the stopping test within rounding of spc
         g = sign * f  # reflected sorts negated back
         out[:, k] = g
         # residual: R subtracts f f' in the reflected space, then negates rows/columns back (R/centroid.R:42-53);
@@ -145,7 +157,7 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
             _subtract_outer(m, g)
         iters.append(it)
         reflections.append(tuple(refl))
-    return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings))
+    return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings), close=close)
 
 
 @dataclass(frozen=True)
@@ -296,8 +308,9 @@ def _subtract_outer(m: np.ndarray, g: np.ndarray) -> None:
 def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bool = False):
     """Reflect min-column-sum sorts until every column sum is > 0 (R/centroid.R:18-25).
 
-    Returns ``(sign, refl, explicit, colsums)``: the net sign of each sort, the reflected indices in order,
-    whether ``m`` itself now holds the reflected matrix, and that matrix's column sums.
+    Returns ``(sign, refl, explicit, colsums, close)``: the net sign of each sort, the reflected indices in
+    order, whether ``m`` itself now holds the reflected matrix, that matrix's column sums, and whether some
+    decision was within ``tol`` of a tie (then it depends on the last bits of ``m``).
 
     Normally ``m`` is not touched: with W = ``m`` (symmetric, zero diagonal) and S = diag(sign), the reflected
     matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per reflection (v = W s loses 2 s_j W[j]
@@ -315,21 +328,24 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
     v = cs.copy()
     exact = explicit
     steps = 0
+    close = False
     tol = 1e-11 * (1.0 + np.abs(cs).max())  # the drift of the double sums is ~1e-15 relative
     while True:
         j = int(cs.argmin())
         low = cs[j]
         if low != low or low == -np.inf:
             raise FloatingPointError("centroid: column sums are not finite (degenerate correlation matrix)")
-        if not exact:  # safe on double sums only if the minimum is clearly away from 0 and clearly unique
-            if abs(low) <= tol or np.count_nonzero(cs <= low + tol) > 1:
+        # the double sums are safe only if the minimum is clearly away from 0 and clearly unique
+        if abs(low) <= tol or np.count_nonzero(cs <= low + tol) > 1:
+            close = True
+            if not exact:
                 cs = colsums(m, sign)
                 v = sign * cs
                 exact = True
                 continue
         if low > 0:
             if exact:
-                return sign, refl, explicit, cs
+                return sign, refl, explicit, cs, close
             cs = colsums(m, sign)  # the sums R uses for the communalities: recomputed as R computes them
             v = sign * cs
             exact = True

@@ -51,7 +51,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     warnings: list[str] = []
 
     r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
-    ext = _extract(r, k, opts, study)
+    r, ext = _extract(r, k, opts, study)
     warnings += ext.warnings
 
     if opts.rotation == "varimax" and k > 1:
@@ -89,19 +89,29 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
 
 
 def _extract(r, k: int, opts, study: QStudy):
-    """The unrotated factors chosen by ``extraction`` and its rule."""
+    """The unrotated factors chosen by ``extraction`` and its rule: ``(r, extraction)``, ``r`` recomputed with R's
+    own bits when qmethod's centroid needs them."""
     try:
         if opts.extraction == "pca" and opts.pca_rule == "kade":
-            return kade_principal(r, k)
+            return r, kade_principal(r, k)
         if opts.extraction == "pca":
             big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
-            return principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
+            return r, principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
         if opts.extraction == "horst55":
-            return horst55_centroid(r, k, n_statements=study.n_statements, extract=opts.horst_factors,
-                                    max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
+            return r, horst55_centroid(r, k, n_statements=study.n_statements, extract=opts.horst_factors,
+                                       max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
         if opts.centroid_rule == "kade":
-            return brown_centroid(r, k)
-        return (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
+            return r, brown_centroid(r, k)
+        if opts.centroid_ties == "strict" or opts.cor_digits is not None:
+            return r, (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
+        try:
+            ext = centroid(r, k, spc=opts.spc)
+        except FloatingPointError:  # a guard tripped: it may be a close decision taken the other way
+            ext = None
+        if ext is None or ext.close:  # a decision rests on the last bits of r: take it on R's own cor() bits
+            r = correlate(study.scores, method=opts.cor_method, exact=True)
+            ext = centroid(r, k, spc=opts.spc)
+        return r, ext
     except FloatingPointError as err:
         raise QInputError(str(err), file=study.source) from None
 
