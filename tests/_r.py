@@ -61,9 +61,9 @@ def parse_case(name: str) -> dict:
 #: explained in reference/golden/README.md ("Known disagreements"); the tests mark these cases xfail(strict=True),
 #: so a fix shows up as XPASS and the entry must then go.
 KNOWN = {
-    1: "qvalid/correlation.py: centroid decisions (exact ties, zero sums) depend on the last bit of cor(), which R "
-       "computes in long double; qvalid's centroid now sums as R does, its correlation does not (README: known "
-       "disagreement 1)",
+    1: "qvalid/extract.py, qvalid/correlation.py: centroid decisions (exact ties, zero sums) depend on the last bit "
+       "of cor() and colSums(), which R computes in long double; fixed: qvalid takes close decisions on R's bits "
+       "(README: known disagreement 1)",
     2: "qvalid/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
        "table); qvalid skips flagless factors (README: known disagreement 2)",
     3: "limitation: PCA components beyond the rank of R are a degenerate eigenspace; R's and numpy's LAPACK pick "
@@ -75,15 +75,14 @@ KNOWN = {
     7: "qvalid/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
        "sum to (mathematically) zero the sign is decided by the last bit (README: known disagreement 7)",
 }
-#: Cases of a disagreement class that qvalid has fixed: they stay as regression tests and must agree. (Class 1 is
-#: fixed for these cases only; the KNOWN_DISAGREEMENTS entries of class 1 are still open.)
+#: Cases of a disagreement class that qvalid has fixed: they stay as regression tests and must agree.
 FIXED = {
     1: [*(f"ties/centroid_{rot}_pearson_k{k}" for rot in ("none", "varimax") for k in range(4, 8)),
         "centroid_colsum_tie/centroid_none_kendall_k5", "centroid_cor_last_bit/centroid_varimax_spearman_k4",
-        "centroid_colsum_values/centroid_varimax_kendall_k3"],
+        "centroid_colsum_values/centroid_varimax_kendall_k3", "centroid_cor_pearson/centroid_none_pearson_k1",
+        *(f"centroid_tie_flat7/centroid_{rot}_pearson_k{k}" for rot in ("none", "varimax") for k in (1, 2, 3))],
 }
 KNOWN_DISAGREEMENTS = {
-    "centroid_cor_pearson/centroid_none_pearson_k1": KNOWN[1],
     "nonforced/centroid_none_pearson_k5": KNOWN[2],
     "qdc_flagless_first/pca_none_spearman_k4": KNOWN[2],
     "pca_null_components/pca_varimax_spearman_k6": KNOWN[3],

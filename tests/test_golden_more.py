@@ -169,7 +169,7 @@ def _cases_of(cls):
 
 def test_every_regression_case_has_an_explanation():
     assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_colsum_values", "centroid_cor_last_bit",
-                               "centroid_cor_pearson", "centroid_diverges", "pca_null_components", "pca_zero_sum_sign",
+                               "centroid_cor_pearson", "centroid_diverges", "centroid_tie_flat7", "pca_null_components", "pca_zero_sum_sign",
                                "qdc_flagless_first", "varimax_square", "zscore_ties"]
     for name in REGRESSION_DIRS:
         for p in case_files(f"regressions/{name}"):
@@ -183,33 +183,43 @@ def _fixed_cases(cls):
 
 
 def test_fixed_cases_exist():
-    assert len(_fixed_cases(1)) == len(FIXED[1]) == 11
+    assert len(_fixed_cases(1)) == len(FIXED[1]) == 18
 
 
 @pytest.mark.parametrize("path", _fixed_cases(1), ids=_id)
 def test_fixed_1_centroid_reflections_follow_r_colsums(path, golden_cache):
     """Former known disagreement 1: R's centroid algorithm with R's long double colSums, on R's correlation matrix,
     gives R's loadings; qvalid now takes the close reflection decisions the same way and agrees (the golden test
-    above compares everything)."""
-    from qvalid.extract import centroid
-
-    rr = _load(path, golden_cache)
-    cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
-    np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(centroid(cor, rr.nfactors).loadings, unrot, rtol=0, atol=1e-10)
-
-
-@pytest.mark.parametrize("path", _cases_of(1), ids=_id)
-def test_known_1_centroid_still_differs_but_r_colsums_explain_it(path, golden_cache):
-    """R's centroid algorithm with R's long double colSums, on R's correlation matrix, gives R's loadings."""
+    above compares everything). Its exact correlation is R's stored cor() bit for bit."""
     from qvalid.correlation import correlate
     from qvalid.extract import centroid
 
     rr = _load(path, golden_cache)
     cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
     np.testing.assert_allclose(r_centroid(cor, rr.nfactors), unrot, rtol=0, atol=1e-12)
-    own = centroid(correlate(rr.study.scores, method=rr.options["cor_method"]), rr.nfactors).loadings
-    assert np.abs(own - unrot).max() > 1e-3
+    np.testing.assert_allclose(centroid(cor, rr.nfactors).loadings, unrot, rtol=0, atol=1e-10)
+    np.testing.assert_array_equal(correlate(rr.study.scores, method=rr.options["cor_method"], exact=True), cor)
+
+
+@pytest.mark.parametrize("case", ["centroid_cor_pearson/centroid_none_pearson_k1",
+                                  "centroid_tie_flat7/centroid_none_pearson_k1"])
+def test_fixed_1_needs_rs_correlation_bits(case, golden_cache):
+    """Why the exact correlation is needed: the default (one double matrix product) differs from R's cor() in the
+    last bits, and the centroid on it reflects a tied pair one by one instead of R's both at once; the centroid
+    sees the decision is close (``Extraction.close``) and analyze() re-runs it on R's bits."""
+    from qvalid.correlation import correlate
+    from qvalid.extract import centroid
+
+    rr = _load(GOLDEN / "regressions" / f"{case}.json", golden_cache)
+    cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
+    fast = correlate(rr.study.scores)
+    assert 0 < np.abs(fast - cor).max() < 1e-15
+    ext = centroid(fast, rr.nfactors)
+    assert ext.close and np.abs(ext.loadings - unrot).max() > 1e-2
+    exact = centroid(correlate(rr.study.scores, exact=True), rr.nfactors)
+    assert exact.close
+    np.testing.assert_allclose(exact.loadings, unrot, rtol=0, atol=1e-15)
+    assert analyze(rr.study, rr.nfactors, extraction="centroid", rotation="none").correlation.tolist() == cor.tolist()
 
 
 @pytest.mark.parametrize("path", _cases_of(4), ids=_id)
