@@ -10,7 +10,7 @@ from .study import QStudy
 
 __all__ = ["quasi_normal_grid", "planted_study", "tie_statements", "grid_qscores", "standardise", "orthogonalise",
            "latent_scores", "open_cells", "complete_arrays", "simulate_sorts", "planted_loadings", "Simulation",
-           "simulate_studies", "LATENT_MODES"]
+           "simulate_studies", "LATENT_MODES", "tie_heavy_study"]
 
 
 def quasi_normal_grid(n_statements: int, max_score: int | None = None) -> dict[int, int]:
@@ -331,3 +331,52 @@ def _simulate_chunk(job):
         raw = complete_arrays(part, grid, rng, n=n) if part is not None else np.broadcast_to(given, (n,) + given.shape)
         s = orthogonalise(raw) if mode == "orthogonal" else standardise(raw)
     return simulate_sorts(a, s, grid, rng)[:keep], s[:keep]
+
+
+def tie_heavy_study(seed: int) -> QStudy:
+    """A random study built to produce exact ties in the centroid's sums (issue 8's differential test).
+
+    Q-sort scores are small integers, so sums of correlations tie exactly far more often than continuous data
+    would suggest; these studies make that happen often. Drawn with ``numpy.random.default_rng(seed)``:
+
+    - a symmetric grid, half-width 1..4: flat (the same 2..5 cells for every score, as the issue's reproducer),
+      2..5 cells per score pair, or quasi-normal (7..25 statements, at least 5 per unit of half-width);
+    - 6..20 sorts (duplicates and mirrors included), forced (5 in 6) or non-forced (latent values rounded into
+      the grid's range);
+    - weak to strong structure: 1..3 planted prototypes, loading 0, 0.5 or 0.8, a bipolar sort now and then;
+    - 0..3 duplicated sorts (correlation 1), 0..2 mirrored sorts (the negated sort, correlation -1; the grid is
+      symmetric, so it stays on it), placed at random positions; 0..2 pairs of tied statements
+      (:func:`tie_statements`).
+    """
+    rng = np.random.default_rng(seed)
+    half = int(rng.integers(1, 5))
+    if rng.random() < 0.5:
+        cells = rng.integers(2, 6, size=half + 1)
+        grid = {v: int(cells[abs(v)]) for v in range(-half, half + 1)}
+        if rng.random() < 0.5:  # the issue's reproducer: every score the same number of cells
+            grid = dict.fromkeys(grid, grid[0])
+    else:
+        grid = quasi_normal_grid(int(rng.integers(max(7, 5 * half), 26)), max_score=half)
+    q = np.repeat(np.fromiter(grid.keys(), np.int64), np.fromiter(grid.values(), np.int64))
+    n_st = q.size
+    n_dup, n_mirror = int(rng.integers(0, 4)), int(rng.integers(0, 3))
+    n_base = max(2, int(rng.integers(6, 21)) - n_dup - n_mirror)
+    forced = rng.random() < 5 / 6
+    nfac = int(rng.integers(1, 4))
+    strength = float(rng.choice([0.0, 0.5, 0.8]))
+    protos = rng.standard_normal((n_st, nfac))
+    sign = np.where(rng.random(n_base) < 0.15, -1.0, 1.0)
+    latent = sign * strength * protos[:, np.arange(n_base) % nfac] + np.sqrt(1 - strength ** 2) * \
+        rng.standard_normal((n_st, n_base))
+    if forced:
+        scores = q[np.argsort(np.argsort(latent, axis=0, kind="stable"), axis=0, kind="stable")]
+        pairs = [(2 * t, 2 * t + 1) for t in range(int(rng.integers(0, 3)))]
+        scores = tie_statements(scores, pairs, rng)
+    else:
+        scores = np.clip(np.rint(latent * half / 1.5), -half, half).astype(np.int64)
+        const = np.flatnonzero((scores == scores[:1]).all(axis=0))
+        scores[0, const] = np.where(scores[0, const] == half, -half, half)  # no constant sort
+    for _ in range(n_dup + n_mirror):
+        copy = scores[:, rng.integers(scores.shape[1])] * (-1 if _ >= n_dup else 1)
+        scores = np.insert(scores, int(rng.integers(scores.shape[1] + 1)), copy, axis=1)
+    return QStudy.from_array(scores, grid=grid, forced=forced, name=f"tie-heavy seed={seed}")

@@ -8,6 +8,7 @@ serves the whole run.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from itertools import product
 from pathlib import Path
@@ -15,14 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qvalid import QInputError, QStudy, analyze
+from qvalid import QStudy, analyze
 from qvalid.cli import main
 from qvalid.compare import compare
-from qvalid.simulate import tie_statements
+from qvalid.correlation import correlate
+from qvalid.simulate import tie_heavy_study, tie_statements
 from qvalid.rbridge import as_result, load_golden
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _r import GOLDEN, KNOWN, LIPSET_CSV, r_centroid, r_session, r_zscores, require_r  # noqa: E402,F401
+from _r import GOLDEN, LIPSET_CSV, differential, r_cor, r_session, require_r  # noqa: E402,F401
 
 pytestmark = pytest.mark.r
 
@@ -231,55 +233,6 @@ def random_studies(draw):
     return QStudy.from_array(scores, grid=counts, forced=forced)
 
 
-_QDC = {"qdc.pairs", "qdc.diffs", "qdc.stars", "qdc.labels", "consensus"}
-
-
-def explain(study, k, opts, mine, rr, diff):
-    """Which known disagreements (tests/_r.py KNOWN, reference/golden/README.md) explain every failing output of
-    ``diff``; None when something is left unexplained. Each explanation is checked on the data, not assumed."""
-    failing = {o.name for o in diff.failures}
-    out = rr.outputs
-    classes = set()
-    unrot_differs = "unrotated_loadings" in failing and out["unrotated_loadings"] is not None
-    if unrot_differs and opts["extraction"] == "centroid":
-        # 1: R's algorithm with R's (long double) colSums on R's correlation gives R's loadings exactly
-        rep = r_centroid(out["correlation"], k, max_steps=200_000)
-        if rep is not None and np.abs(rep - out["unrotated_loadings"]).max() < 1e-12:
-            return {1}  # everything downstream follows from the centroid
-        return None
-    if unrot_differs and opts["extraction"] == "pca":
-        u, m = out["unrotated_loadings"], mine.unrotated_loadings
-        for j in range(k):
-            if np.abs(u[:, j] - m[:, j]).max() <= 1e-10:
-                continue
-            if (u[:, j] ** 2).sum() < 1e-10:
-                classes.add(3)  # a null component: ~1e-8 noise in an arbitrary basis
-            elif abs(u[:, j].sum()) < 1e-10 and np.abs(u[:, j] + m[:, j]).max() <= 1e-10:
-                classes.add(7)  # the same component with the other sign: its column sum is ~0
-            else:
-                return None
-        if 7 in classes:
-            return classes  # a flipped start: rotation, flags and everything downstream may follow
-        loose = compare(mine, as_result(rr), unavailable=rr.missing, tolerances={
-            "unrotated_loadings": 1e-6, "loadings": 1e-6, "characteristics": 1e-6})
-        failing = {o.name for o in loose.failures}
-    if failing and "unrotated_loadings" not in failing and opts["rotation"] == "varimax" and k == study.n_sorts \
-            and all(o.kind == "float" for o in diff.failures):
-        return classes | {5}  # ill-conditioned varimax: only float outputs move
-    if "factor_arrays" in failing:
-        from qvalid.scores import factor_arrays
-
-        z = r_zscores(study.scores, out["loadings"], out["flags"])
-        if np.array_equal(z, out["zscores"], equal_nan=True) and np.array_equal(
-                factor_arrays(z, study.qscores), out["factor_arrays"], equal_nan=True):
-            classes.add(4)
-            failing.discard("factor_arrays")
-    if failing & _QDC and out["qdc"] is not None and np.isnan(out["qdc"]["diffs"]).all(axis=0).any():
-        classes.add(2)
-        failing -= _QDC
-    return classes if not failing else None
-
-
 @settings(max_examples=25, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 @given(study=random_studies(), ex=st.sampled_from(["pca", "centroid"]), rot=st.sampled_from(["varimax", "none"]),
@@ -288,25 +241,61 @@ def test_differential_qvalid_vs_r(study, ex, rot, cor, k):
     """Random valid studies: qvalid and R qmethod agree within 1e-10 (exact flags, arrays, labels), or the
     difference is one of the documented, explained disagreements (each has a regression case)."""
     require_r()
-    from qvalid.rbridge import run_qmethod
+    _check_differential(study, k, {"extraction": ex, "rotation": rot, "cor_method": cor})
 
-    k = min(k, study.n_sorts)
-    opts = {"extraction": ex, "rotation": rot, "cor_method": cor}
-    try:
-        mine = analyze(study, k, **opts)
-    except QInputError:
-        event("qvalid refuses the input")
-        return
-    if any("did not converge" in w for w in mine.warnings):
-        event("known 6: centroid never converges (R would loop forever)")
-        return
-    rr = run_qmethod(study, k, timeout=10, **opts)
-    diff = compare(mine, as_result(rr), unavailable=rr.missing, names=("qvalid", "qmethod 1.8.4"))
-    if diff.ok:
-        event("agree" + (" (R failed: outputs missing)" if rr.missing else ""))
-        return
-    classes = explain(study, k, opts, mine, rr, diff)
-    assert classes, diff.message(f"unexplained disagreement on {study!r}, {opts}, k={k}\n"
-                                 f"scores (statements x sorts):\n{study.scores.tolist()}")
-    for c in sorted(classes):
-        event(f"known {c}: {KNOWN[c][:60]}")
+
+def _check_differential(study, k, opts):
+    outcome, detail = differential(study, min(k, study.n_sorts), opts)
+    assert outcome != "unexplained", detail
+    event(outcome)
+
+
+# ---------------------------------------------------------------------- ties (issue 8): R's cor() bits, differential
+REPRODUCER = GOLDEN / "inputs" / "regression_centroid_tie_flat7.csv"
+
+
+def _reproducer():
+    from qvalid.io import read_study
+
+    return read_study(REPRODUCER)
+
+
+@pytest.mark.parametrize("method", ["pearson", "spearman", "kendall"])
+def test_exact_correlation_is_rs_cor_bit_for_bit(method, r_session):
+    """On studies full of exact ties (flat grids, duplicated and mirrored sorts, tied statements) qvalid's exact
+    correlation is R's cor() to the last bit; the default one is not always (Pearson, Spearman)."""
+    studies = [_reproducer()] + [tie_heavy_study(seed) for seed in range(40)]
+    fast_differs = 0
+    for study in studies:
+        r = r_cor(study.scores, method)
+        np.testing.assert_array_equal(correlate(study.scores, method=method, exact=True), r, err_msg=study.name)
+        fast_differs += not np.array_equal(correlate(study.scores, method=method), r)
+    if method == "kendall":
+        assert fast_differs == 0  # integer sums divided in R's order: exact either way
+    else:
+        assert fast_differs > 0  # the last bits the centroid needs are not free
+
+
+@pytest.mark.parametrize("rot,k", [(rot, k) for rot in ("none", "varimax") for k in (1, 2, 3)])
+def test_reproducer_agrees_with_r(rot, k, r_session):
+    """Issue 8's reproducer (R reflects two exactly tied columns at once): every output within 1e-10."""
+    from qvalid.crosscheck import crosscheck
+
+    diff, _ = crosscheck(_reproducer(), k, extraction="centroid", rotation=rot)
+    assert diff.ok, diff.message(f"centroid {rot} k={k}")
+    assert diff["correlation"].max_abs == 0.0
+
+
+_TIES_PROFILE = os.environ.get("QVALID_HYPOTHESIS_PROFILE", "ci")
+
+
+@settings(max_examples=3000 if _TIES_PROFILE == "thorough" else 120, derandomize=_TIES_PROFILE != "thorough",
+          deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2 ** 32 - 1), ex=st.sampled_from(["centroid", "pca"]),
+       rot=st.sampled_from(["varimax", "none"]), cor=st.sampled_from(["pearson", "spearman", "kendall"]),
+       k=st.integers(1, 6))
+def test_differential_tie_heavy(seed, ex, rot, cor, k):
+    """Tie-heavy random studies (qvalid.simulate.tie_heavy_study): qvalid and R agree, or the difference is an
+    explained known disagreement; the thorough run is scripts/differential_ties.py (>= 3000 studies)."""
+    require_r()
+    _check_differential(tie_heavy_study(seed), k, {"extraction": ex, "rotation": rot, "cor_method": cor})

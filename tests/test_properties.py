@@ -317,13 +317,14 @@ def _reflected(w):
     """Run the reflection step on a copy of ``w`` (zero diagonal): (reflected matrix, reflection order, tie quirk).
 
     Handles the step's in-place form (returns the reflection list, ``w`` reflected) and its current form
-    (returns ``(sign, refl, explicit, colsums)``, ``w`` reflected only when ``explicit``, i.e. when R's tie quirk
-    fired); the third value is None for the in-place form.
+    (returns ``(sign, refl, explicit, colsums, close)``, ``w`` reflected only when ``explicit``, i.e. when R's tie
+    quirk fired); the third value is None for the in-place form.
     """
     m = w.copy()
     out = _reflect_to_positive_manifold(m, 50 * m.shape[0] + 1000)
     if isinstance(out, tuple):
-        sign, refl, explicit, colsums = out
+        sign, refl, explicit, colsums, close = out
+        assert close or not explicit  # R's tie quirk fires only on an exact tie, which is a close decision
         reflected = m if explicit else sign[:, None] * m * sign[None, :]
         np.testing.assert_allclose(colsums, reflected.sum(axis=0), rtol=0, atol=1e-12)
         return reflected, list(refl), explicit
