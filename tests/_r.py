@@ -101,6 +101,8 @@ KNOWN_DISAGREEMENTS = {
     "zscore_ties/centroid_none_pearson_k3": KNOWN[4],
     "varimax_square/centroid_varimax_kendall_k4": KNOWN[5],
     "pca_zero_sum_sign/pca_varimax_kendall_k5": KNOWN[7],
+    "varimax_null_factors/centroid_varimax_pearson_k4": KNOWN[5],
+    "unit_loading/pca_none_spearman_k1": KNOWN[8],
 }
 
 

@@ -20,7 +20,7 @@ from qvalid.rbridge import as_result, load_golden
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _r import (FIXED, GOLDEN, KNOWN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options,  # noqa: E402
-                r_centroid, r_zscores)
+                r_centroid, r_zscores, varimax_unstable)
 
 REGRESSION_DIRS = sorted(d.name for d in (GOLDEN / "regressions").glob("*") if d.is_dir())
 CASES = [p for study in MORE_STUDIES for p in case_files(study)]
@@ -169,8 +169,9 @@ def _cases_of(cls):
 
 def test_every_regression_case_has_an_explanation():
     assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_colsum_values", "centroid_cor_last_bit",
-                               "centroid_cor_pearson", "centroid_diverges", "centroid_tie_flat7", "pca_null_components", "pca_zero_sum_sign",
-                               "qdc_flagless_first", "varimax_square", "zscore_ties"]
+                               "centroid_cor_pearson", "centroid_diverges", "centroid_tie_flat7", "pca_null_components",
+                               "pca_zero_sum_sign", "qdc_flagless_first", "unit_loading", "varimax_null_factors",
+                               "varimax_square", "zscore_ties"]
     for name in REGRESSION_DIRS:
         for p in case_files(f"regressions/{name}"):
             d = json.loads(p.read_text())
@@ -265,6 +266,15 @@ def test_known_5_varimax_differs_from_the_same_start(path, golden_cache):
     from qvalid.rotate import varimax
 
     rr = _load(path, golden_cache)
+    assert varimax_unstable(rr.outputs["unrotated_loadings"]) == (rr.study.n_sorts > rr.nfactors)
+    if rr.study.n_sorts > rr.nfactors:  # near-null factors: the start agrees, the rotation is decided by rounding
+        mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+        np.testing.assert_allclose(mine.unrotated_loadings, rr.outputs["unrotated_loadings"], rtol=0, atol=1e-14)
+        assert (rr.outputs["characteristics"]["eigenvals"][1:] < 1e-5).all()
+        diff = compare(mine, as_result(rr))
+        assert {o.name for o in diff.failures} <= {"loadings", "characteristics.eigenvals",
+                                                    "characteristics.expl_var"}, diff.message()
+        return
     v = varimax(rr.outputs["unrotated_loadings"]).loadings  # R's unrotated loadings as the start
     d = np.abs(v - rr.outputs["loadings"]).max()
     assert 1e-10 < d < 1e-7
@@ -285,6 +295,22 @@ def test_known_7_zero_sum_component_takes_the_other_sign(path, golden_cache):
     for j in flipped:
         assert abs(u[:, j].sum()) < 1e-12  # psych's sign(colSums) decides on ~0
         np.testing.assert_allclose(m[:, j], -u[:, j], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("path", _cases_of(8), ids=_id)
+def test_known_8_unit_loadings_give_r_infinite_weights(path, golden_cache):
+    """Flagged loadings of +-1 (to rounding): R's weights a/(1-a^2) are infinite, its z-scores NaN; qvalid agrees
+    on loadings and flags and takes the limit: z-scores of the weighted sum of the sorts loading +-1 only."""
+    rr = _load(path, golden_cache)
+    loa, fl = rr.outputs["loadings"], rr.outputs["flags"]
+    unit = fl & (np.abs(np.abs(loa) - 1) < 1e-12)
+    assert unit.any() and np.isnan(rr.outputs["zscores"]).all()
+    mine = analyze(rr.study, rr.nfactors, **case_options(rr))
+    np.testing.assert_array_equal(mine.flags, fl)
+    np.testing.assert_allclose(mine.loadings, loa, rtol=0, atol=1e-12)
+    s = rr.study.scores[:, unit[:, 0]] @ np.sign(loa[unit[:, 0], 0])  # the limit, by hand
+    np.testing.assert_allclose(mine.zscores[:, 0], (s - s.mean()) / s.std(ddof=1), rtol=0, atol=1e-12)
+    assert any("+-1" in w for w in mine.warnings)
 
 
 def test_known_6_centroid_that_never_converges(golden_cache):

@@ -247,6 +247,22 @@ REGRESSIONS: dict = {
                     "differ by that sign flip (0.89), varimax then stops at a slightly different point (1.7e-4), "
                     "and the 2 null components (eigenvalue 0, known disagreement 3) and R's qdc pairing of the "
                     "flagless f1 (known disagreement 2) add to it."),
+    "varimax_null_factors": dict(
+        grid={-2: 2, -1: 4, 0: 4, 1: 4, 2: 2}, forced=False, cases=[("centroid", "varimax", "pearson", 4)],
+        timeout=60,
+        explanation="Known disagreement 5 (ill-conditioned varimax, near-null factors; qvalid.simulate."
+                    "tie_heavy_study(944), found by scripts/differential_ties.py): the six sorts are copies and "
+                    "mirrors of one pattern up to single cells, so centroid factors 2-4 have sums of squares 2.5e-6, "
+                    "1e-7 and 4e-9. The unrotated loadings agree to 1e-15, but varimax on them is decided by "
+                    "rounding: a relative nudge of 1e-14 of the start moves qvalid's own result by 2e-6, and "
+                    "qvalid's and R's rotated loadings differ by 6.4e-7. Flags, arrays and qdc agree."),
+    "unit_loading": dict(
+        grid={-1: 2, 0: 2, 1: 2}, forced=True, cases=[("pca", "none", "spearman", 1)], timeout=60,
+        explanation="Known disagreement 8 (flagged loadings of +-1; qvalid.simulate.tie_heavy_study(2192), found "
+                    "by scripts/differential_ties.py): sorts s2 and s3 are identical and s1 is their mirror image, so "
+                    "they load +1, +1 and -1 (to rounding) on the only component, and are flagged. qmethod's weight a/(1-a^2) is then infinite and its z-scores NaN "
+                    "(factor arrays NA); qvalid takes the limit of the formula (only the sorts loading +-1 define "
+                    "the factor) and warns. Loadings and flags agree."),
     "centroid_diverges": dict(
         grid={-3: 2, -2: 1, -1: 4, 0: 4, 1: 3, 2: 3, 3: 1}, forced=True, cases=[("centroid", "varimax", "pearson", 2)],
         timeout=5,
