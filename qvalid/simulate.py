@@ -357,7 +357,7 @@ def tie_heavy_study(seed: int) -> QStudy:
             grid = dict.fromkeys(grid, grid[0])
     else:
         grid = quasi_normal_grid(int(rng.integers(max(7, 5 * half), 26)), max_score=half)
-    q = np.repeat(np.fromiter(grid.keys(), np.int64), np.fromiter(grid.values(), np.int64))
+    q = grid_qscores(grid)
     n_st = q.size
     n_dup, n_mirror = int(rng.integers(0, 4)), int(rng.integers(0, 3))
     n_base = max(2, int(rng.integers(6, 21)) - n_dup - n_mirror)
