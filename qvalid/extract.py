@@ -12,11 +12,12 @@ import numpy as np
 
 from scipy.linalg.blas import dger as _dger
 
+from .correlation import correlate
 from .rounding import kround, kround1, ksum
 from .rsum import colsums, colsums_batch, seqsum
 
-__all__ = ["Extraction", "BatchExtraction", "centroid", "centroid_batch", "centroid_strict", "principal", "psych_sign",
-           "psych_tidy", "brown_centroid", "kade_principal"]
+__all__ = ["Extraction", "BatchExtraction", "centroid", "centroid_on_r_bits", "centroid_batch", "centroid_strict",
+           "principal", "psych_sign", "psych_tidy", "brown_centroid", "kade_principal"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,26 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
         iters.append(it)
         reflections.append(tuple(refl))
     return Extraction(out, (out * out).sum(axis=0), tuple(iters), tuple(reflections), tuple(warnings), close=close)
+
+
+def centroid_on_r_bits(scores, nfactors: int, *, cor_method: str = "pearson", spc: float = 1e-5, r=None):
+    """qmethod's ``centroid(cor(dataset), ...)`` from the scores, every decision taken as R takes it: ``(r, ext)``.
+
+    :func:`centroid` runs on the fast correlation ``r`` (computed when not given); when a decision was within
+    rounding of a tie (``Extraction.close``) or a guard tripped (``FloatingPointError``, possibly a close decision
+    taken the other way), it runs again on R's own ``cor()`` bits (``correlate(..., exact=True)``), which is then
+    the ``r`` returned. Raises ``FloatingPointError`` only from that second run.
+    """
+    if r is None:
+        r = correlate(scores, method=cor_method)
+    try:
+        ext = centroid(r, nfactors, spc=spc)
+    except FloatingPointError:
+        ext = None
+    if ext is None or ext.close:
+        r = correlate(scores, method=cor_method, exact=True)
+        ext = centroid(r, nfactors, spc=spc)
+    return r, ext
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ import numpy as np
 from .characteristics import characteristics, distinguishing, explained_variance
 from .correlation import correlate, unit_columns
 from .errors import QInputError
-from .extract import (brown_centroid, centroid, centroid_strict, horst55_centroid, kade_principal, principal,
-                      psych_tidy)
+from .extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid, kade_principal,
+                      principal, psych_tidy)
 from .flag import flag, flag_warnings, kade_flag
 from .options import resolve_options
 from .results import QResult
@@ -104,14 +104,7 @@ def _extract(r, k: int, opts, study: QStudy):
             return r, brown_centroid(r, k)
         if opts.centroid_ties == "strict" or opts.cor_digits is not None:
             return r, (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
-        try:
-            ext = centroid(r, k, spc=opts.spc)
-        except FloatingPointError:  # a guard tripped: it may be a close decision taken the other way
-            ext = None
-        if ext is None or ext.close:  # a decision rests on the last bits of r: take it on R's own cor() bits
-            r = correlate(study.scores, method=opts.cor_method, exact=True)
-            ext = centroid(r, k, spc=opts.spc)
-        return r, ext
+        return centroid_on_r_bits(study.scores, k, cor_method=opts.cor_method, spc=opts.spc, r=r)
     except FloatingPointError as err:
         raise QInputError(str(err), file=study.source) from None
 

@@ -46,6 +46,32 @@ def test_correlation_batch_equals_loop():
             np.testing.assert_allclose(batch[b], correlate(x[b], method=m), atol=1e-15)
 
 
+def test_exact_correlation_batch_equals_loop_bit_for_bit():
+    # R's cor() replica: sequential long double sums per item, so a batch gives exactly the items' bits
+    rng = np.random.default_rng(2)
+    x = rng.integers(-3, 4, size=(6, 15, 5))
+    for m in ("pearson", "spearman"):
+        batch = correlate(x, method=m, exact=True)
+        for b in range(6):
+            np.testing.assert_array_equal(batch[b], correlate(x[b], method=m, exact=True))
+            np.testing.assert_array_equal(batch[b], correlate(np.asfortranarray(x[b]), method=m, exact=True))
+        np.testing.assert_allclose(batch, correlate(x, method=m), rtol=0, atol=1e-15)
+
+
+def test_centroid_on_r_bits_reruns_only_close_decisions():
+    from qvalid.extract import centroid_on_r_bits
+
+    # two copies each of sorts a and c with r(a, c) = -0.9: every column sum is 1 - 1.8 = -0.8, a four-way tie
+    # for the minimum (R reflects all four at once), so the decision is close and r is R's own bits
+    x = np.array([[1, 1, -2, -2], [2, 2, -1, -1], [-1, -1, 1, 1], [0, 0, 0, 0], [-2, -2, 2, 2]])
+    r, ext = centroid_on_r_bits(x, 1)
+    assert ext.close
+    np.testing.assert_array_equal(r, correlate(x, exact=True))
+    r, ext = centroid_on_r_bits(np.array([[1, 2, 3], [2, 1, 1], [3, 4, 2], [4, 3, 4]]), 1)  # no tie anywhere
+    assert not ext.close
+    np.testing.assert_array_equal(r, correlate(np.array([[1, 2, 3], [2, 1, 1], [3, 4, 2], [4, 3, 4]])))
+
+
 # ---------------------------------------------------------------- centroid
 R3 = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 1.0]])
 

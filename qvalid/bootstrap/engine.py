@@ -20,7 +20,7 @@ from ..characteristics import characteristics
 from ..compare import tucker_congruence
 from ..correlation import correlate
 from ..errors import QInputError
-from ..extract import centroid, centroid_batch, centroid_strict, principal, psych_tidy
+from ..extract import centroid_batch, centroid_on_r_bits, centroid_strict, principal, psych_tidy
 from ..flag import flag
 from ..options import Options
 from ..rotate import varimax
@@ -81,7 +81,8 @@ def single_loadings(x, k: int, o: Options, tidy: bool, qscores=None, forced: boo
     if o.extraction == "pca":
         a = principal(r, k).loadings
     else:
-        a = (centroid if o.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=o.spc).loadings
+        a = (centroid_on_r_bits(x, k, cor_method=o.cor_method, spc=o.spc, r=r)[1] if o.centroid_ties == "qmethod"
+             else centroid_strict(r, k, spc=o.spc)).loadings
     if o.rotation == "varimax" and k > 1:
         if o.varimax_normalize and not ((a * a).sum(axis=1) > 0).all():
             raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
