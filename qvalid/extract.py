@@ -341,7 +341,8 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
     whenever a decision is close (the minimum within ``tol`` of zero or of another column sum) it is taken on
     :func:`qvalid.rsum.colsums` (R's long double ``colSums``), exactly as R takes it. When several columns tie exactly for the minimum, R's
     ``tmat[, oo] <- vec`` refills the columns from the transposed block and the matrix becomes asymmetric; from
-    then on ``m`` is reflected explicitly, every sum is R's, and R's row-into-column copy is reproduced.
+    then on ``m`` is reflected explicitly and R's row-into-column copy is reproduced, its column sums updated in
+    O(n) in the same way and recomputed as R's for every close decision.
     ``explicit=True`` forces that mode from the start (needed once ``m`` is asymmetric).
     """
     n = m.shape[0]
@@ -362,14 +363,14 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
         if abs(low) <= tol or np.count_nonzero(cs <= low + tol) > 1:
             close = True
             if not exact:
-                cs = colsums(m, sign)
+                cs = colsums(m) if explicit else colsums(m, sign)
                 v = sign * cs
                 exact = True
                 continue
         if low > 0:
             if exact:
                 return sign, refl, explicit, cs, close
-            cs = colsums(m, sign)  # the sums R uses for the communalities: recomputed as R computes them
+            cs = colsums(m) if explicit else colsums(m, sign)  # the sums R uses for the communalities
             v = sign * cs
             exact = True
             continue
@@ -394,13 +395,18 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
             row = m[j].copy()
             m[j, :] = -row
             m[:, j] = -row
+            # O(n) update as above: row j flips in every other column, column j becomes the negated row; R's
+            # long double sums are recomputed (above) whenever a decision is close
+            cs = cs - 2.0 * row
+            cs[j] = -row.sum()
+            exact = False
         else:  # R: vec <- tmat[oo,]*-1; tmat[oo,] <- vec; tmat[,oo] <- vec (column-major refill)
             vec = -m[oo, :]
             m[oo, :] = vec
             m[:, oo] = vec.reshape(-1, order="F").reshape((n, len(oo)), order="F")
+            cs = colsums(m)  # R's own long double sums
         sign[oo] = -sign[oo]
         refl.extend(int(i) for i in oo)
-        cs = colsums(m)  # explicit mode is R's own loop: full long double sums every step
 
 
 def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
