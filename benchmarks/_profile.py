@@ -18,7 +18,7 @@ from qvalid.simulate import planted_study
 #: Names analyze() calls from qvalid/pipeline.py's namespace, by the step they are; the rest is "pipeline glue".
 STEP_OF = {
     "resolve_options": "options and checks", "_check_nfactors": "options and checks",
-    "correlate": "correlation", "centroid": "extraction", "principal": "extraction",
+    "correlate": "correlation", "centroid": "extraction", "centroid_on_r_bits": "extraction", "principal": "extraction",
     "varimax": "rotation", "no_rotation": "rotation", "psych_tidy": "rotation", "_check_communalities": "rotation",
     "flag": "flags", "flag_warnings": "flags", "_check_flags": "flags",
     "weights": "z-scores", "zscores": "z-scores", "factor_arrays": "factor arrays",
