@@ -13,6 +13,7 @@ import numpy as np
 from scipy.linalg.blas import dger as _dger
 
 from .correlation import correlate
+from .diagnostics import QWarning
 from .rounding import kround, kround1, ksum
 from .rsum import colsums, colsums_batch, seqsum
 
@@ -33,7 +34,7 @@ class Extraction:
         Communality iterations per factor (centroid only).
     reflections : tuple of tuple of int
         Indices of the sorts reflected for each factor, in order (centroid only).
-    warnings : tuple of str
+    warnings : tuple of QWarning
     residual : ndarray of shape (n_sorts, n_sorts) or None
         The residual correlations after the last factor (KADE's Brown centroid and Horst 5.5 only).
     close : bool
@@ -105,8 +106,9 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
         raise ValueError("centroid needs a symmetric correlation matrix")
     warnings = []
     if nfactors > n:
-        warnings.append(f"nfactors={nfactors} is larger than the number of Q-sorts ({n}); "
-                        "qmethod's centroid() allows this with a warning")
+        warnings.append(QWarning("centroid-nfactors-above-sorts",
+                                 f"nfactors={nfactors} is larger than the number of Q-sorts ({n}); "
+                                 "qmethod's centroid() allows this with a warning"))
     out = np.zeros((n, nfactors))
     iters, reflections = [], []
     max_steps = 50 * n + 1000 if max_reflections is None else max_reflections
@@ -125,8 +127,9 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
             if np.abs(m).max(initial=0.0) > 1e-12 * np.abs(r0 - np.diag(np.diag(r0))).max(initial=0.0):
                 raise
             # only rounding noise is left (nfactors > rank): checked here, off the hot path
-            warnings.append(f"the residual correlations are exhausted after {k} factor(s): factors "
-                            f"{k + 1}..{nfactors} are zero (R's centroid() loops forever or returns NaN here)")
+            warnings.append(QWarning("centroid-residuals-exhausted",
+                                     f"the residual correlations are exhausted after {k} factor(s): factors "
+                                     f"{k + 1}..{nfactors} are zero (R's centroid() loops forever or returns NaN here)"))
             iters += [0] * (nfactors - k)
             reflections += [()] * (nfactors - k)
             break
@@ -653,7 +656,8 @@ def horst55_centroid(r, nfactors: int, *, n_statements: int, extract: int | None
     out = np.zeros((n, nfactors))
     for j, col in enumerate(fmat[:min(keep, nfactors)]):
         out[:, j] = kround(col, 8)
-    warnings = () if converged else (f"Horst 5.5: the communalities did not converge in {max_iter} rounds",)
+    warnings = () if converged else (QWarning("horst55-not-converged", f"Horst 5.5: the communalities did not "
+                                                                       f"converge in {max_iter} rounds"),)
     return Extraction(out, (out * out).sum(axis=0), (rounds,), warnings=warnings, residual=rm)
 
 

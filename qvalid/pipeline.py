@@ -6,6 +6,7 @@ import numpy as np
 
 from .characteristics import characteristics, distinguishing, explained_variance
 from .correlation import correlate, unit_columns
+from .diagnostics import QWarning
 from .errors import QInputError
 from .extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid, kade_principal,
                       principal, psych_tidy)
@@ -44,11 +45,13 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     >>> from qvalid.datasets import load_lipset
     >>> res = analyze(load_lipset(), 3)
     >>> res.flags.sum(axis=0).tolist()
-    [3, 2, 3]
+    [3, 3, 3]
+    >>> res.warning_codes   # as R qmethod 1.8.4 warns: negative loadings are flagged
+    ('negative-loading-flagged',)
     """
     opts = resolve_options(flavor, **options)
     k = _check_nfactors(study, nfactors, opts.extraction)
-    warnings: list[str] = []
+    warnings: list[QWarning] = []  # codes and their meaning: qvalid.diagnostics.WARNINGS, docs/warnings.md
 
     r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
     r, ext = _extract(r, k, opts, study)
@@ -59,11 +62,13 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
             _check_communalities(ext.loadings, study)
         rot = _varimax(ext.loadings, opts, study)
         if not rot.converged:
-            warnings.append(f"varimax did not converge in {opts.varimax_max_iter} iterations")
+            warnings.append(QWarning("varimax-not-converged",
+                                     f"varimax did not converge in {opts.varimax_max_iter} iterations"))
     else:
         rot = no_rotation(ext.loadings)
         if opts.rotation == "varimax" and opts.extraction != "pca":
-            warnings.append("one factor: nothing to rotate (qmethod's stats::varimax errors here)")
+            warnings.append(QWarning("one-factor-not-rotated",
+                                     "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
     loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
 
     if flags is None:
@@ -73,11 +78,13 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         fl = _check_flags(flags, study, k)
     warnings += flag_warnings(loa, fl)
     if (np.abs(loa[fl]) >= 1).any():
-        warnings.append("a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative")
+        warnings.append(QWarning("flagged-loading-unit",
+                                 "a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative"))
 
     w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
     if dc is None and k > 1:
-        warnings.append("fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements")
+        warnings.append(QWarning("qdc-fewer-than-two-factors",
+                                 "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
     unrot_ev, unrot_pct = explained_variance(ext.loadings)
     return QResult(
         study=study, options=opts, nfactors=k, correlation=r, unrotated_loadings=ext.loadings,

@@ -33,6 +33,10 @@ class QResult:
     unrotated loadings and their percentage of n_sorts: what PQMethod and the NAV report print as eigenvalues),
     ``loadings``, ``rotation_matrix``, ``flags``, ``weights``, ``zscores``, ``factor_arrays`` (float, NaN for
     factors without flags), ``characteristics`` and ``distinguishing`` (None when fewer than two factors have flags).
+
+    Diagnostics: ``varimax_iterations``, ``converged`` and ``warnings``, a tuple of
+    :class:`~qvalid.diagnostics.QWarning` (strings with a stable ``code``; see docs/warnings.md and
+    :attr:`warning_codes`).
     ``alignment`` is None, or how the factors were reordered and reflected (:meth:`reorder_factors`).
 
     Tables with qmethod's names: :attr:`loa`, :attr:`flagged`, :attr:`zsc`, :attr:`zsc_n`, :attr:`f_char`,
@@ -86,6 +90,11 @@ class QResult:
         rule = f"|a| >= {o.threshold}" if o.threshold is not None else \
             f"|a| > {o.flag_z}/sqrt({self.study.n_statements})"
         return rule + (" and a^2 > h^2/2" if o.majority else "")
+
+    @property
+    def warning_codes(self) -> tuple:
+        """The stable codes of :attr:`warnings`, in order (registered in :data:`qvalid.diagnostics.WARNINGS`)."""
+        return tuple(_code(w) for w in self.warnings)
 
     # ------------------------------------------------------------------ tables (qmethod names)
     def _frame(self, values, index, columns):
@@ -178,7 +187,7 @@ class QResult:
             "sd_dif": _num(c.sd_dif),
             "distinguishing": dist,
             "diagnostics": {"varimax_iterations": self.varimax_iterations, "converged": self.converged,
-                            "warnings": list(self.warnings), "alignment": self.alignment},
+                            "warnings": [{"code": _code(w), "message": str(w)} for w in self.warnings], "alignment": self.alignment},
         }
 
     def reorder_factors(self, permutation, signs) -> "QResult":
@@ -220,7 +229,7 @@ class QResult:
         lines += ["", *self._arrays_table(), "", *self._qdc_table(), *self._distinguishing_tables()]
         lines += ["", f"varimax iterations: {self.varimax_iterations} "
                       f"({'converged' if self.converged else 'NOT converged'})"]
-        lines += [f"warning: {x}" for x in self.warnings]
+        lines += [f"warning [{_code(x)}]: {x}" for x in self.warnings]
         return "\n".join(lines)
 
     __str__ = summary
@@ -312,6 +321,10 @@ def study_dict(study: QStudy) -> dict:
     return {"name": study.name, "source": study.source, "n_statements": study.n_statements,
             "n_sorts": study.n_sorts, "forced": study.forced,
             "grid": {format_score(k): v for k, v in study.grid.items()}}
+
+
+def _code(w) -> str | None:
+    return getattr(w, "code", None)
 
 
 def _fmt(fmt: str, v) -> str:
