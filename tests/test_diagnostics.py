@@ -1,0 +1,399 @@
+"""What qvalid says besides numbers (issue 14): every warning present where it belongs and absent elsewhere, with
+its exact code; every refusal and its opposite; the public defaults; the diagnostics of each step.
+
+Expected values are hand-computed (arithmetic next to each case), taken from R qmethod 1.8.4 (the golden files'
+recorded R warnings and flags), or are relations between two runs (a boundary: N iterations allowed vs N - 1).
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qvalid.diagnostics
+import qvalid.pipeline
+from qvalid import QInputError, QStudy, analyze
+from qvalid.characteristics import STAR_LEVELS, distinguishing
+from qvalid.datasets import load_lipset
+from qvalid.diagnostics import WARNINGS, QWarning
+from qvalid.extract import centroid
+from qvalid.flag import flag, flag_warnings
+from qvalid.rbridge import load_golden
+from qvalid.rotate import varimax
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _r import GOLDEN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "warnings.md"
+
+
+@pytest.fixture(scope="module")
+def lipset():
+    return load_lipset()
+
+
+def _study(*columns, like):
+    """A study of the given sort columns on ``like``'s grid (ids s1.., sta_1..)."""
+    return QStudy.from_array(np.column_stack(columns), grid=dict(like.grid))
+
+
+# ============================================================================ the registry and its contract
+def test_every_warning_is_documented_and_every_documented_code_exists():
+    text = DOCS.read_text()
+    documented = re.findall(r"^### `([a-z0-9-]+)`", text, flags=re.M)
+    assert sorted(documented) == sorted(WARNINGS)
+    for code, info in WARNINGS.items():  # each entry says where, when, what it means and what to do
+        assert info.source and info.when and info.meaning and info.action, code
+        section = text.split(f"### `{code}`", 1)[1].split("\n### ", 1)[0]
+        for word in ("When", "Means", "Do"):
+            assert f"**{word}**" in section, (code, word)
+
+
+def test_qwarning_is_a_string_with_a_registered_code():
+    w = QWarning("factor-without-flags", "factor(s) f3 have no flagged Q-sort")
+    assert w == "factor(s) f3 have no flagged Q-sort" and "f3" in w and w.code == "factor-without-flags"
+    assert w.to_dict() == {"code": "factor-without-flags", "message": "factor(s) f3 have no flagged Q-sort"}
+    assert w.info is WARNINGS["factor-without-flags"]
+    with pytest.raises(KeyError, match="unregistered"):
+        QWarning("no-such-code", "text")
+
+
+def test_docstring_examples_hold():
+    # analyze()'s example prints lipset's flags per factor: R qmethod 1.8.4 flags 3, 3 and 3 sorts
+    # (reference/golden/lipset/pca_varimax_pearson_k3.json)
+    for module in (qvalid.pipeline, qvalid.diagnostics):
+        failed, tried = doctest.testmod(module)
+        assert tried > 0 and failed == 0, module.__name__
+
+
+# ============================================================================ warnings: presence and absence
+def test_plain_lipset_run_warns_exactly_what_r_warns(lipset):
+    # R qmethod 1.8.4 on lipset, k = 3 warns once: "One or more Q-sorts with negative loadings are flagged ..."
+    # (tests/test_rbridge.py, live; reference/golden/lipset/pca_varimax_pearson_k3.json, stored)
+    res = analyze(lipset, 3)
+    assert res.warning_codes == ("negative-loading-flagged",)
+    assert res.converged and 1 <= res.varimax_iterations < 1000
+    d = json.loads(res.to_json())["diagnostics"]
+    assert d["warnings"] == [{"code": "negative-loading-flagged",
+                              "message": "one or more Q-sorts with negative loadings are flagged; check the flags"}]
+    assert d["converged"] is True and d["varimax_iterations"] == res.varimax_iterations
+    assert "warning [negative-loading-flagged]: one or more" in res.summary()
+
+
+def test_a_run_without_anything_to_report_has_no_warnings(lipset):
+    # the same solution with the two negatively loading sorts unflagged: nothing left to warn about
+    auto = analyze(lipset, 3)
+    manual = auto.flags & (auto.loadings > 0)
+    assert manual.sum() == auto.flags.sum() - 2
+    res = analyze(lipset, 3, flags=manual)
+    assert res.warnings == () and res.warning_codes == ()
+    assert json.loads(res.to_json())["diagnostics"]["warnings"] == []
+    assert "warning" not in res.summary()
+    # automatic flags: sorts A, A, B (two copies of lipset's US1 and its US2), one principal component:
+    # all three loadings positive and below 1, every sort flagged once
+    res = analyze(_study(lipset.scores[:, 0], lipset.scores[:, 0], lipset.scores[:, 1], like=lipset), 1)
+    assert res.flags.all() and (res.loadings > 0).all() and (res.loadings < 1).all()
+    assert res.warnings == ()
+
+
+def test_warnings_agree_with_the_ones_r_recorded_in_every_golden_case():
+    """Presence and absence against R: the golden files store R qmethod 1.8.4's warnings for each case."""
+    paths = sorted((GOLDEN / "lipset").glob("*.json")) + [p for s in MORE_STUDIES for p in case_files(s)]
+    paths += sorted(p for p in (GOLDEN / "regressions").glob("*/*.json") if not p.name.startswith("correlation"))
+    compared = {"negative-loading-flagged": [0, 0], "factor-without-flags": [0, 0]}  # cases with, without
+    for path in paths:
+        rr = load_golden(path)
+        if rr.route is None or f"{path.parent.name}/{path.stem}" in KNOWN_DISAGREEMENTS:
+            continue
+        try:
+            res = analyze(rr.study, rr.nfactors, **case_options(rr))
+        except QInputError:  # R never finished (known disagreement 6; tests/test_golden_more.py)
+            continue
+        said = " ".join(rr.warnings + rr.step_warnings)
+        for code, r_text in (("negative-loading-flagged", "negative loadings are flagged"),
+                             ("factor-without-flags", "have no flagged Q-sorts")):
+            assert (code in res.warning_codes) == (r_text in said), (path, code, rr.warnings)
+            compared[code][r_text not in said] += 1
+        assert "sort-flagged-on-several-factors" not in res.warning_codes  # majority rule: never twice
+    # both outcomes of both warnings really occur (at the time of writing, of 159 cases: negative flags 152 with,
+    # 7 without; flagless factors 42 with, 117 without)
+    assert all(w >= 20 and wo >= 5 for w, wo in compared.values()), compared
+
+
+def test_negative_and_multiple_flag_warnings_by_hand():
+    a = np.array([[0.6, 0.1], [0.1, 0.7], [0.5, 0.5]])
+    assert flag_warnings(a, [[1, 0], [0, 1], [0, 0]]) == []
+    assert [w.code for w in flag_warnings(a * [[-1], [1], [1]], [[1, 0], [0, 1], [0, 0]])] == [
+        "negative-loading-flagged"]
+    # a negative loading that is NOT flagged does not count
+    assert flag_warnings(a * [[1], [1], [-1]], [[1, 0], [0, 1], [0, 0]]) == []
+    # one sort on two factors (row 2): exactly that warning; one flag per sort is fine
+    assert [w.code for w in flag_warnings(a, [[1, 0], [0, 1], [1, 1]])] == ["sort-flagged-on-several-factors"]
+
+
+def test_several_factors_warning_from_analyze(lipset):
+    # without the majority rule a loading pair above the threshold flags a sort twice
+    res = analyze(lipset, 3, threshold=0.15, majority=False)
+    assert (res.flags.sum(axis=1) > 1).any()
+    assert "sort-flagged-on-several-factors" in res.warning_codes
+    res = analyze(lipset, 3, threshold=0.15)  # the same threshold with the majority rule: never twice
+    assert (res.flags.sum(axis=1) <= 1).all() and "sort-flagged-on-several-factors" not in res.warning_codes
+
+
+def test_factor_without_flags_names_exactly_the_empty_factors(lipset):
+    # golden pca_none_pearson_k4: R flags no sort on f3 (and warns "no flagged Q-sorts")
+    res = analyze(lipset, 4, rotation="none")
+    assert res.flags.sum(axis=0).tolist()[2] == 0 and res.flags[:, [0, 1, 3]].any(axis=0).all()
+    w = [w for w in res.warnings if w.code == "factor-without-flags"]
+    assert w == ["factor(s) f3 have no flagged Q-sort: their z-scores and factor arrays are undefined (NaN)"]
+    assert "qdc-fewer-than-two-factors" not in res.warning_codes  # three factors with flags remain
+
+
+def test_fewer_than_two_flagged_factors(lipset):
+    # |a| >= .99: no lipset loading is that high, so no factor has flags: both factors named, no qdc
+    res = analyze(lipset, 2, threshold=0.99)
+    assert not res.flags.any() and res.distinguishing is None
+    assert res.warning_codes == ("factor-without-flags", "qdc-fewer-than-two-factors")
+    assert "f1, f2 have no flagged" in res.warnings[0]
+    # one factor: no qdc either, but that is what one factor means: no warning (R only prints a message)
+    res = analyze(lipset, 1)
+    assert res.distinguishing is None and "qdc-fewer-than-two-factors" not in res.warning_codes
+
+
+def test_varimax_non_convergence_is_a_warning_and_a_diagnostic(lipset):
+    n = analyze(lipset, 3).varimax_iterations
+    res = analyze(lipset, 3, varimax_max_iter=n)  # converges on its last allowed iteration
+    assert res.converged and res.varimax_iterations == n and "varimax-not-converged" not in res.warning_codes
+    res = analyze(lipset, 3, varimax_max_iter=n - 1)
+    assert not res.converged and res.varimax_iterations == n - 1
+    assert [w for w in res.warnings if w.code == "varimax-not-converged"] == [
+        f"varimax did not converge in {n - 1} iterations"]
+    res = analyze(lipset, 3, varimax_max_iter=1)
+    assert (res.varimax_iterations, res.converged) == (1, False)
+    assert json.loads(res.to_json())["diagnostics"]["converged"] is False
+    assert "NOT converged" in res.summary()
+    # no rotation: nothing iterated, nothing to report
+    res = analyze(lipset, 3, rotation="none")
+    assert (res.varimax_iterations, res.converged) == (0, True)
+
+
+def test_one_centroid_factor_is_not_rotated_and_says_so(lipset):
+    res = analyze(lipset, 1, extraction="centroid")
+    assert res.warning_codes.count("one-factor-not-rotated") == 1
+    np.testing.assert_array_equal(res.loadings, res.unrotated_loadings)
+    assert "one-factor-not-rotated" not in analyze(lipset, 1, extraction="centroid", rotation="none").warning_codes
+    assert "one-factor-not-rotated" not in analyze(lipset, 1).warning_codes  # psych never rotates one component
+    assert "one-factor-not-rotated" not in analyze(lipset, 2, extraction="centroid").warning_codes
+
+
+def test_flagged_loading_of_exactly_one(lipset):
+    # two identical sorts: r = [[1, 1], [1, 1]]. Centroid by hand: column sums (1, 1), d = 1/(2-1) = 1,
+    # t = 1 + 1 = 2, f = 2/sqrt(4) = 1 exactly; |1 - 1^2| = 0 < spc: loadings exactly (1, 1), both flagged
+    a = lipset.scores[:, 0]
+    res = analyze(_study(a, a, like=lipset), 1, extraction="centroid", rotation="none")
+    np.testing.assert_array_equal(res.loadings, [[1.0], [1.0]])
+    assert res.warning_codes == ("flagged-loading-unit",)
+    # the limit of the weights: the factor is the (common) sort itself, standardised
+    np.testing.assert_allclose(res.zscores[:, 0], (a - a.mean()) / a.std(ddof=1), atol=1e-15)
+    # a mirrored sort: r = -1, R's tie quirk reflects both sorts at once: loadings exactly (-1, -1)
+    res = analyze(_study(a, -a, like=lipset), 1, extraction="centroid", rotation="none")
+    np.testing.assert_array_equal(res.loadings, [[-1.0], [-1.0]])
+    assert res.warning_codes == ("negative-loading-flagged", "flagged-loading-unit")
+    # just below 1: A, A, B gives flagged centroid loadings .99999566 (not +-1): no warning
+    res = analyze(_study(a, a, lipset.scores[:, 1], like=lipset), 1, extraction="centroid", rotation="none")
+    assert res.flags.all() and 0.99999 < res.loadings.max() < 1
+    assert res.warnings == ()
+
+
+# ============================================================================ centroid: warnings and diagnostics
+R3 = np.array([[1.0, 0.5, 0.3], [0.5, 1.0, 0.4], [0.3, 0.4, 1.0]])
+
+
+def test_centroid_residual_exhaustion_gives_zero_factors_and_one_warning():
+    # three perfectly correlated sorts: column sums (2, 2, 2), d = 2/2 = 1, t = 3, f = 3/sqrt(9) = 1 (converged:
+    # |1 - 1^2| = 0, no iteration). Residual 1 - 1*1 = 0 everywhere: factors 2 and 3 are exactly zero.
+    ext = centroid(np.ones((3, 3)), 3)
+    np.testing.assert_array_equal(ext.loadings, [[1, 0, 0]] * 3)
+    np.testing.assert_array_equal(ext.eigenvalues, [3, 0, 0])
+    assert ext.iterations == (0, 0, 0) and ext.reflections == ((), (), ())
+    assert [w.code for w in ext.warnings] == ["centroid-residuals-exhausted"]
+    assert "after 1 factor(s): factors 2..3 are zero" in ext.warnings[0]
+    # k = 1 on the same matrix: nothing is exhausted, nothing to say
+    assert centroid(np.ones((3, 3)), 1).warnings == ()
+
+
+def test_centroid_more_factors_than_sorts_warns_once(lipset):
+    assert centroid(R3, 3).warnings == ()  # k = n: allowed silently
+    ext = centroid(np.ones((3, 3)), 4)
+    assert [w.code for w in ext.warnings] == ["centroid-nfactors-above-sorts", "centroid-residuals-exhausted"]
+    assert ext.warnings[0].startswith("nfactors=4 is larger than the number of Q-sorts (3)")
+    res = analyze(lipset, 10, extraction="centroid", rotation="none")
+    assert res.warning_codes.count("centroid-nfactors-above-sorts") == 1
+    assert "centroid-nfactors-above-sorts" not in analyze(lipset, 9, extraction="centroid",
+                                                          rotation="none").warning_codes
+
+
+def _centroid_iterations_by_hand(r, spc):
+    """Communality iterations of the first centroid factor (R/centroid.R:26-35), counted; r has no reflection."""
+    w = r - np.diag(np.diag(r))
+    cs = w.sum(axis=0)
+    d = cs / (len(cs) - 1)
+    f = (cs + d) / math.sqrt((cs + d).sum())
+    count = 0
+    while not (np.abs(d - f * f) < spc).all():
+        d = f * f
+        f = (cs + d) / math.sqrt((cs + d).sum())
+        count += 1
+    return count, f
+
+
+def test_centroid_iterations_and_the_iteration_guard():
+    n, f = _centroid_iterations_by_hand(R3, 1e-5)
+    assert n >= 3  # a real iteration count, not the trivial 0 of spc = 1
+    ext = centroid(R3, 1)
+    assert ext.iterations == (n,)
+    np.testing.assert_allclose(ext.loadings[:, 0], f, atol=1e-15)
+    assert centroid(R3, 1, max_iter=n).iterations == (n,)  # the guard allows exactly max_iter iterations
+    with pytest.raises(FloatingPointError, match=f"did not converge in {n - 1} iterations"):
+        centroid(R3, 1, max_iter=n - 1)
+
+
+def test_reflection_guard_allows_exactly_max_reflections():
+    # one reflection needed (test_numerics.test_centroid_reflection_by_hand): sort 0
+    r = np.array([[1.0, -0.5, -0.4], [-0.5, 1.0, 0.3], [-0.4, 0.3, 1.0]])
+    assert centroid(r, 1, max_reflections=1).reflections == ((0,),)
+    with pytest.raises(FloatingPointError, match="no positive manifold after 0 reflections"):
+        centroid(r, 1, max_reflections=0)
+    # the default guard is 50 n + 1000 reflections: 1150 for n = 3 (sort 2's column sum is exactly 0)
+    r0 = np.array([[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(FloatingPointError, match="after 1150 reflections"):
+        centroid(r0, 1)
+
+
+# ============================================================================ refusals and their opposites
+def test_manual_flags_as_integers_are_accepted_and_other_values_refused(lipset):
+    auto = analyze(lipset, 3)
+    as_int = analyze(lipset, 3, flags=auto.flags.astype(np.int64))
+    np.testing.assert_array_equal(as_int.flags, auto.flags)
+    assert as_int.flags.dtype == bool and as_int.manual_flags
+    np.testing.assert_array_equal(as_int.zscores, auto.zscores)
+    np.testing.assert_array_equal(analyze(lipset, 3, flags=auto.flags.astype(float)).flags, auto.flags)
+    for bad in (auto.flags * 2, auto.flags * 0.5, auto.flags - 1):
+        with pytest.raises(QInputError, match="manual flags must be true/false"):
+            analyze(lipset, 3, flags=bad)
+
+
+def test_centroid_refuses_an_asymmetric_matrix_only():
+    bad = R3.copy()
+    bad[0, 1] += 1e-3
+    with pytest.raises(ValueError, match="symmetric"):
+        centroid(bad, 1)
+    with pytest.raises(ValueError, match="symmetric"):
+        centroid(R3[:, :2], 1)
+    # rounding-level asymmetry (a product computed in two orders) is accepted, with the same result
+    close = R3.copy()
+    close[0, 1] = np.nextafter(close[0, 1], 1.0)
+    np.testing.assert_allclose(centroid(close, 2).loadings, centroid(R3, 2).loadings, atol=1e-14)
+
+
+def test_statement_texts_must_match_the_statements(lipset):
+    with pytest.raises(QInputError, match="2 statement texts for 33 statements"):
+        lipset.replace(statement_texts=("a", "b"))
+    texts = tuple(f"text {i}" for i in range(33))
+    assert lipset.replace(statement_texts=texts).statement_texts == texts
+
+
+def test_varimax_refuses_when_lapack_fails():
+    # NaN loadings without Kaiser normalisation reach LAPACK, which reports an illegal value (info < 0)
+    a = np.array([[np.nan, 0.5], [0.3, 0.2], [0.1, 0.9]])
+    with np.errstate(invalid="ignore"), pytest.raises(np.linalg.LinAlgError, match="LAPACK info"):
+        varimax(a, normalize=False)
+    with np.errstate(invalid="ignore"), pytest.raises(np.linalg.LinAlgError):
+        varimax(a[None], normalize=False)  # batched: numpy's SVD refuses too
+    ok = varimax(np.nan_to_num(a), normalize=False)  # the same matrix without the NaN rotates
+    assert np.isfinite(ok.loadings).all()
+
+
+def test_analyze_turns_a_varimax_failure_into_one_input_error(lipset, monkeypatch):
+    def failing(*args, **kw):
+        raise np.linalg.LinAlgError("varimax: SVD did not converge (LAPACK info=-4)")
+
+    monkeypatch.setattr(qvalid.pipeline, "varimax", failing)
+    with pytest.raises(QInputError, match="varimax failed: varimax: SVD did not converge"):
+        analyze(lipset, 3, varimax_normalize=False)
+
+
+def test_centroid_failure_becomes_an_input_error(lipset):
+    # sorts A, A, B, B: rank 2; after two centroid factors the residual keeps a column sum of exactly 0 (not
+    # rounding noise), where R's centroid() loops forever
+    a, b = lipset.scores[:, 0], lipset.scores[:, 1]
+    st = _study(a, a, b, b, like=lipset)
+    with pytest.raises(QInputError, match="no positive manifold"):
+        analyze(st, 3, extraction="centroid")
+    assert analyze(st, 2, extraction="centroid").loadings.shape == (4, 2)
+
+
+# ============================================================================ public defaults
+def test_flag_defaults_majority_and_z():
+    cut = 1.96 / math.sqrt(33)  # 0.341192...
+    a = np.array([[0.6, 0.4],                 # .36 > .16: f1; f2 is significant (.4 > cut) but a minority
+                  [0.5, 0.5],                 # both significant, .25 > .25 is false: no majority, no flag
+                  [cut * (1 + 1e-6), 0.0],    # just above 1.96/sqrt(33): flagged
+                  [cut * (1 - 1e-6), 0.0]])   # just below: not flagged
+    np.testing.assert_array_equal(flag(a, 33), [[1, 0], [0, 0], [1, 0], [0, 0]])
+    # the majority rule alone decides rows 0 and 1: without it both significant loadings are flagged
+    np.testing.assert_array_equal(flag(a, 33, majority=False)[:2], [[1, 1], [1, 1]])
+    # z and the statement count enter only as z/sqrt(n): z = 1.96 * sqrt(2) with 66 statements is the same cut
+    np.testing.assert_array_equal(flag(a, 66, z=1.96 * math.sqrt(2)), flag(a, 33))
+
+
+def test_options_defaults_are_qmethods(lipset):
+    from qvalid.options import Options
+
+    o = Options()
+    assert (o.flag_z, o.threshold, o.majority, o.varimax_max_iter, o.varimax_eps, o.spc) == (
+        1.96, None, True, 1000, 1e-5, 1e-5)
+    res = analyze(lipset, 3)
+    np.testing.assert_array_equal(res.flags, flag(res.loadings, 33, z=1.96, majority=True))
+
+
+def test_batched_varimax_uses_exactly_max_iter_iterations(lipset):
+    pca = analyze(lipset, 3, rotation="none").unrotated_loadings
+    cen = analyze(lipset, 3, extraction="centroid", rotation="none").unrotated_loadings
+    n_pca, n_cen = varimax(pca).n_iter, varimax(cen).n_iter
+    assert n_pca != n_cen
+    lo, hi = sorted((n_pca, n_cen))
+    batch = np.stack([pca, cen])
+    rot = varimax(batch, max_iter=lo)  # the faster item converges on its last allowed iteration, the other stops
+    assert rot.n_iter.tolist() == [lo, lo] and rot.converged.tolist() == [n_pca == lo, n_cen == lo]
+    rot = varimax(batch, max_iter=hi)  # both converge; the faster one stopped early and was not updated again
+    assert rot.n_iter.tolist() == [n_pca, n_cen] and rot.converged.all()
+    np.testing.assert_allclose(rot.loadings[0], varimax(pca).loadings, atol=1e-12)
+    rot = varimax(batch, max_iter=1)
+    assert rot.n_iter.tolist() == [1, 1] and not rot.converged.any()
+    # one item: the same boundary (converged on the last allowed iteration; one fewer is not converged)
+    assert (varimax(pca, max_iter=n_pca).n_iter, varimax(pca, max_iter=n_pca).converged) == (n_pca, True)
+    assert (varimax(pca, max_iter=n_pca - 1).n_iter, varimax(pca, max_iter=n_pca - 1).converged) == (n_pca - 1, False)
+
+
+# ============================================================================ distinguishing thresholds
+@pytest.mark.parametrize("level", range(len(STAR_LEVELS)))
+def test_a_difference_of_exactly_the_threshold_gets_no_star(level):
+    # SED 0.5: the threshold m * 0.5 is exact (halving), and z = (m * 0.5, 0) makes the difference exactly it.
+    # qmethod R/qdc.R:37-45 uses a strict ">": exactly m x SED stays at the level below.
+    mult, star = STAR_LEVELS[level]
+    below = STAR_LEVELS[level - 1][1] if level else ""
+    at = mult * 0.5
+    z = np.array([[at, 0.0], [np.nextafter(at, np.inf), 0.0], [-at, 0.0], [np.nextafter(-at, -np.inf), 0.0]])
+    d = distinguishing(z, np.full((2, 2), 0.5))
+    assert d.diffs[:, 0].tolist() == [at, np.nextafter(at, np.inf), -at, np.nextafter(-at, -np.inf)]
+    assert d.stars[:, 0].tolist() == [below, star, below, star]
+    assert d.labels.tolist()[1] == "Distinguishing"
+    assert d.labels.tolist()[0] == ("Distinguishing" if level else "Consensus")
