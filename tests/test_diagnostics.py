@@ -310,6 +310,42 @@ def test_statement_texts_must_match_the_statements(lipset):
     assert lipset.replace(statement_texts=texts).statement_texts == texts
 
 
+def test_id_counts_must_match_the_matrix(lipset):
+    ids = lipset.statement_ids
+    with pytest.raises(QInputError, match="32 statement ids for 33 statement rows"):
+        QStudy(lipset.scores, ids[:-1], lipset.sort_ids)
+    with pytest.raises(QInputError, match="8 sort ids for 9 sort columns"):
+        QStudy(lipset.scores, ids, lipset.sort_ids[:-1])
+    ok = QStudy(lipset.scores, ids, lipset.sort_ids)
+    assert ok.statement_ids == ids and ok.sort_ids == lipset.sort_ids
+
+
+def test_a_bad_cell_beyond_the_ids_is_located_by_position():
+    # 8 sort ids for 9 columns and a missing value in the 9th column: the cell is named by position, "#9",
+    # before the id count is checked (cells are converted first)
+    scores = (np.arange(36).reshape(4, 9) % 3).astype(float)
+    scores[0, 8] = np.nan
+    with pytest.raises(QInputError, match="sort #9, statement a: missing value"):
+        QStudy(scores, tuple("abcd"), tuple(f"s{i}" for i in range(8)), grid={0: 1, 1: 1, 2: 2}, forced=False)
+
+
+def test_centroid_refuses_column_sums_that_overflow():
+    # entries of -1e308: each column sum is -2e308, beyond the largest double (-inf)
+    big = np.full((3, 3), -1e308)
+    np.fill_diagonal(big, 1.0)
+    with np.errstate(over="ignore"), pytest.raises(FloatingPointError, match="column sums are not finite"):
+        centroid(big, 1)
+
+
+def test_varimax_stopping_rule_is_strict_as_rs():
+    # R's stats::varimax stops when d < dpast * (1 + eps), strictly. On zero loadings (no Kaiser normalisation)
+    # B = 0, so d = 0 at every iteration and 0 < 0 never holds: all max_iter iterations, not converged
+    one = varimax(np.zeros((4, 2)), normalize=False, max_iter=5)
+    assert (one.n_iter, one.converged) == (5, False)
+    batch = varimax(np.zeros((2, 4, 2)), normalize=False, max_iter=5)
+    assert batch.n_iter.tolist() == [5, 5] and not batch.converged.any()
+
+
 def test_varimax_refuses_when_lapack_fails():
     # NaN loadings without Kaiser normalisation reach LAPACK, which reports an illegal value (info < 0)
     a = np.array([[np.nan, 0.5], [0.3, 0.2], [0.1, 0.9]])
