@@ -303,6 +303,29 @@ def test_centroid_refuses_an_asymmetric_matrix_only():
     np.testing.assert_allclose(centroid(close, 2).loadings, centroid(R3, 2).loadings, atol=1e-14)
 
 
+def test_centroid_symmetry_tolerance_is_100_machine_epsilons():
+    # 0.5 + j eps is exact for whole and half j (the spacing of doubles in [0.5, 1) is eps/2), and so is the
+    # difference to 0.5: an asymmetry of exactly 100 eps is accepted, 100.5 eps is not
+    eps = np.finfo(float).eps
+    for j, ok in ((100, True), (100.5, False)):
+        m = R3.copy()
+        m[0, 1] = 0.5 + j * eps
+        assert m[0, 1] - m[1, 0] == j * eps
+        if ok:
+            assert centroid(m, 1).loadings.shape == (3, 1)
+        else:
+            with pytest.raises(ValueError, match="symmetric"):
+                centroid(m, 1)
+
+
+def test_principal_refuses_more_components_than_sorts():
+    from qvalid.extract import principal
+
+    assert principal(R3, 3).loadings.shape == (3, 3)
+    with pytest.raises(ValueError, match="nfactors=4 exceeds the number of Q-sorts \\(3\\)"):
+        principal(R3, 4)
+
+
 def test_statement_texts_must_match_the_statements(lipset):
     with pytest.raises(QInputError, match="2 statement texts for 33 statements"):
         lipset.replace(statement_texts=("a", "b"))
@@ -388,6 +411,17 @@ def test_flag_defaults_majority_and_z():
     np.testing.assert_array_equal(flag(a, 33, majority=False)[:2], [[1, 1], [1, 1]])
     # z and the statement count enter only as z/sqrt(n): z = 1.96 * sqrt(2) with 66 statements is the same cut
     np.testing.assert_array_equal(flag(a, 66, z=1.96 * math.sqrt(2)), flag(a, 33))
+
+
+def test_flag_on_a_batch_flags_each_item_by_its_own_rows():
+    # the majority rule compares a loading with the rest of ITS row (sort), in every item of a batch
+    rng = np.random.default_rng(14)
+    batch = rng.uniform(-0.9, 0.9, size=(3, 5, 2))
+    for threshold in (None, 0.3):
+        got = flag(batch, 20, threshold=threshold)
+        np.testing.assert_array_equal(got, np.stack([flag(b, 20, threshold=threshold) for b in batch]))
+    row = np.array([[[0.6, 0.55], [0.2, 0.1]]])  # .36 > .3025: the first row's f1 only; .2 < 1.96/sqrt(20)
+    np.testing.assert_array_equal(flag(row, 20), [[[1, 0], [0, 0]]])
 
 
 def test_options_defaults_are_qmethods(lipset):
