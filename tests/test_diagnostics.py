@@ -229,6 +229,14 @@ def test_centroid_residual_exhaustion_gives_zero_factors_and_one_warning():
     assert centroid(np.ones((3, 3)), 1).warnings == ()
 
 
+def test_centroid_of_uncorrelated_sorts_is_exhausted_from_the_start():
+    # identity matrix: every off-diagonal correlation is 0, there is no common factor at all (R loops forever)
+    ext = centroid(np.eye(3), 2)
+    np.testing.assert_array_equal(ext.loadings, np.zeros((3, 2)))
+    assert [w.code for w in ext.warnings] == ["centroid-residuals-exhausted"]
+    assert "after 0 factor(s): factors 1..2 are zero" in ext.warnings[0]
+
+
 def test_centroid_more_factors_than_sorts_warns_once(lipset):
     assert centroid(R3, 3).warnings == ()  # k = n: allowed silently
     ext = centroid(np.ones((3, 3)), 4)
@@ -432,6 +440,17 @@ def test_options_defaults_are_qmethods(lipset):
         1.96, None, True, 1000, 1e-5, 1e-5)
     res = analyze(lipset, 3)
     np.testing.assert_array_equal(res.flags, flag(res.loadings, 33, z=1.96, majority=True))
+
+
+def test_no_rotation_is_the_identity_of_the_right_shape(lipset):
+    from qvalid.rotate import no_rotation
+
+    res = analyze(lipset, 3, rotation="none")
+    np.testing.assert_array_equal(res.rotation_matrix, np.eye(3))
+    np.testing.assert_array_equal(res.loadings, res.unrotated_loadings)
+    assert varimax(np.ones((3, 1))).matrix.shape == (1, 1)  # one factor: nothing to rotate
+    rot = no_rotation(np.ones((4, 3, 2)))
+    assert rot.matrix.shape == (4, 2, 2) and (rot.matrix == np.eye(2)).all()
 
 
 def test_batched_varimax_uses_exactly_max_iter_iterations(lipset):
