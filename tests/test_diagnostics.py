@@ -334,6 +334,20 @@ def test_principal_refuses_more_components_than_sorts():
         principal(R3, 4)
 
 
+def test_kernels_refuse_unknown_rule_names():
+    from qvalid.correlation import correlate
+    from qvalid.scores import factor_arrays
+
+    x = np.array([[1, 2], [2, 1], [3, 4], [4, 3]])
+    with pytest.raises(ValueError, match="unknown correlation method 'minres'"):
+        correlate(x, method="minres")
+    z = np.array([[0.1, 0.2], [0.5, 0.1], [0.9, 0.3]])
+    with pytest.raises(ValueError, match="unknown tie rule 'kade'"):
+        factor_arrays(z, [-1, 0, 1], ties="kade")
+    with pytest.raises(ValueError, match="unknown label rule 'kade'"):
+        distinguishing(np.zeros((1, 3)), np.full((3, 3), 0.5), labels="kade")
+
+
 def test_statement_texts_must_match_the_statements(lipset):
     with pytest.raises(QInputError, match="2 statement texts for 33 statements"):
         lipset.replace(statement_texts=("a", "b"))
