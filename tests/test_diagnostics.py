@@ -248,6 +248,19 @@ def test_centroid_more_factors_than_sorts_warns_once(lipset):
                                                           rotation="none").warning_codes
 
 
+def test_horst55_non_convergence_warns(lipset):
+    from qvalid.correlation import correlate
+    from qvalid.extract import horst55_centroid
+
+    r = correlate(lipset.scores)
+    # KADE's own unit test (horstMain.test.js: lipset, 7 factors, NL = 30): the communalities do not converge
+    ext = horst55_centroid(r, 7, n_statements=33)
+    assert [w.code for w in ext.warnings] == ["horst55-not-converged"]
+    assert ext.warnings[0] == "Horst 5.5: the communalities did not converge in 30 rounds"
+    assert horst55_centroid(r, 2, n_statements=33).warnings == ()  # two factors converge
+    assert "horst55-not-converged" in analyze(lipset, 7, extraction="horst55").warning_codes
+
+
 def _centroid_iterations_by_hand(r, spc):
     """Communality iterations of the first centroid factor (R/centroid.R:26-35), counted; r has no reflection."""
     w = r - np.diag(np.diag(r))
@@ -385,9 +398,10 @@ def test_centroid_refuses_column_sums_that_overflow():
 def test_varimax_stopping_rule_is_strict_as_rs():
     # R's stats::varimax stops when d < dpast * (1 + eps), strictly. On zero loadings (no Kaiser normalisation)
     # B = 0, so d = 0 at every iteration and 0 < 0 never holds: all max_iter iterations, not converged
-    one = varimax(np.zeros((4, 2)), normalize=False, max_iter=5)
+    with np.errstate(invalid="ignore", divide="ignore"):  # 0/0 in the (diagnostic) stopping margins
+        one = varimax(np.zeros((4, 2)), normalize=False, max_iter=5)
+        batch = varimax(np.zeros((2, 4, 2)), normalize=False, max_iter=5)
     assert (one.n_iter, one.converged) == (5, False)
-    batch = varimax(np.zeros((2, 4, 2)), normalize=False, max_iter=5)
     assert batch.n_iter.tolist() == [5, 5] and not batch.converged.any()
 
 
