@@ -134,7 +134,7 @@ def test_negative_and_multiple_flag_warnings_by_hand():
         "negative-loading-flagged"]
     # a negative loading that is NOT flagged does not count, nor does a flagged loading of exactly 0 (manual flags;
     # R's qflag tests loa < 0)
-    assert flag_warnings([[0.0, 0.5]], [[1, 0]]) == []
+    assert flag_warnings([[0.0, 0.5], [0.1, 0.6]], [[1, 0], [0, 1]]) == []
     assert flag_warnings(a * [[1], [1], [-1]], [[1, 0], [0, 1], [0, 0]]) == []
     # one sort on two factors (row 2): exactly that warning; one flag per sort is fine
     assert [w.code for w in flag_warnings(a, [[1, 0], [0, 1], [1, 1]])] == ["sort-flagged-on-several-factors"]
