@@ -418,6 +418,20 @@ def test_varimax_refuses_when_lapack_fails():
     assert np.isfinite(ok.loadings).all()
 
 
+def test_zero_communality_is_refused_only_with_kaiser_normalisation():
+    # three mutually uncorrelated sorts (r = I): with 2 principal components one sort has no loading at all
+    scores = np.array([[-1, 0, 0, 0, 0, 0, 1, 0], [0, -1, 0, 0, 0, 0, 0, 1], [0, 0, -1, 0, 1, 0, 0, 0]]).T
+    st = QStudy.from_array(scores, grid={-1: 1, 0: 6, 1: 1})
+    np.testing.assert_array_equal(np.corrcoef(scores.T), np.eye(3))
+    with pytest.raises(QInputError, match="sort s1: zero communality") as err:
+        analyze(st, 2)
+    assert "also" not in str(err.value)  # one such sort
+    with pytest.raises(QInputError, match="Kaiser normalisation divides by 0; also s2, s3;"):
+        analyze(st, 2, extraction="centroid")  # centroid: every factor is zero (exhausted), all three named
+    res = analyze(st, 2, varimax_normalize=False)  # nothing is divided: R's varimax(normalize = FALSE) works too
+    np.testing.assert_array_equal(res.loadings[0], [0.0, 0.0])
+
+
 def test_analyze_turns_a_varimax_failure_into_one_input_error(lipset, monkeypatch):
     def failing(*args, **kw):
         raise np.linalg.LinAlgError("varimax: SVD did not converge (LAPACK info=-4)")
