@@ -422,7 +422,7 @@ def test_zero_communality_is_refused_only_with_kaiser_normalisation():
     # three mutually uncorrelated sorts (r = I): with 2 principal components one sort has no loading at all
     scores = np.array([[-1, 0, 0, 0, 0, 0, 1, 0], [0, -1, 0, 0, 0, 0, 0, 1], [0, 0, -1, 0, 1, 0, 0, 0]]).T
     st = QStudy.from_array(scores, grid={-1: 1, 0: 6, 1: 1})
-    np.testing.assert_allclose(np.corrcoef(scores.T), np.eye(3), atol=1e-15)  # no statement shared
+    np.testing.assert_allclose(np.corrcoef(scores.T), np.eye(3), atol=1e-15)  # no statement is non-zero in two sorts
     with pytest.raises(QInputError, match="sort s1: zero communality") as err:
         analyze(st, 2)
     assert "also" not in str(err.value)  # one such sort
