@@ -380,6 +380,17 @@ def test_id_counts_must_match_the_matrix(lipset):
     assert ok.statement_ids == ids and ok.sort_ids == lipset.sort_ids
 
 
+def test_scores_must_be_a_matrix_of_numbers():
+    with pytest.raises(QInputError, match="scores must be a 2-D matrix \\(statements x sorts\\), got 1 dimension"):
+        QStudy(np.array([-1, 0, 1]), ("a", "b", "c"), ("s1",))
+    grid = {-1: 1, 0: 1, 1: 1}
+    complex_scores = np.array([[-1, 1], [0, 0], [1, -1]]) + 0j  # whole real parts, yet not a score matrix
+    with pytest.raises(QInputError, match="scores must be integers, got dtype complex128"):
+        QStudy(complex_scores, ("a", "b", "c"), ("s1", "s2"), grid=grid)
+    ok = QStudy(complex_scores.real, ("a", "b", "c"), ("s1", "s2"), grid=grid)  # floats with whole values are fine
+    assert ok.scores.dtype == np.int64 and ok.scores[:, 0].tolist() == [-1, 0, 1]
+
+
 def test_a_bad_cell_beyond_the_ids_is_located_by_position():
     # 8 sort ids for 9 columns and a missing value in the 9th column: the cell is named by position, "#9",
     # before the id count is checked (cells are converted first)
