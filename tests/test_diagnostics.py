@@ -196,17 +196,24 @@ def test_one_centroid_factor_is_not_rotated_and_says_so(lipset):
 
 
 def test_flagged_loading_of_exactly_one(lipset):
-    # two identical sorts: r = [[1, 1], [1, 1]]. Centroid by hand: column sums (1, 1), d = 1/(2-1) = 1,
-    # t = 1 + 1 = 2, f = 2/sqrt(4) = 1 exactly; |1 - 1^2| = 0 < spc: loadings exactly (1, 1), both flagged
+    # two identical sorts. Centroid by hand on r = [[1, 1], [1, 1]]: column sums (1, 1), d = 1/(2-1) = 1,
+    # t = 1 + 1 = 2, f = 2/sqrt(4) = 1 exactly (|1 - 1^2| = 0 < spc: no iteration)
+    np.testing.assert_array_equal(centroid(np.ones((2, 2)), 1).loadings, [[1.0], [1.0]])
+    # analyze() computes cor() as R does: 1 - 2^-52 for two identical sorts. The principal component's loadings
+    # sqrt((1 + r)/2) then round to exactly 1 (warning), the centroid's stay one ulp below 1 (no warning)
     a = lipset.scores[:, 0]
-    res = analyze(_study(a, a, like=lipset), 1, extraction="centroid", rotation="none")
-    np.testing.assert_array_equal(res.loadings, [[1.0], [1.0]])
+    st = _study(a, a, like=lipset)
+    res = analyze(st, 1)
+    assert res.flags.all() and (res.loadings == 1.0).all()
     assert res.warning_codes == ("flagged-loading-unit",)
     # the limit of the weights: the factor is the (common) sort itself, standardised
     np.testing.assert_allclose(res.zscores[:, 0], (a - a.mean()) / a.std(ddof=1), atol=1e-15)
-    # a mirrored sort: r = -1, R's tie quirk reflects both sorts at once: loadings exactly (-1, -1)
-    res = analyze(_study(a, -a, like=lipset), 1, extraction="centroid", rotation="none")
-    np.testing.assert_array_equal(res.loadings, [[-1.0], [-1.0]])
+    below = analyze(st, 1, extraction="centroid", rotation="none")
+    assert below.flags.all() and (below.loadings < 1).all() and (below.loadings > 1 - 1e-15).all()
+    assert below.warnings == ()
+    # a mirrored sort: loadings exactly -1 and 1
+    res = analyze(_study(a, -a, like=lipset), 1)
+    assert sorted(res.loadings[:, 0].tolist()) == [-1.0, 1.0]
     assert res.warning_codes == ("negative-loading-flagged", "flagged-loading-unit")
     # just below 1: A, A, B gives flagged centroid loadings .99999566 (not +-1): no warning
     res = analyze(_study(a, a, lipset.scores[:, 1], like=lipset), 1, extraction="centroid", rotation="none")
