@@ -506,6 +506,13 @@ def test_correlations_accept_any_number_of_batch_dimensions():
                 np.testing.assert_allclose(got[i, j], correlate(x[i, j], method=method), rtol=0, atol=1e-15)
 
 
+def test_centroid_extracts_seven_factors_by_default_as_qmethod(lipset):
+    # qmethod R/centroid.R: centroid(tmat, nfactors = 7, spc)
+    from qvalid.correlation import correlate
+
+    assert centroid(correlate(lipset.scores)).loadings.shape == (9, 7)
+
+
 def test_options_defaults_are_qmethods(lipset):
     from qvalid.options import Options
 
