@@ -61,7 +61,18 @@ def ms(x: float) -> str:
     return f"{x * 1e3:.3g} ms" if x < 1 else f"{x:.3g} s"
 
 
-def render(bench: dict, scal: dict, breakdown: dict, mach: dict, quick: bool) -> str:
+def _breakdown_table(breakdown: dict, scale: float) -> list:
+    """Markdown rows: one per step (largest first), one column per case, values x ``scale`` (1e6: us, 1e3: ms)."""
+    steps = sorted({s for b in breakdown.values() for s in b if s != "total"},
+                   key=lambda s: -max(b.get(s, 0) for b in breakdown.values()))
+    fmt = (lambda v: f"{v * scale:.0f}") if scale == 1e6 else (lambda v: f"{v * scale:.1f}")  # noqa: E731
+    rows = ["| step | " + " | ".join(breakdown) + " |", "|---|" + "---|" * len(breakdown)]
+    rows += [f"| {s} | " + " | ".join(fmt(b.get(s, 0)) for b in breakdown.values()) + " |" for s in steps]
+    rows.append("| **total** | " + " | ".join(f"**{fmt(b['total'])}**" for b in breakdown.values()) + " |")
+    return rows
+
+
+def render(bench: dict, scal: dict, breakdown: dict, mach: dict, quick: bool, large: dict | None = None) -> str:
     rows, versions = [], {}
     for b in bench["benchmarks"]:
         info, st = b.get("extra_info", {}), b["stats"]
@@ -107,13 +118,12 @@ def render(bench: dict, scal: dict, breakdown: dict, mach: dict, quick: bool) ->
     out += ["", "## Where qvalid's time goes on small studies", "",
             "Every function `analyze()` calls, timed with a `perf_counter` wrapper (best of 3 x 300 calls), in "
             "microseconds per call; *pipeline glue* is the rest of `analyze()`.", ""]
-    steps = sorted({s for b in breakdown.values() for s in b if s != "total"},
-                   key=lambda s: -max(b.get(s, 0) for b in breakdown.values()))
-    out.append("| step | " + " | ".join(breakdown) + " |")
-    out.append("|---|" + "---|" * len(breakdown))
-    for s in steps:
-        out.append(f"| {s} | " + " | ".join(f"{b.get(s, 0) * 1e6:.0f}" for b in breakdown.values()) + " |")
-    out.append("| **total** | " + " | ".join(f"**{b['total'] * 1e6:.0f}**" for b in breakdown.values()) + " |")
+    out += _breakdown_table(breakdown, 1e6)
+    if large:
+        out += ["", "Which step dominates as studies grow: the same breakdown on larger studies (best of 3 x 3 calls, "
+                "milliseconds per call). The 60 x 2000 study contains an exact tie, so its centroid is re-run on "
+                "R's own `cor()` bits (a long double product, docs/ties.md).", ""]
+        out += _breakdown_table(large, 1e3)
     out += ["", "## Scaling", "",
             "`analyze()` on planted studies (`qvalid.simulate.planted_study`, k = 4, varimax), best of repeated "
             "timings; peak memory of one call from `tracemalloc`. The exponent is the log-log slope over the three "
@@ -210,12 +220,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small studies and sizes only")
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse the last pytest-benchmark JSON (benchmarks/.results/bench.json); re-measure the rest")
     args = ap.parse_args(argv)
     from _cases import study
     from _profile import scaling, step_breakdown
 
     (HERE / ".results").mkdir(exist_ok=True)
-    bench = run_pytest(HERE / ".results" / "bench.json", args.quick)
+    saved = HERE / ".results" / "bench.json"
+    bench = json.loads(saved.read_text()) if args.reuse else run_pytest(saved, args.quick)
     cut = (lambda s: s[:4]) if args.quick else (lambda s: s)
     scal = {
         "centroid, growing sorts": scaling(cut(SORT_SIZES), axis="sorts"),
@@ -225,8 +238,14 @@ def main(argv=None) -> int:
     }
     breakdown = {f"{name} {ex}": step_breakdown(study(name), k, ex)
                  for name, k in (("lipset", 3), ("nav36x25", 4)) for ex in ("pca", "centroid")}
+    from qvalid.simulate import planted_study
+
+    big = {"60 x 1000 (seed 3)": planted_study(60, 1000, 4, seed=3)[0]}
+    if not args.quick:
+        big["60 x 2000 (seed 2)"] = study("p60x2000")
+    large = {f"{name} {ex}": step_breakdown(s, 4, ex, calls=3) for name, s in big.items() for ex in ("pca", "centroid")}
     plot(scal, HERE / "scaling.png")
-    text = render(bench, scal, breakdown, machine(), args.quick)
+    text = render(bench, scal, breakdown, machine(), args.quick, large)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(text)
