@@ -90,6 +90,7 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
            "step_warnings": list(rrun.step_warnings), "error": rrun.error, "errors": list(rrun.errors),
            "missing": dict(rrun.missing), "notes": list(rrun.notes), "stdout": rrun.stdout,
            "seconds": round(rrun.seconds, 4), "versions": dict(rrun.versions)},
-        qvalid={"version": __version__, "warnings": list(mine.warnings)},
+        qvalid={"version": __version__,
+                "warnings": [{"code": getattr(w, "code", None), "message": str(w)} for w in mine.warnings]},
     )
     return diff, rrun

@@ -122,6 +122,9 @@ def test_cli_crosscheck_json_and_markdown(capsys, r_session):
     assert js["context"]["r"]["missing"] == {"qdc": "R failed: qdc: missing value where TRUE/FALSE needed"}
     assert "R failed: qdc: missing value where TRUE/FALSE needed" in js["notes"]
     assert {o["name"]: o["status"] for o in js["outputs"]}["qdc.labels"] == "unavailable"
+    assert main(["crosscheck", str(LIPSET_CSV), "-k", "3", "--format", "json"]) == 0
+    mine = json.loads(capsys.readouterr().out)["context"]["qvalid"]["warnings"]  # the analyze contract's shape
+    assert [w["code"] for w in mine] == ["negative-loading-flagged"] and "negative" in mine[0]["message"]
     assert main(["crosscheck", str(LIPSET_CSV), "-k", "2", "--extraction", "centroid", "--cor", "kendall",
                  "--format", "markdown"]) == 0
     md = capsys.readouterr().out
