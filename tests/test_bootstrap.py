@@ -317,7 +317,7 @@ def test_cli_bootstrap(tmp_path, capsys):
     same = bootstrap(read_study(LIPSET_CSV), 3, 50, seed=1)
     assert d["factors"][0]["congruence_median"] == same.factors.congruence_median.iloc[0]
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "0"]) == 2
-    assert "n_resamples=0" in capsys.readouterr().err
+    assert "argument -n/--resamples: '0' must be >= 1" in capsys.readouterr().err
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20"]) == 0
     assert "balanced resamples of the sorts" in capsys.readouterr().out
 

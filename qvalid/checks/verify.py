@@ -215,8 +215,15 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     a, eps = loadings.values, _half(loadings.decimals)
     if eigenvalues_of not in ("unrotated", "rotated") or correlations_of not in ("zscores", "arrays"):
         raise ValueError("eigenvalues_of is 'unrotated' or 'rotated'; correlations_of is 'zscores' or 'arrays'")
+    if a.size == 0:
+        raise ValueError("the loadings table has no rows")
     if np.isnan(a).any():
-        raise ValueError("the loadings table has blank cells")
+        i, j = np.argwhere(np.isnan(a))[0]
+        raise ValueError(f"the loadings table has a blank cell (sort {loadings.ids[i]}, column "
+                         f"{loadings.factors[j]!r}); verify needs every loading")
+    if n_statements is not None and (isinstance(n_statements, bool) or int(n_statements) != n_statements
+                                     or n_statements < 2):
+        raise ValueError(f"n_statements={n_statements!r} must be a whole number >= 2")
     n_sorts, k = a.shape
     names = list(names or [f"F{j + 1}" for j in range(k)])
     for what, x, n in (("defining_counts", defining_counts, k), ("eigenvalues", eigenvalues, k),

@@ -5,8 +5,12 @@ never imports this package (../shared/docs/architecture.md). Shared option group
 :mod:`qvalid.cli._args`.
 
 Exit codes: 0 ok; 1 differences beyond tolerance (crosscheck); 2 invalid input or usage (one line on stderr,
-never a traceback); 141 the reader closed standard output early (``qvalid analyze ... | head``): the command stops
-quietly, as a program killed by SIGPIPE would (the shell reports 141 = 128 + 13 for those too).
+never a traceback); 130 / 143 interrupted by SIGINT (Ctrl-C) / SIGTERM (one line, temporary files removed, worker
+processes stopped: :mod:`qvalid.cli._interrupt`); 141 the reader closed standard output early (``qvalid analyze ...
+| head``): the command stops quietly, as a program killed by SIGPIPE would (the shell reports 141 = 128 + 13 for
+those too).
+
+Every command runs inside :func:`qvalid.io.files.guard_inputs`: no file it reads can be one it writes.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 
 from .._version import __version__
 from ..errors import QInputError
+from ..io.files import guard_inputs
 from ._args import EXIT_DIFF, EXIT_INPUT, EXIT_OK, EXIT_PIPE
+from ._interrupt import Interrupted, Interruptible
 
 __all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE"]
 
@@ -37,8 +44,9 @@ class _Parser(argparse.ArgumentParser):
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="qvalid", description="Q-methodology analysis that reproduces R qmethod, with a live cross-check.",
-        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck), 2 invalid input, "
-               "141 output pipe closed early (e.g. | head). Every command takes --format text|json.")
+        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck), 2 invalid input, 130/143 interrupted "
+               "(SIGINT/SIGTERM), 141 output pipe closed early (e.g. | head). Every command takes --format "
+               "text|json.")
     p.add_argument("--version", action="version", version=f"qvalid {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -62,14 +70,26 @@ def _join_negative_values(argv: list) -> list:
 def main(argv=None) -> int:
     """Run one subcommand; return its exit code (never raises for bad input or a closed output pipe)."""
     parser = make_parser()
-    args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    except SystemExit as ex:  # a usage error (its one line is printed) is exit 2; --help and --version end here
+        if ex.code in (0, None):
+            raise
+        return ex.code
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT
+    guard = Interruptible(lambda signum: _line(args, f"interrupted ({_signal_name(signum)})"))
     try:
-        code = args.func(args)
-        sys.stdout.flush()  # inside the try: a closed pipe must surface here, not at interpreter exit
+        with guard, guard_inputs():
+            code = args.func(args)
+            sys.stdout.flush()  # inside the try: a closed pipe must surface here, not at interpreter exit
         return code
+    except KeyboardInterrupt as err:  # Interrupted (SIGINT/SIGTERM), or a Ctrl-C before the handlers were in place
+        guard.finished()
+        signum = err.signum if isinstance(err, Interrupted) else 2
+        print(_line(args, f"interrupted ({_signal_name(signum)})"), file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         _silence_stdout()
         return EXIT_PIPE
@@ -80,8 +100,16 @@ def main(argv=None) -> int:
 
 
 def _fail(args, message: str) -> int:
-    print(f"qvalid {args.command}: error: {' '.join(message.split())}", file=sys.stderr)
+    print(_line(args, f"error: {' '.join(message.split())}"), file=sys.stderr)
     return EXIT_INPUT
+
+
+def _line(args, text: str) -> str:
+    return f"qvalid {args.command}: {text}"
+
+
+def _signal_name(signum: int) -> str:
+    return signal.Signals(signum).name
 
 
 def _silence_stdout() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..errors import QInputError
-from ..io.files import atomic_write
+from ..io.files import study_source
 from ..stability import bootstrap
-from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
-                    read_study_from_args)
+from ._args import (COUNT, EXIT_OK, SEED, add_analysis_options, add_study_options, analysis_overrides, dir_outputs,
+                    emit, manual_flags_from_args, number_type, plan_outputs, read_study_from_args, write_outputs)
+from ._interrupt import worker_pool
 
 
 _DESCRIPTION = ("Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
@@ -28,16 +28,17 @@ def register(sub) -> None:
     for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
         add(p)
     g = p.add_argument_group("bootstrap")
-    g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
+    g.add_argument("-n", "--resamples", type=COUNT, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
                    help="resample the Q-sorts (default, as qmboots) or the statements")
     g.add_argument("--plain", action="store_true",
                    help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
     g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
                    help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
-    g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
+    g.add_argument("--seed", type=SEED, default=0, help="seed (a whole number >= 0; default 0)")
+    g.add_argument("--workers", type=COUNT, default=1, help="processes (default 1: this process)")
+    g.add_argument("--ci", type=number_type(low=0, high=1, low_open=True, high_open=True), default=0.95,
+                   help="percentile interval coverage, in (0, 1) (default 0.95)")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (for people, default) or json (one object; keys in docs/bootstrap.md)")
@@ -47,32 +48,29 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    if args.workers < 1:
-        raise QInputError(f"--workers {args.workers}: must be >= 1")
-    study = read_study_from_args(args)
-    progress = args.format != "json" and sys.stderr.isatty()
-    executor = None
-    if args.workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
+#: Files written by --output and --figures.
+TABLES = ("loadings.csv", "zscores.csv", "factors.csv", "replicates.csv")
+FIGURES = ("loading_intervals.png", "zscore_intervals.png", "congruence.png")
 
-        executor = ProcessPoolExecutor(args.workers)
-    try:
+
+def run(args) -> int:
+    study = read_study_from_args(args)
+    flags = manual_flags_from_args(args, study)
+    plan_outputs(*dir_outputs(args.output, TABLES, "--output"), *dir_outputs(args.figures, FIGURES, "--figures"))
+    progress = args.format != "json" and sys.stderr.isatty()
+    with worker_pool(args.workers) as executor:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
-                        manual_flags=manual_flags_from_args(args, study), ci=args.ci, **analysis_overrides(args))
-    finally:
-        if executor is not None:
-            executor.shutdown()
+                        manual_flags=flags, ci=args.ci, **analysis_overrides(args))
     if args.output:
         res.to_csv(args.output)
     if args.figures:
-        _write_figures(res, args.figures)
+        _write_figures(res, args.figures, study)
     emit(args, res.summary, res.to_dict)
     return EXIT_OK
 
 
-def _write_figures(res, directory) -> None:
+def _write_figures(res, directory, study) -> None:
     import io
     from pathlib import Path
 
@@ -81,15 +79,13 @@ def _write_figures(res, directory) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
     out = {}
-    for name, make in (("loading_intervals", res.loading_intervals_figure), ("zscore_intervals",
-                       res.zscore_intervals_figure), ("congruence", res.congruence_figure)):
+    for name, make in zip(FIGURES, (res.loading_intervals_figure, res.zscore_intervals_figure,
+                                    res.congruence_figure)):
         fig = make()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
         plt.close(fig)
-        out[d / f"{name}.png"] = buf.getvalue()
-    atomic_write(out)
+        out[d / name] = buf.getvalue()
+    write_outputs(out, sources=study_source(study))

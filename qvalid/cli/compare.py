@@ -20,7 +20,7 @@ from ..errors import QInputError
 from ..io import read_kade_workbook, read_study
 from ..options import FLAVORS
 from ..pipeline import analyze
-from ._args import EXIT_OK
+from ._args import COUNT, EXIT_OK, emit
 
 
 def register(sub) -> None:
@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("a", help="a flavour name or a KADE result workbook (.xlsx)")
     p.add_argument("b", help="a flavour name or a KADE result workbook (.xlsx)")
     p.add_argument("--study", metavar="FILE", help="the study (default: the Q-sorts of a workbook given as A or B)")
-    p.add_argument("-k", "--nfactors", type=int, help="number of factors (default: the workbook's)")
+    p.add_argument("-k", "--nfactors", type=COUNT, help="number of factors (default: the workbook's)")
     p.add_argument("--flags", metavar="FILE", dest="flags_file",
                    help="manual flags for the analysed sides: a KADE result workbook or a flags table")
     p.add_argument("--workbook-flags", action="store_true",
@@ -40,7 +40,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     diff = _diff(args)
-    print(json.dumps(diff.to_dict(), allow_nan=False) if args.format == "json" else diff.to_text())
+    emit(args, diff.to_text, diff.to_dict)
     return EXIT_OK
 
 

@@ -9,7 +9,8 @@ from ..checks.verify import verify
 from ..errors import QInputError
 from ..io import read_flags
 from ..io.published import read_table
-from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid
+from ._args import (EXIT_DIFF, EXIT_OK, NONNEGATIVE, add_format_option, emit, number_list, number_type, option_type,
+                    parse_grid)
 
 EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
 exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
@@ -33,16 +34,17 @@ def register(sub) -> None:
                                     "X-mark columns fg1, flag_f1, x1, ...)")
     g = p.add_argument_group("reading the tables")
     g.add_argument("--encoding", help="text encoding of CSV files (default UTF-8), e.g. latin-1")
-    g.add_argument("--decimals", type=int,
+    g.add_argument("--decimals", type=number_type(whole=True, low=0, high=15),
                    help="the tables were printed with at least N decimals (trailing zeros dropped, as R's write.csv "
                         "does); default: the decimals as written in each cell")
     g.add_argument("--sheet", help="sheet of an xlsx/ods file (default: the first)")
     r = p.add_argument_group("the paper's rule for defining sorts")
-    r.add_argument("--threshold", type=float, help="|a| >= X")
-    r.add_argument("--n-statements", type=int, help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
-    r.add_argument("--z", type=float, default=1.96)
+    r.add_argument("--threshold", type=option_type("threshold"), help="|a| >= X (0 < X < 1)")
+    r.add_argument("--n-statements", type=number_type(whole=True, low=2),
+                   help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
+    r.add_argument("--z", type=option_type("flag_z"), default=1.96)
     r.add_argument("--no-majority", dest="majority", action="store_false", help="drop a^2 > h^2 - a^2")
-    r.add_argument("--threshold-p", type=float, metavar="P",
+    r.add_argument("--threshold-p", type=number_type(low=0, high=1, low_open=True, high_open=True), metavar="P",
                    help="the paper says loadings at --threshold are significant at p < P (needs --n-statements)")
     c = p.add_argument_group("published claims (comma-separated per factor, as printed)")
     c.add_argument("--defining", action="append", metavar="IDS",
@@ -50,9 +52,9 @@ def register(sub) -> None:
     c.add_argument("--flags", dest="flags_file", metavar="FILE",
                    help="defining sorts as a table of X marks, sorts x factors (as analyze --flags)")
     c.add_argument("--defining-counts", metavar="N,N,...")
-    c.add_argument("--n-flagged", type=int, help="sorts defining some factor")
-    c.add_argument("--n-confounded", type=int, help="sorts significant on some factor but defining none")
-    c.add_argument("--n-nonsignificant", type=int, help="sorts significant on no factor")
+    c.add_argument("--n-flagged", type=NONNEGATIVE, help="sorts defining some factor")
+    c.add_argument("--n-confounded", type=NONNEGATIVE, help="sorts significant on some factor but defining none")
+    c.add_argument("--n-nonsignificant", type=NONNEGATIVE, help="sorts significant on no factor")
     c.add_argument("--eigenvalues", metavar="X,X,...")
     c.add_argument("--eigenvalues-of", choices=("unrotated", "rotated"), default="unrotated",
                    help="the paper's eigenvalues: of the unrotated solution (PQMethod, KADE; default) or column sums "
@@ -77,16 +79,16 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _list(text, name):
-    if text is None:
-        return None
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for t in items:
-        try:
-            float(t)
-        except ValueError:
-            raise QInputError(f"--{name} {text!r}: {t!r} is not a number") from None
-    return items
+#: What each published claim must be (:func:`qvalid.cli._args.number_list`): counts are whole, eigenvalues and
+#: standard errors >= 0, percentages of variance 0..100, reliabilities 0..1, correlations -1..1.
+CLAIM_RULES = {"defining-counts": {"whole": True, "low": 0}, "eigenvalues": {"low": 0},
+               "explained-variance": {"low": 0, "high": 100}, "cumulative-variance": {"low": 0, "high": 100},
+               "total-variance": {"low": 0, "high": 100}, "reliability": {"low": 0, "high": 1}, "se": {"low": 0},
+               "correlations": {"low": -1, "high": 1}}
+
+
+def _list(text, name, **kw):
+    return number_list(text, f"--{name}", **CLAIM_RULES[name], **kw)
 
 
 def run(args) -> int:
@@ -95,13 +97,13 @@ def run(args) -> int:
     import numpy as np
 
 
-    def table(path, prefix=None):
-        t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet)
+    def table(path, prefix=None, kind=None):
+        t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet, kind=kind)
         if args.decimals is not None:
             t = dataclasses.replace(t, decimals=np.where(t.decimals < 0, -1, np.maximum(t.decimals, args.decimals)))
         return t
 
-    lo = table(args.loadings)
+    lo = table(args.loadings, kind="loadings")
     if args.threshold is None and args.n_statements is None:
         raise QInputError("give the paper's rule: --threshold X, or --n-statements N for |a| > z/sqrt(N)")
     flags = None
@@ -118,6 +120,7 @@ def run(args) -> int:
             raise QInputError(f"--defining: sort(s) {', '.join(unknown)} not in the loadings table", file=lo.source)
         flags = np.array([[sid in s for s in sets] for sid in lo.ids])
     counts = _list(args.defining_counts, "defining-counts")
+    total = _list(args.total_variance, "total-variance", count=1)
     rel = None
     if args.reliability or args.se:
         if not (args.reliability and args.se):
@@ -136,10 +139,9 @@ def run(args) -> int:
                      eigenvalues=_list(args.eigenvalues, "eigenvalues"), eigenvalues_of=args.eigenvalues_of,
                      explained_variance=_list(args.explained_variance, "explained-variance"),
                      cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
-                     total_variance=None if args.total_variance is None else _list(args.total_variance,
-                                                                                   "total-variance")[0],
-                     arrays=table(args.arrays, args.arrays_prefix) if args.arrays else None,
-                     zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
+                     total_variance=None if total is None else total[0],
+                     arrays=table(args.arrays, args.arrays_prefix, "arrays") if args.arrays else None,
+                     zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None,
                      grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
                      threshold_p=args.threshold_p,

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QInputError
+from ..numbers import NumberError, number, shown
 from .csv import is_number, sniff_separator
 from .files import read_text, suffix
+from .workbook import blank, cell_text, excel_sheets
 
-__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals"]
+__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals", "RULES"]
 
 _FACTOR = re.compile(r"^(f|factor|fac)[ _]?\d+$", re.IGNORECASE)
 
@@ -58,11 +60,11 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
         sid = r[icol].strip()
         row = []
         for i in fcols:
-            cell = r[i].strip()
-            if not is_number(cell):
-                raise QInputError(f"loading {cell!r} is not a number", file=path, line=ln,
-                                  sort=sid or None, statement=None)
-            row.append(float(cell))
+            try:
+                row.append(number(r[i], **RULES["loadings"]))
+            except NumberError as err:
+                raise QInputError(f"column {header[i]!r}: loading {err}", file=path, line=ln, sort=sid or None) \
+                    from None
         if sid in ids:
             raise QInputError(f"duplicate sort id {sid!r}", file=path, line=ln)
         ids.append(sid)
@@ -74,6 +76,10 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
 
 # ---------------------------------------------------------------------------------------------------------------
 # General published tables (loadings, arrays, z-scores) with the number of printed decimals of every cell.
+
+#: What a cell of each kind of published table must be (:func:`qvalid.numbers.number`): a loading lies in
+#: [-1, 1], a factor array holds whole scores, a z-score is any finite number.
+RULES = {"loadings": {"low": -1.0, "high": 1.0}, "arrays": {"whole": True}, "zscores": {}, None: {}}
 
 _MARK_COLUMN = re.compile(r"^(?:fg|flag|flagged|flag_f|flagged_f|x|def|defining)[ _]?(\d+)$", re.IGNORECASE)
 _TRUE_MARKS = {"x", "*", "1", "true", "yes", "y", "t"}
@@ -133,37 +139,47 @@ def printed_decimals(value) -> int:
 
 
 def read_table(path, *, prefix: str | None = None, id_column: str | None = None, encoding: str | None = None,
-               sheet=None) -> PublishedTable:
+               sheet=None, kind: str | None = None) -> PublishedTable:
     """Read a published table from CSV/TSV or xlsx/ods, keeping the printed decimals of every cell.
 
     Factor columns are those named ``f1``, ``F2``, ``factor 3`` (or ``<prefix><j>`` with ``prefix``, e.g.
     ``"zsc_f"``); mark columns ``fg1``, ``flag_f1``, ``x1`` ... hold X marks of defining sorts (``X``, ``*``,
     ``1``, ``TRUE``; blank, ``0``, ``FALSE`` = not marked). The id column is ``id_column``, else the first other
     column holding text (e.g. ``participant``), else the first other column. Blank factor cells are unknown
-    (NaN). Other columns are ignored.
+    (NaN; also ``NA`` and ``nan``, as R and pandas print a missing value). Other columns are ignored. ``kind``
+    (``"loadings"``, ``"arrays"``, ``"zscores"``) adds the rule of :data:`RULES` to every cell: loadings in [-1, 1],
+    whole scores in arrays; every number must be written as one (:mod:`qvalid.numbers`) and finite.
 
     Raises
     ------
     QInputError
-        Naming file, line and column: no factor columns, a cell that is not a number, an unreadable mark,
-        duplicate ids, a file that is not in ``encoding`` (default UTF-8).
+        Naming file, line, row id and column, quoting the cell as written: no factor columns, no rows, a cell that
+        is not a number (or not finite, whole, in range), an unreadable mark, duplicate ids, a file that is not in
+        ``encoding`` (default UTF-8, or UTF-16/32 with a byte-order mark).
     """
     import pandas as pd
 
 
     src = str(path)
     is_sheet = suffix(path) in (".xlsx", ".xlsm", ".xls", ".ods")
-    try:
-        if is_sheet:
-            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
-                                encoding=encoding or "utf-8-sig")
-    except UnicodeDecodeError:
-        raise QInputError(f"not {encoding or 'UTF-8'} text: give the file's encoding (e.g. latin-1)", file=src) \
-            from None
-    except (ValueError, pd.errors.ParserError) as err:
-        raise QInputError(f"cannot read the table: {err}", file=src) from None
+    if is_sheet:
+        sheets = excel_sheets(path)
+        names = list(sheets)
+        key = names[0] if sheet is None else (names[sheet] if isinstance(sheet, int) and sheet < len(names) else sheet)
+        if key not in sheets:
+            raise QInputError(f"no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}", file=src)
+        rows = sheets[key].dropna(how="all")
+        if rows.empty:
+            raise QInputError(f"sheet {key!r} is empty", file=src)
+        frame = pd.DataFrame(rows.iloc[1:].to_numpy(dtype=object), columns=[cell_text(v) if not blank(v) else ""
+                                                                             for v in rows.iloc[0]])
+    else:
+        text = read_text(path, encoding)
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                                sep=sniff_separator(text, path), engine="python")
+        except (ValueError, csv.Error, pd.errors.ParserError) as err:
+            raise QInputError(f"cannot read the table: {' '.join(str(err).split())}", file=src) from None
     header = [str(c).strip() for c in frame.columns]
     pat = _FACTOR if prefix is None else re.compile(rf"^{re.escape(prefix)}\d+$", re.IGNORECASE)
     fcols = [i for i, h in enumerate(header) if pat.match(h)]
@@ -182,6 +198,11 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
                     others[0] if others else None)
     cells = frame.to_numpy(dtype=object)
     n, k = cells.shape[0], len(fcols)
+    if n == 0:
+        raise QInputError("no rows below the header", file=src)
+    rule = RULES[kind]
+    who = "sort" if kind == "loadings" else "statement" if kind in ("arrays", "zscores") else None
+    what = {"loadings": "loading", "arrays": "score", "zscores": "z-score"}.get(kind, "value")
     values, decimals = np.full((n, k), np.nan), np.full((n, k), -1, dtype=np.int64)
     ids = []
     for r in range(n):  # reading a printed table cell by cell, to report the bad one
@@ -196,9 +217,10 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
             if decimals[r, j] < 0:
                 continue
             try:
-                values[r, j] = float(raw.replace(",", ".") if isinstance(raw, str) else raw)
-            except (TypeError, ValueError):
-                raise QInputError(f"column {header[c]!r}: {raw!r} is not a number", file=src, line=line) from None
+                values[r, j] = number(raw.replace(",", ".") if isinstance(raw, str) else raw, **rule)
+            except NumberError as err:
+                raise QInputError(f"column {header[c]!r}: {what} {shown(raw)} {err.reason}", file=src, line=line,
+                                  **({who: sid} if who else {})) from None
     marks = None
     if mcols:
         marks = np.zeros((n, k), dtype=bool)
