@@ -83,6 +83,7 @@ class Case:
     env: dict | None = None            # slow cases: environment changes
     timeout: float = 60.0
     stdin: bytes | None = None
+    interrupt: tuple | None = None     # (signal name, "group" | "parent"): sent once the command is computing
 
 
 @dataclass
@@ -353,7 +354,7 @@ def study_files(d: Path) -> list[tuple]:
     rows = _lipset_rows_typed()
     _xlsx(d / "ok-xlsx.xlsx", rows)
     out.append(("ok-xlsx", d / "ok-xlsx.xlsx", "accept", ()))
-    for name, value, quoted in [("bool", True, "True"), ("1e20", 1e20, "1e+20"), ("text", "abc", "'abc'"),
+    for name, value, quoted in [("bool", True, "TRUE"), ("1e20", 1e20, "1e+20"), ("text", "abc", "'abc'"),
                                 ("fraction", 1.5, "1.5"), ("date", __import__("datetime").datetime(2020, 1, 3),
                                                            "2020-01-03")]:
         r = [list(x) for x in rows]
@@ -471,7 +472,7 @@ def option_cases(root: Path) -> list[Case]:
         refuse(f"analyze{flag_}={val or 'empty'}", ["analyze", lip, "-k", "2", f"{flag_}={val}"], flag_.lstrip("-")
                .split("-")[0])
     for val in ("0", "-1", "1.5", "abc", "1e400", "99999999999999999999"):
-        refuse(f"analyze-k={val}", ["analyze", lip, f"-k={val}"], "-k" if val != "0" else "k")
+        refuse(f"analyze-k={val}", ["analyze", lip, f"-k={val}"], repr(val) if val != "99999999999999999999" else val)
     refuse("analyze--flag-z-nan-json", ["analyze", lip, "-k", "2", "--flag-z", "nan", "--format", "json"], "flag")
     for val in ("x:1,2", "-4:2,3,a", "-4:2,-3,4", "1e400:2,3", "-4:", "-4:2,3,4,5,5,5,4,3,2.5"):
         refuse(f"analyze--grid={val}", ["validate", lip, f"--grid={val}"], "--grid")
@@ -563,12 +564,15 @@ def table_cases(root: Path) -> list[Case]:
 
     for name, v in [("abc", "abc"), ("nan", "nan"), ("inf", "inf"), ("1e400", "1e400"), ("above-one", "2.5"),
                     ("underscore", "0_5"), ("true", "TRUE")]:
-        loadings(f"cell-{name}", with_cell(v), needles=(repr(v), row[1]))
+        # "nan" (and "NA") is how R and pandas print a missing value: a blank cell of a published table, refused
+        # where every loading is needed, by its place
+        loadings(f"cell-{name}", with_cell(v), needles=(row[1],) if v == "nan" else (repr(v), row[1]))
     loadings("empty", "", needles=("empty",))
     loadings("header-only", lines[0] + "\n", needles=("no rows",))
     loadings("no-factors", "id,a,b\nx,0.1,0.2\n", needles=("factor columns",))
     loadings("dup-id", "\n".join([*lines, lines[1]]) + "\n", needles=("duplicate",))
-    loadings("short-row", "\n".join([*lines[:2], "99,ZZZZ,0.1"]) + "\n", needles=(":3",))
+    loadings("short-row", "\n".join([*lines[:2], "99,ZZZZ,0.1"]) + "\n", needles=("ZZZZ",))
+    c[-3].needles = (":3",)  # flag reads the rows itself: a short row is named by its line
     # arrays and z-scores (verify --arrays, simulate --arrays/--zscores)
     arr = NAV_ARRAYS.read_text(encoding="utf-8").splitlines()
 
@@ -646,7 +650,7 @@ def kade_cases(root: Path) -> list[Case]:
         "reliability-foo": (_set_row("Factor Characteristics", "Composite Reliability", 1, "foo"), "'foo'"),
         "sed-nan": (_set("Standard Errors for Diffs", 5, 1, "nan"), "'nan'"),
         "unrotated-1e400": (_set("Unrotated Factor Matrix", 5, 2, "1e400"), "'1e400'"),
-        "qsort-score-true": (_set("Q sorts", 6, 3, True), "True"),
+        "qsort-score-true": (_set("Q sorts", 6, 3, True), "TRUE"),
     }
     ok = write_kade_results(d / "kade-ok.xlsx")
     for cmd, argv in [("compare", ["compare", "kade", str(ok)]), ("validate", ["validate", str(ok)]),
@@ -829,19 +833,23 @@ def determinism_cases(root: Path) -> list[Case]:
     for i in (1, 2):
         c.append(Case(f"determinism/report-json-{i}", "determinism",
                       ["report", str(LIPSET), "-k", "2", "--bootstrap", "20", "--seed", "3", "--out",
-                       str(out / f"r{i}.html"), "--json", str(out / f"r{i}.json")], "accept", codes=(0, 1),
-                      check=_same_bytes(out / "r1.json", out / f"r{i}.json")))
+                       str(out / "r.html"), "--json", str(out / "r.json")], "accept", codes=(0, 1),
+                      check=_same_file_bytes(out / "r.json", out / "r.first.json", i)))
         c.append(Case(f"determinism/crosscheck-json-{i}", "determinism",
                       ["crosscheck", str(LIPSET), "-k", "2", "--format", "json"], "accept", codes=(0, 1),
                       check=_same_stdout(out / "crosscheck.json", i)))
     return c
 
 
-def _same_bytes(first: Path, this: Path) -> Callable:
+def _same_file_bytes(path: Path, store: Path, i: int) -> Callable:
+    """Run 1 keeps a copy of ``path``; run 2 must write the same bytes."""
     def check(_stdout):
-        if first == this:
-            return None if first.is_file() else f"{first} not written"
-        return None if first.read_bytes() == this.read_bytes() else f"{this.name} differs from {first.name}"
+        if not path.is_file():
+            return f"{path} not written"
+        if i == 1:
+            shutil.copy(path, store)
+            return None
+        return None if store.read_bytes() == path.read_bytes() else f"{path.name} differs between two runs"
     return check
 
 
@@ -881,6 +889,21 @@ def slow_cases(root: Path) -> list[Case]:
              ["report", lip, "-k", "2", "--out", str(out / "nop.html"), "--json", str(out / "nop.json")], "accept",
              slow=True, env={"PATH": no_r_path, "R_HOME": None}, check=_note_in_json(out / "nop.json", "R")),
     ]
+    broken = d / "broken-r-home"  # an R installation that dies at start, as a broken R_HOME makes R do
+    (broken / "bin").mkdir(parents=True, exist_ok=True)
+    script = broken / "bin" / "Rscript"
+    script.write_text("#!/bin/sh\necho 'Fatal error: unable to open the base package' >&2\nexit 2\n")
+    script.chmod(0o755)
+    c += [
+        Case("slow/r-broken/crosscheck", "slow", ["crosscheck", lip, "-k", "2"], "refuse",
+             needles=("unable to open the base package",), slow=True, env={"R_HOME": str(broken)}),
+        Case("slow/r-broken/report", "slow",
+             ["report", lip, "-k", "2", "--out", str(out / "brk.html"), "--json", str(out / "brk.json")], "accept",
+             slow=True, env={"R_HOME": str(broken)}, check=_note_in_json(out / "brk.json", "R")),
+        Case("slow/r-no-packages/crosscheck", "slow", ["crosscheck", lip, "-k", "2"], "refuse",
+             needles=("not installed",), slow=True, env={"R_LIBS_SITE": "/usr/lib/R/library",
+                                                         "R_LIBS_USER": nowhere}),
+    ]
     # `qvalid validate study.csv >> study.csv`: standard output appended to the input
     app = _write(d / "append.csv", LIPSET.read_bytes())
     c.append(Case("slow/stdout-appends-to-input/validate", "slow", ["validate", str(app)], "refuse",
@@ -888,11 +911,41 @@ def slow_cases(root: Path) -> list[Case]:
     return c
 
 
+def signal_cases(root: Path) -> list[Case]:
+    """SIGINT (to the whole process group, as Ctrl-C does) and SIGTERM (to the command alone) in the middle of a
+    long batch: exit 130/143 within a second, one line, no temporary file, no process left."""
+    d = root / "signals"
+    d.mkdir(parents=True, exist_ok=True)
+    big = d / "big.csv"
+    if not big.exists():
+        from qvalid.io import write_study
+        from qvalid.simulate import planted_loadings, quasi_normal_grid, simulate_studies
+
+        sim = simulate_studies(planted_loadings([100, 100, 100, 100], strength=0.6, rng=1), quasi_normal_grid(60), 1,
+                               seed=1)
+        write_study(sim.study(0), big)
+    out = root / "out" / "signals"
+    b = str(big)
+    runs = [
+        ("bootstrap", ["bootstrap", b, "-k", "4", "-n", "100000", "--output", str(out / "boot")], ("SIGINT", "group")),
+        ("bootstrap-workers", ["bootstrap", b, "-k", "4", "-n", "100000", "--workers", "2", "--output",
+                               str(out / "bootw")], ("SIGINT", "group")),
+        ("bootstrap-workers-term", ["bootstrap", b, "-k", "4", "-n", "100000", "--workers", "2"], ("SIGTERM", "parent")),
+        ("factors", ["factors", b, "--runs", "1000000", "--plot", str(out / "scree.png")], ("SIGINT", "group")),
+        ("simulate-jobs", ["simulate", "--planted", "100,100", "--n-statements", "60", "--n-studies", "1000000",
+                           "--jobs", "2", "-o", str(out / "sims")], ("SIGTERM", "parent")),
+        ("report", ["report", b, "-k", "4", "--bootstrap", "100000", "--no-crosscheck", "--out",
+                    str(out / "report.html")], ("SIGINT", "group")),
+    ]
+    return [Case(f"signals/{name}-{sig[0]}", "signals", argv, "interrupt", slow=True, interrupt=sig, watch=(out,),
+                 timeout=120) for name, argv, sig in runs]
+
+
 def build(root: Path, *, slow: bool = True) -> list[Case]:
     cases = (study_cases(root) + option_cases(root) + table_cases(root) + kade_cases(root) + text_cases(root)
              + output_cases(root) + determinism_cases(root))
     if slow:
-        cases += slow_cases(root)
+        cases += slow_cases(root) + signal_cases(root)
     return cases
 
 
@@ -909,6 +962,12 @@ def _fingerprint(paths) -> dict:
         data = hashlib.sha256(p.read_bytes()).hexdigest() if stat.S_ISREG(st.st_mode) else None
         out[str(p)] = (stat.S_IFMT(st.st_mode), data)
     return out
+
+
+def root_files(dirs):
+    for d in dirs:
+        if Path(d).is_dir():
+            yield from Path(d).rglob("*")
 
 
 def _listing(dirs) -> dict:
@@ -952,6 +1011,8 @@ def _run_subprocess(case: Case, cwd):
         else:
             env[k] = v
     cmd = [sys.executable, "-W", "always", "-m", "qvalid", *case.argv]
+    if case.interrupt is not None:
+        return _run_interrupted(case, cmd, env, cwd)
     stdout_target = open(append, "ab") if append else subprocess.PIPE  # noqa: SIM115
     try:
         p = subprocess.run(cmd, stdout=stdout_target, stderr=subprocess.PIPE, env=env, timeout=case.timeout,
@@ -966,6 +1027,79 @@ def _run_subprocess(case: Case, cwd):
     tb = err if "Traceback (most recent call last)" in err else None
     msgs = [line for line in err.splitlines() if "Warning:" in line]
     return p.returncode, stdout, err, tb, msgs
+
+
+def _session_cpu(sid: int) -> float:
+    """CPU seconds used so far by the processes of session ``sid`` (Linux /proc)."""
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _session_alive(sid: int) -> list:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == sid and fields[0] != "Z":
+                out.append(int(entry))
+    return out
+
+
+#: CPU seconds a command must have used before it is interrupted: past Python's start and the imports (Python's
+#: own KeyboardInterrupt message is all a Ctrl-C can give while qvalid is still being imported), in its batch.
+BUSY_CPU = 1.5
+
+
+def _run_interrupted(case: Case, cmd, env, cwd):
+    """Start the command in a session of its own, wait until it computes, send the signal, and time the exit."""
+    name, whom = case.interrupt
+    signum = getattr(signal, name)
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd,
+                         start_new_session=True)
+    t_end = time.monotonic() + case.timeout
+    while _session_cpu(p.pid) < BUSY_CPU and p.poll() is None and time.monotonic() < t_end:
+        time.sleep(0.1)
+    if p.poll() is not None:
+        out, err = p.communicate()
+        return p.returncode, out.decode(errors="replace"), "finished before it could be interrupted: " + \
+            err.decode(errors="replace"), None, []
+    t0 = time.monotonic()
+    (os.killpg if whom == "group" else os.kill)(p.pid, signum)
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        return "timeout", "", f"still running 30 s after {name}", None, []
+    latency = time.monotonic() - t0
+    time.sleep(0.3)
+    left = _session_alive(p.pid)
+    for pid in left:  # never leave a process behind
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    err = err.decode("utf-8", errors="replace")
+    tb = err if "Traceback (most recent call last)" in err else None
+    warned = [line for line in err.splitlines() if "Warning" in line]
+    extra = []
+    if latency > 1.0:
+        extra.append(f"exit took {latency:.2f} s after {name}")
+    if left:
+        extra.append(f"{len(left)} process(es) still running")
+    return (p.returncode, out.decode(errors="replace"), err + "".join(f"\n{e}" for e in extra), tb, warned)
 
 
 def run_case(case: Case, cwd) -> Outcome:
@@ -991,6 +1125,17 @@ def run_case(case: Case, cwd) -> Outcome:
         problem = "hangs: " + err
     elif warned:
         problem = "warning reached the user: " + warned[0]
+    elif case.expect == "interrupt":
+        signum = getattr(signal, case.interrupt[0])
+        want = f"qvalid {case.argv[0]}: interrupted ({case.interrupt[0]})"
+        if code != 128 + signum:
+            problem = f"exit {code} (expected {128 + signum}): {message[:120]}"
+        elif lines != [want]:
+            problem = f"stderr is not the one line {want!r}: {lines[-1][:120] if lines else ''}"
+        else:
+            temps = [str(p) for p in root_files(case.watch) if p.name.endswith(".tmp")]
+            if temps:
+                problem = f"temporary file left: {temps[0]}"
     elif case.expect == "refuse":
         if code == 0:
             problem = "exit 0 on garbage"
@@ -1047,7 +1192,8 @@ def counts(outcomes: list[Outcome]) -> dict:
         f = fams.setdefault(o.case.family, Counter())
         f["tried"] += 1
         if o.ok:
-            f["refused cleanly" if o.case.expect == "refuse" else "accepted correctly"] += 1
+            f[{"refuse": "refused cleanly", "accept": "accepted correctly", "interrupt": "stopped cleanly"}[
+                o.case.expect]] += 1
         else:
             f["failed"] += 1
             f["kind: " + o.problem.split(":")[0].split(" (")[0]] += 1
@@ -1068,17 +1214,20 @@ FAMILIES = {
     "outputs": "outputs aimed at inputs (path, symlink, hard link, dotted path), devices, pipes, directories, "
                "one path for two outputs, '-' for standard output",
     "determinism": "same inputs, same bytes (report JSON with the live cross-check, crosscheck JSON)",
-    "slow": "in a process of their own: a named pipe as input, R missing (R_HOME nowhere, R not on PATH), "
-            "standard output appended to an input",
+    "slow": "in a process of their own: a named pipe as input, R missing (R_HOME nowhere, R not on PATH, a broken "
+            "R, no qmethod), standard output appended to an input",
+    "signals": "SIGINT to the process group (Ctrl-C) or SIGTERM to the command, in the middle of a batch: exit "
+               "130/143 within 1 s, one line, no temporary file, no process left",
 }
 
 
 def markdown(table: dict) -> str:
-    rows = ["| family | what | tried | refused cleanly | accepted correctly | failed |", "|---|---|---|---|---|---|"]
+    rows = ["| family | what | tried | refused cleanly | accepted correctly | stopped cleanly | failed |",
+            "|---|---|---|---|---|---|---|"]
     for fam, c in table.items():
         what = FAMILIES.get(fam, "all families")
         rows.append(f"| {fam} | {what} | {c['tried']} | {c['refused cleanly']} | {c['accepted correctly']} | "
-                    f"{c['failed']} |")
+                    f"{c['stopped cleanly']} | {c['failed']} |")
     return "\n".join(rows)
 
 
@@ -1116,8 +1265,8 @@ def main(argv=None) -> int:
             for fam, c in table.items():
                 kinds = ", ".join(f"{k[6:]} {v}" for k, v in sorted(c.items()) if k.startswith("kind: "))
                 print(f"{fam:12s} tried {c['tried']:4d}  refused cleanly {c['refused cleanly']:4d}  accepted "
-                      f"correctly {c['accepted correctly']:4d}  failed {c['failed']:4d}" + (f"  ({kinds})" if kinds
-                                                                                          else ""))
+                      f"correctly {c['accepted correctly']:4d}  stopped cleanly {c['stopped cleanly']:3d}  failed "
+                      f"{c['failed']:4d}" + (f"  ({kinds})" if kinds else ""))
             for o in outcomes:
                 if not o.ok:
                     print(f"FAIL {o.case.id}: {o.problem}  [{o.message[:150]}]")

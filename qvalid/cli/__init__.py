@@ -25,7 +25,7 @@ from .._version import __version__
 from ..errors import QInputError
 from ..io.files import guard_inputs
 from ._args import EXIT_DIFF, EXIT_INPUT, EXIT_OK, EXIT_PIPE
-from ._interrupt import Interrupted, Interruptible
+from ._interrupt import Interrupted, Interruptible, end_process
 
 __all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE"]
 
@@ -87,8 +87,10 @@ def main(argv=None) -> int:
         return code
     except KeyboardInterrupt as err:  # Interrupted (SIGINT/SIGTERM), or a Ctrl-C before the handlers were in place
         guard.finished()
-        signum = err.signum if isinstance(err, Interrupted) else 2
+        signum = err.signum if isinstance(err, Interrupted) else signal.SIGINT
         print(_line(args, f"interrupted ({_signal_name(signum)})"), file=sys.stderr)
+        if argv is None:  # a program run: end now (the interpreter's exit would wait for worker queues)
+            end_process(128 + signum)
         return 128 + signum
     except BrokenPipeError:
         _silence_stdout()

@@ -27,7 +27,7 @@ import threading
 
 from ..io.files import remove_temporaries
 
-__all__ = ["Interrupted", "Interruptible", "worker_pool", "stop_workers", "GRACE", "SIGNALS"]
+__all__ = ["Interrupted", "Interruptible", "worker_pool", "stop_workers", "end_process", "GRACE", "SIGNALS"]
 
 #: Seconds the main thread has to unwind after a signal before the watchdog ends the process.
 GRACE = 0.5
@@ -107,11 +107,7 @@ class Interruptible:
         """The main thread is stuck (a long C call): end the process from here."""
         with contextlib.suppress(Exception):
             os.write(2, (self.message(signum) + "\n").encode("utf-8", "replace"))
-        with contextlib.suppress(Exception):
-            remove_temporaries()
-        with contextlib.suppress(Exception):
-            stop_workers()
-        os._exit(128 + signum)
+        end_process(128 + signum)
 
     def finished(self) -> None:
         """The main thread has unwound (called before the exit line is printed): the watchdog stands down."""
@@ -131,12 +127,32 @@ class Interruptible:
         return False
 
 
+def end_process(code: int) -> None:
+    """End the process at once with ``code``, after flushing standard output and error and stopping the workers.
+
+    After an interrupt the interpreter's normal exit could wait for ever: a worker pool's feeder thread may be
+    blocked writing to workers that are gone, and the exit joins it. Threads' exceptions are not printed any more
+    (a pool's manager thread may complain about the workers it lost)."""
+    threading.excepthook = lambda args: None
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        remove_temporaries()
+    with contextlib.suppress(Exception):
+        stop_workers(timeout=0)
+    os._exit(code)
+
+
 def stop_workers(timeout: float = 0.5) -> None:
-    """Terminate this process's worker processes (SIGTERM, then SIGKILL after ``timeout`` seconds)."""
+    """Terminate this process's worker processes (SIGTERM, then SIGKILL after ``timeout`` seconds; with
+    ``timeout=0`` SIGKILL at once, without waiting)."""
     children = multiprocessing.active_children()
     for p in children:
         with contextlib.suppress(Exception):
-            p.terminate()
+            p.kill() if timeout == 0 else p.terminate()
+    if timeout == 0:
+        return
     for p in children:
         with contextlib.suppress(Exception):
             p.join(timeout)
@@ -155,22 +171,28 @@ def _ignore_interrupts() -> None:
 
 @contextlib.contextmanager
 def worker_pool(n: int):
-    """A ``ProcessPoolExecutor`` of ``n`` workers (None for ``n <= 1``: run here) that ignore SIGINT, started by the
-    fork server where there is one (no fork of a process with threads); on any exception, an interrupt included,
-    its queued work is cancelled and its processes are stopped at once instead of being waited for."""
+    """A ``ProcessPoolExecutor`` of ``n`` workers (None for ``n <= 1``: run here) that ignore SIGINT; on an
+    exception its queued work is cancelled, and on an interrupt it is not waited for (:func:`end_process` stops the
+    workers).
+
+    Workers are forked where the system can (Linux; Python 3.14 would otherwise use a fork server): forked workers
+    share no named semaphores with a resource tracker, which would print "leaked semaphore" warnings when an
+    interrupt ends the process at once (:func:`end_process`)."""
     if n <= 1:
         yield None
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver") if "forkserver" in methods and sys.platform != "win32" else None
-    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_ignore_interrupts)
+    fork = "fork" in multiprocessing.get_all_start_methods() and sys.platform.startswith("linux")
+    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork") if fork else None,
+                               initializer=_ignore_interrupts)
     try:
         yield pool
-    except BaseException:
-        stop_workers()
+    except KeyboardInterrupt:  # no waiting: the command line ends the process (end_process stops the workers)
         pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    except BaseException:  # an error: queued work is cancelled, running work ends
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     else:
         pool.shutdown()

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..io.files import study_source
+from ..report.figures import quiet_rendering
 from ..stability import bootstrap
 from ._args import (COUNT, EXIT_OK, SEED, add_analysis_options, add_study_options, analysis_overrides, dir_outputs,
                     emit, manual_flags_from_args, number_type, plan_outputs, read_study_from_args, write_outputs)
@@ -83,9 +84,10 @@ def _write_figures(res, directory, study) -> None:
     out = {}
     for name, make in zip(FIGURES, (res.loading_intervals_figure, res.zscore_intervals_figure,
                                     res.congruence_figure)):
-        fig = make()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
+        with quiet_rendering():
+            fig = make()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
         plt.close(fig)
         out[d / name] = buf.getvalue()
     write_outputs(out, sources=study_source(study))

@@ -9,6 +9,7 @@ import sys
 from ..errors import QInputError
 from ..factors.criteria import number_of_factors
 from ..io.files import STDOUT, study_source
+from ..report.figures import quiet_rendering
 from ._args import (COUNT, EXIT_OK, NONNEGATIVE, SEED, add_analysis_options, add_format_option, add_study_options,
                     analysis_overrides, emit, number_type, plan_outputs, read_study_from_args, write_outputs)
 
@@ -51,7 +52,8 @@ def run(args) -> int:
                            **analysis_overrides(args))
     if args.plot:
         buf = io.BytesIO()
-        fr.scree_figure().savefig(buf, format="png")
+        with quiet_rendering():
+            fr.scree_figure().savefig(buf, format="png")
         write_outputs({args.plot: buf.getvalue()}, sources=study_source(study))
         if args.plot == STDOUT:  # the PNG is on standard output: nothing else goes there
             return EXIT_OK

@@ -163,12 +163,18 @@ def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_meth
     pop = None if population is None else np.asarray(population, dtype=np.float64)
     tasks = [(template, kind, cor_method, n, child, int(centroid_factors), spc, pop)
              for n, child in zip(sizes, ss.spawn(len(sizes)))]
-    results = executor.map(_null_chunk, tasks) if executor is not None else map(_null_chunk, tasks)
+    mapped = executor.map(_null_chunk, tasks) if executor is not None else map(_null_chunk, tasks)
+    results = mapped
     if progress:
         from tqdm import tqdm
 
         results = tqdm(results, total=len(tasks), desc=f"parallel analysis ({kind} null)", unit="chunk")
-    results = list(results)
+    try:
+        results = list(results)
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or a failed chunk: an Executor's queued chunks are cancelled
+        if hasattr(mapped, "close"):
+            mapped.close()
+        raise
     ev = np.concatenate([r[0] for r in results])
     cent = np.concatenate([r[1] for r in results]) if centroid_factors else None
     return NullSample(kind, ev, cent)

@@ -241,8 +241,24 @@ def _realpath(path) -> Path:
     return Path(os.path.realpath(os.fspath(path)))
 
 
-#: Resolved paths under these are devices or streams (/dev/null, /dev/stdout -> /proc/self/fd/1), never files.
+#: Paths under these are devices or streams (/dev/null, /dev/stdout -> /proc/self/fd/1), never files.
 _SPECIAL = ("/dev/", "/proc/", "/sys/")
+_SPECIAL_DIRS = ("/dev", "/proc", "/sys")
+
+
+def _link_chain(path) -> list[str]:
+    """The absolute paths a symbolic link passes through (``/dev/stdout`` -> ``/proc/self/fd/1`` -> the file
+    standard output writes to): a target is a stream when any of them is under /dev or /proc, whatever the
+    end of the chain is."""
+    out, p = [], os.path.abspath(os.fspath(path))
+    for _ in range(40):
+        out.append(p)
+        try:
+            link = os.readlink(p)
+        except OSError:  # not a link (or missing)
+            return out
+        p = os.path.abspath(os.path.join(os.path.dirname(p), link))
+    return out
 
 
 def check_outputs(targets, *, sources=()) -> list[Path]:
@@ -273,8 +289,10 @@ def check_outputs(targets, *, sources=()) -> list[Path]:
         if str(t) == STDOUT:
             raise QInputError("'-' (standard output) is not a file name here; give a file")
         real = _realpath(t)
-        if str(real).startswith(_SPECIAL) or str(real) in ("/dev", "/proc", "/sys"):
-            raise QInputError(f"refusing to write to {real}: a device or stream, not a file (use - for standard "
+        special = next((p for p in (*_link_chain(t), str(real)) if p.startswith(_SPECIAL) or p in _SPECIAL_DIRS),
+                       None)
+        if special is not None:
+            raise QInputError(f"refusing to write to {special}: a device or stream, not a file (use - for standard "
                               "output where the command offers it)", file=t)
         try:
             st = os.stat(real)

@@ -211,7 +211,7 @@ def read_kade_workbook(path) -> KadeWorkbook:
         ws = _sheet(sheets, name, path)
         head = _find_row(ws, "Nm", path, name)
         for i, row in _rows(ws, head, sorts, path, name, col=1):
-            weights[i, j] = _number(row.iloc[2], path, name, "weight", low=0, sort=study.sort_ids[i])
+            weights[i, j] = _number(row.iloc[2], path, name, "weight", sort=study.sort_ids[i])
         name = f"Fac. {j + 1}"
         fs = _sheet(sheets, name, path)
         head = _find_row(fs, "Statement Number", path, name)

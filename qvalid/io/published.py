@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QInputError
-from ..numbers import NumberError, number, shown
-from .csv import is_number, sniff_separator
+from ..numbers import NumberError, is_number, number, shown
+from .csv import sniff_separator
 from .files import read_text, suffix
 from .workbook import blank, cell_text, excel_sheets
 
@@ -132,6 +132,8 @@ def printed_decimals(value) -> int:
     t = value.strip().lower()
     if not t or t in ("na", "nan"):
         return -1
+    if not is_number(t):  # not written as a number: no decimals (the reader then refuses the cell)
+        return 0
     if "e" in t:
         mant, _, exp = t.partition("e")
         return max(0, printed_decimals(mant) - int(exp))

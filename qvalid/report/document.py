@@ -18,6 +18,7 @@ from ..options import OPTION_INFO, options_differing
 from ..r.session import RNotAvailable
 from ..results import QResult
 from ._html import CSS, esc
+from .figures import quiet_rendering
 from .sections import SECTIONS, flag_short, glance
 from .stability import summary
 
@@ -151,6 +152,10 @@ class Report:
     # ------------------------------------------------------------------ renderers
     def to_html(self) -> str:
         """The whole report as one HTML page that loads nothing from anywhere."""
+        with quiet_rendering():
+            return self._html()
+
+    def _html(self) -> str:
         r = self.result
         s = r.study
         title = self.title or f"Q-methodological study: {s.name or (Path(s.source).stem if s.source else 'unnamed')}"

@@ -100,6 +100,7 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     sizes = [min(CHUNK_SIZE, n_resamples - s) for s in starts]
     seeds = np.random.SeedSequence(seed).spawn(len(starts))
     args = [(job, n, sd, None if indices is None else indices[s:s + n]) for s, n, sd in zip(starts, sizes, seeds)]
+    futures = []
     if executor is None:
         parts = (run_chunk(*a) for a in args)
     else:
@@ -109,7 +110,12 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         from tqdm import tqdm
 
         parts = tqdm(parts, total=len(args), desc="bootstrap", unit="chunk", leave=False)
-    parts = list(parts)
+    try:
+        parts = list(parts)
+    except BaseException:  # Ctrl-C (KeyboardInterrupt) or a failed chunk: chunks still queued are not run
+        for f in futures:
+            f.cancel()
+        raise
     raw = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return BootstrapResult(full=full, n_resamples=n_resamples, resample=resample, balanced=bool(balanced),
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw)
