@@ -31,6 +31,8 @@ MAX_EXACT = 2 ** 53
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _DIGITS = re.compile(r"[+-]?\d+", re.ASCII)
+#: How NaN and the infinities are written (by Python, R, pandas, spreadsheets): numbers, but not finite.
+_NOT_FINITE = ("nan", "inf", "infinity")
 #: A plain integer cell that int64 holds exactly (15 digits: below MAX_EXACT too).
 _CELL_INT = re.compile(r"\s*[+-]?\d{1,15}\s*", re.ASCII)
 
@@ -103,6 +105,8 @@ def number(value, *, whole: bool = False, low=None, high=None, low_open: bool = 
                 v = float(v) if abs(v) <= MAX_EXACT else _float_or_fail(value, text)
         elif _NUMBER.fullmatch(text):
             v = _float_or_fail(value, text)
+        elif text.lower().lstrip("+-") in _NOT_FINITE:
+            raise NumberError(value, "not-finite", "is not a finite number")
         else:
             raise NumberError(value, "not-number", "is not a number")
     elif isinstance(value, (int, np.integer)):

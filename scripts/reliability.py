@@ -84,6 +84,7 @@ class Case:
     timeout: float = 60.0
     stdin: bytes | None = None
     interrupt: tuple | None = None     # (signal name, "group" | "parent"): sent once the command is computing
+    ci: bool = True                    # run in CI (tests/test_reliability.py); all cases run for the counts
 
 
 @dataclass
@@ -432,7 +433,7 @@ def study_cases(root: Path) -> list[Case]:
             protect = (path,) if path.is_file() else ()
             cases.append(Case(f"study/{name}/{cmd}", "study", argv, expect,
                               needles=needles if expect == "refuse" else (), codes=codes, protect=protect,
-                              check=check))
+                              check=check, ci=not (expect == "accept" and cmd == "report" and name != "ok")))
     # layouts and grids given on the command line
     sorts = root / "studies" / "ok-sorts-layout.csv"
     header, body = _lipset_table()
@@ -832,7 +833,7 @@ def determinism_cases(root: Path) -> list[Case]:
     c = []
     for i in (1, 2):
         c.append(Case(f"determinism/report-json-{i}", "determinism",
-                      ["report", str(LIPSET), "-k", "2", "--bootstrap", "20", "--seed", "3", "--out",
+                      ["report", str(LIPSET), "-k", "2", "--bootstrap", "10", "--seed", "3", "--out",
                        str(out / "r.html"), "--json", str(out / "r.json")], "accept", codes=(0, 1),
                       check=_same_file_bytes(out / "r.json", out / "r.first.json", i)))
         c.append(Case(f"determinism/crosscheck-json-{i}", "determinism",
@@ -887,7 +888,8 @@ def slow_cases(root: Path) -> list[Case]:
              slow=True, env={"PATH": no_r_path, "R_HOME": None}),
         Case("slow/r-not-on-path/report", "slow",
              ["report", lip, "-k", "2", "--out", str(out / "nop.html"), "--json", str(out / "nop.json")], "accept",
-             slow=True, env={"PATH": no_r_path, "R_HOME": None}, check=_note_in_json(out / "nop.json", "R")),
+             slow=True, env={"PATH": no_r_path, "R_HOME": None}, check=_note_in_json(out / "nop.json", "R"),
+             ci=False),
     ]
     broken = d / "broken-r-home"  # an R installation that dies at start, as a broken R_HOME makes R do
     (broken / "bin").mkdir(parents=True, exist_ok=True)
@@ -899,7 +901,7 @@ def slow_cases(root: Path) -> list[Case]:
              needles=("unable to open the base package",), slow=True, env={"R_HOME": str(broken)}),
         Case("slow/r-broken/report", "slow",
              ["report", lip, "-k", "2", "--out", str(out / "brk.html"), "--json", str(out / "brk.json")], "accept",
-             slow=True, env={"R_HOME": str(broken)}, check=_note_in_json(out / "brk.json", "R")),
+             slow=True, env={"R_HOME": str(broken)}, check=_note_in_json(out / "brk.json", "R"), ci=False),
         Case("slow/r-no-packages/crosscheck", "slow", ["crosscheck", lip, "-k", "2"], "refuse",
              needles=("not installed",), slow=True, env={"R_LIBS_SITE": "/usr/lib/R/library",
                                                          "R_LIBS_USER": nowhere}),
@@ -937,8 +939,9 @@ def signal_cases(root: Path) -> list[Case]:
         ("report", ["report", b, "-k", "4", "--bootstrap", "100000", "--no-crosscheck", "--out",
                     str(out / "report.html")], ("SIGINT", "group")),
     ]
+    in_ci = ("bootstrap-workers-term", "report")  # the watchdog path (one process) and the workers' path
     return [Case(f"signals/{name}-{sig[0]}", "signals", argv, "interrupt", slow=True, interrupt=sig, watch=(out,),
-                 timeout=120) for name, argv, sig in runs]
+                 timeout=120, ci=name in in_ci) for name, argv, sig in runs]
 
 
 def build(root: Path, *, slow: bool = True) -> list[Case]:

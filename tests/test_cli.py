@@ -282,7 +282,8 @@ def test_point4_closed_pipe_exits_quietly():
     p = subprocess.Popen([sys.executable, "-m", "qvalid", "analyze", LIPSET, "-k", "3", "--format", "json"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     p.stdout.close()
-    err = p.stderr.read()
+    with p.stderr:
+        err = p.stderr.read()
     assert p.wait(timeout=60) == 141 and err == b""
 
 

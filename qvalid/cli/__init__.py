@@ -16,6 +16,7 @@ Every command runs inside :func:`qvalid.io.files.guard_inputs`: no file it reads
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import os
 import signal
@@ -54,6 +55,12 @@ def make_parser() -> argparse.ArgumentParser:
     return p
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process (building it takes ~30 ms; a program may call :func:`main` often)."""
+    return make_parser()
+
+
 def _join_negative_values(argv: list) -> list:
     """``--grid -4:2,3,...``: argparse would read ``-4:...`` as an option; join it as ``--grid=-4:...``."""
     out, i = [], 0
@@ -69,7 +76,7 @@ def _join_negative_values(argv: list) -> list:
 
 def main(argv=None) -> int:
     """Run one subcommand; return its exit code (never raises for bad input or a closed output pipe)."""
-    parser = make_parser()
+    parser = _parser()
     try:
         args = parser.parse_args(_join_negative_values(list(sys.argv[1:] if argv is None else argv)))
     except SystemExit as ex:  # a usage error (its one line is printed) is exit 2; --help and --version end here

@@ -1,0 +1,314 @@
+"""Nothing lost, nothing silent (issue 20): the reliability probe of ``scripts/reliability.py`` in CI, and the
+mechanisms under it (outputs never over inputs, atomic writes, the one number rule, interrupts, the R probe).
+
+The probe's corpus (malformed and valid files in every format, bad option values, hostile texts, outputs aimed at
+inputs, R missing, signals) is built once per run; each family runs as one test that lists every case that did not
+hold. CI skips a few slow cases (``Case.ci``: four of the six signals, two of the three reports without R, the
+reports of the valid study variants); ``QVALID_HYPOTHESIS_PROFILE=thorough`` runs them all. The counts of
+docs/reliability.md come from ``.venv/bin/python scripts/reliability.py --markdown`` (every case).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qvalid.errors import QInputError
+from qvalid.io import read_csv, read_study, write_csv
+from qvalid.io import files
+from qvalid.numbers import MAX_EXACT, NumberError, number, range_text, shown
+
+ROOT = Path(__file__).resolve().parents[1]
+LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _r import require_r  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("qvalid_reliability", ROOT / "scripts" / "reliability.py")
+probe = sys.modules["qvalid_reliability"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(probe)
+
+THOROUGH = os.environ.get("QVALID_HYPOTHESIS_PROFILE") == "thorough"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    return root, probe.build(root)
+
+
+def _needs_r(case) -> bool:
+    return case.family == "determinism" or (case.argv[0] == "crosscheck" and case.expect == "accept")
+
+
+@pytest.mark.parametrize("family", list(probe.FAMILIES))
+def test_every_case_of_the_probe_holds(corpus, family):
+    root, cases = corpus
+    cases = [c for c in cases if c.family == family and (c.ci or THOROUGH)]
+    if any(_needs_r(c) for c in cases):
+        require_r()
+    outcomes = probe.run(cases, root)
+    bad = [f"{o.case.id}: {o.problem} [{o.message[:200]}]" for o in outcomes if not o.ok]
+    assert not bad, f"{len(bad)} of {len(outcomes)} cases did not hold:\n" + "\n".join(bad)
+    assert outcomes and all(o.ok for o in outcomes)
+
+
+def test_the_probe_covers_every_command_and_format(corpus):
+    from qvalid.cli import SUBCOMMANDS
+
+    _, cases = corpus
+    assert {c.argv[0] for c in cases} == set(SUBCOMMANDS)
+    names = " ".join(" ".join(c.argv) for c in cases)
+    for ext in (".csv", ".tsv", ".DAT", ".xlsx", ".ods"):
+        assert ext in names, ext
+    counts = {e: sum(c.expect == e for c in cases) for e in ("refuse", "accept", "interrupt")}
+    assert counts["refuse"] > 500 and counts["accept"] > 60 and counts["interrupt"] == 6
+
+
+# ------------------------------------------------------------------------------------------------ outputs
+def test_check_outputs_refuses_inputs_by_path_link_and_inode(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(LIPSET.read_bytes())
+    os.symlink(src, tmp_path / "sym.csv")
+    os.link(src, tmp_path / "hard.csv")
+    with files.guard_inputs():
+        read_study(src)
+        for t in (src, tmp_path / "sym.csv", tmp_path / "hard.csv", tmp_path / "x" / ".." / "in.csv"):
+            with pytest.raises(QInputError, match="refusing to overwrite .*in.csv, an input of this command"):
+                files.check_outputs([t])
+        assert files.check_outputs([tmp_path / "new.csv"]) == [tmp_path / "new.csv"]
+    files.check_outputs([src])  # outside the guard, a file read earlier is no input of anything
+
+
+def test_check_outputs_refuses_devices_streams_directories_and_twins(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    os.symlink("/proc/self/fd/1", tmp_path / "stdout")
+    (tmp_path / "dir").mkdir()
+    for target, why in [("/dev/null", "a device or stream"), (tmp_path / "stdout", "/proc/self/fd/1"),
+                        (tmp_path / "fifo", "a named pipe"), (tmp_path / "dir", "is a directory"),
+                        ("-", "standard output")]:
+        with pytest.raises(QInputError, match=why):
+            files.check_outputs([target])
+    os.symlink(tmp_path / "a.html", tmp_path / "b.html")
+    with pytest.raises(QInputError, match="two outputs of this command are the same file"):
+        files.check_outputs([tmp_path / "a.html", tmp_path / "b.html"])
+    with pytest.raises(QInputError, match=r"refusing to overwrite .*lipset\.csv, the file this study was read from"):
+        files.refuse_source(read_csv(LIPSET), LIPSET)
+
+
+def test_atomic_write_follows_a_symlink_and_keeps_it(tmp_path):
+    (tmp_path / "real.txt").write_text("old")
+    os.symlink(tmp_path / "real.txt", tmp_path / "link.txt")
+    assert files.atomic_write({tmp_path / "link.txt": "new"}) == [tmp_path / "real.txt"]
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "real.txt").read_text() == "new"
+
+
+def test_an_interrupt_during_a_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    target = tmp_path / "t.csv"
+    target.write_text("old")
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        files.atomic_write({target: "new", tmp_path / "u.csv": "other"})
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]
+    assert not files._LIVE
+
+
+def test_named_temporary_files_fallback_and_removal(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_unnamed", lambda target, data: None)  # a system without O_TMPFILE
+    files.atomic_write({tmp_path / "a.txt": "x"})
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    live = tmp_path / ".a.txt.0123abcd.tmp"
+    live.write_text("half")
+    files._LIVE.add(live)
+    files.remove_temporaries()
+    assert not live.exists() and not files._LIVE
+    stale, fresh = tmp_path / ".a.txt.00000000.tmp", tmp_path / ".a.txt.11111111.tmp"
+    stale.write_text("left by kill -9")
+    fresh.write_text("another writer, now")
+    os.utime(stale, (time.time() - files.STALE_SECONDS - 5,) * 2)
+    files.atomic_write({tmp_path / "a.txt": "y"})
+    assert not stale.exists() and fresh.exists() and (tmp_path / "a.txt").read_text() == "y"
+
+
+def test_kill_9_while_writing_leaves_no_temporary_and_no_torn_file(tmp_path):
+    code = ("import sys; from qvalid.io.files import atomic_write; "
+            "atomic_write({sys.argv[1]: b'q' * 300_000_000})")
+    target = tmp_path / "big.bin"
+    for delay in (0.15, 0.4, 0.8):
+        p = subprocess.Popen([sys.executable, "-c", code, str(target)])
+        time.sleep(delay)
+        p.kill()
+        p.wait()
+        names = sorted(x.name for x in tmp_path.iterdir())
+        assert not [n for n in names if n.endswith(".tmp")], names
+        assert not target.exists() or target.stat().st_size == 300_000_000
+
+
+def test_reading_a_pipe_with_a_writer_and_refusing_one_without(tmp_path):
+    fifo = tmp_path / "p.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(QInputError, match="a named pipe that no program writes to"):
+        files.read_bytes(fifo)
+    data = LIPSET.read_bytes()
+
+    def writer():
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    for _ in range(100):  # the writer has the pipe open once open() returned in the thread
+        time.sleep(0.01)
+        try:
+            got = files.read_bytes(fifo)
+        except QInputError:
+            continue
+        break
+    t.join()
+    assert got == data
+    with pytest.raises(QInputError, match="character device"):
+        files.read_bytes("/dev/zero")
+
+
+def test_stdout_redirected_onto_an_input(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_bytes(LIPSET.read_bytes())
+
+    def validate_appending():  # `qvalid validate s.csv >> s.csv`
+        with open(p, "ab") as out:
+            return subprocess.run([sys.executable, "-m", "qvalid", "validate", str(p)], stdout=out,
+                                  stderr=subprocess.PIPE, cwd=tmp_path)
+
+    r = validate_appending()
+    assert r.returncode == 2 and b"standard output is redirected to" in r.stderr
+    assert p.read_bytes() == LIPSET.read_bytes()
+    p.write_bytes(b"")  # `qvalid validate s.csv > s.csv`: the shell emptied it first
+    r = validate_appending()
+    assert r.returncode == 2 and b"empty file (standard output is redirected to it" in r.stderr
+
+
+def test_library_writers_refuse_their_sources(tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_bytes(LIPSET.read_bytes())
+    s = read_csv(src)
+    with pytest.raises(QInputError, match="the file this study was read from"):
+        write_csv(s, tmp_path / "." / "in.csv")
+    from qvalid import analyze
+    from qvalid.report import Report
+
+    rep = Report(analyze(s, 2), inputs=(str(LIPSET),))
+    with pytest.raises(QInputError, match="a file this report was made from"):
+        rep.write(tmp_path / "r.html", LIPSET)
+    with pytest.raises(QInputError, match="the HTML and the JSON are the same file"):
+        rep.write(tmp_path / "r.html", tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+# ------------------------------------------------------------------------------------------------ numbers
+@pytest.mark.parametrize("text, why", [
+    ("nan", "is not a finite number"), ("inf", "is not a finite number"), ("1e400", "is not a finite number"),
+    ("0_0", "is not a number"), ("\u0663", "is not a number"), ("\uff13", "is not a number"), ("0x3", "is not a number"),
+    ("TRUE", "is not a number"), ("", "is not a number"), ("1,5", "is not a number"), ("+-1", "is not a number")])
+def test_number_refusals_quote_the_text(text, why):
+    with pytest.raises(NumberError) as err:
+        number(text)
+    assert str(err.value) == f"{text!r} {why}"
+
+
+def test_number_values_ranges_and_whole_numbers():
+    assert number(" -3 ") == -3.0 and number("+0.42") == 0.42 and number(".5") == 0.5 and number("1e-5") == 1e-5
+    assert number("3.0", whole=True) == 3 and type(number("3", whole=True)) is int
+    assert number("99999999999999999999999", whole=True) == 99999999999999999999999  # digits: exact
+    for bad, kind in [("1.5", "not-whole"), ("1e20", "too-large"), (1e300, "too-large")]:
+        with pytest.raises(NumberError) as err:
+            number(bad, whole=True)
+        assert err.value.kind == kind
+    assert number(2 ** 53, whole=True) == MAX_EXACT
+    with pytest.raises(NumberError, match=r"'-1' must be >= 0"):
+        number("-1", whole=True, low=0)
+    with pytest.raises(NumberError, match=r"'0' must be in \(0, 1\)"):
+        number("0", low=0, high=1, low_open=True, high_open=True)
+    with pytest.raises(NumberError, match="is a logical value"):
+        number(True)
+    assert range_text(0, 8, whole=True) == "0..8" and range_text(0, None, low_open=True) == "> 0"
+    assert shown(1e20) == "1e+20" and shown(7.0) == "7" and shown(False) == "FALSE" and shown(" 1 ") == "' 1 '"
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("99999999999999999999", "value '99999999999999999999' is not an integer grid score"),
+    ("1e20", "value '1e20' is not an integer grid score"), ("0_0", "value '0_0' is not a number"),
+    ("FALSE", "value 'FALSE' is not a number"), ("\u0663", "value '\u0663' is not a number"),
+    (True, "value TRUE is not a number"), (1e20, "value 1e+20 is not an integer grid score")])
+def test_study_cells_are_quoted_as_written(cell, message):
+    from qvalid.study import QStudy
+
+    raw = np.array([[-1, 0, 1], [0, 1, -1], [1, -1, 0]], dtype=object)
+    raw[1, 2] = cell
+    with pytest.raises(QInputError) as err:
+        QStudy.from_array(raw)
+    assert str(err.value) == f"sort s3, statement sta_2: {message}"
+    with pytest.raises(QInputError, match="value TRUE is not a number"):
+        QStudy.from_array(np.array([[True, False], [False, True]]))
+
+
+# ------------------------------------------------------------------------------------------------ the rest
+def test_map_is_undefined_when_no_unique_variance_is_left():
+    from qvalid.factors.criteria import velicer_map
+
+    r = np.ones((5, 5))
+    map2, map4 = velicer_map(r)
+    assert map2[0] == 0.0 or np.isfinite(map2[0])
+    assert np.isnan(map2[1:]).all() and np.isnan(map4[1:]).all()
+    r = np.eye(5) * 0.5 + 0.5
+    map2, _ = velicer_map(r)
+    assert np.isfinite(map2).all()
+
+
+def test_the_report_marks_bidirectional_controls():
+    from qvalid.report._html import esc
+
+    assert esc("a\u202eb<c") == "a[U+202E]b&lt;c" and esc('\u2066"') == "[U+2066]&quot;"
+
+
+def test_r_probe_names_what_is_missing(tmp_path, monkeypatch):
+    from qvalid.r.session import probe_r
+
+    monkeypatch.setenv("R_HOME", str(tmp_path / "nowhere"))
+    assert "holds no R installation" in probe_r.__wrapped__()
+    (tmp_path / "bin").mkdir()
+    rscript = tmp_path / "bin" / "Rscript"
+    rscript.write_text("#!/bin/sh\necho 'Fatal error: unable to open the base package' >&2\nexit 2\n")
+    rscript.chmod(rscript.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("R_HOME", str(tmp_path))
+    assert probe_r.__wrapped__() == f"R at {tmp_path} does not start: Fatal error: unable to open the base package"
+    rscript.write_text("#!/bin/sh\necho TRUE FALSE\n")
+    assert probe_r.__wrapped__() == "R package(s) psych not installed"
+    monkeypatch.delenv("R_HOME")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert probe_r.__wrapped__() == "R is not on the PATH and R_HOME is not set"
+
+
+def test_interruptible_raises_once_and_restores_the_handlers():
+    from qvalid.cli._interrupt import Interrupted, Interruptible
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    with pytest.raises(Interrupted) as err:
+        with Interruptible(lambda s: "x"):
+            os.kill(os.getpid(), signal.SIGTERM)
+            for _ in range(100):
+                time.sleep(0.01)
+    assert err.value.code == 143 and err.value.name == "SIGTERM"
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
