@@ -19,6 +19,7 @@ timeout. The counts go to docs/reliability.md::
     .venv/bin/python scripts/reliability.py --family study --verbose
     .venv/bin/python scripts/reliability.py --keep /tmp/corpus --only study/csv-abc/validate
     .venv/bin/python scripts/reliability.py --no-slow        # skip the cases run in a process of their own
+    .venv/bin/python scripts/reliability.py --package DIR    # probe another qvalid (DIR/qvalid), e.g. an old commit's
 
 ``tests/test_reliability.py`` runs every case in CI (the slow ones too) and fails on any case that does not hold.
 """
@@ -129,7 +130,6 @@ def _write(path: Path, data) -> Path:
 
 
 def _lipset_study():
-    sys.path.insert(0, str(ROOT))
     from qvalid.io import read_csv
 
     return read_csv(LIPSET)
@@ -1002,9 +1002,13 @@ def _run_inprocess(case: Case):
     return code, stdout, err.getvalue(), tb, msgs
 
 
+#: The directory whose ``qvalid`` package is probed (``--package``; default this checkout).
+PACKAGE = ROOT
+
+
 def _run_subprocess(case: Case, cwd):
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(PACKAGE)
     append = None
     for k, v in (case.env or {}).items():
         if k == "__STDOUT_APPEND__":
@@ -1243,8 +1247,14 @@ def main(argv=None) -> int:
     ap.add_argument("--verbose", "-v", action="store_true")
     ap.add_argument("--markdown", action="store_true", help="print the counts as a Markdown table")
     ap.add_argument("--json", metavar="FILE", help="write every outcome as JSON lines")
+    ap.add_argument("--package", metavar="DIR", help="probe the qvalid package in DIR (default: this checkout)")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
+    global PACKAGE
+    PACKAGE = Path(args.package).resolve() if args.package else ROOT
+    sys.path.insert(0, str(PACKAGE))
+    import qvalid
+
+    print(f"probing {Path(qvalid.__file__).parent}", file=sys.stderr)
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="qvalid-reliability-"))
     try:
         cases = build(root, slow=not args.no_slow)
