@@ -260,6 +260,13 @@ def _exists(*paths) -> Callable:
     return check
 
 
+def _no_huge_numbers(stdout):
+    import re
+
+    bad = re.search(r"\binf\b|\d\.?\d*e\+\d{2,}", stdout)
+    return f"prints {bad.group(0)!r} (a division by almost zero)" if bad else None
+
+
 def _html_marks_bidi(path) -> Callable:
     def check(_stdout):
         text = Path(path).read_text(encoding="utf-8")
@@ -439,6 +446,10 @@ def study_cases(root: Path) -> list[Case]:
     header, body = _lipset_table()
     cols = list(zip(*[header, *body]))
     _write(sorts, _csv([["", *[c.strip('"') for c in cols[0][1:]]], *[[c[0].strip('"'), *c[1:]] for c in cols[1:]]]))
+    ident = root / "studies" / "identical-sorts.csv"  # every Q-sort the same: a degenerate, but valid, study
+    _write(ident, _csv([header] + [[r[0]] + [r[1]] * (len(r) - 1) for r in body]))
+    cases.append(Case("study/identical-sorts/factors", "study", ["factors", str(ident), "--runs", "20"], "accept",
+                      check=_no_huge_numbers))
     cases += [
         Case("study/sorts-layout/validate", "study", ["validate", str(sorts), "--layout", "sorts"], "accept"),
         Case("study/sorts-layout-wrong/validate", "study", ["validate", str(sorts)], "refuse",
@@ -673,6 +684,10 @@ def text_cases(root: Path) -> list[Case]:
     d.mkdir(parents=True, exist_ok=True)
     header, body = _lipset_table()
     c = []
+    cjk = _write(d / "cjk.csv", _csv([[header[0], "\u6f22\u5b57", "\u30c6\u30b9\u30c8", *header[3:]], *body]))
+    c.append(Case("texts/cjk-sort-ids/report", "texts", ["report", str(cjk), "-k", "2", "--no-crosscheck",
+                                                       "--bootstrap", "10", "--out", str(root / "out" / "cjk.html")],
+                  "accept", check=_exists(root / "out" / "cjk.html")))
     long_id = "L" * 3000
     p = _write(d / "long-id.csv", _csv([[header[0], long_id, *header[2:]], *body]))
     out = root / "out" / "texts"
@@ -1002,13 +1017,16 @@ def _run_inprocess(case: Case):
     return code, stdout, err.getvalue(), tb, msgs
 
 
-#: The directory whose ``qvalid`` package is probed (``--package``; default this checkout).
-PACKAGE = ROOT
+#: The directory whose ``qvalid`` package is probed (``--package``); None: the one imported here (this checkout,
+#: or a mutant's copy under scripts/mutate.py).
+PACKAGE = None
 
 
 def _run_subprocess(case: Case, cwd):
+    import qvalid
+
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(PACKAGE)
+    env["PYTHONPATH"] = str(PACKAGE or Path(qvalid.__file__).resolve().parents[1])
     append = None
     for k, v in (case.env or {}).items():
         if k == "__STDOUT_APPEND__":
@@ -1191,6 +1209,21 @@ def run(cases: list[Case], cwd, *, verbose: bool = False) -> list[Outcome]:
     return outcomes
 
 
+#: How failures are grouped in the counts (first match of the problem's start).
+KINDS = (("traceback", "traceback"), ("exit 0 on garbage", "exit 0 on garbage"), ("hangs", "hangs"),
+         ("warning", "a Python warning reached the user"), ("input modified", "an input was overwritten"),
+         ("refused but wrote", "refused but wrote a file"), ("message lacks", "the message does not quote or name "
+                                                                              "what it must"),
+         ("exit", "a wrong exit code"), ("stderr", "more than one line, or stray lines, on stderr"),
+         ("", "the output or the case's own check is wrong"))
+
+
+def kind(problem: str) -> str:
+    if " lines on stderr" in problem:
+        return "more than one line, or stray lines, on stderr"
+    return next(name for start, name in KINDS if problem.startswith(start))
+
+
 def counts(outcomes: list[Outcome]) -> dict:
     """Per family: tried, refused cleanly (refuse cases that held), accepted correctly (accept cases that held),
     failed, and the failures by kind."""
@@ -1203,7 +1236,7 @@ def counts(outcomes: list[Outcome]) -> dict:
                 o.case.expect]] += 1
         else:
             f["failed"] += 1
-            f["kind: " + o.problem.split(":")[0].split(" (")[0]] += 1
+            f["kind: " + kind(o.problem)] += 1
     total = Counter()
     for f in fams.values():
         total.update(f)

@@ -50,30 +50,6 @@ def _needs_r(case) -> bool:
     return case.family == "determinism" or (case.argv[0] == "crosscheck" and case.expect == "accept")
 
 
-@pytest.mark.parametrize("family", list(probe.FAMILIES))
-def test_every_case_of_the_probe_holds(corpus, family):
-    root, cases = corpus
-    cases = [c for c in cases if c.family == family and (c.ci or THOROUGH)]
-    if any(_needs_r(c) for c in cases):
-        require_r()
-    outcomes = probe.run(cases, root)
-    bad = [f"{o.case.id}: {o.problem} [{o.message[:200]}]" for o in outcomes if not o.ok]
-    assert not bad, f"{len(bad)} of {len(outcomes)} cases did not hold:\n" + "\n".join(bad)
-    assert outcomes and all(o.ok for o in outcomes)
-
-
-def test_the_probe_covers_every_command_and_format(corpus):
-    from qvalid.cli import SUBCOMMANDS
-
-    _, cases = corpus
-    assert {c.argv[0] for c in cases} == set(SUBCOMMANDS)
-    names = " ".join(" ".join(c.argv) for c in cases)
-    for ext in (".csv", ".tsv", ".DAT", ".xlsx", ".ods"):
-        assert ext in names, ext
-    counts = {e: sum(c.expect == e for c in cases) for e in ("refuse", "accept", "interrupt")}
-    assert counts["refuse"] > 500 and counts["accept"] > 60 and counts["interrupt"] == 6
-
-
 # ------------------------------------------------------------------------------------------------ outputs
 def test_check_outputs_refuses_inputs_by_path_link_and_inode(tmp_path):
     src = tmp_path / "in.csv"
@@ -312,3 +288,29 @@ def test_interruptible_raises_once_and_restores_the_handlers():
                 time.sleep(0.01)
     assert err.value.code == 143 and err.value.name == "SIGTERM"
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+
+
+# ------------------------------------------------------------------------------------------------ the probe
+# (last: the slowest tests of the file)
+@pytest.mark.parametrize("family", list(probe.FAMILIES))
+def test_every_case_of_the_probe_holds(corpus, family):
+    root, cases = corpus
+    cases = [c for c in cases if c.family == family and (c.ci or THOROUGH)]
+    if any(_needs_r(c) for c in cases):
+        require_r()
+    outcomes = probe.run(cases, root)
+    bad = [f"{o.case.id}: {o.problem} [{o.message[:200]}]" for o in outcomes if not o.ok]
+    assert not bad, f"{len(bad)} of {len(outcomes)} cases did not hold:\n" + "\n".join(bad)
+    assert outcomes and all(o.ok for o in outcomes)
+
+
+def test_the_probe_covers_every_command_and_format(corpus):
+    from qvalid.cli import SUBCOMMANDS
+
+    _, cases = corpus
+    assert {c.argv[0] for c in cases} == set(SUBCOMMANDS)
+    names = " ".join(" ".join(c.argv) for c in cases)
+    for ext in (".csv", ".tsv", ".DAT", ".xlsx", ".ods"):
+        assert ext in names, ext
+    counts = {e: sum(c.expect == e for c in cases) for e in ("refuse", "accept", "interrupt")}
+    assert counts["refuse"] > 500 and counts["accept"] > 60 and counts["interrupt"] == 6
