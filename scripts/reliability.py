@@ -42,7 +42,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -1250,7 +1250,7 @@ FAMILIES = {
     "options": "bad option values of every command (the Options table and the CLI-only options)",
     "tables": "loadings, arrays, flags and statement tables (flag, verify, simulate, analyze --flags, report)",
     "kade": "KADE result workbooks with one malformed cell (compare, validate, analyze --flags)",
-    "texts": "hostile texts in reports and figures (3000-character ids, bidi overrides)",
+    "texts": "hostile texts in reports and figures (3000-character ids, Chinese and Japanese ids, bidi overrides)",
     "outputs": "outputs aimed at inputs (path, symlink, hard link, dotted path), devices, pipes, directories, "
                "one path for two outputs, '-' for standard output",
     "determinism": "same inputs, same bytes (report JSON with the live cross-check, crosscheck JSON)",

@@ -8,7 +8,6 @@ analysed sides the same manual flags; ``--workbook-flags`` takes them from the w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -111,8 +111,9 @@ def run(args) -> int:
         files = [STDOUT]
     else:
         files = [out] if len(which) == 1 and out.suffix else [out / f"study_{i:04d}.csv" for i in which]
-    beside = (Path(".") if files[0] == STDOUT else Path(files[0]).parent) / "statements.csv"
-    plan_outputs(*files, beside if texts is not None else None)  # every input is read: refuse unsafe outputs first
+    # the texts also go to statements.csv beside the studies (not with -o -: the study's text column has them)
+    beside = None if texts is None or files[0] == STDOUT else Path(files[0]).parent / "statements.csv"
+    plan_outputs(*files, beside)  # every input is read: refuse unsafe outputs first
     with worker_pool(args.jobs) as executor:
         try:
             sim = simulate_studies(loadings, grid, args.n_studies, latent=latent, arrays=arrays,
@@ -126,7 +127,7 @@ def run(args) -> int:
     for i, f in zip(which, files):  # texts (if any) go into a "text" column, which read_study finds by itself
         study = sim.study(i, statement_ids=ids, sort_ids=sort_ids, statement_texts=texts)
         contents[f] = format_csv(study, text=texts is not None, sep="\t" if str(f).lower().endswith(".tsv") else ",")
-    if texts is not None:
+    if beside is not None:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["id", "text"])
