@@ -726,6 +726,7 @@ def output_cases(root: Path) -> list[Case]:
         ("bootstrap", "--output", "dir", None, "loadings.csv", ["-k", "2", "-n", "10"]),
         ("bootstrap", "--output", "dir", "--flags", "factors.csv", ["-k", "2", "-n", "10"]),
         ("bootstrap", "--figures", "dir", None, "congruence.png", ["-k", "2", "-n", "10"]),
+        ("bootstrap", "--figures", "dir", "--flags", "loading_intervals.png", ["-k", "2", "-n", "10"]),
         ("factors", "--plot", "file", None, "study.png", ["--runs", "10", "--max-k", "2"]),
         ("report", "--out", "file", None, "study.csv", ["-k", "2", "--no-crosscheck"]),
         ("report", "--out", "file", "--statements", "texts.csv", ["-k", "2", "--no-crosscheck"]),
@@ -735,10 +736,12 @@ def output_cases(root: Path) -> list[Case]:
         ("report", "--json", "file", "--flags", "flags.csv", ["-k", "2", "--no-crosscheck"]),
         ("simulate", "-o", "file", "--loadings", "loadings.csv", ["--grid", NAV_GRID]),
         ("simulate", "-o", "file", "--arrays", "arrays.csv", ["--grid", NAV_GRID]),
+        ("simulate", "-o", "file", "--zscores", "zscores.csv", ["--grid", NAV_GRID]),
         ("simulate", "-o", "dir", "--statements", "statements.csv", ["--planted", "3,3", "--n-statements", "33"]),
     ]
     contents = {None: lip_text, "--flags": flags_text.encode(), "--statements": LIPSET_TEXTS.read_bytes(),
-                "--align": None, "--loadings": NAV_LOADINGS.read_bytes(), "--arrays": NAV_ARRAYS.read_bytes()}
+                "--align": None, "--loadings": NAV_LOADINGS.read_bytes(), "--arrays": NAV_ARRAYS.read_bytes(),
+                "--zscores": _zscores_table()}
     for n, (cmd, oopt, kind, iopt, fname, extra) in enumerate(matrix):
         for how in ("same", "symlink", "hardlink", "dotted"):
             base = d / f"{n:02d}-{cmd}{oopt}-{iopt or 'FILE'}-{how}"
@@ -769,7 +772,7 @@ def output_cases(root: Path) -> list[Case]:
             argv = [cmd] + ([] if cmd == "simulate" else [study]) + extra
             if iopt is not None:
                 argv += [iopt, str(inp)]
-            if cmd == "simulate" and iopt == "--arrays":
+            if cmd == "simulate" and iopt in ("--arrays", "--zscores"):
                 argv += ["--loadings", str(NAV_LOADINGS)]
             if cmd == "simulate" and iopt == "--statements":
                 target = indir / "study.csv"
@@ -840,6 +843,16 @@ def output_cases(root: Path) -> list[Case]:
     if not (dev / "devices-link" / "twice.html").is_symlink():
         os.symlink(dev / "twice.html", dev / "devices-link" / "twice.html")
     return c
+
+
+def _zscores_table() -> bytes:
+    """Factor z-scores for the NAV loadings' four factors (the arrays, standardised): a valid --zscores table."""
+    import numpy as np
+
+    rows = [line.split(",") for line in NAV_ARRAYS.read_text(encoding="utf-8").splitlines()]
+    a = np.array([[float(v) if v.strip() else 0.0 for v in r[1:]] for r in rows[1:]])  # blanks (unknown): 0
+    z = (a - a.mean(axis=0)) / a.std(axis=0)
+    return _csv([rows[0]] + [[r[0], *[f"{v:.4f}" for v in zr]] for r, zr in zip(rows[1:], z)]).encode()
 
 
 def determinism_cases(root: Path) -> list[Case]:

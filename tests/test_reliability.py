@@ -219,6 +219,9 @@ def test_number_values_ranges_and_whole_numbers():
         number("0", low=0, high=1, low_open=True, high_open=True)
     with pytest.raises(NumberError, match="is a logical value"):
         number(True)
+    for odd in (None, [1], b"1", 1j):  # neither a text nor a stored number
+        with pytest.raises(NumberError, match="is not a number"):
+            number(odd)
     assert range_text(0, 8, whole=True) == "0..8" and range_text(0, None, low_open=True) == "> 0"
     assert shown(1e20) == "1e+20" and shown(7.0) == "7" and shown(False) == "FALSE" and shown(" 1 ") == "' 1 '"
 
@@ -251,6 +254,23 @@ def test_map_is_undefined_when_no_unique_variance_is_left():
     r = np.eye(5) * 0.5 + 0.5
     map2, _ = velicer_map(r)
     assert np.isfinite(map2).all()
+
+
+def test_command_line_defaults_are_the_documented_ones():
+    from qvalid.cli import make_parser
+
+    p = make_parser()
+    b = p.parse_args(["bootstrap", "s.csv", "-k", "2"])
+    assert (b.resamples, b.seed, b.workers, b.ci) == (1000, 0, 1, 0.95)
+    f = p.parse_args(["factors", "s.csv"])
+    assert (f.runs, f.centile, f.seed, f.bootstrap) == (2000, 95.0, 0, 0)
+    r = p.parse_args(["report", "s.csv", "-k", "2"])
+    assert (r.bootstrap, r.factors, r.seed, r.out, r.json) == (0, 0, 0, "report.html", None)
+    s = p.parse_args(["simulate", "--planted", "3,3", "-o", "x.csv"])
+    assert (s.strength, s.cross, s.factor_correlation, s.n_studies, s.seed, s.chunk_size, s.jobs) == \
+        (0.7, 0.0, 0.0, 1, 0, 50, 1)
+    v = p.parse_args(["verify", "l.csv"])
+    assert v.z == 1.96 and p.parse_args(["flag", "l.csv"]).z == 1.96
 
 
 def test_the_report_marks_bidirectional_controls():
