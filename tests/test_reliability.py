@@ -273,6 +273,82 @@ def test_command_line_defaults_are_the_documented_ones():
     assert v.z == 1.96 and p.parse_args(["flag", "l.csv"]).z == 1.96
 
 
+#: (command and required arguments, option, accepted values, refused values): each range's edges.
+RANGES = [
+    (["bootstrap", "s.csv", "-k", "2"], "-n", ["1"], ["0"]),
+    (["bootstrap", "s.csv", "-k", "2"], "--seed", ["0", "99999999999999999999999"], ["-1", "0.5"]),
+    (["bootstrap", "s.csv", "-k", "2"], "--workers", ["1"], ["0"]),
+    (["bootstrap", "s.csv", "-k", "2"], "--ci", ["0.01", "0.99"], ["0", "1"]),
+    (["analyze", "s.csv"], "-k", ["1"], ["0"]),
+    (["analyze", "s.csv", "-k", "2"], "--threshold", ["0.01", "0.99"], ["0", "1"]),
+    (["analyze", "s.csv", "-k", "2"], "--flag-z", ["0.01"], ["0"]),
+    (["analyze", "s.csv", "-k", "2"], "--varimax-max-iter", ["1"], ["0", "1.5"]),
+    (["analyze", "s.csv", "-k", "2"], "--cor-digits", ["0", "15"], ["-1", "16"]),
+    (["analyze", "s.csv", "-k", "2"], "--av-rel-coef", ["1", "0.01"], ["0", "1.01"]),
+    (["factors", "s.csv"], "-k", ["1"], ["0"]),
+    (["factors", "s.csv"], "--max-k", ["1"], ["0"]),
+    (["factors", "s.csv"], "--runs", ["1"], ["0"]),
+    (["factors", "s.csv"], "--centile", ["0.1", "99.9"], ["0", "100"]),
+    (["factors", "s.csv"], "--seed", ["0"], ["-1"]),
+    (["factors", "s.csv"], "--bootstrap", ["0"], ["-1"]),
+    (["report", "s.csv", "-k", "2"], "--bootstrap", ["0"], ["-1"]),
+    (["report", "s.csv", "-k", "2"], "--factors", ["0"], ["-1"]),
+    (["report", "s.csv", "-k", "2"], "--seed", ["0"], ["-1"]),
+    (["simulate", "-o", "x.csv"], "--strength", ["0.01", "0.99"], ["0", "1"]),
+    (["simulate", "-o", "x.csv"], "--cross", ["0", "0.99"], ["-0.01", "1"]),
+    (["simulate", "-o", "x.csv"], "--factor-correlation", ["-0.99", "0.99"], ["-1", "1"]),
+    (["simulate", "-o", "x.csv"], "--n-statements", ["2"], ["1"]),
+    (["simulate", "-o", "x.csv"], "--n-studies", ["1"], ["0"]),
+    (["simulate", "-o", "x.csv"], "--index", ["0"], ["-1"]),
+    (["simulate", "-o", "x.csv"], "--seed", ["0"], ["-1"]),
+    (["simulate", "-o", "x.csv"], "--chunk-size", ["1"], ["0"]),
+    (["simulate", "-o", "x.csv"], "--jobs", ["1"], ["0"]),
+    (["flag", "l.csv"], "--threshold", ["0.99"], ["1", "0"]),
+    (["flag", "l.csv"], "--n-statements", ["2"], ["1"]),
+    (["flag", "l.csv"], "--z", ["0.01"], ["0"]),
+    (["verify", "l.csv"], "--decimals", ["0", "15"], ["-1", "16"]),
+    (["verify", "l.csv"], "--threshold-p", ["0.01", "0.99"], ["0", "1"]),
+    (["verify", "l.csv"], "--n-statements", ["2"], ["1"]),
+    (["verify", "l.csv"], "--n-flagged", ["0"], ["-1"]),
+    (["verify", "l.csv"], "--n-confounded", ["0"], ["-1"]),
+    (["verify", "l.csv"], "--n-nonsignificant", ["0"], ["-1"]),
+    (["compare", "qmethod", "kade"], "-k", ["1"], ["0"]),
+]
+
+
+@pytest.mark.parametrize("argv, opt, good, bad", RANGES, ids=[f"{a[0]}{o}" for a, o, _, _ in RANGES])
+def test_command_line_number_ranges(capsys, argv, opt, good, bad):
+    from qvalid.cli import make_parser
+
+    p = make_parser()
+    for v in good:
+        p.parse_args([*argv, f"{opt}={v}"])
+    for v in bad:
+        with pytest.raises(SystemExit):
+            p.parse_args([*argv, f"{opt}={v}"])
+        err = capsys.readouterr().err
+        assert f"argument {opt}" in err or f"/{opt}" in err and f"'{v}'" in err, err
+
+
+@pytest.mark.parametrize("opt, good, bad", [
+    ("--defining-counts", "0,3,3,6", "0.5,3,3,6"), ("--eigenvalues", "0,1,1,1", "-0.1,1,1,1"),
+    ("--explained-variance", "100,0,0,0", "100.1,0,0,0"), ("--cumulative-variance", "0,0,0,100", "0,0,0,101"),
+    ("--total-variance", "100", "100.1"), ("--correlations", "-1,1,0,0,0,0", "-1.01,1,0,0,0,0"),
+    ("--reliability", "1,1,1,1", "1.01,1,1,1"), ("--se", "0,0,0,0", "-0.01,0,0,0")])
+def test_verify_claims_are_checked_by_their_range(capsys, opt, good, bad):
+    from qvalid.cli import main
+
+    nav = str(ROOT / "reference" / "data" / "nav_aap_2023" / "loadings_published.csv")
+    extra = ["--reliability", "1,1,1,1"] if opt == "--se" else ["--se", "0,0,0,0"] if opt == "--reliability" else []
+    assert main(["verify", nav, "--threshold", "0.42", opt, good, *extra]) in (0, 1)
+    capsys.readouterr()
+    assert main(["verify", nav, "--threshold", "0.42", opt, bad, *extra]) == 2
+    err = capsys.readouterr().err
+    first = next(v for v in bad.split(",") if v not in good.split(","))
+    assert err.count("\n") == 1 and err.startswith(f"qvalid verify: error: {opt} {bad}: '{first}' ") and \
+        ("must be" in err or "whole" in err), err
+
+
 def test_the_report_marks_bidirectional_controls():
     from qvalid.report._html import esc
 

@@ -19,6 +19,7 @@ import argparse
 import functools
 import importlib
 import os
+import re
 import signal
 import sys
 
@@ -61,12 +62,18 @@ def _parser() -> argparse.ArgumentParser:
     return make_parser()
 
 
+#: A value that starts with a minus and holds a list (``-4:2,3,...``, ``-0.3,0.2``): argparse would read it as an
+#: option (it takes a single negative number such as ``-1`` as a value by itself).
+_NEGATIVE_LIST = re.compile(r"-\.?\d[\d.eE+-]*[,:][\d.,:eE+-]*")
+
+
 def _join_negative_values(argv: list) -> list:
-    """``--grid -4:2,3,...``: argparse would read ``-4:...`` as an option; join it as ``--grid=-4:...``."""
+    """``--grid -4:2,3,...``, ``--correlations -0.3,0.2,...``: join them as ``--grid=-4:...`` for argparse."""
     out, i = [], 0
     while i < len(argv):
-        if argv[i] == "--grid" and i + 1 < len(argv) and argv[i + 1][:1] == "-" and ":" in argv[i + 1]:
-            out.append(f"--grid={argv[i + 1]}")
+        if (str(argv[i]).startswith("--") and "=" not in str(argv[i]) and i + 1 < len(argv)
+                and _NEGATIVE_LIST.fullmatch(str(argv[i + 1]))):
+            out.append(f"{argv[i]}={argv[i + 1]}")
             i += 2
         else:
             out.append(argv[i])

@@ -132,20 +132,19 @@ def run(args) -> int:
         if len(parts) != 3:
             raise QInputError(f"--unchecked {u!r}: expected CLAIM|PRINTED|REASON")
         unchecked.append(tuple(parts))
-    try:
+    claims = dict(eigenvalues=_list(args.eigenvalues, "eigenvalues"),
+                  explained_variance=_list(args.explained_variance, "explained-variance"),
+                  cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
+                  correlations=_list(args.correlations, "correlations"), grid=parse_grid(args.grid),
+                  arrays=table(args.arrays, args.arrays_prefix, "arrays") if args.arrays else None,
+                  zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None)
+    try:  # every input is read and checked: what verify() refuses now is about the tables together
         res = verify(lo, n_statements=args.n_statements, threshold=args.threshold, z=args.z, majority=args.majority,
                      flags=flags, defining_counts=None if counts is None else [int(float(c)) for c in counts],
                      n_flagged=args.n_flagged, n_confounded=args.n_confounded, n_nonsignificant=args.n_nonsignificant,
-                     eigenvalues=_list(args.eigenvalues, "eigenvalues"), eigenvalues_of=args.eigenvalues_of,
-                     explained_variance=_list(args.explained_variance, "explained-variance"),
-                     cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
-                     total_variance=None if total is None else total[0],
-                     arrays=table(args.arrays, args.arrays_prefix, "arrays") if args.arrays else None,
-                     zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None,
-                     grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
+                     eigenvalues_of=args.eigenvalues_of, total_variance=None if total is None else total[0],
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
-                     threshold_p=args.threshold_p,
-                     unchecked=unchecked)
+                     threshold_p=args.threshold_p, unchecked=unchecked, **claims)
     except ValueError as err:
         raise QInputError(str(err), file=lo.source) from None
     emit(args, res.to_text, res.to_dict)
