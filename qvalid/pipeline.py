@@ -13,7 +13,7 @@ from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroi
                            kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
 from .core.rotate import kaiser_varimax, no_rotation, varimax
-from .core.scores import factor_arrays, kade_zscores, weights, zscores
+from .core.scores import close_ties, factor_arrays, kade_zscores, weights, zscores, zscores_on_r_bits
 from .diagnostics import QWarning, as_warning, flag_warnings
 from .errors import QInputError
 from .options import resolve_options
@@ -23,7 +23,8 @@ from .study import QStudy
 __all__ = ["analyze", "reorder_factors", "align_to"]
 
 
-def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
+def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, _r_bits: bool = False,
+            **options) -> QResult:
     """Run the Q method on a study and return one :class:`~qvalid.results.QResult`.
 
     The steps mirror R qmethod's ``qmethod()`` (R/qmethod.R) with the ``qmethod`` flavour:
@@ -43,6 +44,14 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     **options
         Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
 
+    Notes
+    -----
+    R's exact decisions are taken on R's bits (docs/ties.md): the centroid's (issue 8), and the factor arrays'
+    ties. When two z-scores of a factor are within rounding of a tie, the z-scores are recomputed with R's
+    arithmetic (:func:`~qvalid.core.scores.zscores_on_r_bits`), and with qmethod's centroid the whole analysis runs
+    once more on R's ``cor()`` bits (``_r_bits``, internal), so that the loadings, hence the weights, are R's to the
+    last bit too.
+
     Examples
     --------
     >>> from qvalid.datasets import load_lipset
@@ -56,7 +65,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     k = _check_nfactors(study, nfactors, opts.extraction)
     warnings: list[QWarning] = []  # codes and their meaning: qvalid.diagnostics.WARNINGS, docs/warnings.md
 
-    r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
+    r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits, exact=_r_bits)
     r, ext = _extract(r, k, opts, study)
     warnings += [as_warning(w) for w in ext.warnings]
 
@@ -85,6 +94,8 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
                                  "a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative"))
 
     w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
+    if not _r_bits and _r_bits_decide(opts, study, w, z):  # a tie in the arrays that R decides on its bits: R's loadings too
+        return analyze(study, nfactors, flavor=flavor, flags=flags, _r_bits=True, **options)
     if dc is None and k > 1:
         warnings.append(QWarning("qdc-fewer-than-two-factors",
                                  "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
@@ -119,6 +130,15 @@ def _extract(r, k: int, opts, study: QStudy):
         raise QInputError(str(err), file=study.source) from None
 
 
+def _r_bits_decide(opts, study: QStudy, w, z) -> bool:
+    """Whether the factor arrays' tie decisions hang on the last bits of loadings that R's ``cor()`` bits would
+    make R's own: qmethod's centroid (joint ties, full-precision correlations; it is R's to the last bit on R's
+    correlation) with two z-scores of a factor within rounding of a tie."""
+    centroid_r = (opts.extraction == "centroid" and opts.centroid_rule == "hermans" and opts.centroid_ties == "joint"
+                  and opts.cor_digits is None and opts.cor_method != "kendall")
+    return centroid_r and opts.scores_rule == "exact" and close_ties(z, study.scores, w)
+
+
 def _varimax(loadings, opts, study: QStudy):
     if opts.varimax_rule == "kaiser":
         return kaiser_varimax(loadings, eps=opts.varimax_eps, max_sweeps=opts.varimax_max_iter)
@@ -136,6 +156,8 @@ def _factor_scores(study: QStudy, opts, loa, fl):
     else:
         w = weights(loa, fl)
         z = zscores(study.scores, w)
+        if close_ties(z, study.scores, w):  # the arrays' tie decisions are R's: take them on R's bits (docs/ties.md)
+            z = zscores_on_r_bits(study.scores, w)
     arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
     chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
     return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule)

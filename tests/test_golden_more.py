@@ -172,7 +172,7 @@ def test_every_regression_case_has_an_explanation():
     assert REGRESSION_DIRS == ["centroid_colsum_tie", "centroid_colsum_values", "centroid_cor_last_bit",
                                "centroid_cor_pearson", "centroid_diverges", "centroid_tie_flat7", "pca_null_components",
                                "pca_zero_sum_sign", "qdc_flagless_first", "unit_loading", "varimax_null_factors",
-                               "varimax_square", "zscore_ties"]
+                               "varimax_square", "zscore_tie_flat7", "zscore_ties"]
     for name in REGRESSION_DIRS:
         for p in case_files(f"regressions/{name}"):
             d = json.loads(p.read_text())
@@ -186,6 +186,7 @@ def _fixed_cases(cls):
 
 def test_fixed_cases_exist():
     assert len(_fixed_cases(1)) == len(FIXED[1]) == 18
+    assert len(_fixed_cases(4)) == len(FIXED[4]) == 2
 
 
 @pytest.mark.parametrize("path", _fixed_cases(1), ids=_id)
@@ -224,19 +225,47 @@ def test_fixed_1_needs_rs_correlation_bits(case, golden_cache):
     assert analyze(rr.study, rr.nfactors, extraction="centroid", rotation="none").correlation.tolist() == cor.tolist()
 
 
-@pytest.mark.parametrize("path", _cases_of(4), ids=_id)
-def test_known_4_zscore_ties_are_r_row_sums(path, golden_cache):
-    """R's z-scores are reproduced bit for bit with long double row sums; qvalid's factor_arrays() on them gives R's
-    arrays, so only the last bits of qvalid's z-scores differ."""
-    from qvalid.core.scores import factor_arrays
+@pytest.mark.parametrize("path", _fixed_cases(4), ids=_id)
+def test_fixed_4_zscore_ties_are_taken_on_r_bits(path, golden_cache, monkeypatch):
+    """Former known disagreement 4: R's z-scores are reproduced bit for bit by R's arithmetic (double products, long
+    double row sums, R's mean and sd), from R's loadings; the fast z-scores (one BLAS product) split a tie R sees, so
+    qmethod's tie rule gives other arrays. analyze() sees the close tie and takes it on R's bits: R's arrays."""
+    from qvalid.core.scores import close_ties, factor_arrays, weights, zscores, zscores_on_r_bits
 
     rr = _load(path, golden_cache)
-    z = r_zscores(rr.study.scores, rr.outputs["loadings"], rr.outputs["flags"])
-    np.testing.assert_array_equal(z, rr.outputs["zscores"])
-    np.testing.assert_array_equal(factor_arrays(z, rr.study.qscores), rr.outputs["factor_arrays"])
+    out = rr.outputs
+    w = weights(out["loadings"], out["flags"])
+    z = zscores_on_r_bits(rr.study.scores, w)
+    np.testing.assert_array_equal(z, out["zscores"])
+    np.testing.assert_array_equal(z, r_zscores(rr.study.scores, out["loadings"], out["flags"]))
+    np.testing.assert_array_equal(factor_arrays(z, rr.study.qscores), out["factor_arrays"])
+    fast = zscores(rr.study.scores, w)
+    assert close_ties(fast, rr.study.scores, w) and np.nanmax(np.abs(fast - z)) < 1e-14
     mine = analyze(rr.study, rr.nfactors, **case_options(rr))
-    np.testing.assert_allclose(mine.zscores, z, rtol=0, atol=1e-14)
-    assert not np.array_equal(mine.factor_arrays, rr.outputs["factor_arrays"], equal_nan=True)
+    with monkeypatch.context() as m:  # why R's bits matter: the double arithmetic splits a tie R sees
+        m.setattr("qvalid.pipeline.close_ties", lambda *a: False)
+        old = analyze(rr.study, rr.nfactors, **case_options(rr))
+    assert not np.array_equal(old.factor_arrays, out["factor_arrays"])
+    np.testing.assert_allclose(old.zscores, out["zscores"], rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(mine.zscores, out["zscores"])
+    np.testing.assert_array_equal(mine.factor_arrays, out["factor_arrays"])
+
+
+def test_close_ties_is_a_tie_within_rounding_only():
+    from qvalid.core.scores import close_ties
+
+    z = np.array([[-1.0, 0.5], [0.0, -0.5], [1.0, 0.0]])
+    assert not close_ties(z)
+    assert close_ties(np.array([[-1.0], [1.0], [1.0]]))                       # an exact tie
+    assert close_ties(np.array([[-1.0], [0.5], [0.5 + 4e-10]]))               # within 1e-9 of the largest |z|
+    assert not close_ties(np.array([[-1.0], [0.5], [0.5 + 2e-9]]))
+    assert not close_ties(np.array([[np.nan], [np.nan], [np.nan]]))           # a flagless factor
+    x = np.array([[1, 2, 0], [1, 2, 5], [2, 1, 0]])                            # statements 1, 2 agree on sorts 1, 2
+    w = np.array([[0.5], [0.25], [0.0]])
+    tie = np.array([[1.0], [1.0], [-1.0]])
+    assert not close_ties(tie, x, w)                                           # a certain tie: same numbers summed
+    assert close_ties(tie, x, np.array([[0.5], [0.25], [0.1]]))                # sort 3 counts: not the same numbers
+    assert close_ties(np.array([[1.0], [1.0 + 1e-15], [-1.0]]), x, w)          # same numbers, yet split: R's bits
 
 
 @pytest.mark.parametrize("path", _cases_of(2), ids=_id)
