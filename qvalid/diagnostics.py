@@ -87,6 +87,13 @@ WARNINGS = {
         "its weight a/(1-a^2) is infinite (at +-1) or has the wrong sign (beyond); at +-1 qvalid uses the limit: "
         "only those sorts define the factor (R returns NaN z-scores)",
         "check for duplicated or mirrored Q-sorts and for more factors than the data support"),
+    "qdc-compares-flagless-factor": WarningInfo(
+        "pipeline.analyze",
+        "qdc_flagless='positional' (qmethod) and the last factor has no flags: qmethod's qdc compares f1..f(k-m) by "
+        "position (m flagless factors), and a flagless factor is among the two compared",
+        "the distinguishing/consensus table is all NA (one pair, NaN differences, no stars, no labels), as R "
+        "returns it",
+        "pass qdc_flagless='skip' (--qdc-flagless skip) to compare the factors that have flags; or flag sorts by hand"),
     "qdc-fewer-than-two-factors": WarningInfo(
         "pipeline.analyze",
         "nfactors >= 2 but fewer than two factors have flagged Q-sorts",

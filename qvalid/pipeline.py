@@ -96,6 +96,11 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
     if not _r_bits and _r_bits_decide(opts, study, w, z):  # a tie in the arrays that R decides on its bits: R's loadings too
         return analyze(study, nfactors, flavor=flavor, flags=flags, _r_bits=True, **options)
+    if dc is not None and np.isnan(z[:, list(dc.factors)]).any():
+        warnings.append(QWarning("qdc-compares-flagless-factor",
+                                 "qmethod's qdc compares the factors by position when the last one has no flags: a "
+                                 "flagless factor is paired, so the table is all NA (qdc_flagless='skip' compares "
+                                 "the flagged factors)"))
     if dc is None and k > 1:
         warnings.append(QWarning("qdc-fewer-than-two-factors",
                                  "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
@@ -160,7 +165,8 @@ def _factor_scores(study: QStudy, opts, loa, fl):
             z = zscores_on_r_bits(study.scores, w)
     arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
     chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
-    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule)
+    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule,
+                                            flagless=opts.qdc_flagless)
 
 
 def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | None = None) -> QResult:

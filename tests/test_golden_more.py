@@ -268,17 +268,56 @@ def test_close_ties_is_a_tie_within_rounding_only():
     assert close_ties(np.array([[1.0], [1.0 + 1e-15], [-1.0]]), x, w)          # same numbers, yet split: R's bits
 
 
-@pytest.mark.parametrize("path", _cases_of(2), ids=_id)
-def test_known_2_r_qdc_compares_a_flagless_factor(path, golden_cache):
+@pytest.mark.parametrize("path", _fixed_cases(2), ids=_id)
+def test_fixed_2_qdc_compares_a_flagless_factor_as_r(path, golden_cache):
+    """Former known disagreement 2: when the last factor has no flags R's qdc compares f1..f(k-m) by position and
+    pairs a flagless factor (an all-NA table); the qmethod flavour does the same and warns, 'skip' leaves the
+    flagless factors out."""
     rr = _load(path, golden_cache)
     q = rr.outputs["qdc"]
     nload = rr.outputs["characteristics"]["nload"]
     assert nload[-1] == 0 and (nload == 0).sum() >= 2
     flagless = {f"f{j + 1}" for j in np.flatnonzero(nload == 0)}
-    assert any(set(p.split("_")) & flagless for p in q["pairs"])  # R pairs up a flagless factor ...
-    assert np.isnan(q["diffs"]).all()  # ... and gets nothing but NA
+    assert q["pairs"] == ("f1_f2",) and set(q["pairs"][0].split("_")) & flagless  # R pairs up a flagless factor
+    assert np.isnan(q["diffs"]).all() and set(q["stars"].ravel()) == {None} and set(q["labels"]) == {None}
     mine = analyze(rr.study, rr.nfactors, **case_options(rr))
-    assert not any(set(p.split("_")) & flagless for p in mine.distinguishing.pair_names(mine.factors))
+    assert mine.distinguishing.pair_names(mine.factors) == ["f1_f2"] and np.isnan(mine.distinguishing.diffs).all()
+    assert "qdc-compares-flagless-factor" in mine.warning_codes
+    assert "(all NA" not in mine.summary() and "NA" in mine.summary()
+    js = mine.to_dict()["distinguishing"]
+    assert js["consensus"] == [] and js["per_statement"][0]["label"] is None
+    assert js["per_statement"][0]["stars"] == {"f1_f2": None}
+    skip = analyze(rr.study, rr.nfactors, qdc_flagless="skip", **case_options(rr))
+    assert not any(set(p.split("_")) & flagless for p in skip.distinguishing.pair_names(skip.factors))
+    assert "qdc-compares-flagless-factor" not in skip.warning_codes
+
+
+def test_qdc_flagless_positional_follows_r_rule():
+    """R/qdc.R:4-7 on z-score columns with NaN (flagless) factors: the all-NA table only when the last factor is
+    flagless and a flagless factor is among the first k - m; otherwise the flagged factors are compared."""
+    from qvalid.core.characteristics import distinguishing
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal((9, 5))
+    sed = np.full((5, 5), 0.3)
+
+    def pairs(nan_cols, k=5):
+        z = base[:, :k].copy()
+        z[:, nan_cols] = np.nan
+        d = distinguishing(z, sed[:k, :k], flagless="positional")
+        return None if d is None else d.pairs
+
+    assert pairs([1, 3], k=4) == ((0, 1),)            # nload x,0,x,0: R compares f1 with f2 (all NA)
+    assert pairs([0, 3], k=4) == ((0, 1),)            # 0,x,x,0: f1 (flagless) with f2
+    assert pairs([1, 3, 4]) == ((0, 1),)              # x,0,x,0,0: reduced 2
+    assert pairs([3, 4]) == ((0, 1), (0, 2), (1, 2))  # flagless only at the end: the flagged ones, as skip
+    assert pairs([1, 4]) == ((0, 2), (0, 3), (2, 3))  # reduced 3 with f2 flagless: R errors; qvalid skips
+    assert pairs([1]) == ((0, 2), (0, 3), (0, 4), (2, 3), (2, 4), (3, 4))  # not last: R stops; qvalid skips
+    assert pairs([1, 2, 3, 4]) is None                # one flagged factor
+    assert pairs([0, 2, 3, 4]) is None
+    z = base[:, :4].copy()
+    z[:, [1, 3]] = np.nan
+    assert distinguishing(z, sed[:4, :4], flagless="skip").pairs == ((0, 2),)
 
 
 @pytest.mark.parametrize("path", _cases_of(3), ids=_id)

@@ -17,7 +17,8 @@ from .stability import kept_within_one, render
 __all__ = ["SECTIONS", "distinguishing_mask"]
 
 #: p-value of each star label of qmethod's qdc (R/qdc.R:37-45).
-_P = {"*": "p < .05", "**": "p < .01", "***": "p < .001", "6*": "p < .000001"}
+_P = {"*": "p < .05", "**": "p < .01", "***": "p < .001", "****": "p < .000001 (one-sided; qmethod 1.5.2-1.5.4)",
+      "6*": "p < .000001"}
 
 
 # ---------------------------------------------------------------------- shared views
@@ -30,7 +31,8 @@ def distinguishing_mask(result) -> np.ndarray:
     mask = np.zeros((result.study.n_statements, result.nfactors), dtype=bool)
     if d is None:
         return mask
-    sig = np.asarray(d.stars, dtype=object) != ""
+    stars = np.asarray(d.stars, dtype=object)
+    sig = (stars != "") & (stars != None)  # noqa: E711 (elementwise: R's NA stars, qdc_flagless="positional")
     for f in d.factors:  # a loop over factors
         idx = [p for p, (a, b) in enumerate(d.pairs) if f in (a, b)]
         mask[:, f] = sig[:, idx].all(axis=1)
@@ -289,7 +291,7 @@ def zscores(rep) -> str:
         for j in range(r.nfactors):
             row.append((f"{num(r.zscores[i, j], 2)} ({_array(r.factor_arrays[i, j])})",
                         "n" + (" flag" if mask[i, j] else "")) if not math.isnan(r.zscores[i, j]) else ("\u2013", "n"))
-        row.append(str(d.labels[i]).strip() if d is not None else "")
+        row.append(("NA" if d.labels[i] is None else str(d.labels[i]).strip()) if d is not None else "")
         rows.append(row)
     out.append(f"<details><summary>All {r.study.n_statements} statements: z-scores, array positions and qmethod's "
                "distinguishing/consensus labels</summary>"
