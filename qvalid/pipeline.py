@@ -14,7 +14,7 @@ from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroi
 from .core.flag import flag, kade_flag
 from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import close_ties, factor_arrays, kade_zscores, weights, zscores, zscores_on_r_bits
-from .diagnostics import QWarning, as_warning, flag_warnings
+from .diagnostics import QWarning, as_warning, flag_warnings, grid_warnings
 from .errors import QInputError
 from .options import resolve_options
 from .results import QResult
@@ -96,6 +96,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
     if not _r_bits and _r_bits_decide(opts, study, w, z):  # a tie in the arrays that R decides on its bits: R's loadings too
         return analyze(study, nfactors, flavor=flavor, flags=flags, _r_bits=True, **options)
+    warnings += grid_warnings(arrays, study.qscores)
     if dc is not None and np.isnan(z[:, list(dc.factors)]).any():
         warnings.append(QWarning("qdc-compares-flagless-factor",
                                  "qmethod's qdc compares the factors by position when the last one has no flags: a "
