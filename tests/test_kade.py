@@ -158,7 +158,8 @@ def test_kade_preset_and_qmethod_preset_differ_only_in_documented_fields():
     q, k = resolve_options("qmethod"), resolve_options("kade")
     changed = {f for f, v in k.to_dict().items() if q.to_dict()[f] != v}
     assert changed == {"cor_digits", "pca_rule", "centroid_rule", "varimax_rule", "varimax_eps", "varimax_max_iter",
-                       "pca_tidy", "flag_rule", "scores_rule", "array_ties", "se_rule", "qdc_rule", "qdc_labels"}
+                       "pca_tidy", "flag_rule", "scores_rule", "array_ties", "se_rule", "qdc_rule", "qdc_labels",
+                       "qdc_flagless"}
     doc = (ROOT / "docs/kade.md").read_text()
     assert all(f"`{f}`" in doc for f in changed)
 
