@@ -95,10 +95,11 @@ def sniff_format(path, encoding=None) -> str:
         text = read_text(path, encoding)
     except QInputError:
         return "csv"  # read_csv names the problem (binary, empty, encoding)
-    body = text.lstrip("\ufeff \t\r\n")
-    if body[:1] in ("{", "["):
+    if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "["):
         return "json"
-    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [ln for ln in text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    while lines and not lines[0].strip():
+        lines.pop(0)
     if _looks_like_dat(lines):
         return "dat"
     if any("| sort:|" in ln or _has_sort_cell(ln) for ln in lines[:50]):
