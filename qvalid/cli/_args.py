@@ -26,7 +26,7 @@ from ..options import FLAVORS, OPTION_INFO, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
-           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS"]
+           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "warn"]
 
 #: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
 #: (``qvalid analyze ... | head``: 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe).
@@ -137,9 +137,18 @@ def _column_arg(text):
 
 def _with_notes(args, study):
     for note in study.notes:
-        print(f"qvalid {getattr(args, 'command', '')}: warning: {study.source}: {note}".replace("  ", " "),
-              file=sys.stderr)
+        warn(args, f"{study.source}: {note}")
     return study
+
+
+def warn(args, text: str) -> None:
+    """A warning line for stderr, printed once the command has succeeded (qvalid's main prints ``args.warnings``;
+    a failing command prints its one error line only)."""
+    pending = getattr(args, "warnings", None)
+    if pending is None:  # called outside qvalid's main (a test calling run() directly): print now
+        print(f"qvalid {getattr(args, 'command', '')}: warning: {text}", file=sys.stderr)
+    else:
+        pending.append(text)
 
 
 # ---------------------------------------------------------------------------------------------------- analysis

@@ -20,6 +20,7 @@ from .spreadsheets import SPREADSHEETS, read_xlsx
 from .statements import attach_statement_texts, read_statement_texts
 from .tables import write_tables
 from .websort import read_eqws_csv, read_htmlq, read_sort_json
+from .workbook import is_workbook
 
 __all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables",
            "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook", "read_statement_texts",
@@ -80,12 +81,7 @@ def sniff_format(path, encoding=None) -> str:
     read is left to the reader its extension suggests, which names the problem.
     """
     ext = suffix(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return "spreadsheet" if ext in SPREADSHEETS else "dat" if ext in _DAT else "csv"
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0") or ext in SPREADSHEETS:
+    if is_workbook(path):
         return "spreadsheet"
     if ext == ".json":
         return "json"

@@ -6,9 +6,14 @@ Shared by the readers of spreadsheets (:mod:`qvalid.io.spreadsheets`) and of KAD
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import QInputError
 
-__all__ = ["excel_sheets", "xls_rows", "blank", "is_numeric", "cell_text"]
+__all__ = ["excel_sheets", "xls_rows", "is_workbook", "blank", "is_numeric", "cell_text", "WORKBOOKS"]
+
+#: Workbook extensions.
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 #: The first bytes of an OLE2 compound document: a binary Excel 97-2003 workbook (.xls).
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -36,6 +41,18 @@ def excel_sheets(path) -> dict:
                           file=path) from None
     except Exception as err:  # zipfile.BadZipFile, ValueError, KeyError from the engines: one line, no traceback
         raise QInputError(f"not a readable workbook ({type(err).__name__}: {err})", file=path) from None
+
+
+def is_workbook(path) -> bool:
+    """A spreadsheet by extension, or by its first bytes (zip: .xlsx/.ods; OLE2: .xls) whatever it is called."""
+    if Path(path).suffix.lower() in WORKBOOKS:
+        return True
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError:
+        return False
+    return head.startswith(b"PK\x03\x04") or head == OLE2
 
 
 def _is_xls(path) -> bool:
