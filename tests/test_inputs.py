@@ -242,3 +242,16 @@ def test_analyze_on_an_htmlq_export_matches_the_csv_of_the_same_sorts(tmp_path):
     a, b = analyze(s, 2), analyze(read_csv(p), 2)
     np.testing.assert_array_equal(a.loadings, b.loadings)
     np.testing.assert_array_equal(a.factor_arrays, b.factor_arrays)
+
+
+def test_compare_takes_the_study_options(capsys):
+    """Issue 21 item 7: ``compare --layout sorts`` was "unrecognized arguments"; now every study option is there,
+    with the did-you-mean hint."""
+    code, out, err = run(capsys, "compare", "qmethod", "kade", "--study", FIX / "kenq_sorts.csv", "-k", "2",
+                         "--layout", "sorts")
+    assert code == 0 and "qmethod" in out, err
+    code, _, err = run(capsys, "compare", "qmethod", "kade", "--study", FIX / "kenq_sorts.csv", "-k", "2")
+    assert code == 2 and "did you mean --layout sorts?" in err and err.count("\n") == 1
+    code, out, err = run(capsys, "compare", "qmethod", "kade", "--study", FIX / "htmlq_export.csv", "-k", "2",
+                         "--id-column", "uid")
+    assert code == 0 and "not used" in err

@@ -17,6 +17,7 @@ from .flags import read_flags
 from .kade import KadeWorkbook, read_kade_flags, read_kade_workbook
 from .pqmethod import read_dat, write_dat
 from .spreadsheets import SPREADSHEETS, read_xlsx
+from .resamples import read_resamples
 from .statements import attach_statement_texts, read_statement_texts
 from .tables import write_tables
 from .websort import read_eqws_csv, read_htmlq, read_sort_json
@@ -25,7 +26,7 @@ from .workbook import is_workbook
 __all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables",
            "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook", "read_statement_texts",
            "attach_statement_texts", "read_htmlq", "read_sort_json", "read_eqws_csv", "sniff_format", "FORMATS",
-           "READABLE"]
+           "READABLE", "read_resamples"]
 
 _CSV = (".csv", ".tsv", ".txt")
 _DAT = (".dat",)
