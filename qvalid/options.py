@@ -155,7 +155,8 @@ class Options:
         8 and the iterated communalities depend on it); None = ``nfactors``.
     horst_max_iter, horst_tol, horst_autostop
         Horst 5.5: at most NL = 30 communality rounds, until max |residual diagonal| <= P = 1e-4; optionally stop
-        adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off).
+        adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off;
+        PQMethod 2.35 stops at P = 1e-3: the ``pqmethod`` flavour).
     rotation : {"varimax", "none"}
     varimax_rule : {"stats", "kaiser"}
         ``stats::varimax`` (SVD iteration, R's factanal.R; alias ``qmethod``) or Kaiser's pairwise varimax as KADE
@@ -261,15 +262,19 @@ OPTION_INFO = MappingProxyType({f.name: f.metadata["info"] for f in fields(Optio
 #: Allowed values of the choice options (derived from :data:`OPTION_INFO`).
 ALLOWED = MappingProxyType({n: i.values for n, i in OPTION_INFO.items() if i.values})
 
+_KADE = Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
+                varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded", array_ties="strict",
+                se_rule="rounded", qdc_rule="rounded", qdc_labels="strict", qdc_flagless="skip")
+
 #: Flavour presets. ``qmethod`` mirrors R qmethod 1.8.4 exactly (../shared/docs/qmethod-r-spec.md); ``kade``
 #: mirrors KADE 1.3 / Ken-Q, the ports of PQMethod (../shared/docs/kade-pqmethod-spec.md; field by field in
-#: docs/kade.md). Extraction stays ``pca`` in both (``extraction="centroid"`` gives each tool's centroid).
+#: docs/kade.md); ``pqmethod`` is KADE's port with PQMethod 2.35's own Horst 5.5 stopping rule, a communality change
+#: of 1e-3 where KADE's default is 1e-4 (docs/kade.md, "PQMethod and KADE"). Extraction stays ``pca`` in all
+#: (``extraction="centroid"`` gives each tool's centroid).
 FLAVORS = MappingProxyType({
     "qmethod": Options(),
-    "kade": Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
-                    varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded",
-                    array_ties="strict", se_rule="rounded", qdc_rule="rounded", qdc_labels="strict",
-                    qdc_flagless="skip"),
+    "kade": _KADE,
+    "pqmethod": replace(_KADE, horst_tol=1e-3),
 })
 
 

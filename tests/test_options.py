@@ -51,9 +51,12 @@ def test_batched_values_are_allowed_values_and_include_the_qmethod_preset():
 
 
 def test_set_by_is_derived_from_the_presets():
-    assert set_by("varimax_rule") == ("kade",)
+    assert set_by("varimax_rule") == ("kade", "pqmethod")
     assert set_by("threshold") == ()
-    assert set(options_differing(FLAVORS["kade"])) == {n for n in NAMES if set_by(n)}
+    assert set(options_differing(FLAVORS["kade"])) | set(options_differing(FLAVORS["pqmethod"])) == \
+        {n for n in NAMES if set_by(n)}
+    assert set_by("horst_tol") == ("pqmethod",)
+    assert set(options_differing(FLAVORS["pqmethod"], FLAVORS["kade"])) == {"horst_tol"}
 
 
 @pytest.mark.parametrize("name", [n for n, i in OPTION_INFO.items() if i.kind in (int, float)])
