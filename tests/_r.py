@@ -80,8 +80,9 @@ KNOWN = {
     3: "limitation: PCA components beyond the rank of R are a degenerate eigenspace; R's and numpy's LAPACK pick "
        "different bases (~1e-8 loadings) (README: known disagreement 3)",
     4: "qvalid/core/scores.py: z-scores that tie exactly in R (rowSums in long double) differed in the last bit in qvalid, so "
-       "qmethod's tie rule gave different factor arrays; fixed: qvalid takes close ties on R's bits "
-       "(README: known disagreement 4)",
+       "qmethod's tie rule gave different factor arrays; fixed where the loadings are R's to the last bit (qmethod's "
+       "centroid on R's cor()); a tie that hangs on LAPACK's last bits (PCA, varimax) can remain (README: known "
+       "disagreement 4)",
     5: "qvalid/core/rotate.py: varimax with as many factors as Q-sorts, or with (near-)null factors, is ill-conditioned: "
        "last-bit differences end up as large differences in the rotated loadings (README: known disagreement 5)",
     7: "qvalid/core/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "

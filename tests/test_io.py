@@ -355,3 +355,14 @@ def test_nav_data():
     assert loadings.loc["01ZH"].tolist() == [0.75615, 0.13723, 0.02557, 0.07625]
     assert loadings.loc["3CUL", "f3"] == -0.49433
     assert loadings.index.is_unique
+
+
+def test_dat_title_loses_pqmethods_padding(tmp_path):
+    """Issue 21 item 10: PQMethod pads the title of line 1 with blanks ("UHH test<60 blanks>: 69 statements")."""
+    lines = Path(LIPSET_DAT).read_text().splitlines()
+    lines[0] = lines[0][:10] + "UHH test" + " " * 60
+    p = tmp_path / "PAD.DAT"
+    p.write_text("\n".join(lines) + "\n")
+    s = read_dat(p, sta=False)
+    assert s.name == "UHH test"
+    assert repr(s).startswith("QStudy('UHH test': 33 statements")

@@ -237,6 +237,11 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
         sugg["parallel_centroid"] = _leading(criteria, "pa_centroid")
         sugg["parallel_revised_centroid"] = _leading(criteria, "rpa_centroid")
     k0 = max(1, sugg["parallel_grid"]) if nfactors is None else int(nfactors)
+    pa = sugg["parallel_grid"]
+    reason = "given (-k)" if nfactors is not None else (
+        f"the grid-aware parallel analysis keeps {pa} factor{'s' * (pa != 1)} (eigenvalues above the {centile:g}th "
+        f"centile of random sorts on the study's grid)" + ("; no factor passes, so k = 1 is shown" if pa == 0 else "")
+        + "; give -k K to examine another")
     if not 1 <= k0 <= max_k:
         raise QInputError(f"nfactors={nfactors!r} must be between 1 and max_k={max_k}", file=study.source)
 
@@ -252,7 +257,7 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
     return FactorsResult(study=study, options=opts, nfactors=k0, max_k=max_k, n_runs=int(n_runs),
                          centile=float(centile), seed=seed, criteria=criteria, parallel=parallel, map=map_frame,
                          sensitivity=sensitivity, suggestions=sugg, transitions=transitions, bootstrap=boot,
-                         notes=tuple(notes))
+                         notes=tuple(notes), nfactors_reason=reason)
 
 
 def _leading(criteria, col) -> int:
