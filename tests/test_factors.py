@@ -465,16 +465,3 @@ def test_bootstrap_view_per_k_on_a_planted_study():
     assert "/".join(str(int(x)) for x in k3["defining"]) == fr.criteria.loc[3, "defining"]
     again = number_of_factors(study, 3, n_runs=100, bootstrap=60, seed=3)
     assert again.to_json() == fr.to_json() and "Bootstrap view" in fr.summary()
-
-
-def test_the_solution_in_question_says_why():
-    """Issue 21 item 10: "solution in question: k = 1" said nothing of where the 1 came from."""
-    lipset_study = load_lipset()
-    fr = number_of_factors(lipset_study, 3, n_runs=40, seed=1)
-    pa = fr.suggestions["parallel_grid"]
-    assert fr.nfactors == max(1, pa)
-    assert fr.nfactors_reason.startswith(f"the grid-aware parallel analysis keeps {pa} factor")
-    assert "95th centile" in fr.nfactors_reason and fr.nfactors_reason in fr.summary()
-    assert fr.to_dict()["nfactors_reason"] == fr.nfactors_reason
-    given = number_of_factors(lipset_study, 3, nfactors=3, n_runs=40, seed=1)
-    assert given.nfactors_reason == "given (-k)" and "k = 3 (rows marked <): given (-k)" in given.summary()

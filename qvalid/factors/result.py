@@ -55,7 +55,6 @@ class FactorsResult:
     transitions: tuple = ()
     bootstrap: object = None
     notes: tuple = field(default=())
-    nfactors_reason: str = ""
 
     # -------------------------------------------------------------------------------------- JSON
     def to_dict(self) -> dict:
@@ -63,8 +62,7 @@ class FactorsResult:
             "qvalid_version": __version__,
             "study": study_block(self.study),
             "options": self.options.to_dict(),
-            "nfactors": self.nfactors, "nfactors_reason": self.nfactors_reason, "max_k": self.max_k,
-            "n_runs": self.n_runs, "centile": self.centile,
+            "nfactors": self.nfactors, "max_k": self.max_k, "n_runs": self.n_runs, "centile": self.centile,
             "seed": self.seed if isinstance(self.seed, int) else str(self.seed),
             "suggestions": dict(self.suggestions),
             "criteria": records(self.criteria),
@@ -228,8 +226,7 @@ def _summary(fr: FactorsResult) -> str:
         lines += _table(["k", "factor", "phi>=.85", "phi>=.95", "defining kept"], bb)
     sg = fr.suggestions
     lines += ["", "k supported by each criterion: " + ", ".join(f"{name} {v}" for name, v in sg.items()),
-              f"solution in question: k = {fr.nfactors} (rows marked <)"
-              + (f": {fr.nfactors_reason}" if fr.nfactors_reason else "")]
+              f"solution in question: k = {fr.nfactors} (rows marked <)"]
     lines += [f"note: {n}" for n in fr.notes]
     return "\n".join(lines)
 
