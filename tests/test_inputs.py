@@ -255,3 +255,11 @@ def test_compare_takes_the_study_options(capsys):
     code, out, err = run(capsys, "compare", "qmethod", "kade", "--study", FIX / "htmlq_export.csv", "-k", "2",
                          "--id-column", "uid")
     assert code == 0 and "not used" in err
+
+
+def test_an_unknown_binary_file_says_what_qvalid_reads(tmp_path, capsys):
+    p = tmp_path / "study.sav"  # e.g. an SPSS file
+    p.write_bytes(b"$FL2\x00\x01\x02" + bytes(40))
+    code, _, err = run(capsys, "validate", p)
+    assert code == 2 and err.count("\n") == 1
+    assert "study.sav: not a text file; qvalid reads .csv, .tsv, .txt, .dat, .xlsx, .xlsm, .xls, .ods, .json" in err

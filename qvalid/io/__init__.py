@@ -69,7 +69,12 @@ def read_study(path, *, format=None, **kw) -> QStudy:
     extra = sorted(set(kw) - _KWARGS[fmt])
     if extra:
         raise QInputError(f"{', '.join(extra)} do(es) not apply to a {FORMATS[fmt].split(' (')[0]} file", file=path)
-    return _READERS[fmt](path, **kw)
+    try:
+        return _READERS[fmt](path, **kw)
+    except QInputError as err:
+        if fmt == "csv" and err.reason.startswith("not a text file"):  # nothing qvalid knows: say what it reads
+            raise QInputError(f"{err.reason}; qvalid reads {READABLE}", file=err.file, line=err.line) from None
+        raise
 
 
 def sniff_format(path, encoding=None) -> str:
