@@ -263,3 +263,74 @@ def test_an_unknown_binary_file_says_what_qvalid_reads(tmp_path, capsys):
     code, _, err = run(capsys, "validate", p)
     assert code == 2 and err.count("\n") == 1
     assert "study.sav: not a text file; qvalid reads .csv, .tsv, .txt, .dat, .xlsx, .xlsm, .xls, .ods, .json" in err
+
+
+# ---------------------------------------------------------------------------------------------- refusals and edges
+def test_htmlq_refusals(tmp_path):
+    p = tmp_path / "h.csv"
+    p.write_text("sid;uid;s1;s2\n")
+    with pytest.raises(QInputError, match="needs a header line and at least one Q-sort"):
+        read_htmlq(p)
+    with pytest.raises(QInputError, match="names one column"):
+        read_htmlq(FIX / "htmlq_export.csv", id_column="sid..uid")
+    p.write_text("sid;uid;s1;s2;s3\n1;a;1;0;-1\n2;;0;-1;1\n")
+    with pytest.raises(QInputError, match=r"h\.csv:3: empty Q-sort name"):
+        read_htmlq(p, id_column="uid")
+    with pytest.raises(QInputError, match="the id column 's1' is also a statement column"):
+        read_htmlq(p, id_column="s1")
+    p.write_text("sid;uid;s1;s2;s3\n1;a;1;0;-1\n2;b;0;-1\n")
+    with pytest.raises(QInputError, match=r"h\.csv:3: row has 4 fields, the header has 5"):
+        read_htmlq(p)
+
+
+def test_r_non_na_counts_as_read_csv2_reads_a_column():
+    """qmethod's sum(!is.na(a$uid)): a numeric column's blanks are NA; a text column's are not ("" is not NA)."""
+    from qvalid.io.websort import _r_non_na
+
+    assert _r_non_na(["12", "", "14"]) == 2          # numeric: the blank is NA
+    assert _r_non_na(["ab", "", "cd"]) == 3          # text: the blank is "", not NA
+    assert _r_non_na(["12", "NA", "14"]) == 2        # the text NA is NA in both
+    assert _r_non_na(["ab", "NA", ""]) == 2
+    assert _r_non_na(["1,5", ""]) == 1               # read.csv2: a decimal comma is a number
+
+
+def test_eq_web_sort_naming_without_random_id(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("header,,\npartId: P1,sort: 1|0|-1\npartId: P2,sort: 0|-1|1\n")
+    s = read_eqws_csv(p)
+    assert s.sort_ids == ("row 2", "row 3") and "Q-sorts named by the rows" in s.notes[-1]
+    assert "'partId'" in s.notes[0]
+    named = read_eqws_csv(p, id_column="partId")
+    assert named.sort_ids == ("P1", "P2") and named.notes == ()
+    ran = read_eqws_csv(FIX / "eqws_sheets.csv")
+    assert "'randomId'" not in ran.notes[0]  # the id field is used, not reported
+    p.write_text('"| a:|1| :|2| sort:|1|0|-1|"\n"| a:|3| :|4| sort:|0|-1|1|"\n')
+    assert read_eqws_csv(p, id_column="a").notes == ()  # ":" alone is no field name
+
+
+def test_resamples_refusals(tmp_path):
+    from qvalid.io import read_resamples
+
+    p = tmp_path / "r.csv"
+    p.write_text('"","bsampl_1"\n')
+    with pytest.raises(QInputError, match="expected a header .bsampl_1"):
+        read_resamples(p)
+    p.write_text('"","bsampl_1"\n"1",1\n')
+    assert read_resamples(p).tolist() == [[0]]  # one position, one step: sort 1 -> index 0
+    p.write_text('""\n"1"\n"2"\n')
+    with pytest.raises(QInputError, match="no columns of resampling steps"):
+        read_resamples(p)
+    p.write_text('bsampl_1,bsampl_2\n1,2\n2,2\n')  # no row-name column
+    assert read_resamples(p).tolist() == [[0, 1], [1, 1]]
+    p.write_text('"",bsampl_1,bsampl_2\n"1",1,3\n"2",2,2\n')
+    with pytest.raises(QInputError, match=r"sort numbers must lie in 1\.\.2 .* found 1\.\.3"):
+        read_resamples(p)
+    p.write_text('"",bsampl_1,bsampl_2\n"1",1,x\n"2",2,2\n')
+    with pytest.raises(QInputError, match=r"r\.csv:2: 'x' is not a Q-sort number"):
+        read_resamples(p)
+    p.write_text('"",bsampl_1,bsampl_2\n"1",1\n"2",2,2\n')
+    with pytest.raises(QInputError, match=r"r\.csv:2: row has 2 fields, the header has 3"):
+        read_resamples(p)
+    p.write_text('"",bsampl_1\n"1",0\n"2",2\n')
+    with pytest.raises(QInputError, match=r"must lie in 1\.\.2"):
+        read_resamples(p)

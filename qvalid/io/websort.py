@@ -139,9 +139,7 @@ def read_eqws_csv(path, *, id_column=None, grid=None, forced=True, name="", enco
                 fields[key] = value.strip() if sep else c.strip()
         else:
             continue  # the header row
-        if "sort" not in fields:
-            raise QInputError("no 'sort:' cell in this row", file=path, line=line)
-        records.append((f"row {line}", fields))
+        records.append((f"row {line}", fields))  # (both branches found a sort field)
     if not records:
         raise QInputError("no Q-sorts: no row has a 'sort:' cell (EQ Web Sort Google Sheets or Netlify CSV)",
                           file=path)
