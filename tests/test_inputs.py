@@ -334,3 +334,23 @@ def test_resamples_refusals(tmp_path):
     p.write_text('"",bsampl_1\n"1",0\n"2",2\n')
     with pytest.raises(QInputError, match=r"must lie in 1\.\.2"):
         read_resamples(p)
+
+
+def test_htmlq_columns_by_index_and_without_statements(tmp_path):
+    assert read_htmlq(FIX / "htmlq_export.csv", id_column=1).sort_ids == tuple(UIDS)  # column 1 is uid
+    assert read_htmlq(FIX / "htmlq_export.csv", id_column=0).sort_ids == tuple("123456")  # column 0 is sid
+    with pytest.raises(QInputError, match="column 99 is outside the 21 columns"):
+        read_htmlq(FIX / "htmlq_export.csv", id_column=99)
+    p = tmp_path / "h.csv"
+    p.write_text("sid;uid;a;b\n1;x;1;0\n2;y;0;1\n")
+    with pytest.raises(QInputError, match="no statement columns s1, s2, ... in the header"):
+        read_htmlq(p)
+    assert read_htmlq(p, statements_column="a..b", grid={0: 1, 1: 1}).statement_ids == ("a", "b")
+
+
+def test_resamples_with_a_named_row_name_column(tmp_path):
+    from qvalid.io import read_resamples
+
+    p = tmp_path / "r.csv"
+    p.write_text('"pos","bsampl_1"\n"1",2\n"2",1\n')  # a first column named otherwise holds the positions
+    assert read_resamples(p).tolist() == [[1, 0]]
