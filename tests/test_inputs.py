@@ -354,3 +354,13 @@ def test_resamples_with_a_named_row_name_column(tmp_path):
     p = tmp_path / "r.csv"
     p.write_text('"pos","bsampl_1"\n"1",2\n"2",1\n')  # a first column named otherwise holds the positions
     assert read_resamples(p).tolist() == [[1, 0]]
+
+
+def test_analyze_takes_flags_from_an_xls(capsys):
+    """Issue 21 item 1: ``analyze --flags X.xls`` said only "not a text file"."""
+    code, out, err = run(capsys, "analyze", FIX / "study_sorts.xls", "--layout", "sorts", "-k", "1", "--flags",
+                         FIX / "flags.xls", "--format", "json")
+    assert code == 0, err
+    d = json.loads(out)
+    assert d["options"]["manual_flags"] is True
+    assert [row[0] for row in d["flags"]] == [True, False, True, True, False]
