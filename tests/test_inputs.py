@@ -364,3 +364,21 @@ def test_analyze_takes_flags_from_an_xls(capsys):
     d = json.loads(out)
     assert d["options"]["manual_flags"] is True
     assert [row[0] for row in d["flags"]] == [True, False, True, True, False]
+
+
+def test_statements_column_single_column_ranges(tmp_path):
+    p = tmp_path / "export.csv"
+    rows = ["id,S1,S2,S3,S4,S5,S6,S7,S8"] + [f"{u},{','.join(map(str, SORTS[i]))}" for i, u in enumerate(UIDS)]
+    p.write_text("\n".join(rows) + "\n")
+    assert read_csv(p, layout="sorts", statements_column="S1..S1,S2..S8") == read_csv(p, layout="sorts")
+
+
+def test_an_empty_flags_workbook_is_one_line(tmp_path):
+    import pandas as pd
+
+    from qvalid.io import read_flags
+
+    p = tmp_path / "flags.xlsx"
+    pd.DataFrame().to_excel(p, index=False)
+    with pytest.raises(QInputError, match="empty flags table"):
+        read_flags(p, ["a", "b"], 1)

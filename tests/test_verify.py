@@ -361,3 +361,17 @@ def test_markdown_tables_are_read(tmp_path, capsys):
     assert ids == ["A1", "A2"] and factors == ["f1", "f2"] and a[1, 1] == 0.66
     assert main(["flag", str(p), "--threshold", "0.4"]) == 0
     assert "A1" in capsys.readouterr().out
+
+
+def test_published_table_edges(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("participant,f1,f2\nA1,0.71\nA2,0.08,0.66\n")
+    with pytest.raises(QInputError, match=r"t\.csv:2: row has 2 fields, the header has 3"):
+        read_table(p)
+    p.write_text("participant,f1,f2\nA1,0.71,0.12\nA2,0.08,0.66\n")
+    with pytest.raises(QInputError, match="no column 'nope' in the header"):
+        read_table(p, id_column="nope")
+    assert read_table(p, id_column="participant").ids == ("A1", "A2")
+    p.write_text("nr,who,f1,f2\n1,A1,0.71,0.12\n2,A2,0.08,0.66\n")  # no id-like name: the column holding text
+    t = read_table(p)
+    assert t.ids == ("A1", "A2") and t.notes == ("1 column(s) not used: 'nr'",)
