@@ -167,10 +167,9 @@ def grid_warnings(arrays, qscores, names=None) -> list[QWarning]:
         if np.isnan(col).any() or np.array_equal(np.sort(col), q):
             continue
         vals, want = np.unique(q, return_counts=True)
-        have = np.array([(col == v).sum() for v in vals])
-        over = [f"{int(v):+d}" if v else "0" for v, h, w in zip(vals, have, want) if h > w]
-        over = [f"score {o} given to {int(h)} statements, the grid has {int(w)}"
-                for o, h, w in zip(over, have[have > want], want[have > want])]
+        have = (col[:, None] == vals[None, :]).sum(axis=0)
+        over = [f"score {f'{int(v):+d}' if v else '0'} given to {int(h)} statements, the grid has {int(w)}"
+                for v, h, w in zip(vals.tolist(), have.tolist(), want.tolist()) if h > w]
         bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(over)})")
     if not bad:
         return []

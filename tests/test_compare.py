@@ -230,3 +230,13 @@ def test_characteristics_tolerances_are_scaled_to_their_quantity():
     assert [o.name for o in bad.failures] == ["characteristics.expl_var"]
     assert not compare(a, with_chars(eigenvals=np.array([1e-10 * scale[0] * 1.01, 0, 0]))).ok
     assert compare(a, with_chars(reliability=5e-11)).ok and not compare(a, with_chars(reliability=2e-10)).ok
+
+
+def test_variance_scale_is_at_least_one():
+    """The tolerance of an eigenvalue never shrinks below the loadings' (a near-null factor: 2 sum|a| < 1)."""
+    from qvalid.checks.compare import _variance_scale
+
+    a = np.array([[0.9, 0.01], [0.8, -0.02], [0.7, 0.03]])
+    s = _variance_scale(a, [0, 1], 3)
+    np.testing.assert_allclose(s["eigenvals"], [[4.8, 1.0]])
+    np.testing.assert_allclose(s["expl_var"], [[4.8 * 100 / 3, 100 / 3]])

@@ -115,8 +115,13 @@ def test_factor_array_off_grid_names_factor_and_scores():
     bad = ok.copy()
     bad[2, 1] = 0.0  # f2: score 0 three times, -1 once
     (w,) = grid_warnings(bad, q)
-    assert w.code == "factor-array-off-grid" and "f2 (score 0 given to 3 statements, the grid has 2)" in w
+    assert w.code == "factor-array-off-grid" and str(w).endswith(": f2 (score 0 given to 3 statements, the grid has 2)")
     assert "f1" not in w
+    two = ok.copy()
+    two[:, 0] = [-1, -1, -1, 1, 1, 1]  # f1: -1 and +1 over-filled, 0 under-filled; f2 fine
+    (w,) = grid_warnings(two, q)
+    assert str(w).endswith(": f1 (score -1 given to 3 statements, the grid has 2; score +1 given to 3 statements, "
+                           "the grid has 2)")
     nan = bad.copy()
     nan[:, 1] = np.nan  # a flagless factor has no array: nothing to say
     assert grid_warnings(nan, q) == []

@@ -395,3 +395,13 @@ def test_known_6_centroid_that_never_converges(golden_cache):
         return
     assert any("did not converge" in w for w in mine.warnings)
     assert np.abs(mine.unrotated_loadings).max() > 100
+
+
+def test_zscores_on_r_bits_take_the_limit_of_unit_weights():
+    """Infinite weights (flagged loadings of +-1): zscores_on_r_bits takes the limit as zscores does (known 8)."""
+    from qvalid.core.scores import zscores, zscores_on_r_bits
+
+    x = np.array([[1, -1, 2], [0, 1, -1], [-1, 0, -1], [2, 1, 0]], dtype=float)
+    w = np.array([[np.inf, 0.5], [-np.inf, 0.0], [0.3, 1.0]])
+    np.testing.assert_allclose(zscores_on_r_bits(x, w), zscores(x, w), rtol=0, atol=1e-14)
+    assert np.isfinite(zscores_on_r_bits(x, w)).all()

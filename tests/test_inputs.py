@@ -382,3 +382,12 @@ def test_an_empty_flags_workbook_is_one_line(tmp_path):
     pd.DataFrame().to_excel(p, index=False)
     with pytest.raises(QInputError, match="empty flags table"):
         read_flags(p, ["a", "b"], 1)
+
+
+def test_csv_column_refusals(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("id,S1,S2,note\na,1,0,x\nb,0,1,y\n")
+    with pytest.raises(QInputError, match="statements_column: no columns named"):
+        read_csv(p, layout="sorts", statements_column=",")
+    with pytest.raises(QInputError, match="text_column and id_column are the same column"):
+        read_csv(p, text_column="note", id_column="note")

@@ -375,3 +375,29 @@ def test_published_table_edges(tmp_path):
     p.write_text("nr,who,f1,f2\n1,A1,0.71,0.12\n2,A2,0.08,0.66\n")  # no id-like name: the column holding text
     t = read_table(p)
     assert t.ids == ("A1", "A2") and t.notes == ("1 column(s) not used: 'nr'",)
+
+
+def test_flag_column_values_and_lines(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id,f1,f2,flag\nA1,0.71,0.12,f1\nA2,0.08,0.66,Factor 2\nA3,0.2,0.1,-\n")
+    assert read_table(p).marks.tolist() == [[True, False], [False, True], [False, False]]
+    p.write_text("id,f1,f2,flag\nA1,0.71,0.12,1\nA2,0.08,0.66,f0\n")
+    with pytest.raises(QInputError, match=r"t\.csv:3: column 'flag': 'f0' names no factor 1\.\.2"):
+        read_table(p)
+
+
+def test_verify_without_loadings_refuses_loadings_claims():
+    arrays = read_table(FIX / "arrays.xls")
+    with pytest.raises(ValueError, match="eigenvalues: these claims are checked against the loadings table"):
+        verify(None, arrays=arrays, grid={-2: 1, -1: 2, 0: 3, 1: 2, 2: 1}, eigenvalues=[1, 2])
+    with pytest.raises(ValueError, match="nothing to check"):
+        verify(None)
+
+
+def test_an_empty_sheet_is_one_line(tmp_path):
+    import pandas as pd
+
+    p = tmp_path / "t.xlsx"
+    pd.DataFrame().to_excel(p, index=False)
+    with pytest.raises(QInputError, match="sheet 'Sheet1' is empty"):
+        read_table(p)
