@@ -247,8 +247,9 @@ def main(argv=None) -> int:
                     help="modules to mutate, as paths or globs relative to the repository (default: the core, "
                          "pipeline, study, options, chunks, jsonable)")
     ap.add_argument("--tests", nargs="+", default=["tests"], metavar="PATH",
-                    help="the test files (or node ids) to run on each mutant (default: tests, every test not marked "
-                         "r); fast ones first, since -x stops at the first failure")
+                    help="test files (or node ids) to run per mutant (default: the whole non-R suite); a subset makes "
+                         "runs on one module affordable, at the risk of counting as survivors mutants that other "
+                         "files would kill")
     args = ap.parse_args(argv)
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)

@@ -310,7 +310,7 @@ def study_files(d: Path) -> list[tuple]:
     add("empty", "", needles=("empty file",))
     add("blank-lines", "\n \n\t\n", needles=("empty file",))
     add("binary", b"\x00\x01\x02qvalid\x00" * 50, needles=("not a text file",))
-    add("zip-as-csv", b"PK\x03\x04" + b"\x00" * 100, needles=("not a text file",))
+    add("zip-as-csv", b"PK\x03\x04" + b"\x00" * 100, needles=("workbook",))
     add("latin1", text.replace("sta_2", "st\xe9_2").encode("latin-1"), needles=("UTF-8",))
     add("header-only", _csv([header]), needles=("needs at least 2",))
     add("one-sort", _csv([[c for c in r[:2]] for r in [header, *body]]), needles=("at least 2 Q-sorts",))
@@ -362,7 +362,7 @@ def study_files(d: Path) -> list[tuple]:
     rows = _lipset_rows_typed()
     _xlsx(d / "ok-xlsx.xlsx", rows)
     out.append(("ok-xlsx", d / "ok-xlsx.xlsx", "accept", ()))
-    for name, value, quoted in [("bool", True, "TRUE"), ("1e20", 1e20, "1e+20"), ("text", "abc", "'abc'"),
+    for name, value, quoted in [("bool", True, "TRUE"), ("1e20", 1e20, "100000000000000000000"), ("text", "abc", "'abc'"),
                                 ("fraction", 1.5, "1.5"), ("date", __import__("datetime").datetime(2020, 1, 3),
                                                            "2020-01-03")]:
         r = [list(x) for x in rows]
@@ -422,7 +422,7 @@ def study_files(d: Path) -> list[tuple]:
     if not loop.is_symlink():
         os.symlink(loop, loop)
     out.append(("symlink-loop", loop, "refuse", ("loop.csv",)))
-    add("unknown-type", text, needles=("unknown file type",), suffix=".json")
+    add("unknown-type", text, needles=("JSON",), suffix=".json")  # a .json name: read as JSON, which it is not
     return out
 
 
@@ -583,8 +583,7 @@ def table_cases(root: Path) -> list[Case]:
     loadings("header-only", lines[0] + "\n", needles=("no rows",))
     loadings("no-factors", "id,a,b\nx,0.1,0.2\n", needles=("factor columns",))
     loadings("dup-id", "\n".join([*lines, lines[1]]) + "\n", needles=("duplicate",))
-    loadings("short-row", "\n".join([*lines[:2], "99,ZZZZ,0.1"]) + "\n", needles=("ZZZZ",))
-    c[-3].needles = (":3",)  # flag reads the rows itself: a short row is named by its line
+    loadings("short-row", "\n".join([*lines[:2], "99,ZZZZ,0.1"]) + "\n", needles=(":3",))  # named by its line
     # arrays and z-scores (verify --arrays, simulate --arrays/--zscores)
     arr = NAV_ARRAYS.read_text(encoding="utf-8").splitlines()
 
@@ -1155,6 +1154,8 @@ def run_case(case: Case, cwd) -> Outcome:
             os.chdir(here)
     seconds = time.perf_counter() - t0
     lines = [line for line in err.splitlines() if line.strip()]
+    if case.expect == "accept":  # qvalid's own notes (an unused column, ...) are part of an accepted run
+        lines = [line for line in lines if not line.startswith(f"qvalid {case.argv[0]}: warning: ")]
     message = lines[0] if lines else ""
     problem = None
     if tb is not None:

@@ -93,11 +93,14 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT
+    args.warnings = []  # what the command wants said besides its output (cli._args.warn): printed on success
     guard = Interruptible(lambda signum: _line(args, f"interrupted ({_signal_name(signum)})"))
     try:
         with guard, guard_inputs():
             code = args.func(args)
             sys.stdout.flush()  # inside the try: a closed pipe must surface here, not at interpreter exit
+        for text in args.warnings:
+            print(f"qvalid {args.command}: warning: {text}", file=sys.stderr)
         return code
     except KeyboardInterrupt as err:  # Interrupted (SIGINT/SIGTERM), or a Ctrl-C before the handlers were in place
         guard.finished()

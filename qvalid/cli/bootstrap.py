@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..errors import QInputError
+from ..io import read_resamples
 from ..io.files import study_source
 from ..report.figures import quiet_rendering
 from ..stability import bootstrap
@@ -20,7 +22,8 @@ _EXAMPLES = """examples:
   qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
   qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
       --output out/ --figures out/
-  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule"""
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule
+  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run"""
 
 
 def register(sub) -> None:
@@ -36,6 +39,10 @@ def register(sub) -> None:
                    help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
     g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
                    help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
+    g.add_argument("--indices", metavar="RESAMPLES.csv",
+                   help="replay a qmboots run: its resamples as R's write.csv(result$resamples) writes them (one row "
+                        "per Q-sort position, one column bsampl_i per step, 1-based sort numbers); -n is then the "
+                        "number of columns. With --align qindtest qvalid takes every step as qmboots does")
     g.add_argument("--seed", type=SEED, default=0, help="seed (a whole number >= 0; default 0)")
     g.add_argument("--workers", type=COUNT, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=number_type(low=0, high=1, low_open=True, high_open=True), default=0.95,
@@ -57,12 +64,17 @@ FIGURES = ("loading_intervals.png", "zscore_intervals.png", "congruence.png")
 def run(args) -> int:
     study = read_study_from_args(args)
     flags = manual_flags_from_args(args, study)
+    indices = None
+    if args.indices is not None:
+        if args.resample != "sorts":
+            raise QInputError("--indices replays qmboots, which resamples the Q-sorts: drop --resample statements")
+        indices = read_resamples(args.indices, study.n_sorts, encoding=getattr(args, "encoding", None))
     plan_outputs(*dir_outputs(args.output, TABLES, "--output"), *dir_outputs(args.figures, FIGURES, "--figures"))
     progress = args.format != "json" and sys.stderr.isatty()
     with worker_pool(args.workers) as executor:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
-                        align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
-                        manual_flags=flags, ci=args.ci, **analysis_overrides(args))
+                        indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
+                        flavor=args.flavor, manual_flags=flags, ci=args.ci, **analysis_overrides(args))
     if args.output:
         res.to_csv(args.output)
     if args.figures:

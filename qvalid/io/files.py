@@ -34,10 +34,27 @@ from ..errors import QInputError
 from ..numbers import integer_cells
 
 __all__ = ["read_text", "read_bytes", "raw_scores", "atomic_write", "refuse_source", "check_outputs", "suffix",
-           "guard_inputs", "note_input", "check_stdout", "remove_temporaries", "study_source", "STDOUT"]
+           "guard_inputs", "note_input", "check_stdout", "remove_temporaries", "study_source", "STDOUT",
+           "generated_ids", "SORT_PREFIXES", "STATEMENT_PREFIXES"]
 
 #: The output name that means standard output on the command line (never a file name for the library writers).
 STDOUT = "-"
+
+#: Prefixes of generated ids, tried in order until none of the ids made collides with an id of the other kind
+#: (qmethod's defaults first: ``s1, s2, ...`` for Q-sorts, ``sta_1, ...`` for statements).
+SORT_PREFIXES = ("s", "sort_", "qsort_")
+STATEMENT_PREFIXES = ("sta_", "statement_", "st_")
+
+
+def generated_ids(n: int, prefixes, taken=()) -> list[str]:
+    """``prefix1, prefix2, ..., prefixn`` with the first prefix whose ids are not among ``taken`` (the ids of the
+    other kind: a generated Q-sort name ``s1`` must not be a statement's name too)."""
+    taken = set(taken)
+    for prefix in prefixes:
+        ids = [f"{prefix}{i + 1}" for i in range(n)]
+        if taken.isdisjoint(ids):
+            return ids
+    return [f"{prefixes[-1]}{i + 1}_" for i in range(n)]
 
 
 def suffix(path) -> str:
@@ -48,6 +65,9 @@ def suffix(path) -> str:
 # ---------------------------------------------------------------------------------------------------- inputs
 #: The inputs of the running command: realpath -> (st_dev, st_ino), while :func:`guard_inputs` is active.
 _INPUTS: contextvars.ContextVar = contextvars.ContextVar("qvalid_inputs", default=None)
+#: What was read from pipes during :func:`guard_inputs` (path -> bytes): a pipe can be read once, and a command may
+#: look at a file twice (its format sniffed, then read).
+_PIPED: contextvars.ContextVar = contextvars.ContextVar("qvalid_piped", default=None)
 
 
 @contextlib.contextmanager
@@ -57,11 +77,12 @@ def guard_inputs():
     The command line runs each command inside it, so ``qvalid report --statements texts.csv --out texts.csv`` is
     refused before anything is written; a program can do the same around its own reads and writes.
     """
-    token = _INPUTS.set({})
+    token, piped = _INPUTS.set({}), _PIPED.set({})
     try:
         yield
     finally:
         _INPUTS.reset(token)
+        _PIPED.reset(piped)
 
 
 def note_input(path, st: os.stat_result | None = None) -> None:
@@ -97,7 +118,12 @@ def read_bytes(path) -> bytes:
         if kind == "a directory":
             raise QInputError("cannot read the file: Is a directory", file=path)
         if kind == "a named pipe":
+            piped = _PIPED.get()
+            if piped is not None and str(path) in piped:
+                return piped[str(path)]
             data = _read_pipe(fd, path)
+            if piped is not None:
+                piped[str(path)] = data
         elif kind != "a regular file":
             raise QInputError(f"cannot read the file: it is {kind}, not a regular file", file=path)
         else:
