@@ -223,6 +223,9 @@ def test_number_values_ranges_and_whole_numbers():
         with pytest.raises(NumberError, match="is not a number"):
             number(odd)
     assert range_text(0, 8, whole=True) == "0..8" and range_text(0, None, low_open=True) == "> 0"
+    assert range_text(0, None, low_open=True, whole=True) == ">= 1" and range_text(None, 10, whole=True) == "<= 10"
+    assert range_text(None, 10, high_open=True, whole=True) == "<= 9" and range_text(None, 1) == "<= 1"
+    assert range_text(0.5, 2.5, whole=True) == "1..2" and range_text(-1, 1, True, True) == "in (-1, 1)"
     assert shown(1e20) == "1e+20" and shown(7.0) == "7" and shown(False) == "FALSE" and shown(" 1 ") == "' 1 '"
 
 
@@ -330,23 +333,75 @@ def test_command_line_number_ranges(capsys, argv, opt, good, bad):
         assert f"argument {opt}" in err or f"/{opt}" in err and f"'{v}'" in err, err
 
 
-@pytest.mark.parametrize("opt, good, bad", [
-    ("--defining-counts", "0,3,3,6", "0.5,3,3,6"), ("--eigenvalues", "0,1,1,1", "-0.1,1,1,1"),
-    ("--explained-variance", "100,0,0,0", "100.1,0,0,0"), ("--cumulative-variance", "0,0,0,100", "0,0,0,101"),
-    ("--total-variance", "100", "100.1"), ("--correlations", "-1,1,0,0,0,0", "-1.01,1,0,0,0,0"),
-    ("--reliability", "1,1,1,1", "1.01,1,1,1"), ("--se", "0,0,0,0", "-0.01,0,0,0")])
-def test_verify_claims_are_checked_by_their_range(capsys, opt, good, bad):
+@pytest.mark.parametrize("opt, goods, bad", [
+    ("--defining-counts", ["0,3,3,6"], "0.5,3,3,6"), ("--eigenvalues", ["0,1,1,1"], "-0.1,1,1,1"),
+    ("--explained-variance", ["100,0,0,0"], "100.1,0,0,0"), ("--cumulative-variance", ["0,0,0,100"], "0,0,0,101"),
+    ("--total-variance", ["0", "100"], "100.1"), ("--correlations", ["-1,1,0,0,0,0"], "-1.01,1,0,0,0,0"),
+    ("--reliability", ["0,0.5,0.9,1"], "1.01,1,1,1"), ("--se", ["0,0,0,0"], "-0.01,0,0,0")])
+def test_verify_claims_are_checked_by_their_range(capsys, opt, goods, bad):
     from qvalid.cli import main
 
     nav = str(ROOT / "reference" / "data" / "nav_aap_2023" / "loadings_published.csv")
     extra = ["--reliability", "1,1,1,1"] if opt == "--se" else ["--se", "0,0,0,0"] if opt == "--reliability" else []
-    assert main(["verify", nav, "--threshold", "0.42", opt, good, *extra]) in (0, 1)
+    for good in goods:
+        assert main(["verify", nav, "--threshold", "0.42", opt, good, *extra]) in (0, 1)
     capsys.readouterr()
+    good = goods[0]
     assert main(["verify", nav, "--threshold", "0.42", opt, bad, *extra]) == 2
     err = capsys.readouterr().err
     first = next(v for v in bad.split(",") if v not in good.split(","))
     assert err.count("\n") == 1 and err.startswith(f"qvalid verify: error: {opt} {bad}: '{first}' ") and \
         ("must be" in err or "whole" in err), err
+
+
+def test_grid_option_bounds():
+    from qvalid.cli._args import parse_grid
+
+    assert parse_grid("-1000:1") == {-1000: 1} and parse_grid("1000:0,1") == {1000: 0, 1001: 1}
+    for bad in ("1001:1", "-1001:1", "0:1,-1", "0:1.5", "x:1", "0", "0:", "1.5e3:1,1"):
+        with pytest.raises(QInputError, match="--grid"):
+            parse_grid(bad)
+
+
+def test_kade_statement_tables_skip_blank_rows_and_take_one_column(tmp_path):
+    import openpyxl
+
+    s = read_csv(LIPSET)
+    for name, statements in [("blank-row", [["Number", "Statements"], [1, "first"], [None, None], [2, "second"]]
+                              + [[i, f"t{i}"] for i in range(3, 34)]),
+                             ("one-column", [["Number"]] + [[i] for i in range(1, 34)])]:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)
+        for sheet, rows in [("sorts", [[sid, *map(int, s.scores[:, j])] for j, sid in enumerate(s.sort_ids)]),
+                            ("pattern", [list(range(-6, 14)), [0, 0, 2, 3, 4, 5, 5, 5, 4, 3, 2] + [0] * 9]),
+                            ("statements", statements)]:
+            ws = wb.create_sheet(sheet)
+            for r in rows:
+                ws.append(r)
+        wb.save(tmp_path / f"{name}.xlsx")
+        got = read_study(tmp_path / f"{name}.xlsx")
+        np.testing.assert_array_equal(got.scores, s.scores)
+        assert got.statement_texts is None if name == "one-column" else got.statement_texts[:2] == ("first", "second")
+
+
+def test_the_watchdog_ends_a_process_stuck_in_a_long_call(tmp_path):
+    # the main thread is inside one long numpy call (it cannot run the Python handler): the watchdog prints the line
+    # on stderr and ends the process with 128 + 15 within a second
+    code = ("import numpy as np, sys\n"
+            "from qvalid.cli._interrupt import Interruptible\n"
+            "a = np.random.default_rng(0).random((4000, 4000))\n"  # one product: seconds in BLAS (GIL released)
+            "with Interruptible(lambda s: f'stuck, signal {s}'):\n"
+            "    print('ready', flush=True)\n"
+            "    for _ in range(100):\n"
+            "        b = a @ a\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"ready\n"
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 143 and err == b"stuck, signal 15\n" and out == b""
+    assert time.monotonic() - t0 < 1.5
 
 
 def test_the_report_marks_bidirectional_controls():
