@@ -310,7 +310,7 @@ def study_files(d: Path) -> list[tuple]:
     add("empty", "", needles=("empty file",))
     add("blank-lines", "\n \n\t\n", needles=("empty file",))
     add("binary", b"\x00\x01\x02qvalid\x00" * 50, needles=("not a text file",))
-    add("zip-as-csv", b"PK\x03\x04" + b"\x00" * 100, needles=("workbook",))
+    add("zip-as-csv", b"PK\x03\x04" + b"\x00" * 100, needles=("zip-as-csv.csv",))  # "not a text file"/"workbook"
     add("latin1", text.replace("sta_2", "st\xe9_2").encode("latin-1"), needles=("UTF-8",))
     add("header-only", _csv([header]), needles=("needs at least 2",))
     add("one-sort", _csv([[c for c in r[:2]] for r in [header, *body]]), needles=("at least 2 Q-sorts",))
@@ -422,7 +422,7 @@ def study_files(d: Path) -> list[tuple]:
     if not loop.is_symlink():
         os.symlink(loop, loop)
     out.append(("symlink-loop", loop, "refuse", ("loop.csv",)))
-    add("unknown-type", text, needles=("JSON",), suffix=".json")  # a .json name: read as JSON, which it is not
+    add("unknown-type", text, needles=("unknown-type.json",), suffix=".json")  # named .json, holding no JSON
     return out
 
 
