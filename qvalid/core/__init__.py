@@ -1,0 +1,1 @@
+"""Pure numerical kernels (numpy/scipy only), batch-aware over leading dimensions."""
