@@ -217,7 +217,10 @@ def _vgq_infomax(L):
 
 
 def _vgq_mccammon(L):
-    """GPArotation ``vgQ.mccammon`` (McCammon's minimum entropy ratio): f = log Q1 - log Q2."""
+    """GPArotation ``vgQ.mccammon`` (McCammon's minimum entropy ratio): f = log Q1 - log Q2.
+
+    The gradient is GPArotation 2022.10-2's, which is not the derivative of f (its G1 term; checked by finite
+    differences in R as in tests/test_rotations.py). It is kept as R has it so that the iterations are R's."""
     S = L * L
     s2 = S.sum(axis=-2, keepdims=True)
     P = S / s2

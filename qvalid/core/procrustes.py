@@ -197,12 +197,21 @@ class RotationSteps:
         return steps_matrix(k, self.steps) @ _perm_matrix(self.perm, self.signs)
 
 
-def rotation_steps(t, *, tol: float = 1e-12, max_orders: int = 5040) -> RotationSteps:
+def rotation_steps(t, *, reorder: bool = True, tol: float = 1e-12, max_orders: int = 5040) -> RotationSteps:
     """Split an orthogonal ``t`` into the fewest pairwise steps found and a signed permutation (see the module
     docstring). ``lower_bound`` is :func:`min_steps_bound` of the rotation part: when ``len(steps)`` equals it, no
-    shorter list exists."""
+    shorter list exists.
+
+    With ``reorder=False`` the factors keep their order: P is the identity, or (when det t = -1) reverses the factor
+    whose diagonal entry is smallest. Otherwise P is the signed permutation closest to t (a hand rotation by more than
+    45 degrees then reads as a swap of the two factors plus a rotation by less than 45 degrees)."""
     t = np.asarray(t, dtype=np.float64)
-    perm, signs = signed_permutation(t)
+    if reorder:
+        perm, signs = signed_permutation(t)
+    else:
+        perm, signs = np.arange(t.shape[0]), np.ones(t.shape[0])
+        if np.linalg.det(t) < 0:
+            signs[int(np.argmin(np.diag(t)))] = -1.0
     r = t @ _perm_matrix(perm, signs).T
     steps = givens_steps(r, tol=tol, max_orders=max_orders)
     return RotationSteps(steps, perm, signs, min_steps_bound(r, tol=tol))
