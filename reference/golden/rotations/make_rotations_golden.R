@@ -6,7 +6,7 @@
 #
 # Reads  reference/golden/inputs/{lipset,nav_synth}.csv and reference/golden/rotations/inputs/*.csv
 #        (made by make_inputs.py), qmethod's layout (statements x Q-sorts).
-# Writes reference/golden/rotations/<study>.json, one file per study (schema in ../README.md, "Rotations").
+# Writes reference/golden/rotations/<study>.json, one file per study (schema in README.md beside this script).
 #
 # For each study, k and rotation (plus a few cases with non-default arguments) it records
 #   - principal(cor(data), k, rotate = name, ...): loadings, Phi, rot.mat (what qmethod's loa is made of);
