@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 
 from qvalid.core.gpa import CRITERIA, GPA_FUNCTIONS, criterion, gpa_rotate, gpf_oblq, gpf_orth
-from qvalid.core.judgmental import (PairStep, apply_steps, invert_steps, kade_even_round, pair_matrix,
-                                    steps_matrix)
+from qvalid.core.judgmental import PairStep, apply_steps, invert_steps, pair_matrix, steps_matrix
 from qvalid.core.procrustes import (givens_steps, min_steps_bound, procrustes, rotation_steps,
                                     signed_permutation)
 from qvalid.core.promax import (cov2cor, factor2cluster, lm_fit, promax_step, psych_promax, stats_promax,
                                 target_rot)
 from qvalid.core.psych_rotate import PSYCH_ROTATIONS, principal_rotate, psych_order
-from qvalid.rotate import varimax
+from qvalid.core.rotate import varimax
+from qvalid.core.rounding import kround
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "reference" / "golden" / "rotations"
@@ -233,8 +233,6 @@ def test_unknown_names_and_arguments_are_refused():
         principal_rotate(a, "targetQ", target=np.zeros((3, 3)))
     with pytest.raises(ValueError, match="at least 3 factors"):
         principal_rotate(a[:, :2], "bifactor")
-    with pytest.raises(ValueError, match="pass varimax="):
-        principal_rotate(a, "promax")
     with pytest.raises(ValueError, match="single factor"):
         gpf_orth(a[:, :1])
     with pytest.raises(ValueError, match="unknown GPA criterion"):
@@ -271,6 +269,35 @@ def test_criterion_gradient_is_the_derivative(method):
         assert np.abs(gq - num).max() > 0.01
         return
     np.testing.assert_allclose(gq, num, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", sorted(CRITERIA))
+def test_criteria_on_a_stack_equal_each_item(method):
+    rng = np.random.default_rng(19)
+    stack = rng.uniform(0.1, 0.8, (4, 7, 3)) * rng.choice([-1, 1], (4, 7, 3))
+    args = {"target": {"Target": np.zeros((7, 3))}, "pst": {"W": np.ones((7, 3)), "Target": np.zeros((7, 3))}
+            }.get(method, {})
+    gq, f = criterion(stack, method, **args)
+    assert f.shape == (4,)
+    for i in range(4):
+        g1, f1 = criterion(stack[i], method, **args)
+        np.testing.assert_allclose(gq[i], g1, rtol=1e-13, atol=1e-15)
+        assert f[i] == pytest.approx(f1, rel=1e-13, abs=1e-15)
+
+
+def test_entropy_takes_zero_log_zero_as_zero():
+    L = np.array([[0.0, 0.6], [0.5, 0.2]])
+    gq, f = criterion(L, "entropy")
+    want = -(0.36 * np.log(0.36) + 0.25 * np.log(0.25) + 0.04 * np.log(0.04)) / 2
+    assert f == pytest.approx(want, rel=1e-14)
+    assert gq[0, 0] == 0.0 and np.isfinite(gq).all()
+
+
+def test_pst_needs_weights_and_target():
+    with pytest.raises(ValueError, match="W and Target"):
+        criterion(np.ones((3, 2)), "pst", Target=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="Target must be given"):
+        criterion(np.ones((3, 2)), "target")
 
 
 def test_target_criterion_skips_unspecified_entries():
@@ -382,13 +409,25 @@ def test_lm_fit_refuses_collinear_loadings():
         lm_fit(x, x)
 
 
-def test_psych_promax_singular_fallback():
-    """Orthogonal simple structure: X|X|^3 is fitted exactly, U'U is still invertible; an exactly singular U'U
-    (a zero column) takes psych's approximation instead of failing."""
-    x = np.array([[0.9, 0.0], [0.8, 0.0], [0.0, 0.7], [0.0, 0.0]])
-    with pytest.raises(np.linalg.LinAlgError):
-        stats_promax(np.array([[0.9, 0.0], [0.8, 0.0], [0.7, 0.0]]))
-    assert np.isfinite(psych_promax(x).loadings).all()
+#: A second factor with loadings of ~1e-3: X|X|^3 has a ~1e-12 column, U'U is singular to R's solve() (its
+#: reciprocal condition number ~1e-18 < machine epsilon)
+NEAR_NULL = np.array([[0.9, 0.001], [0.8, -0.002], [0.7, 0.003], [0.2, 0.001]])
+
+
+def test_promax_with_a_near_null_factor():
+    """stats::promax stops (R: "system is computationally singular"); psych's Promax approximates: eigenvalues of
+    U'U below machine epsilon set to 100 eps, unit diagonal (tests/test_rotations_r.py compares it with R)."""
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        stats_promax(NEAR_NULL)
+    res = psych_promax(NEAR_NULL)
+    assert np.isfinite(res.loadings).all() and np.isfinite(res.phi).all()
+    q = NEAR_NULL * np.abs(NEAR_NULL) ** 3
+    u0 = lm_fit(NEAR_NULL, q)
+    val, vec = np.linalg.eigh(u0.T @ u0)
+    val = np.where(val < np.finfo(float).eps, 100 * np.finfo(float).eps, val)
+    uu = vec @ np.diag(val) @ vec.T
+    np.fill_diagonal(uu, 1.0)
+    np.testing.assert_allclose(res.matrix, u0 * np.sqrt(np.diag(np.linalg.inv(uu))), rtol=1e-10)
 
 
 # ------------------------------------------------------------------------------------------ judgmental steps
@@ -440,17 +479,12 @@ def test_steps_and_their_inverse_give_back_the_start():
 
 def test_kade_rounding_inverse_is_within_rounding():
     rng = np.random.default_rng(15)
-    a = kade_even_round(rng.uniform(-0.8, 0.8, (10, 3)))
+    a = kround(rng.uniform(-0.8, 0.8, (10, 3)), 5)
     steps = [PairStep(0, 1, 12.5), PairStep(1, 2, -4.0)]
     out, _ = apply_steps(a, steps, kade_round=True)
-    assert np.array_equal(out, kade_even_round(out))
+    assert np.array_equal(out, kround(out, 5))
     back, _ = apply_steps(out, invert_steps(steps), kade_round=True)
     assert np.abs(back - a).max() <= 2e-5
-
-
-def test_kade_even_round_halves_away_from_zero():
-    assert kade_even_round([0.125, -0.125, 0.135, 2.5e-6], 2).tolist() == [0.13, -0.13, 0.14, 0.0]
-    assert kade_even_round([0.000015, -0.000015], 5).tolist() == [2e-5, -2e-5]
 
 
 def test_bad_steps_are_refused():

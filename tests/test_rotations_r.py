@@ -16,10 +16,10 @@ import pytest
 from qvalid.core.gpa import CRITERIA, GPA_FUNCTIONS, criterion, gpa_rotate
 from qvalid.core.promax import psych_promax, stats_promax, target_rot
 from qvalid.core.psych_rotate import PSYCH_ROTATIONS, principal_rotate
-from qvalid.correlation import correlate
+from qvalid.core.correlation import correlate
+from qvalid.core.extract import principal
+from qvalid.core.rotate import varimax
 from qvalid.datasets import load_lipset
-from qvalid.extract import principal
-from qvalid.rotate import varimax
 from qvalid.simulate import planted_study
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -35,9 +35,9 @@ NEEDS_PSYCH_ATTACHED = {"varimin", "bifactor", "biquartimin"}
 @pytest.fixture(scope="module")
 def ro():
     require_r()
-    from qvalid.rbridge import _require_r
+    from qvalid.r import session
 
-    r = _require_r().ro
+    r = session.require_r().ro
     if not r.r('requireNamespace("GPArotation", quietly = TRUE)')[0]:
         msg = "R package GPArotation not installed (Debian: r-cran-gparotation; scripts/setup.sh installs it)"
         if os.environ.get("CI") and os.environ.get("QVALID_ALLOW_NO_R") != "1":
@@ -160,6 +160,20 @@ def test_promax_power_live(ro, m):
     np.testing.assert_allclose(mine.matrix, _get(ro, "p$rotmat", (3, 3)), rtol=0, atol=1e-12)
     ps = psych_promax(vm.loadings, vm.matrix, m=m)
     np.testing.assert_allclose(ps.phi, _get(ro, "P$Phi", (3, 3)), rtol=0, atol=1e-12)
+
+
+def test_psych_promax_near_null_factor_live(ro):
+    """psych::Promax's singular fallback ("Factors are exactly uncorrelated ... An approximation is used")."""
+    from test_rotations import NEAR_NULL
+
+    _put(ro, "X", NEAR_NULL)
+    ro.r("v <- stats::varimax(X); P <- suppressWarnings(psych::Promax(X))")
+    vm = varimax(NEAR_NULL)
+    res = psych_promax(vm.loadings, vm.matrix)
+    # U'U has condition ~1e18 here: last-bit differences of the least-squares fit come out ~1e-7 (relative)
+    np.testing.assert_allclose(res.loadings, _get(ro, "unclass(P$loadings)", NEAR_NULL.shape), rtol=1e-6)
+    np.testing.assert_allclose(res.matrix, _get(ro, "P$rotmat", (2, 2)), rtol=1e-6)
+    assert ro.r('inherits(try(stats::promax(X), silent = TRUE), "try-error")')[0]
 
 
 def test_target_rot_with_keys_live(ro):

@@ -14,7 +14,8 @@ subtract). In loadings, with x the lower and y the higher factor's column:
 matter (KADE takes ``Math.min``/``Math.max`` of the selected pair). As a matrix, loadings' = loadings @ G with G the
 identity except G[x, x] = G[y, y] = cos, G[y, x] = sin, G[x, y] = -sin.
 
-KADE rounds the two rotated columns to 5 decimals (its ``evenRound``) after every click; ``kade_round=True``
+KADE rounds the two rotated columns to 5 decimals (its ``evenRound``, :func:`qvalid.core.rounding.kround`) after
+every click; ``kade_round=True``
 reproduces that, taking each step as one click of its whole angle (KADE's sine and cosine of
 ``degrees * (Math.PI / 180)``, its order of operations). A step that KADE's user made of several clicks is rounded
 once per click there: the results then differ by up to ~5e-6 per extra click.
@@ -28,7 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PairStep", "pair_matrix", "steps_matrix", "apply_steps", "invert_steps", "kade_even_round"]
+from .rounding import kround
+
+__all__ = ["PairStep", "pair_matrix", "steps_matrix", "apply_steps", "invert_steps"]
 
 
 @dataclass(frozen=True)
@@ -83,15 +86,6 @@ def steps_matrix(k: int, steps) -> np.ndarray:
     return t
 
 
-def kade_even_round(x, digits: int = 5) -> np.ndarray:
-    """KADE's ``evenRound(value, precision)`` (``src/renderer/src/Utils/evenRound.js``, mode 'default'): halves away
-    from zero, the rest to nearest, computed as KADE does (scale, test ``v % 1 == 0.5 * sign``, floor / round)."""
-    m = 10.0 ** int(digits)
-    v = np.asarray(x, dtype=np.float64) * m
-    half = np.fmod(v, 1.0) == 0.5 * np.sign(v)
-    return np.where(half, np.floor(v) + (v > 0), np.rint(v)) / m  # not a half: the nearest integer (Math.round)
-
-
 def apply_steps(loadings, steps, *, kade_round: bool = False):
     """Apply judgmental rotation steps in order.
 
@@ -124,11 +118,11 @@ def apply_steps(loadings, steps, *, kade_round: bool = False):
         if kade_round:
             s, c = _sin_cos(abs(st.degrees))
             if st.degrees >= 0:  # clockwiseRotation.js
-                nx = kade_even_round(ay * s + ax * c)
-                ny = kade_even_round(-(ax * s - ay * c))
+                nx = kround(ay * s + ax * c, 5)
+                ny = kround(-(ax * s - ay * c), 5)
             else:  # counterClockwiseRotation.js
-                nx = kade_even_round(-(ay * s - ax * c))
-                ny = kade_even_round(ax * s + ay * c)
+                nx = kround(-(ay * s - ax * c), 5)
+                ny = kround(ax * s + ay * c, 5)
         else:
             s, c = _sin_cos(st.degrees)
             nx = ax * c + ay * s

@@ -18,7 +18,6 @@ import itertools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from .judgmental import PairStep, steps_matrix
 
@@ -70,6 +69,8 @@ def signed_permutation(t) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(perm, signs)`` with P[i, perm[i]] = signs[i]: ``t = R P`` with R = t P' a rotation close to the
     identity, i.e. after R, factor i becomes column ``perm[i]``, multiplied by ``signs[i]``.
     """
+    from scipy.optimize import linear_sum_assignment  # heavy (~0.3 s): imported when first needed
+
     t = np.asarray(t, dtype=np.float64)
     rows, cols = linear_sum_assignment(-np.abs(t))
     perm = cols[np.argsort(rows)]

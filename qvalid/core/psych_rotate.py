@@ -24,8 +24,8 @@ psych::principal, after extracting the components and multiplying each column by
 
 With ``tidy=False`` steps 2 and 3 are skipped (qmethod's centroid path has neither).
 
-The varimax that ``varimax``, ``promax``, ``Promax`` and ``cluster`` start with is R's ``stats::varimax``; the
-caller passes qvalid's transcription of it (``varimax=``) so that this module needs numpy only.
+The varimax that ``varimax``, ``promax``, ``Promax`` and ``cluster`` start with is R's ``stats::varimax``
+(:func:`qvalid.core.rotate.varimax`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ import numpy as np
 
 from .gpa import gpf_oblq, gpf_orth
 from .promax import psych_promax, stats_promax, target_rot
+from .rotate import varimax as stats_varimax
 
 __all__ = ["PSYCH_ROTATIONS", "PrincipalRotation", "principal_rotate", "psych_order"]
 
@@ -116,8 +117,9 @@ def principal_rotate(unrotated, rotate: str, *, varimax: Callable | None = None,
     rotate : str
         A key of :data:`PSYCH_ROTATIONS` or ``"none"``.
     varimax : callable, optional
-        ``varimax(x, normalize=, eps=)`` returning an object with ``loadings``, ``matrix``, ``n_iter``,
-        ``converged`` (R's stats::varimax; needed by varimax, promax, Promax and cluster).
+        The varimax that varimax, promax, Promax and cluster start with: ``varimax(x, normalize=, eps=)``
+        returning an object with ``loadings``, ``matrix``, ``n_iter``, ``converged``; default R's stats::varimax
+        (:func:`qvalid.core.rotate.varimax`), as psych.
     tidy : bool
         psych's sort by sum of squares and sign step (PCA in qmethod); False leaves order and signs alone.
     **kwargs
@@ -188,23 +190,17 @@ def _check_kwargs(rotate, kwargs):
                          f"{', '.join(bad)}; it takes {', '.join(allowed) or 'no arguments'}")
 
 
-def _need_varimax(varimax, rotate):
-    if varimax is None:
-        raise ValueError(f"rotation {rotate!r} starts with stats::varimax: pass varimax=")
-    return varimax
-
-
 def _rotate(a, rotate, varimax, kw):
     """The switch of psych::principal: ``(loadings, T, Phi, n_iter, converged)`` before sorting."""
     p, k = a.shape[-2:]
     if rotate in ("varimax", "cluster"):
-        vm = _need_varimax(varimax, rotate)(a, **{n: kw[n] for n in ("normalize", "eps") if n in kw})
+        vm = (varimax or stats_varimax)(a, **{n: kw[n] for n in ("normalize", "eps") if n in kw})
         if rotate == "varimax":
             return vm.loadings, vm.matrix, None, vm.n_iter, vm.converged
         ob = target_rot(vm.loadings, start_matrix=vm.matrix)
         return ob.loadings, ob.matrix, ob.phi, vm.n_iter, vm.converged
     if rotate in ("promax", "Promax"):
-        vm = _need_varimax(varimax, rotate)(a)  # stats::promax and psych::Promax call varimax(x) with its defaults
+        vm = (varimax or stats_varimax)(a)  # stats::promax and psych::Promax call varimax(x) with its defaults
         fn = stats_promax if rotate == "promax" else psych_promax
         ob = fn(vm.loadings, vm.matrix, m=kw.get("m", 4))
         return ob.loadings, ob.matrix, ob.phi, vm.n_iter, vm.converged
