@@ -409,14 +409,15 @@ def test_lm_fit_refuses_collinear_loadings():
         lm_fit(x, x)
 
 
-#: A second factor with loadings of ~1e-3: X|X|^3 has a ~1e-12 column, U'U is singular to R's solve() (its
-#: reciprocal condition number ~1e-18 < machine epsilon)
+#: A second factor with loadings of ~1e-3: taken as varimax loadings, X|X|^3 has a ~1e-12 column and U'U is
+#: singular to R's solve() (reciprocal condition number ~1e-22 < machine epsilon). (R's Promax varimaxes first,
+#: which mixes the factors: tests/test_rotations_r.py)
 NEAR_NULL = np.array([[0.9, 0.001], [0.8, -0.002], [0.7, 0.003], [0.2, 0.001]])
 
 
 def test_promax_with_a_near_null_factor():
     """stats::promax stops (R: "system is computationally singular"); psych's Promax approximates: eigenvalues of
-    U'U below machine epsilon set to 100 eps, unit diagonal (tests/test_rotations_r.py compares it with R)."""
+    U'U below machine epsilon set to 100 eps, unit diagonal (psych 2.2.9 R/Promax.R)."""
     with pytest.raises(np.linalg.LinAlgError, match="singular"):
         stats_promax(NEAR_NULL)
     res = psych_promax(NEAR_NULL)
