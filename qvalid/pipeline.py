@@ -12,24 +12,27 @@ from .core.correlation import correlate, unit_columns
 from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid,
                            kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
+from .core.judgmental import PairStep, apply_steps
+from .core.psych_rotate import PSYCH_ROTATIONS, principal_rotate
 from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import factor_arrays, kade_zscores, weights, zscores
 from .diagnostics import QWarning, as_warning, flag_warnings
 from .errors import QInputError
-from .options import resolve_options
+from .options import resolve_options, rotation_arguments
 from .results import QResult
 from .study import QStudy
 
 __all__ = ["analyze", "reorder_factors", "align_to"]
 
 
-def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
+def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, then=(), target=None,
+            **options) -> QResult:
     """Run the Q method on a study and return one :class:`~qvalid.results.QResult`.
 
     The steps mirror R qmethod's ``qmethod()`` (R/qmethod.R) with the ``qmethod`` flavour:
-    correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax or none; for PCA,
-    psych's sort-and-sign afterwards) -> flags -> weights and z-scores -> factor arrays -> characteristics ->
-    distinguishing/consensus statements.
+    correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax, none or any rotation
+    psych::principal knows; for PCA, psych's sort-and-sign afterwards) -> judgmental steps (``then``) -> flags ->
+    weights and z-scores -> factor arrays -> characteristics -> distinguishing/consensus statements.
 
     Parameters
     ----------
@@ -40,6 +43,12 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         An option preset from :data:`qvalid.FLAVORS`.
     flags : array-like of bool, shape (n_sorts, nfactors), optional
         Manual flags (as qmethod's ``qzscores(..., flagged=)``); replaces automatic flagging.
+    then : sequence of PairStep, optional
+        Judgmental rotation steps applied, in order, after the named rotation (and psych's sort and sign):
+        :class:`~qvalid.core.judgmental.PairStep` (0-based factors, KADE's clockwise degrees), e.g. from
+        :func:`qvalid.io.rotations.read_rotation_steps`. The ``steps_rule`` option rounds them as KADE does.
+    target : array-like of shape (n_sorts, nfactors), optional
+        The target loadings of ``rotation="targetT"``/``"targetQ"`` (GPArotation's ``Target``; NaN = unspecified).
     **options
         Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
 
@@ -60,19 +69,30 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     r, ext = _extract(r, k, opts, study)
     warnings += [as_warning(w) for w in ext.warnings]
 
-    if opts.rotation == "varimax" and k > 1:
-        if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
-            _check_communalities(ext.loadings, study)
-        rot = _varimax(ext.loadings, opts, study)
-        if not rot.converged:
-            warnings.append(QWarning("varimax-not-converged",
-                                     f"varimax did not converge in {opts.varimax_max_iter} iterations"))
+    phi = None
+    if opts.rotation not in ("varimax", "none") and k > 1:
+        loa, t_rot, phi, n_iter, conv = _named_rotation(ext.loadings, opts, study, target, warnings)
     else:
-        rot = no_rotation(ext.loadings)
-        if opts.rotation == "varimax" and opts.extraction != "pca":
-            warnings.append(QWarning("one-factor-not-rotated",
-                                     "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
-    loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
+        if opts.rotation == "varimax" and k > 1:
+            if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
+                _check_communalities(ext.loadings, study)
+            rot = _varimax(ext.loadings, opts, study)
+            if not rot.converged:
+                warnings.append(QWarning("varimax-not-converged",
+                                         f"varimax did not converge in {opts.varimax_max_iter} iterations"))
+        else:
+            rot = no_rotation(ext.loadings)
+            if opts.rotation == "varimax" and opts.extraction != "pca":
+                warnings.append(QWarning("one-factor-not-rotated",
+                                         "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
+        loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
+        t_rot, n_iter, conv = rot.matrix, rot.n_iter, rot.converged
+    steps = _check_steps(then, k, study)
+    if steps:
+        loa, t_steps = apply_steps(loa, steps, kade_round=opts.steps_rule == "rounded")
+        t_rot = t_rot @ t_steps
+        if phi is not None:  # the pattern turns by G, the factors' correlations by G' Phi G
+            phi = t_steps.T @ phi @ t_steps
 
     if flags is None:
         flagger = kade_flag if opts.flag_rule == "rounded" else flag
@@ -91,11 +111,60 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     unrot_ev, unrot_pct = explained_variance(ext.loadings)
     return QResult(
         study=study, options=opts, nfactors=k, correlation=r, unrotated_loadings=ext.loadings,
-        unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa, rotation_matrix=rot.matrix,
+        unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa, rotation_matrix=t_rot,
         flags=fl, weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
-        varimax_iterations=int(rot.n_iter), converged=bool(rot.converged), warnings=tuple(warnings),
-        manual_flags=flags is not None,
+        varimax_iterations=int(n_iter), converged=bool(conv), warnings=tuple(warnings),
+        manual_flags=flags is not None, factor_correlations=phi, rotation_steps=tuple(steps),
+        rotation_target=None if target is None or opts.rotation not in _TARGET_ROTATIONS else
+        np.array(target, dtype=np.float64),
     )
+
+
+_TARGET_ROTATIONS = ("targetT", "TargetT", "targetQ")
+
+
+def _named_rotation(a, opts, study: QStudy, target, warnings: list):
+    """A rotation of psych::principal's switch other than varimax (:func:`qvalid.core.psych_rotate.principal_rotate`,
+    with psych's sort and sign for PCA as qmethod): ``(loadings, T, Phi or None, iterations, converged)``.
+    For centroid extraction qmethod refuses these; qvalid applies the same algorithm without the sort and sign."""
+    kw = rotation_arguments(opts)
+    if opts.rotation in _TARGET_ROTATIONS:
+        if target is None:
+            raise QInputError(f"rotation={opts.rotation} needs target loadings (target=..., --target FILE)",
+                              file=study.source)
+        kw["target"] = np.asarray(target, dtype=np.float64)
+    elif target is not None:
+        raise QInputError(f"target loadings are only used by targetT/targetQ, not rotation={opts.rotation}",
+                          file=study.source)
+    try:
+        res = principal_rotate(a, opts.rotation, tidy=opts.extraction == "pca" and opts.pca_tidy, **kw)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise QInputError(f"rotation {opts.rotation} failed: {err}", file=study.source) from None
+    if not res.converged:
+        stats = opts.rotation in ("promax", "Promax", "cluster")
+        warnings.append(QWarning("varimax-not-converged" if stats else "rotation-not-converged",
+                                 f"varimax did not converge in 1000 iterations (the first step of {opts.rotation})"
+                                 if stats else f"{opts.rotation} did not converge in {opts.gpa_max_iter} iterations "
+                                 f"(GPArotation's projected gradient stayed above eps={opts.gpa_eps:g})"))
+    if opts.extraction != "pca":
+        warnings.append(QWarning("rotation-beyond-qmethod",
+                                 f"qmethod 1.8.4 rotates {opts.extraction} factors only by varimax or none; "
+                                 f"{opts.rotation} ({PSYCH_ROTATIONS[opts.rotation][1]}) is applied as psych does "
+                                 "for PCA, without psych's sort and sign step"))
+    return res.loadings, res.matrix, res.phi, res.n_iter, res.converged
+
+
+def _check_steps(then, k: int, study: QStudy) -> list:
+    """The judgmental steps as a list of PairStep, each naming factors of the solution."""
+    steps = list(then or ())
+    for i, st in enumerate(steps, 1):
+        if not isinstance(st, PairStep):
+            raise QInputError(f"rotation step {i} is {st!r}, not a PairStep (qvalid.io.rotations reads step files)",
+                              file=study.source)
+        if st.pair[1] >= k:
+            raise QInputError(f"rotation step {i} (f{st.pair[0] + 1}-f{st.pair[1] + 1}) names factor "
+                              f"{st.pair[1] + 1}, but the solution has {k} factor(s)", file=study.source)
+    return steps
 
 
 def _extract(r, k: int, opts, study: QStudy):
@@ -164,13 +233,16 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
                           f"{list(permutation)} and {list(signs)}")
     loa = result.loadings[:, perm] * sg
     fl = result.flags[:, perm]
+    phi = result.factor_correlations
+    if phi is not None:
+        phi = (phi[np.ix_(perm, perm)] * sg).T * sg
     w, z, arrays, chars, dc = _factor_scores(result.study, result.options, loa, fl)
     old = flag_warnings(result.loadings, result.flags)
     warnings = tuple(x for x in result.warnings if x not in old) + tuple(flag_warnings(loa, fl))
     info = {"permutation": perm, "signs": [int(x) for x in sg], **(alignment or {})}
     return replace(result, loadings=loa, rotation_matrix=result.rotation_matrix[:, perm] * sg, flags=fl,
                    weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
-                   warnings=warnings, alignment=info)
+                   warnings=warnings, alignment=info, factor_correlations=phi)
 
 
 def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None):

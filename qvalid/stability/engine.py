@@ -21,10 +21,11 @@ from ..core.congruence import tucker_congruence
 from ..core.correlation import correlate
 from ..core.extract import centroid_batch, centroid_on_r_bits, centroid_strict, principal, psych_tidy
 from ..core.flag import flag
+from ..core.psych_rotate import principal_rotate
 from ..core.rotate import varimax
 from ..core.scores import factor_arrays, weights, zscores
 from ..errors import QInputError
-from ..options import Options
+from ..options import Options, rotation_arguments
 from ..pipeline import analyze
 from ..study import QStudy
 from .align import apply_alignment, hungarian, procrustes_rotation, qindtest
@@ -86,6 +87,8 @@ def single_loadings(x, k: int, o: Options, tidy: bool, qscores=None, forced: boo
         if o.varimax_normalize and not ((a * a).sum(axis=1) > 0).all():
             raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
         a = varimax(a, normalize=o.varimax_normalize, eps=o.varimax_eps, max_iter=o.varimax_max_iter).loadings
+    elif o.rotation != "none" and k > 1:  # psych's other rotations, unsorted (the sort and sign follow)
+        a = principal_rotate(a, o.rotation, tidy=False, **rotation_arguments(o)).loadings
     return psych_tidy(a) if tidy else a
 
 
@@ -106,6 +109,17 @@ def _batch_loadings(x, k: int, o: Options, tidy: bool):
             a = a.copy()
             a[ok] = rot.loadings
             close[np.flatnonzero(ok)[rot.stop_margin < 1e-9]] = True
+    elif o.rotation != "none" and k > 1:  # psych's other rotations, each replicate with its own iterations
+        ok = np.isfinite(a).all(axis=(-1, -2)) & ~close
+        close = close | ~ok
+        if ok.any():
+            try:
+                rot = principal_rotate(a[ok], o.rotation, tidy=False, **rotation_arguments(o))
+            except (ValueError, np.linalg.LinAlgError):  # e.g. a cluster without sorts: decide replicate by replicate
+                close = close | ok
+            else:
+                a = a.copy()
+                a[ok] = rot.loadings
     if tidy:
         ss = np.sort((a * a).sum(axis=-2), axis=-1)
         close |= (np.diff(ss, axis=-1) < CLOSE * ss[..., 1:]).any(axis=-1)
