@@ -13,7 +13,7 @@ from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroi
                            kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
 from .core.judgmental import PairStep, apply_steps
-from .core.psych_rotate import PSYCH_ROTATIONS, principal_rotate
+from .core.psych_rotate import PSYCH_ROTATIONS, principal_rotate, psych_order
 from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import factor_arrays, kade_zscores, weights, zscores
 from .diagnostics import QWarning, as_warning, flag_warnings
@@ -85,8 +85,12 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
             if opts.rotation == "varimax" and opts.extraction != "pca":
                 warnings.append(QWarning("one-factor-not-rotated",
                                          "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
-        loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
         t_rot, n_iter, conv = rot.matrix, rot.n_iter, rot.converged
+        loa = rot.loadings
+        if opts.extraction == "pca" and opts.pca_tidy:
+            loa = psych_tidy(rot.loadings)
+            order = psych_order(rot.loadings)  # the same sort and signs for the matrix: unrotated @ T = loadings
+            t_rot = t_rot[:, order] * np.where(rot.loadings[:, order].sum(axis=0) < 0, -1.0, 1.0)
     steps = _check_steps(then, k, study)
     if steps:
         loa, t_steps = apply_steps(loa, steps, kade_round=opts.steps_rule == "rounded")

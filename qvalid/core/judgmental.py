@@ -36,8 +36,9 @@ __all__ = ["PairStep", "pair_matrix", "steps_matrix", "apply_steps", "invert_ste
 
 @dataclass(frozen=True)
 class PairStep:
-    """One judgmental rotation step: factors ``a`` and ``b`` (0-based, any order) turned ``degrees`` clockwise in
-    the plot with the lower-numbered factor on the horizontal axis (negative: counter-clockwise)."""
+    """One judgmental rotation step: factors ``a`` and ``b`` (0-based, given in any order, stored lower first)
+    turned ``degrees`` clockwise in the plot with the lower-numbered factor on the horizontal axis (negative:
+    counter-clockwise)."""
 
     a: int
     b: int
@@ -50,6 +51,10 @@ class PairStep:
             raise ValueError("factor numbers must be >= 0 (0-based)")
         if not np.isfinite(self.degrees):
             raise ValueError(f"rotation angle must be a finite number of degrees, got {self.degrees}")
+        if self.a > self.b:  # the same step (KADE takes the smaller factor as the horizontal axis)
+            a, b = self.b, self.a
+            object.__setattr__(self, "a", a)
+            object.__setattr__(self, "b", b)
 
     @property
     def pair(self) -> tuple[int, int]:
