@@ -294,9 +294,9 @@ def test_rotation_claim_calibration_ci_sized():
 
     res = cal.run(25, seed=5)
     assert res["rotation"][CONTRADICTS] == 0
-    for sc in ("k+1 factors", "centroid", "typo", "swapped rows"):
+    for sc in ("centroid", "typo", "swapped rows"):
         assert res[sc][CONTRADICTS] == 1.0, sc
-    assert res["oblique"][CONTRADICTS] >= 0.9
+    assert res["oblique"][CONTRADICTS] >= 0.9 and res["k+1 factors"][CONTRADICTS] >= 0.9
 
 
 def _kade_workbook(path, study, k, steps):
