@@ -267,6 +267,15 @@ def test_bootstrap_with_steps_aligns_onto_the_hand_rotated_solution(lipset):
         bootstrap(lipset, 3, 5, rotation="targetT", target=np.zeros((9, 3)))
 
 
+def test_number_of_factors_with_a_rotation(lipset):
+    from qvalid import number_of_factors
+
+    fr = number_of_factors(lipset, 3, n_runs=20, seed=1, rotation="oblimin")
+    assert "pca + oblimin" in fr.summary()
+    plain = number_of_factors(lipset, 3, n_runs=20, seed=1)
+    assert fr.to_dict() != plain.to_dict()  # the rotated solutions differ (defining sorts, solution columns)
+
+
 # ------------------------------------------------------------------------------------------ verify
 def _published(values, ids, d):
     return PublishedTable(ids=tuple(ids), factors=tuple(f"f{j + 1}" for j in range(values.shape[1])),
