@@ -359,6 +359,19 @@ def test_verify_data_errors(lipset):
 
 # ------------------------------------------------------------------------------------------ live R
 @pytest.mark.r
+@pytest.mark.parametrize("rotation", [r for r in ROTATIONS if not r.lower().startswith("target")])
+def test_crosscheck_every_rotation_live(lipset, rotation):
+    """qvalid against live R qmethod (qmethod(..., rotation = name)) on every output, k = 3 and 4."""
+    require_r()
+    from qvalid.checks.crosscheck import crosscheck
+
+    for k in (3, 4):
+        diff, rrun = crosscheck(lipset, k, rotation=rotation)
+        assert diff.ok, (rotation, k, diff.summary_line())
+        assert f'rotation = "{rotation}"' in rrun.call
+
+
+@pytest.mark.r
 def test_crosscheck_rotations_live(lipset):
     require_r()
     from qvalid.checks.crosscheck import crosscheck
