@@ -155,8 +155,10 @@ def givens_steps(r, *, tol: float = 1e-12, max_orders: int = 5040) -> list:
 
 
 def min_steps_bound(r, *, tol: float = 1e-12) -> int:
-    """A lower bound on the number of pairwise steps giving ``r``: each connected group of s moved factors needs at
-    least s - 1 steps, and m steps move at most rank(r - I) <= 2m dimensions."""
+    """A lower bound on the number of pairwise steps giving ``r``: each connected group of s moved factors (linked by
+    non-zero off-diagonal entries) needs at least s - 1 steps. (The other classic bound, m steps move at most 2m
+    dimensions so m >= rank(r - I) / 2, is never larger: a group of s factors has rank at most s and
+    ceil(s / 2) <= s - 1.)"""
     r = np.asarray(r, dtype=np.float64)
     k = r.shape[0]
     off = np.abs(r - np.eye(k)) > tol
@@ -176,8 +178,7 @@ def min_steps_bound(r, *, tol: float = 1e-12) -> int:
                 continue
             seen[j] = True
             stack.extend(np.flatnonzero(adj[j] & ~seen).tolist())
-    rank = np.linalg.matrix_rank(r - np.eye(k), tol=max(tol, 1e-12) * 10)
-    return max(int(moved.sum()) - comps, (rank + 1) // 2)
+    return int(moved.sum()) - comps
 
 
 @dataclass(frozen=True)
