@@ -582,7 +582,9 @@ def test_min_steps_bound():
     assert min_steps_bound(np.eye(4)) == 0
     assert min_steps_bound(steps_matrix(4, [PairStep(0, 1, 10.0), PairStep(2, 3, 10.0)])) == 2
     assert min_steps_bound(steps_matrix(4, [PairStep(0, 1, 10.0), PairStep(1, 2, 10.0)])) == 2
-    assert min_steps_bound(steps_matrix(3, [PairStep(0, 1, 180.0)])) == 1
+    assert min_steps_bound(steps_matrix(3, [PairStep(0, 1, 180.0)])) == 1  # a half turn: no off-diagonal link
+    assert min_steps_bound(np.diag([-1.0, -1.0, -1.0, -1.0, 1.0])) == 2
+    assert min_steps_bound(steps_matrix(5, [PairStep(0, 1, 30.0), PairStep(1, 2, 30.0), PairStep(3, 4, 180.0)])) == 3
 
 
 def test_gpa_functions_table_matches_criteria():

@@ -155,30 +155,31 @@ def givens_steps(r, *, tol: float = 1e-12, max_orders: int = 5040) -> list:
 
 
 def min_steps_bound(r, *, tol: float = 1e-12) -> int:
-    """A lower bound on the number of pairwise steps giving ``r``: each connected group of s moved factors (linked by
-    non-zero off-diagonal entries) needs at least s - 1 steps. (The other classic bound, m steps move at most 2m
-    dimensions so m >= rank(r - I) / 2, is never larger: a group of s factors has rank at most s and
-    ceil(s / 2) <= s - 1.)"""
+    """A lower bound on the number of pairwise steps giving ``r``: the moved factors fall into groups linked by
+    non-zero off-diagonal entries; a group of s >= 2 factors needs at least s - 1 steps (each step links two
+    factors), and factors moved without any link (a diagonal -1: a half turn) need a step per two of them."""
     r = np.asarray(r, dtype=np.float64)
     k = r.shape[0]
-    off = np.abs(r - np.eye(k)) > tol
-    moved = off.any(axis=0) | off.any(axis=1)
-    # connected components of the moved factors, through non-zero off-diagonal entries
+    moved = (np.abs(r - np.eye(k)) > tol).any(axis=1)
     adj = (np.abs(r) > tol) & ~np.eye(k, dtype=bool)
     seen = np.zeros(k, dtype=bool)
-    comps = 0
+    linked, single = 0, 0
     for i in np.flatnonzero(moved):
         if seen[i]:
             continue
-        comps += 1
-        stack = [i]
-        while stack:
+        size, stack = 0, [i]
+        while stack:  # the group of i, through non-zero off-diagonal entries
             j = stack.pop()
             if seen[j]:
                 continue
             seen[j] = True
+            size += 1
             stack.extend(np.flatnonzero(adj[j] & ~seen).tolist())
-    return int(moved.sum()) - comps
+        if size == 1:
+            single += 1
+        else:
+            linked += size - 1
+    return linked + (single + 1) // 2
 
 
 @dataclass(frozen=True)
