@@ -229,7 +229,7 @@ def test_unknown_names_and_arguments_are_refused():
         principal_rotate(a, "geominQ", gam=0.5)
     with pytest.raises(ValueError, match="needs a target"):
         principal_rotate(a, "targetT")
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="the target has shape \\(3, 3\\), the loadings \\(12, 3\\)"):
         principal_rotate(a, "targetQ", target=np.zeros((3, 3)))
     with pytest.raises(ValueError, match="at least 3 factors"):
         principal_rotate(a[:, :2], "bifactor")
@@ -538,6 +538,15 @@ def test_rotation_steps_recover_hand_rotations():
         assert rs.lower_bound <= len(rs.steps)
         np.testing.assert_allclose(rs.matrix(), t, rtol=0, atol=1e-12)
         assert rs.perm.tolist() == list(range(k)) and rs.signs.tolist() == [1.0] * k
+
+
+def test_givens_search_over_orders():
+    """The identity order (on t and t') needs 4 steps here, the next order finds the 3 the matrix was made of;
+    max_orders bounds the search."""
+    t = steps_matrix(4, [PairStep(0, 2, 30.8), PairStep(0, 3, 48.9), PairStep(0, 1, 30.1)])
+    assert len(givens_steps(t, max_orders=1)) == 4
+    assert len(givens_steps(t, max_orders=2)) == 3
+    np.testing.assert_allclose(steps_matrix(4, givens_steps(t, max_orders=1)), t, rtol=0, atol=1e-12)
 
 
 def test_rotation_steps_single_pair_gives_the_angle():
