@@ -300,6 +300,21 @@ def test_pst_needs_weights_and_target():
         criterion(np.ones((3, 2)), "target")
 
 
+CRITERIA_GOLDEN = json.loads((GOLDEN / "criteria.json").read_text())
+
+
+@pytest.mark.parametrize("method", sorted(CRITERIA_GOLDEN["criteria"]))
+def test_criteria_match_r_without_r(method):
+    """Every vgQ criterion's value and gradient at one loadings matrix, against R's (criteria.json, made by
+    make_rotations_golden.R; GPArotation's mccammon gradient included, wrong as it is)."""
+    assert set(CRITERIA_GOLDEN["criteria"]) == set(CRITERIA)
+    rec = CRITERIA_GOLDEN["criteria"][method]
+    args = {k: (_m(v) if isinstance(v, list) else v) for k, v in rec["args"].items()}
+    gq, f = criterion(_m(CRITERIA_GOLDEN["L"]), method, **args)
+    np.testing.assert_allclose(gq, _m(rec["Gq"]), rtol=1e-12, atol=1e-14)
+    assert f == pytest.approx(rec["f"], rel=1e-12, abs=1e-15)
+
+
 def test_target_criterion_skips_unspecified_entries():
     L = np.array([[0.5, 0.1], [0.2, 0.7]])
     target = np.array([[0.6, np.nan], [np.nan, 0.5]])
@@ -547,6 +562,24 @@ def test_givens_search_over_orders():
     assert len(givens_steps(t, max_orders=1)) == 4
     assert len(givens_steps(t, max_orders=2)) == 3
     np.testing.assert_allclose(steps_matrix(4, givens_steps(t, max_orders=1)), t, rtol=0, atol=1e-12)
+
+
+def test_givens_keeps_the_shortest_list_found():
+    """Neither order's first nor last list is the shortest here (4 steps; the bound 3 is never reached, so every
+    order is tried and the last gives 5): the search must keep the shortest."""
+    t = steps_matrix(4, [PairStep(1, 3, -35.6), PairStep(2, 3, -7.7), PairStep(0, 1, -9.1), PairStep(1, 2, 25.4)])
+    assert min_steps_bound(t) == 3
+    steps = givens_steps(t)
+    assert len(steps) == 4
+    np.testing.assert_allclose(steps_matrix(4, steps), t, rtol=0, atol=1e-12)
+
+
+def test_givens_half_turns():
+    """A half turn has no off-diagonal entry to eliminate: the elimination turns the factor by 180 degrees."""
+    for t in (np.diag([-1.0, -1.0, 1.0]), np.diag([1.0, -1.0, -1.0, 1.0]), np.diag([-1.0, -1.0, -1.0, -1.0])):
+        steps = givens_steps(t)
+        assert len(steps) == min_steps_bound(t) and all(abs(abs(s.degrees) - 180) < 1e-12 for s in steps)
+        np.testing.assert_allclose(steps_matrix(len(t), steps), t, rtol=0, atol=1e-12)
 
 
 def test_rotation_steps_single_pair_gives_the_angle():

@@ -6,7 +6,8 @@
 #
 # Reads  reference/golden/inputs/{lipset,nav_synth}.csv and reference/golden/rotations/inputs/*.csv
 #        (made by make_inputs.py), qmethod's layout (statements x Q-sorts).
-# Writes reference/golden/rotations/<study>.json, one file per study (schema in README.md beside this script).
+# Writes reference/golden/rotations/<study>.json, one file per study (schema in README.md beside this script), and
+#        reference/golden/rotations/criteria.json (every vgQ criterion's value and gradient at one matrix).
 #
 # For each study, k and rotation (plus a few cases with non-default arguments) it records
 #   - principal(cor(data), k, rotate = name, ...): loadings, Phi, rot.mat (what qmethod's loa is made of);
@@ -203,3 +204,31 @@ for (study in names(STUDIES)) {
   close(con)
   cat("wrote", path, "\n")
 }
+
+# ------------------------------------------------------------------------------------------------ criteria
+# Every vgQ criterion (GPArotation's and psych's bimin/varimin) at one fixed loadings matrix: value f and gradient
+# Gq, so that the criteria are checked against R without R (reference/golden/rotations/criteria.json).
+set.seed(22)  # (L and the target are written to the file: the values, not the generator, are the reference)
+L <- matrix(round(runif(44, -0.9, 0.9), 4), 11)
+Tg <- matrix(round(runif(44, -0.5, 0.5), 4), 11)
+Tg[(outer(1:11, 1:4, "+") %% 5) == 0] <- NA
+W <- 1 * ((outer(1:11, 1:4, "*") %% 3) == 0)
+crit <- list(
+  varimax = list(), quartimax = list(), quartimin = list(), oblimin = list(gam = 0.3), target = list(Target = Tg),
+  pst = list(W = W, Target = 0 * L), oblimax = list(), entropy = list(), simplimax = list(k = 9), bentler = list(),
+  geomin = list(delta = 0.05), cf = list(kappa = 0.2), infomax = list(), mccammon = list(), tandemI = list(),
+  tandemII = list(), bifactor = list(), bimin = list(), varimin = list())
+out <- list()
+for (m in names(crit)) {
+  fn <- if (m %in% c("bimin", "varimin")) get(paste0("vgQ.", m), envir = asNamespace("psych")) else
+    get(paste0("vgQ.", m), envir = asNamespace("GPArotation"))
+  v <- do.call(fn, c(list(L), crit[[m]]))
+  out[[m]] <- list(args = if (length(crit[[m]])) crit[[m]] else structure(list(), names = character(0)),
+                   f = v$f, Gq = unname(v$Gq))
+}
+obj <- list(versions = versions, generated = format(Sys.Date()), L = L, target = Tg, W = W, criteria = out)
+path <- file.path(rot_dir, "criteria.json")
+con <- file(path, open = "wb")
+writeBin(charToRaw(enc2utf8(paste0(jval(obj), "\n"))), con)
+close(con)
+cat("wrote", path, "\n")
