@@ -361,6 +361,36 @@ def test_batched_principal_rotate_matches_single():
             assert res.order[i].tolist() == one.order.tolist()
 
 
+def test_line_search_gives_up_after_eleven_halvings():
+    """At the precision floor no step improves the criterion: GPArotation tries al = 2, 1, ..., 2^-9 (``for (i in
+    0:10)``) and takes the last try anyway."""
+    a = _m(_load("lipset")["unrotated"]["k3"])
+    t = gpf_orth(a, "varimax", eps=1e-8).th  # converged to the floor
+    gq, f = criterion(a @ t, "varimax")
+    g = a.T @ gq
+    m = t.T @ g
+    gp = g - t @ ((m + m.T) / 2)
+    s = np.sqrt((gp * gp).sum())
+
+    def polar(x):
+        u, _, vt = np.linalg.svd(x)
+        return u @ vt
+
+    tries = [2.0 / 2 ** i for i in range(12)]
+    assert not any(criterion(a @ polar(t - al * gp), "varimax")[1] < f - 0.5 * s ** 2 * al for al in tries)
+    res = gpf_orth(a, "varimax", tmat=t, eps=1e-15, max_iter=0)
+    assert res.n_iter == 0 and not res.converged
+    np.testing.assert_allclose(res.th, polar(t - tries[10] * gp), rtol=0, atol=1e-14)
+    assert np.abs(res.th - polar(t - tries[11] * gp)).max() > 1e-12
+
+
+def test_single_items_give_python_numbers():
+    res = principal_rotate(_loadings(20), "oblimin")
+    assert type(res.n_iter) is int and type(res.converged) is bool
+    res = gpa_rotate(_loadings(20), "quartimax")
+    assert type(res.n_iter) is int and type(res.converged) is bool and type(res.criterion) is float
+
+
 def test_max_iter_and_not_converged():
     a = _loadings(10)
     res = gpf_oblq(a, "oblimin", max_iter=3)
