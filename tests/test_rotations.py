@@ -430,6 +430,18 @@ def test_stats_and_psych_promax_differ_only_in_phi_rounding():
     np.testing.assert_allclose(s.loadings, _loadings(13) @ s.matrix, rtol=0, atol=1e-13)
 
 
+def test_principal_promax_phi_is_stats_promax_with_cov2cor_and_psych_promax_without():
+    """psych::principal: "promax" -> stats::promax, Phi = cov2cor(ui ui') (unit diagonal exactly); "Promax" ->
+    psych::Promax, Phi = ui ui' (unit diagonal to rounding)."""
+    a = _loadings(21)
+    pro, Pro = principal_rotate(a, "promax"), principal_rotate(a, "Promax")
+    np.testing.assert_array_equal(np.diag(pro.phi), 1.0)
+    vm = varimax(a)
+    want = psych_promax(vm.loadings, vm.matrix).phi
+    np.testing.assert_array_equal(Pro.phi, (want[np.ix_(Pro.order, Pro.order)] * Pro.signs).T * Pro.signs)
+    assert not np.array_equal(np.diag(Pro.phi), np.ones(3)) or not np.array_equal(Pro.phi, pro.phi)
+
+
 def test_cov2cor():
     v = np.array([[4.0, 2.0], [2.0, 9.0]])
     np.testing.assert_allclose(cov2cor(v), [[1, 1 / 3], [1 / 3, 1]], rtol=1e-15)

@@ -191,7 +191,7 @@ def test_target_files(tmp_path):
     for text, msg in (("sort,f1\nA,1\n", "f1..f2"), ("sort,f1,f2\nA,1,2\n", "no row for 2"),
                       ("sort,f1,f2\nA,1,2\nB,1,2\nC,1,2\nD,1,2\n", "no such Q-sort"),
                       ("sort,f1,f2\nA,x,2\nB,1,2\nC,1,2\n", "neither a number"),
-                      ("sort,f1,f2\nA,,\nB,,\nC,,\n", "unspecified")):
+                      ("sort,f1,f2\nA,,\nB,,\nC,,\n", "unspecified"), (",,\nA,1,2\n", "empty target file")):
         p.write_text(text)
         with pytest.raises(QInputError, match=msg):
             read_target(p, ["A", "B", "C"], 2)
