@@ -309,7 +309,8 @@ def test_rotation_claim_calibration_ci_sized():
 
 
 def _kade_workbook(path, study, k, steps):
-    """A KADE-style result sheet ("Factor Loadings": Nm, Q-sort, Factor j and its flag column, 4 decimals) of the
+    """A KADE-style result sheet ("Factor Loadings": the sort name under "Nm", Factor j and its unnamed flag column
+    holding "Flagged", 4 decimals) of the
     KADE flavour's centroid + Kaiser varimax, then hand-rotated by ``steps`` with KADE's rounding: made here from
     lipset (no third-party workbook is committed)."""
     openpyxl = pytest.importorskip("openpyxl")
@@ -317,9 +318,9 @@ def _kade_workbook(path, study, k, steps):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Factor Loadings"
-    ws.append(["Nm", "Q-sort"] + [x for j in range(k) for x in (f"Factor {j + 1}", "Flag")])
+    ws.append(["Nm"] + [x for j in range(k) for x in (f"Factor {j + 1}", None)])
     for i, sid in enumerate(study.sort_ids):
-        ws.append([i + 1, sid] + [x for j in range(k) for x in (round(float(res.loadings[i, j]), 4),
+        ws.append([sid] + [x for j in range(k) for x in (round(float(res.loadings[i, j]), 4),
                                                                   "Flagged" if res.flags[i, j] else "")])
     wb.save(path)
     return res
