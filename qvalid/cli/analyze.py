@@ -10,7 +10,7 @@ from ..io.tables import TABLES
 from ..io.published import read_loadings
 from ..pipeline import align_to, analyze
 from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, dir_outputs,
-                    emit, manual_flags_from_args, plan_outputs, read_study_from_args)
+                    emit, manual_flags_from_args, plan_outputs, read_study_from_args, rotation_inputs_from_args)
 
 
 def register(sub) -> None:
@@ -22,7 +22,9 @@ def register(sub) -> None:
                "  qvalid analyze reference/data/lipset/lipset.csv -k 3\n"
                "  qvalid analyze study.csv -k 4 --extraction centroid --threshold 0.42 --output tables/\n"
                "  qvalid analyze study.csv -k 4 --align paper_loadings.csv --format json\n"
-               "  qvalid analyze study.csv -k 3 --flags my_flags.csv",
+               "  qvalid analyze study.csv -k 3 --flags my_flags.csv\n"
+               "  qvalid analyze study.csv -k 3 --rotation varimax --then rotations.txt\n"
+               "  qvalid analyze study.csv -k 3 --rotation oblimin --rotation-gam 0.5",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
     add_analysis_options(p)
@@ -41,9 +43,10 @@ def register(sub) -> None:
 def run(args) -> int:
     s = read_study_from_args(args)
     flags = manual_flags_from_args(args, s)
+    rot_inputs = rotation_inputs_from_args(args, s)
     aligned = None if args.align is None else read_loadings(args.align, encoding=getattr(args, "encoding", None))
     plan_outputs(*dir_outputs(args.output, TABLES, "--output"))  # every input is read: refuse unsafe outputs first
-    res = analyze(s, args.nfactors, flavor=args.flavor, flags=flags, **analysis_overrides(args))
+    res = analyze(s, args.nfactors, flavor=args.flavor, flags=flags, **rot_inputs, **analysis_overrides(args))
     if aligned is not None:
         ids, _, target = aligned
         res = align_to(res, target, sort_ids=ids, name=args.align)

@@ -11,7 +11,8 @@ from ..io.files import study_source
 from ..report.figures import quiet_rendering
 from ..stability import bootstrap
 from ._args import (COUNT, EXIT_OK, SEED, add_analysis_options, add_study_options, analysis_overrides, dir_outputs,
-                    emit, manual_flags_from_args, number_type, plan_outputs, read_study_from_args, write_outputs)
+                    emit, manual_flags_from_args, number_type, plan_outputs, read_study_from_args,
+                    rotation_inputs_from_args, write_outputs)
 from ._interrupt import worker_pool
 
 
@@ -29,8 +30,8 @@ _EXAMPLES = """examples:
 def register(sub) -> None:
     p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
                        description=_DESCRIPTION, epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
-        add(p)
+    add_study_options(p)  # the options every analysing subcommand shares
+    add_analysis_options(p, target=False)  # (a target is given per Q-sort: replicates of sorts have none)
     g = p.add_argument_group("bootstrap")
     g.add_argument("-n", "--resamples", type=COUNT, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
@@ -64,6 +65,7 @@ FIGURES = ("loading_intervals.png", "zscore_intervals.png", "congruence.png")
 def run(args) -> int:
     study = read_study_from_args(args)
     flags = manual_flags_from_args(args, study)
+    rot_inputs = rotation_inputs_from_args(args, study)
     indices = None
     if args.indices is not None:
         if args.resample != "sorts":
@@ -74,7 +76,7 @@ def run(args) -> int:
     with worker_pool(args.workers) as executor:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
-                        flavor=args.flavor, manual_flags=flags, ci=args.ci, **analysis_overrides(args))
+                        flavor=args.flavor, manual_flags=flags, ci=args.ci, **rot_inputs, **analysis_overrides(args))
     if args.output:
         res.to_csv(args.output)
     if args.figures:

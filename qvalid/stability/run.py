@@ -23,7 +23,7 @@ CHUNK_SIZE = 250
 
 def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample: str = "sorts",
               balanced: bool = True, indices=None, align: str = "hungarian", seed: int = 0, executor=None,
-              progress: bool = False, flavor: str = "qmethod", manual_flags=None, ci: float = 0.95,
+              progress: bool = False, flavor: str = "qmethod", manual_flags=None, ci: float = 0.95, then=(),
               **options) -> BootstrapResult:
     """Bootstrap the stability of a k-factor solution.
 
@@ -63,6 +63,13 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         flags of the sorts it contains, on the aligned factors.
     ci : float
         Coverage of the percentile intervals (default 0.95: 2.5 % and 97.5 % quantiles, R's type 7).
+    then : sequence of PairStep, optional
+        Judgmental steps of the full-sample solution (:func:`qvalid.analyze`'s ``then``). They are *not* replayed
+        on the replicates: they were chosen by looking at the full sample's factors, and a replicate's factors come
+        in another order, sign and orientation, so the same angles would turn a different configuration. Instead
+        the hand-rotated full-sample solution is the target and each replicate (named rotation only) is turned
+        onto it by the orthogonal rotation closest to it: ``align="procrustes"`` is required, and the bootstrap
+        then measures how stable the factor space is in which the hand rotation was made.
 
     Returns
     -------
@@ -81,7 +88,11 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         raise QInputError(f"align={align!r}: choose one of {', '.join(ALIGN)}")
     if not 0 < ci < 1:
         raise QInputError(f"ci={ci!r} must lie between 0 and 1")
-    full = analyze(study, nfactors, flavor=flavor, flags=manual_flags, **options)
+    if then and align != "procrustes":
+        raise QInputError(f"judgmental rotation steps are not replayed on bootstrap replicates (their factors come in "
+                          f"another order, sign and orientation); with steps the replicates are turned onto the "
+                          f"hand-rotated solution: use align='procrustes' (--align procrustes), not {align!r}")
+    full = analyze(study, nfactors, flavor=flavor, flags=manual_flags, then=then, **options)
     _check_batchable(full.options)
     k = full.nfactors
     n_units = study.n_sorts if resample == "sorts" else study.n_statements
