@@ -404,6 +404,112 @@ def test_the_watchdog_ends_a_process_stuck_in_a_long_call(tmp_path):
     assert time.monotonic() - t0 < 1.5
 
 
+def _type2(path, *, pattern=None, statements=None):
+    """A KADE "XLSX Type 2" input workbook of Lipset (sheets sorts, pattern, statements)."""
+    import openpyxl
+
+    s = read_csv(LIPSET)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in [("sorts", [[sid, *map(int, s.scores[:, j])] for j, sid in enumerate(s.sort_ids)]),
+                        ("pattern", pattern or [list(range(-6, 14)), [0, 0, 2, 3, 4, 5, 5, 5, 4, 3, 2] + [0] * 9]),
+                        ("statements", statements or [["Number", "Statements"]] + [[i, f"t{i}"] for i in range(1, 34)])]:
+        ws = wb.create_sheet(sheet)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_kade_pattern_sheet_refusals(tmp_path):
+    with pytest.raises(QInputError, match="must hold the scores in row 1 and their cell counts in row 2"):
+        read_study(_type2(tmp_path / "one-row.xlsx", pattern=[list(range(-6, 14))]))
+    counts = [0, 0, 2, 3, 4, 5, 5, 5, 4, 3, 2] + [0] * 9
+    counts[0] = -1
+    with pytest.raises(QInputError, match=r"sheet 'pattern': cell count '?-1'? must be >= 0"):
+        read_study(_type2(tmp_path / "negative.xlsx", pattern=[list(range(-6, 14)), counts]))
+
+
+def test_kade_results_without_flags_on_the_last_factor(tmp_path):
+    from qvalid.io import read_kade_workbook
+
+    def unflag_last(sheets):
+        for row in sheets["Factor Loadings"][5:]:
+            row[5] = None  # nobody flagged on factor 2: the sheet's last column is empty
+
+    p = probe.write_kade_results(tmp_path / "k.xlsx", unflag_last)
+    wb = read_kade_workbook(p)
+    assert not wb.flags[:, 1].any() and wb.flags[:, 0].any()
+
+
+def test_report_to_standard_output_prints_the_report_only(tmp_path, capsys):
+    from qvalid.cli import main
+
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("<!DOCTYPE html>") and out.rstrip().endswith("</html>") and "wrote" not in out
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", str(tmp_path / "r.html")]) == 0
+    assert f"wrote {tmp_path / 'r.html'}" in capsys.readouterr().out
+
+
+def test_number_lists_and_counts(capsys):
+    from qvalid.cli import main
+
+    nav = str(ROOT / "reference" / "data" / "nav_aap_2023" / "loadings_published.csv")
+    for opt, bad, why in [("--eigenvalues", "1,,1,1", "expected numbers separated by commas"),
+                          ("--total-variance", "37,55", "expected 1 number"),
+                          ("--total-variance", "", "expected numbers separated by commas")]:
+        assert main(["verify", nav, "--threshold", "0.42", f"{opt}={bad}"]) == 2
+        assert why in capsys.readouterr().err
+    assert main(["simulate", "--planted", "0,3", "-o", "x.csv"]) == 2
+    assert "--planted 0,3: '0' must be >= 1" in capsys.readouterr().err
+    assert number(float(2 ** 53), whole=True) == 2 ** 53  # the largest whole double held exactly
+    with pytest.raises(NumberError, match="too large"):
+        number(float(2 ** 53 + 2), whole=True)
+
+
+def test_option_info_parse_of_choices():
+    from qvalid.options import OPTION_INFO
+
+    assert OPTION_INFO["extraction"].parse("PCA") == "pca" and OPTION_INFO["pca_rule"].parse("kade") == "qpca"
+    with pytest.raises(ValueError, match="'nosuch' is not one of"):
+        OPTION_INFO["extraction"].parse("nosuch")
+    with pytest.raises(ValueError, match="a switch takes no value"):
+        OPTION_INFO["majority"].parse("yes")
+
+
+def test_verify_library_refusals():
+    from qvalid.checks.verify import verify
+    from qvalid.io.published import PublishedTable
+
+    empty = PublishedTable((), ("f1",), np.zeros((0, 1)), np.zeros((0, 1), dtype=np.int64), None, "t.csv")
+    with pytest.raises(ValueError, match="no rows"):
+        verify(empty, threshold=0.4)
+    one = PublishedTable(("a", "b"), ("f1",), np.array([[0.5], [0.6]]), np.full((2, 1), 1), None, "t.csv")
+    assert verify(one, n_statements=2) is not None  # the smallest study has 2 statements
+    for bad in (1, 1.5, True):
+        with pytest.raises(ValueError, match="n_statements"):
+            verify(one, n_statements=bad)
+
+
+def test_stop_workers_kills_a_worker_that_ignores_sigterm():
+    import multiprocessing
+
+    from qvalid.cli._interrupt import stop_workers
+
+    p = multiprocessing.get_context("fork").Process(target=_stubborn)
+    p.start()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    stop_workers(timeout=0.3)
+    assert not p.is_alive() and p.exitcode == -signal.SIGKILL and time.monotonic() - t0 < 5
+
+
+def _stubborn():
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(60)
+
+
 def test_the_report_marks_bidirectional_controls():
     from qvalid.report._html import esc
 
@@ -431,14 +537,29 @@ def test_r_probe_names_what_is_missing(tmp_path, monkeypatch):
 def test_interruptible_raises_once_and_restores_the_handlers():
     from qvalid.cli._interrupt import Interrupted, Interruptible
 
-    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    with pytest.raises(Interrupted) as err:
-        with Interruptible(lambda s: "x"):
-            os.kill(os.getpid(), signal.SIGTERM)
-            for _ in range(100):
-                time.sleep(0.01)
-    assert err.value.code == 143 and err.value.name == "SIGTERM"
-    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
+    def mine(signum, frame):  # a program's own handlers, which must be back afterwards
+        pass
+
+    saved = signal.signal(signal.SIGTERM, mine), signal.signal(signal.SIGINT, mine)
+    reached = []
+    try:
+        with pytest.raises(Interrupted) as err:
+            with Interruptible(lambda s: "x"):
+                try:
+                    os.kill(os.getpid(), signal.SIGTERM)
+                    for _ in range(100):
+                        time.sleep(0.01)
+                except Interrupted:
+                    os.kill(os.getpid(), signal.SIGINT)  # a second signal while unwinding: no second raise
+                    for _ in range(20):
+                        time.sleep(0.01)
+                    reached.append(True)
+                    raise
+        assert err.value.code == 143 and err.value.name == "SIGTERM" and reached == [True]
+        assert signal.getsignal(signal.SIGTERM) is mine and signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGTERM, saved[0])
+        signal.signal(signal.SIGINT, saved[1])
 
 
 # ------------------------------------------------------------------------------------------------ the probe
