@@ -352,8 +352,25 @@ def test_cli_bootstrap(tmp_path, capsys):
     assert d["factors"][0]["congruence_median"] == same.factors.congruence_median.iloc[0]
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "0"]) == 2
     assert "n_resamples=0" in capsys.readouterr().err
+    assert d["factors"][0]["p_085"] == same.factors.p_085.iloc[0] and d["schema"] == 2
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20"]) == 0
-    assert "balanced resamples of the sorts" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "balanced resamples of the sorts" in text and "Verdict: 3 factor(s)" in text
+    assert "parametric bootstrap: 20 samples of 9 new participants" in text
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20", "--no-parametric", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["parametric"] is None and d["bootstrap"]["parametric"] is False and d["zscores"][0]["ci_low"] is None
+
+
+def test_centroid_bootstrap_defaults_to_strict_ties_and_says_so(nav):
+    b = bootstrap(nav, 4, 20, seed=1, extraction="centroid", threshold=0.42, parametric=False)
+    assert b.full.options.centroid_ties == "strict" and "centroid ties: strict" in b.notes[0]
+    assert "note: centroid ties: strict" in b.summary() and json.loads(b.to_json())["notes"] == list(b.notes)
+    joint = bootstrap(nav, 4, 20, seed=1, extraction="centroid", threshold=0.42, centroid_ties="joint",
+                      parametric=False)
+    assert joint.full.options.centroid_ties == "joint" and joint.notes == ()
+    np.testing.assert_allclose(joint.full.loadings, b.full.loadings, atol=1e-12)  # no exact tie in the study
+    assert bootstrap(nav, 4, 20, seed=1, parametric=False).notes == ()  # PCA: nothing to say
 
 
 def test_r_centroid_splits_duplicated_sorts(nav):
