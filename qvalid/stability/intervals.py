@@ -4,8 +4,9 @@ z-scores: a Neyman confidence belt per factor. In the bootstrap world, the mean 
 replicate z-score are smooth functions of its true z: the mean shrinks towards 0 (small samples average noise into
 the factor), the SD is smaller near the ends of the grid. Per factor, :func:`zscore_belt` fits the mean
 m(z) (a cubic) and the SD s(z) (a quadratic) over the statements against the world's true z-scores; the interval
-of a statement is every true z whose central range m(z) +- q s(z) holds the study's z-score (Neyman 1937), its
-estimate the z with m(z) equal to the study's z-score, and its standard error s at that estimate. This corrects
+of a statement is every true z whose central range m(z) +- q s(z) holds the study's z-score (Neyman 1937) and its
+estimate the z with m(z) equal to the study's z-score. Its standard error is the SD of the statement's z-score over
+the simulated samples (how much it would vary from sample to sample). This corrects
 the shrinkage that pushed percentile intervals off the statements that define a viewpoint, and lets the width
 follow the statement's true place rather than its noisy place in the sample.
 
@@ -20,8 +21,9 @@ strong and medium factors, SE 0.96-1.2x the true sampling SD.
 
 from __future__ import annotations
 
+from statistics import NormalDist
+
 import numpy as np
-from scipy.stats import norm
 
 __all__ = ["zscore_belt", "loading_pivot", "MIN_DEFINED"]
 
@@ -34,14 +36,15 @@ def zscore_belt(zhat, zrep, ztrue, level: float = 0.95):
     """The belt intervals (module docstring). ``zhat`` (n, k): the study's z-scores; ``zrep`` (B, n, k): the
     replicates' (NaN where a replicate's factor had no defining sort); ``ztrue`` (n, k): the world's truth.
 
-    Returns ``estimate, se, low, high`` (n, k) and ``defined`` (k,): replicates in which the factor had a z-score.
+    Returns ``estimate, se, low, high`` (n, k) and ``defined`` (k,): replicates in which the factor had a z-score;
+    ``se`` is the SD of each statement's replicate z-scores.
     NaN where the study's or the world's factor has no defining sort, or fewer than :data:`MIN_DEFINED`
     replicates define it. A study z-score beyond the belt's reach gives an open end (the grid's edge, +-6).
     """
     zhat = np.asarray(zhat, dtype=float)
     zrep = np.asarray(zrep, dtype=float)
     ztrue = np.asarray(ztrue, dtype=float)
-    q = norm.ppf(0.5 + level / 2)
+    q = NormalDist().inv_cdf(0.5 + level / 2)
     n, k = zhat.shape
     est, se, lo, hi = (np.full((n, k), np.nan) for _ in range(4))
     defined = (~np.isnan(zrep).any(axis=1)).sum(axis=0)
@@ -58,8 +61,8 @@ def zscore_belt(zhat, zrep, ztrue, level: float = 0.95):
         last = len(_GRID) - 1 - np.argmax(inside[:, ::-1], axis=1)
         lo[:, f] = np.where(any_in, _GRID[first], np.nan)
         hi[:, f] = np.where(any_in, _GRID[last], np.nan)
-        j = np.argmin(np.abs(m[None, :] - zhat[:, f, None]), axis=1)
-        est[:, f], se[:, f] = _GRID[j], s[j]
+        est[:, f] = _GRID[np.argmin(np.abs(m[None, :] - zhat[:, f, None]), axis=1)]
+        se[:, f] = sd
     return est, se, lo, hi, defined
 
 
@@ -68,7 +71,7 @@ def loading_pivot(loadings, error_sum, error_sq, count, level: float = 0.95):
     ``error_sum``/``error_sq`` (n, k) and ``count`` (n,): sums over all simulated participants of each type of
     (replicate loading - true loading) and its square. Returns ``estimate, se, low, high`` (n, k); NaN for a type
     drawn fewer than 2 times."""
-    q = norm.ppf(0.5 + level / 2)
+    q = NormalDist().inv_cdf(0.5 + level / 2)
     c = np.asarray(count, dtype=float)[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.asarray(error_sum) / c
