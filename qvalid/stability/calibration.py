@@ -38,6 +38,7 @@ from ..simulate import grid_qscores, latent_scores, simulate_sorts, standardise
 from ..study import QStudy
 from .parametric import factor_scores, projected_loadings
 from .run import bootstrap
+from .verdict import recovery_probability, verdict_word
 
 __all__ = ["Population", "Truth", "CONFIGS", "SMALL", "ANALYSES", "BANDS", "Z_BANDS", "TARGETS", "population_truth",
            "run_study", "CalibrationResult", "NAV_GRID", "FLAT_GRID"]
@@ -251,10 +252,17 @@ class CalibrationResult:
     n_resamples: int = 0
 
     def _frame(self):
+        """The scalar columns of the records; probabilities and words recomputed from the shares with the shipped
+        curve (:mod:`qvalid.stability.verdict`), so that a refit shows at once."""
         import pandas as pd
 
         cols = [c for c in self.records[0] if not isinstance(self.records[0][c], np.ndarray)]
-        return pd.DataFrame([{c: r.get(c) for c in cols} for r in self.records])
+        d = pd.DataFrame([{c: r.get(c) for c in cols} for r in self.records])
+        for level, col in ((0.85, "p_085"), (0.95, "p_095")):
+            d[col] = [float(recovery_probability(s, level, n, "pca" if a == "pca" else "centroid"))
+                      for s, n, a in zip(d[f"share_0{int(level * 100)}"], d.n_sorts, d.analysis)]
+        d["verdict"] = [verdict_word(a, b) for a, b in zip(d.p_085, d.p_095)]
+        return d
 
     # ------------------------------------------------------------------ intervals
     def coverage(self, n_sorts: int | None = 25) -> list[dict]:
