@@ -159,7 +159,7 @@ def build_world(full: QResult, rng, n_world: int = WORLD_SORTS) -> World:
     ok = ~np.isnan(zw).any(axis=0)
     if ok.any():
         aw[:, ok] = factor_arrays(zw[:, ok], study.qscores, ties=o.array_ties)
-    cong = np.abs(np.take_along_axis(phi[0], perm[None, :], axis=1)[0])
+    cong = np.abs(phi[0][np.arange(k), perm])
     return World(a, latent, values, f[:, perm] * signs, zw, aw, cong)
 
 
