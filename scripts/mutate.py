@@ -243,10 +243,15 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="ID", help="run only these mutants")
     ap.add_argument("--baseline", action="store_true", help="run the unmutated (re-printed) core once and exit")
     ap.add_argument("--skip", type=Path, help="a JSONL file of mutants already run: do not run them again")
+    ap.add_argument("--tests", nargs="+", default=None, metavar="PATH",
+                    help="test files or directories to run per mutant (default: tests, the whole subset); e.g. the "
+                         "stability package's own tests for --modules 'qvalid/stability/*.py'")
     ap.add_argument("--modules", nargs="+", default=list(CORE), metavar="GLOB",
                     help="modules to mutate, as paths or globs relative to the repository (default: the core, "
                          "pipeline, study, options, chunks, jsonable)")
     args = ap.parse_args(argv)
+    if args.tests:
+        PYTEST[-1:] = args.tests
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
                     if p.suffix == ".py" and p.name != "__init__.py"})

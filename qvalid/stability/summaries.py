@@ -449,13 +449,15 @@ class BootstrapResult:
                   f"fitted solution, {pc['failed']} failed" if pc else "no parametric bootstrap: intervals below are "
                   "the resampling's percentiles (prefix resample_ in the CSV/JSON)")]
         lines += [f"note: {n}" for n in self.notes]
-        lines += ["", f"Verdict: {self.headline()}", "  " + _WORDS_LEGEND, ""]
+        lines += ["", f"Verdict: {self.headline()}", _WORDS_LEGEND, ""]
         f = self.factors
-        lines.append(f"{'factor':<7} {'P(>=.95)':>15} {'P(>=.85)':>15} {'shares .85/.95':>15}  verdict")
+        lines.append(f"{'factor':<7} {'verdict':<14} {'P(>=.95)':>15} {'P(>=.85)':>15} {'resamples >=.85/.95':>20} "
+                     f"{'no flags':>8}")
         for name, r in f.iterrows():
-            lines.append(f"{name:<7} {_band(r.p_095, r.p_095_low, r.p_095_high):>15} "
+            lines.append(f"{name:<7} {r.verdict:<14} {_band(r.p_095, r.p_095_low, r.p_095_high):>15} "
                          f"{_band(r.p_085, r.p_085_low, r.p_085_high):>15} "
-                         f"{_pct(r.share_085):>7}/{_pct(r.share_095):<7}  {r.verdict_text}")
+                         f"{_pct(r.share_085):>10}/{_pct(r.share_095):<9} {int(r.n_no_flags):>8}")
+        lines += [f"{name}: {r.verdict_text}" for name, r in f.iterrows()]
         if pc:
             lines += self._block(f"Loadings: study (population estimate, SE) and how often a participant like this "
                                  f"one is flagged; {self.ci:.0%} intervals in the CSV/JSON", "sort", self.loadings,
@@ -547,9 +549,9 @@ class BootstrapResult:
         return fig
 
 
-_WORDS_LEGEND = (f"stable: P(congruence >= 0.95 in another sample) >= {STABLE_P95:.0%}; fairly stable: P(>= 0.85) >= "
-                 f"{FAIR_P85:.0%}; unstable: below (probabilities calibrated on populations with known truth, "
-                 "docs/calibration.md; 90 % band in brackets)")
+_WORDS_LEGEND = (f"(stable: P(congruence >= 0.95 with the population factor in another sample) >= {STABLE_P95:.0%}; "
+                 f"fairly stable: P(>= 0.85) >= {FAIR_P85:.0%};\n unstable: below. Probabilities calibrated on "
+                 "populations with known truth, docs/calibration.md; 90 % band in brackets)")
 
 
 class _Row:
