@@ -68,6 +68,9 @@ def test_verdict_text():
     assert verdict.verdict_text("stable", 1, 1, n_sorts=15).startswith("stable: another sample would very likely")
     assert "calibrated for" not in verdict.verdict_text("stable", 1, 1, n_sorts=60)
     assert verdict.verdict_text("unknown", np.nan, np.nan).startswith("unknown")
+    assert verdict.verdict_text("stable", 1, 1, rotation="none").endswith(
+        "; calibrated for varimax, this analysis uses rotation=none")
+    assert "varimax" not in verdict.verdict_text("stable", 1, 1, rotation="varimax")
 
 
 # ---------------------------------------------------------------------- intervals

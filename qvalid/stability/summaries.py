@@ -341,7 +341,8 @@ class BootstrapResult:
         lo95, hi95 = probability_band(p95, n_all)
         if self.calibrated:
             words = [verdict_word(a, b) for a, b in zip(p85, p95)]
-            texts = [verdict_text(w, a, b, f / n_all, n_st.n_sorts) for w, a, b, f in zip(words, p85, p95, noflags)]
+            texts = [verdict_text(w, a, b, f / n_all, n_st.n_sorts, self.full.options.rotation)
+                     for w, a, b, f in zip(words, p85, p95, noflags)]
         else:
             words = ["n/a"] * self.nfactors
             texts = [f"n/a: no calibrated verdict for resample={self.resample}, align={self.align} (shares "

@@ -86,8 +86,10 @@ def verdict_word(p85, p95) -> str:
     return "unstable"
 
 
-def verdict_text(word: str, p85: float, p95: float, no_flags: float = 0.0, n_sorts: int | None = None) -> str:
-    """One line in plain words: the word, what it means and the probabilities it rests on."""
+def verdict_text(word: str, p85: float, p95: float, no_flags: float = 0.0, n_sorts: int | None = None,
+                 rotation: str = "varimax") -> str:
+    """One line in plain words: the word, what it means and the probabilities it rests on; it says when the study
+    lies outside what the calibration covered (the number of sorts, a rotation other than varimax)."""
     if word == "unknown":
         return "unknown: the resamples could not be analysed"
     meaning = {"stable": "another sample would very likely find the same factor",
@@ -99,4 +101,6 @@ def verdict_text(word: str, p85: float, p95: float, no_flags: float = 0.0, n_sor
         out += f"; no defining sort in {no_flags:.0%} of resamples"
     if n_sorts is not None and not CALIBRATED_SORTS[0] <= n_sorts <= CALIBRATED_SORTS[1]:
         out += f"; calibrated for {CALIBRATED_SORTS[0]}-{CALIBRATED_SORTS[1]} sorts, this study has {n_sorts}"
+    if rotation != "varimax":
+        out += f"; calibrated for varimax, this analysis uses rotation={rotation}"
     return out
