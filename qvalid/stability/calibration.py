@@ -38,7 +38,7 @@ from ..simulate import grid_qscores, latent_scores, simulate_sorts, standardise
 from ..study import QStudy
 from .parametric import factor_scores, projected_loadings
 from .run import bootstrap
-from .verdict import recovery_probability, verdict_word
+from .verdict import clip_share, recovery_probability, verdict_word
 
 __all__ = ["Population", "Truth", "CONFIGS", "SMALL", "ANALYSES", "BANDS", "Z_BANDS", "TARGETS", "population_truth",
            "run_study", "CalibrationResult", "NAV_GRID", "FLAT_GRID"]
@@ -371,8 +371,6 @@ class CalibrationResult:
         """Refit the calibration curves of :mod:`qvalid.stability.verdict` on these records (maximum likelihood,
         a tiny ridge): ``{0.85: (b0, b1, b2, b3), 0.95: (...)}``."""
         from scipy.optimize import minimize
-
-        from .verdict import clip_share
 
         d = self._frame()
         out = {}
