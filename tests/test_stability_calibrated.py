@@ -217,6 +217,17 @@ def test_run_study_records_and_tables():
     cov = res.coverage(25)
     assert {r["strength"] for r in cov} == {"strong", "medium"} and all(0 <= r["coverage"] <= 1 for r in cov)
     assert all(r["cells"] % 3 == 0 for r in cov)  # every cell of each of the 3 samples
+    for st, name in (("S", "strong"), ("M", "medium")):  # coverage and cells by hand, pooled over bands
+        recs = [r for r in real if r["strength"] == st and r["k"] == 2]
+        rows = [r for r in cov if r["strength"] == name]
+        assert sum(r["cells"] for r in rows) == 36 * len(recs)
+        assert sum(r["coverage"] * r["cells"] for r in rows) == pytest.approx(sum(r["zcover"].sum() for r in recs))
+        assert sum(r["percentile (old)"] * r["cells"] for r in rows) == pytest.approx(
+            sum(r["zcover_resample"].sum() for r in recs))
+        lrows = [r for r in res.loadings(25) if r["strength"] == name]
+        assert sum(r["sorts"] for r in lrows) == 25 * len(recs)
+        assert sum(r["coverage"] * r["sorts"] for r in lrows) == pytest.approx(sum(r["lcover"].sum() for r in recs))
+    assert res.coverage(15) == [] and res.loadings(15) == []  # no population of 15 sorts here
     w = res.word_targets()[0]
     assert w["non-existent (factor-samples)"] == 3
     assert sum(r["factor-samples"] for r in res.deciles(0.85)) == len(res.records)

@@ -281,15 +281,15 @@ class CalibrationResult:
                 rms_se = np.sqrt(np.nanmean(se * se, axis=0))
             for b, (lo, hi) in enumerate(Z_BANDS):
                 cell = (np.abs(zt) >= lo) & (np.abs(zt) < hi)
-                if not cell.any():
-                    continue
-                a = acc.setdefault((an, st, b), {"n": 0, "cov": 0.0, "cov_r": 0.0, "ratio": [], "samples": set()})
+                a = acc.setdefault((an, st, b), {"n": 0, "cov": 0.0, "cov_r": 0.0, "ratio": []})
                 a["n"] += int(cell.sum()) * len(recs)
                 a["cov"] += float(cov[:, cell].sum())
                 a["cov_r"] += float(cov_r[:, cell].sum())
                 a["ratio"] += list((rms_se / true_sd)[cell])
         rows = []
         for (an, st, b), a in sorted(acc.items(), key=lambda t: (t[0][0], "SMWX".index(t[0][1]), t[0][2])):
+            if not a["n"]:  # no statement of this strength in this band
+                continue
             rows.append({"analysis": an, "strength": STRENGTH_NAMES[st], "|true z|": Z_BAND_NAMES[b],
                          "cells": a["n"], "coverage": a["cov"] / a["n"], "percentile (old)": a["cov_r"] / a["n"],
                          "SE / true SD": float(np.nanmean(a["ratio"]))})

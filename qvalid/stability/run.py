@@ -147,8 +147,9 @@ def _parametric(full, manual_flags, n: int, root, world_sorts: int, executor, pr
     """The parametric bootstrap: its world from the next seed child, then chunks of simulated samples."""
     if isinstance(world_sorts, bool) or int(world_sorts) != world_sorts or world_sorts < 1:
         raise QInputError(f"world_sorts={world_sorts!r} must be a whole number >= 1")
+    (world_seed,) = seeds(root, 1)
     try:  # every type at least once: a study with more sorts than world_sorts gets one of each
-        world = build_world(full, np.random.default_rng(seeds(root, 1)[0]), max(int(world_sorts), full.study.n_sorts))
+        world = build_world(full, np.random.default_rng(world_seed), max(int(world_sorts), full.study.n_sorts))
     except (QInputError, FloatingPointError, np.linalg.LinAlgError, ValueError) as err:
         notes.append(f"no parametric bootstrap: its world could not be analysed ({err})")
         return None, None
