@@ -123,6 +123,11 @@ def test_explicit_indices_are_used_as_given():
     for bad in (idx[:, :5], idx + 1, idx.astype(float)):
         with pytest.raises(QInputError):
             bootstrap(s, 3, indices=bad)
+    # three chunks of given indices: each chunk takes its own rows
+    many = np.random.default_rng(3).integers(0, 9, (2 * CHUNK_SIZE + 7, 9))
+    b = bootstrap(s, 3, indices=many)
+    np.testing.assert_array_equal(b.raw["indices"], many)
+    assert b.parametric is None and b.n_resamples == 2 * CHUNK_SIZE + 7
 
 
 # ---------------------------------------------------------------------- alignment

@@ -12,7 +12,7 @@ from qvalid import analyze
 from qvalid.datasets import load_lipset
 from qvalid.simulate import latent_scores, planted_loadings, simulate_sorts
 from qvalid.stability import intervals, parametric, verdict
-from qvalid.stability.calibration import BANDS, Population, population_truth, run_study
+from qvalid.stability.calibration import BANDS, Population, oriented, population_truth, run_study
 from qvalid.study import QStudy
 
 NAV = {-5: 1, -4: 2, -3: 3, -2: 4, -1: 5, 0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}
@@ -301,3 +301,37 @@ def test_headline_counts_the_words(lip_boot):
     assert d["replicates"] is None and d["bootstrap"]["parametric"] is True and d["bootstrap"]["calibrated_verdict"]
     assert d["parametric"]["total"] == 60 and len(d["parametric"]["world_congruence"]) == 3
     assert all(0.9 < c <= 1 for c in d["parametric"]["world_congruence"])
+
+
+def test_intervals_are_reflected_with_the_factor():
+    lo, hi = np.array([-0.2, 1.0]), np.array([0.5, 1.8])
+    assert [x.tolist() for x in oriented(lo, hi, 1.0)] == [[-0.2, 1.0], [0.5, 1.8]]
+    assert [x.tolist() for x in oriented(lo, hi, -1.0)] == [[-0.5, -1.8], [0.2, -1.0]]
+
+
+def test_shares_count_every_replicate_and_the_thresholds_themselves(lip_boot):
+    """A congruence of exactly 0.85 / 0.95 reaches the threshold (>=); a failed replicate counts in the
+    denominator, qindtest's rejected ones do not."""
+    from dataclasses import replace
+
+    raw = dict(lip_boot.raw)
+    raw["status"] = np.array(["ok", "aligned", "failed", "rejected", "ok"], dtype=object)
+    raw["congruence"] = np.array([[0.95, 0.85, 0.5], [0.9499, 0.8499, 0.96], [np.nan] * 3, [1, 1, 1],
+                                  [0.99, 0.86, 0.84]])
+    b = replace(lip_boot, raw=raw)
+    s85, s95 = b.shares
+    np.testing.assert_allclose(s85, [3 / 4, 2 / 4, 1 / 4])
+    np.testing.assert_allclose(s95, [2 / 4, 0, 1 / 4])
+
+
+def test_markdown_holds_every_table():
+    res = run_study((Population("t", "SM", grid="flat"),), n_samples=2, n_resamples=20, analyses=("pca",),
+                    truth_sorts=800)
+    md = res.to_markdown()
+    for rows in (res.coverage(25), res.loadings(25), res.verdicts(), res.word_targets(), res.deciles(0.85),
+                 res.deciles(0.95), res.arrays(25), res.targets()):
+        for r in rows:
+            first = next(iter(r.values()))
+            assert f"| {first:.3f} |" in md if isinstance(first, float) else f"| {first} |" in md
+        assert "| " + " | ".join(rows[0]) + " |" in md
+    assert md.startswith("2 samples per population, analysis and k; 20 resamples")

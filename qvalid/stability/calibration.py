@@ -41,7 +41,7 @@ from .run import bootstrap
 from .verdict import clip_share, recovery_probability, verdict_word
 
 __all__ = ["Population", "Truth", "CONFIGS", "SMALL", "ANALYSES", "BANDS", "Z_BANDS", "TARGETS", "population_truth",
-           "run_study", "CalibrationResult", "NAV_GRID", "FLAT_GRID"]
+           "run_study", "CalibrationResult", "NAV_GRID", "FLAT_GRID", "oriented"]
 
 NAV_GRID = {-5: 1, -4: 2, -3: 3, -2: 4, -1: 5, 0: 6, 1: 5, 2: 4, 3: 3, 4: 2, 5: 1}
 FLAT_GRID = {v: 4 for v in range(-4, 5)}
@@ -220,12 +220,12 @@ def _sample_chunk(task) -> list:
             if g >= 0:
                 s = 1.0 if phi[g, f] >= 0 else -1.0
                 zt = z_tab.xs(name, level="factor").loc[list(full.statement_ids)]
-                lo, hi = _oriented(zt.ci_low.to_numpy(float), zt.ci_high.to_numpy(float), s)
-                rlo, rhi = _oriented(zt.resample_ci_low.to_numpy(float), zt.resample_ci_high.to_numpy(float), s)
+                lo, hi = oriented(zt.ci_low.to_numpy(float), zt.ci_high.to_numpy(float), s)
+                rlo, rhi = oriented(zt.resample_ci_low.to_numpy(float), zt.resample_ci_high.to_numpy(float), s)
                 ztrue = truth.zscores[:, g]
                 zh = s * np.asarray(full.zscores)[:, f]
                 lt = l_tab.xs(name, level="factor").loc[list(full.sort_ids)]
-                llo, lhi = _oriented(lt.ci_low.to_numpy(float), lt.ci_high.to_numpy(float), s)
+                llo, lhi = oriented(lt.ci_low.to_numpy(float), lt.ci_high.to_numpy(float), s)
                 ah = np.full(len(q), np.nan) if np.isnan(zh).any() else factor_arrays(zh[:, None], q)[:, 0]
                 rec.update(ztrue=ztrue, zhat=zh, zse=zt.se.to_numpy(float), zcover=(lo <= ztrue) & (ztrue <= hi),
                            zcover_resample=(rlo <= ztrue) & (ztrue <= rhi), ltrue=p[:, g],
@@ -238,7 +238,9 @@ def _sample_chunk(task) -> list:
     return out
 
 
-def _oriented(lo, hi, sign):
+def oriented(lo, hi, sign):
+    """An interval of a factor in the population factor's orientation: reflected when the sample's factor is the
+    population's with the opposite sign."""
     return (lo, hi) if sign > 0 else (-hi, -lo)
 
 
