@@ -335,3 +335,31 @@ def test_markdown_holds_every_table():
             assert f"| {first:.3f} |" in md if isinstance(first, float) else f"| {first} |" in md
         assert "| " + " | ".join(rows[0]) + " |" in md
     assert md.startswith("2 samples per population, analysis and k; 20 resamples")
+
+
+def test_the_shipped_curve_is_the_calibration_studys():
+    """The coefficients fitted on the calibration study (docs/calibration.md, section 5), and what they give by
+    hand at a share of one half, 25 sorts, centroid: logistic(b0)."""
+    assert verdict.COEFFICIENTS == {0.85: (1.5309, 2.9309, 1.5328, -1.1285), 0.95: (2.4417, 2.1763, 0.8270, -0.6903)}
+    assert verdict.recovery_probability(0.5, 0.85, 25, "centroid") == pytest.approx(1 / (1 + math.exp(-1.5309)))
+    assert verdict.recovery_probability(0.5, 0.95, 60, "pca") == pytest.approx(
+        1 / (1 + math.exp(-(2.4417 + 0.8270 * math.log(60 / 25) - 0.6903))))
+    assert (verdict.STABLE_P95, verdict.FAIR_P85, verdict.CALIBRATED_SORTS) == (0.8, 0.7, (15, 60))
+
+
+def test_verdict_table_counts_recovery_at_the_threshold():
+    """A factor recovered at exactly 0.85 / 0.95 counts as recovered."""
+    from qvalid.stability.calibration import CalibrationResult
+
+    recs = [{"analysis": "pca", "n_sorts": 25, "strength": "S", "congruence": c, "share_085": 0.9, "share_095": 0.6}
+            for c in (0.85, 0.95, 0.84, 0.97)]
+    recs.append({"analysis": "pca", "n_sorts": 25, "strength": "X", "congruence": np.nan, "share_085": 0.1,
+                 "share_095": 0.0})
+    rows = CalibrationResult(recs, {}).verdicts()
+    strong = next(r for r in rows if r["strength"] == "strong")
+    assert strong["recovered >= .85"] == 0.75 and strong["recovered >= .95"] == 0.5 and strong["factors"] == 4
+    spur = next(r for r in rows if r["strength"] == "does not exist")
+    assert spur["recovered >= .85"] == 0.0 and spur["unstable"] == 1.0
+    dec = CalibrationResult(recs, {}).deciles(0.85)
+    assert sum(r["factor-samples"] for r in dec) == 5
+    assert sum(r["observed"] * r["factor-samples"] for r in dec) == 3  # 0.85, 0.95, 0.97
