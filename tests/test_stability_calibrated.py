@@ -363,3 +363,22 @@ def test_verdict_table_counts_recovery_at_the_threshold():
     dec = CalibrationResult(recs, {}).deciles(0.85)
     assert sum(r["factor-samples"] for r in dec) == 5
     assert sum(r["observed"] * r["factor-samples"] for r in dec) == 3  # 0.85, 0.95, 0.97
+
+
+def test_manual_flags_follow_the_participant_types():
+    """With manual flags, the world's truth and every simulated participant carry the flags of their Q-sort: a
+    factor flagged on one sort only is defined by participants of that type alone."""
+    s = load_lipset()
+    auto = analyze(s, 3)
+    flags = np.zeros((9, 3), dtype=bool)
+    flags[np.abs(auto.loadings).argmax(axis=0), [0, 1, 2]] = True  # one defining sort per factor
+    manual = analyze(s, 3, flags=flags)
+    w = parametric.build_world(manual, np.random.default_rng(2), 900)
+    wa = parametric.build_world(auto, np.random.default_rng(2), 900)
+    job = parametric.ParametricJob(w, 3, manual.options, s.qscores, manual_flags=flags)
+    out = parametric.run_parametric_chunk((job, 20, np.random.SeedSequence(1)))
+    np.testing.assert_array_equal(out["n_flagged"], flags[out["types"]].sum(axis=1))
+    np.testing.assert_array_equal(out["flag_count"], flags * out["type_count"][:, None])
+    # the world's own analysis used the manual flags: one type per factor, 100 copies each
+    assert sorted(w.defining.tolist()) == [100, 100, 100]
+    assert sorted(wa.defining.tolist()) != [100, 100, 100] and wa.defining.sum() > 300

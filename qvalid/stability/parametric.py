@@ -118,6 +118,8 @@ class World:
         The world's true z-scores and factor arrays (NaN for a factor without defining sort there).
     congruence : ndarray (k,)
         Congruence of the study's loadings with the world's true loadings of the study's sorts.
+    defining : ndarray (k,)
+        Defining participants per factor in the world's own analysis (aligned to the study's factors).
     """
 
     loadings: np.ndarray
@@ -127,6 +129,7 @@ class World:
     zscores: np.ndarray
     factor_arrays: np.ndarray
     congruence: np.ndarray
+    defining: np.ndarray
 
 
 def build_world(full: QResult, rng, n_world: int = WORLD_SORTS) -> World:
@@ -149,7 +152,7 @@ def build_world(full: QResult, rng, n_world: int = WORLD_SORTS) -> World:
     types = np.tile(np.arange(n), -(-int(n_world) // n))
     xw = simulate_participants(a, latent, values, types[None], rng)[0]
     world = QStudy.from_array(np.rint(xw).astype(np.int64), grid=dict(study.grid), forced=study.forced)
-    flags = None if not full.manual_flags else np.asarray(full.flags)[types]
+    flags = np.asarray(full.flags)[types] if full.manual_flags else None  # a type keeps its manual flags
     truth = analyze(world, k, flags=flags, options=o)
     f = factor_scores(xw, truth.loadings)
     perm, signs, _, phi = hungarian(projected_loadings(x, f)[None], loa[None])
@@ -160,7 +163,7 @@ def build_world(full: QResult, rng, n_world: int = WORLD_SORTS) -> World:
     if ok.any():
         aw[:, ok] = factor_arrays(zw[:, ok], study.qscores, ties=o.array_ties)
     cong = np.abs(phi[0][np.arange(k), perm])
-    return World(a, latent, values, f[:, perm] * signs, zw, aw, cong)
+    return World(a, latent, values, f[:, perm] * signs, zw, aw, cong, np.asarray(truth.flags).sum(axis=0)[perm])
 
 
 def simulate_participants(loadings, latent, values, types, rng) -> np.ndarray:
