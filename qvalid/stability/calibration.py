@@ -37,7 +37,6 @@ from ..pipeline import analyze
 from ..simulate import grid_qscores, latent_scores, simulate_sorts, standardise
 from ..study import QStudy
 from .parametric import factor_scores, projected_loadings
-from .intervals import zscore_belt
 from .run import bootstrap
 from .verdict import clip_share, recovery_probability, verdict_word
 
@@ -228,10 +227,7 @@ def _sample_chunk(task) -> list:
                 lt = l_tab.xs(name, level="factor").loc[list(full.sort_ids)]
                 llo, lhi = oriented(lt.ci_low.to_numpy(float), lt.ci_high.to_numpy(float), s)
                 ah = np.full(len(q), np.nan) if np.isnan(zh).any() else factor_arrays(zh[:, None], q)[:, 0]
-                smooth = zscore_belt(full.zscores, b.parametric["zscores"], b.world.zscores, b.ci,
-                                     smooth_se=True)[1][:, f] if b.parametric is not None else np.full(len(q), np.nan)
-                rec.update(ztrue=ztrue, zhat=zh, zse=zt.se.to_numpy(float), zse_smooth=smooth,
-                           zcover=(lo <= ztrue) & (ztrue <= hi),
+                rec.update(ztrue=ztrue, zhat=zh, zse=zt.se.to_numpy(float), zcover=(lo <= ztrue) & (ztrue <= hi),
                            zcover_resample=(rlo <= ztrue) & (ztrue <= rhi), ltrue=p[:, g],
                            lcover=(llo <= p[:, g]) & (p[:, g] <= lhi), lse=lt.se.to_numpy(float),
                            keep_pred=float(np.nanmean(zt.keep_exact.to_numpy(float))),
@@ -280,30 +276,25 @@ class CalibrationResult:
             zt = recs[0]["ztrue"]
             zh = np.array([r["zhat"] for r in recs])
             se = np.array([r["zse"] for r in recs])
-            se_s = np.array([r.get("zse_smooth", np.full(len(zt), np.nan)) for r in recs])
             cov = np.array([r["zcover"] for r in recs])
             cov_r = np.array([r["zcover_resample"] for r in recs])
             with np.errstate(invalid="ignore"):
                 true_sd = np.nanstd(zh, axis=0, ddof=1)
                 rms_se = np.sqrt(np.nanmean(se * se, axis=0))
-                rms_s = np.sqrt(np.nanmean(se_s * se_s, axis=0))
             for b, (lo, hi) in enumerate(Z_BANDS):
                 cell = (np.abs(zt) >= lo) & (np.abs(zt) < hi)
-                a = acc.setdefault((an, st, b), {"n": 0, "cov": 0.0, "cov_r": 0.0, "ratio": [], "ratio_s": []})
+                a = acc.setdefault((an, st, b), {"n": 0, "cov": 0.0, "cov_r": 0.0, "ratio": []})
                 a["n"] += int(cell.sum()) * len(recs)
                 a["cov"] += float(cov[:, cell].sum())
                 a["cov_r"] += float(cov_r[:, cell].sum())
                 a["ratio"] += list((rms_se / true_sd)[cell])
-                a["ratio_s"] += list((rms_s / true_sd)[cell])
         rows = []
         for (an, st, b), a in sorted(acc.items(), key=lambda t: (t[0][0], "SMWX".index(t[0][1]), t[0][2])):
             if not a["n"]:  # no statement of this strength in this band
                 continue
             rows.append({"analysis": an, "strength": STRENGTH_NAMES[st], "|true z|": Z_BAND_NAMES[b],
                          "cells": a["n"], "coverage": a["cov"] / a["n"], "percentile (old)": a["cov_r"] / a["n"],
-                         "SE / true SD": float(np.nanmean(a["ratio"])),
-                         "smoothed SE / true SD": float(np.nanmean(a["ratio_s"])) if np.isfinite(a["ratio_s"]).any()
-                         else float("nan")})
+                         "SE / true SD": float(np.nanmean(a["ratio"]))})
         return rows
 
     def _by_pop_factor(self, n_sorts):

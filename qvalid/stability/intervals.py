@@ -32,13 +32,13 @@ MIN_DEFINED = 10
 _GRID = np.linspace(-6.0, 6.0, 2401)
 
 
-def zscore_belt(zhat, zrep, ztrue, level: float = 0.95, *, smooth_se: bool = False):
+def zscore_belt(zhat, zrep, ztrue, level: float = 0.95):
     """The belt intervals (module docstring). ``zhat`` (n, k): the study's z-scores; ``zrep`` (B, n, k): the
     replicates' (NaN where a replicate's factor had no defining sort); ``ztrue`` (n, k): the world's truth.
 
     Returns ``estimate, se, low, high`` (n, k) and ``defined`` (k,): replicates in which the factor had a z-score;
-    ``se`` is the SD of each statement's replicate z-scores (``smooth_se``: the fitted SD s at the estimate, the SD
-    at the statement's estimated true place; the calibration study compares the two).
+    ``se`` is the SD of each statement's replicate z-scores (the fitted s at the estimate, the SD at the statement's
+    estimated true place, was tried: no better calibrated, docs/calibration.md).
     NaN where the study's or the world's factor has no defining sort, or fewer than :data:`MIN_DEFINED`
     replicates define it. A study z-score beyond the belt's reach gives an open end (the grid's edge, +-6).
     """
@@ -62,9 +62,8 @@ def zscore_belt(zhat, zrep, ztrue, level: float = 0.95, *, smooth_se: bool = Fal
         last = len(_GRID) - 1 - np.argmax(inside[:, ::-1], axis=1)
         lo[:, f] = np.where(any_in, _GRID[first], np.nan)
         hi[:, f] = np.where(any_in, _GRID[last], np.nan)
-        j = np.argmin(np.abs(m[None, :] - zhat[:, f, None]), axis=1)
-        est[:, f] = _GRID[j]
-        se[:, f] = s[j] if smooth_se else sd
+        est[:, f] = _GRID[np.argmin(np.abs(m[None, :] - zhat[:, f, None]), axis=1)]
+        se[:, f] = sd
     return est, se, lo, hi, defined
 
 
