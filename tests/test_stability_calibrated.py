@@ -262,6 +262,49 @@ def test_fit_verdict_recovers_known_curves():
     np.testing.assert_allclose(fit[0.95], true[0.95], atol=0.02)
 
 
+# ---------------------------------------------------------------------- summaries of the parametric bootstrap
+@pytest.fixture(scope="module")
+def lip_boot():
+    from qvalid import bootstrap
+
+    return bootstrap(load_lipset(), 3, 60, seed=4)
+
+
+def test_array_stability_columns_by_hand(lip_boot):
+    b = lip_boot
+    arr, true = b.parametric["arrays"], b.world.factor_arrays
+    ok = ~np.isnan(arr[:, 0, 1])
+    d = np.abs(arr[ok, 0, 1] - true[0, 1])
+    z = b.zscores.loc[(b.full.statement_ids[0], "f2")]
+    assert z.keep_exact == pytest.approx((d == 0).mean()) and z.keep_within1 == pytest.approx((d <= 1).mean())
+    assert z.move2 == pytest.approx((d >= 2).mean())
+    r = [np.corrcoef(a, true[:, 2])[0, 1] for a in arr[:, :, 2] if not np.isnan(a).any()]
+    assert b.factors.loc["f3", "array_r"] == pytest.approx(np.mean(r))
+    dist = b.parametric["distinguishing"][:, 5, 0]
+    assert b.zscores.loc[(b.full.statement_ids[5], "f1")].distinguishing_freq == pytest.approx(np.nanmean(dist))
+    est, se, lo, hi, defined = intervals.zscore_belt(b.full.zscores, b.parametric["zscores"], b.world.zscores)
+    z = b.wide("zscores", "ci_low").to_numpy()
+    np.testing.assert_allclose(z, lo)
+    np.testing.assert_array_equal(b.wide("zscores", "n").to_numpy(), np.broadcast_to(defined, z.shape))
+    assert b.factors.n_no_flags_parametric.tolist() == (b.parametric["n_flagged"] == 0).sum(axis=0).tolist()
+
+
+def test_headline_counts_the_words(lip_boot):
+    b = lip_boot
+    words = list(b.factors.verdict)
+    head = b.headline()
+    assert head.startswith("3 factor(s): ")
+    for w in ("stable", "fairly stable", "unstable"):
+        n = words.count(w)
+        assert (f"{n} {w}" in head) == (n > 0)
+    t = b.summary()
+    assert f"Verdict: {head}" in t and all(f"{f}: {v}" in t for f, v in zip(b.factor_names, b.factors.verdict_text))
+    d = b.to_dict(replicates=False)
+    assert d["replicates"] is None and d["bootstrap"]["parametric"] is True and d["bootstrap"]["calibrated_verdict"]
+    assert d["parametric"]["total"] == 60 and len(d["parametric"]["world_congruence"]) == 3
+    assert all(0.9 < c <= 1 for c in d["parametric"]["world_congruence"])
+
+
 def test_intervals_are_reflected_with_the_factor():
     lo, hi = np.array([-0.2, 1.0]), np.array([0.5, 1.8])
     assert [x.tolist() for x in oriented(lo, hi, 1.0)] == [[-0.2, 1.0], [0.5, 1.8]]
