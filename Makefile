@@ -31,3 +31,5 @@ calibrate: setup
 ## Regenerate the golden reference files from R qmethod.
 golden: setup
 	Rscript reference/golden/make_golden.R
+	.venv/bin/python reference/golden/rotations/make_inputs.py --check
+	Rscript reference/golden/rotations/make_rotations_golden.R

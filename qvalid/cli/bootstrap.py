@@ -10,7 +10,7 @@ from ..io import read_resamples
 from ..io.files import atomic_write
 from ..stability import bootstrap
 from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
-                    read_study_from_args)
+                    read_study_from_args, rotation_inputs_from_args)
 
 
 _DESCRIPTION = ("How far would each factor and each statement's place move in another sample of participants? "
@@ -30,8 +30,8 @@ _EXAMPLES = """examples:
 def register(sub) -> None:
     p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
                        description=_DESCRIPTION, epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
-        add(p)
+    add_study_options(p)  # the options every analysing subcommand shares
+    add_analysis_options(p, target=False)  # (a target is given per Q-sort: replicates of sorts have none)
     g = p.add_argument_group("bootstrap")
     g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
@@ -78,7 +78,8 @@ def run(args) -> int:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
                         flavor=args.flavor, manual_flags=manual_flags_from_args(args, study), ci=args.ci,
-                        parametric=args.parametric, **analysis_overrides(args))
+                        parametric=args.parametric, **rotation_inputs_from_args(args, study),
+                        **analysis_overrides(args))
     finally:
         if executor is not None:
             executor.shutdown()

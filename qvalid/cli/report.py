@@ -18,7 +18,8 @@ from ..pipeline import analyze
 from ..report import Report, cross_check
 from ..stability import bootstrap
 from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
-                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
+                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args,
+                    rotation_inputs_from_args)
 
 
 DESCRIPTION = ("The main job: the full Q analysis of FILE, the stability of its factors (a bootstrap, 1000 resamples "
@@ -75,13 +76,14 @@ def run(args) -> int:
         study = attach_statement_texts(study, texts, source=args.statements)
     overrides = analysis_overrides(args)
     flags = manual_flags_from_args(args, study)
+    rot_inputs = rotation_inputs_from_args(args, study)
     watching = sys.stderr.isatty() and args.format != "json"  # a person watches: status lines, progress bar
     say = (lambda msg: print(f"qvalid report: {msg}", file=sys.stderr)) if watching else (lambda msg: None)
-    result = analyze(study, args.nfactors, flavor=args.flavor, flags=flags, **overrides)
+    result = analyze(study, args.nfactors, flavor=args.flavor, flags=flags, **rot_inputs, **overrides)
     say(f"analysed {study.n_statements} statements x {study.n_sorts} Q-sorts, {args.nfactors} factors")
     boot = None
     if args.bootstrap:
-        boot = _bootstrap(study, args, overrides, flags, say, watching)
+        boot = _bootstrap(study, args, overrides, flags, say, watching, rot_inputs)
     factors = None
     if args.factors:
         say(f"number of factors: {args.factors} random studies per null (seed {args.seed})")
@@ -105,10 +107,13 @@ def run(args) -> int:
     return EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
 
 
-def _bootstrap(study, args, overrides, flags, say, progress):
+def _bootstrap(study, args, overrides, flags, say, progress, rot_inputs):
+    """With judgmental steps the replicates are turned onto the hand-rotated solution (Procrustes alignment; the
+    steps are not replayed, :func:`qvalid.bootstrap`); a target rotation is not bootstrapped (refused there)."""
     say(f"bootstrap: {args.bootstrap} resamples of the Q-sorts (seed {args.seed})")
+    then = rot_inputs.get("then", ())
     return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor, manual_flags=flags,
-                     progress=progress, **overrides)
+                     progress=progress, then=then, align="procrustes" if then else "hungarian", **overrides)
 
 
 def command_line(args) -> str:

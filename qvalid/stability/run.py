@@ -24,7 +24,7 @@ CHUNK_SIZE = 250
 
 def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample: str = "sorts",
               balanced: bool = True, indices=None, align: str = "hungarian", seed: int = 0, executor=None,
-              progress: bool = False, flavor: str = "qmethod", manual_flags=None, ci: float = 0.95,
+              progress: bool = False, flavor: str = "qmethod", manual_flags=None, ci: float = 0.95, then=(),
               parametric: bool | None = None, world_sorts: int = WORLD_SORTS, **options) -> BootstrapResult:
     """Bootstrap the stability of a k-factor solution: how far each factor and each statement's place would move in
     another sample of participants from the same population.
@@ -86,6 +86,15 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     world_sorts : int
         Participants in the parametric bootstrap's world (its truth), default :data:`~qvalid.stability.parametric.
         WORLD_SORTS`.
+    then : sequence of PairStep, optional
+        Judgmental steps of the full-sample solution (:func:`qvalid.analyze`'s ``then``). They are *not* replayed
+        on the replicates: they were chosen by looking at the full sample's factors, and a replicate's factors come
+        in another order, sign and orientation, so the same angles would turn a different configuration. Instead
+        the hand-rotated full-sample solution is the target and each replicate (named rotation only) is turned
+        onto it by the orthogonal rotation closest to it: ``align="procrustes"`` is required, and the bootstrap
+        then measures how stable the factor space is in which the hand rotation was made. The calibration covers
+        named rotations only: with steps there is no calibrated verdict and no parametric bootstrap (said in
+        ``notes``).
 
     Returns
     -------
@@ -110,7 +119,11 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         notes.append("centroid ties: strict (one reflection at a time), because every resample duplicates sorts and "
                      "qmethod's joint reflection of tied columns scrambles the matrix; pass centroid_ties='joint' to "
                      "replay qmethod")
-    full = analyze(study, nfactors, flavor=flavor, flags=manual_flags, **options)
+    if then and align != "procrustes":
+        raise QInputError(f"judgmental rotation steps are not replayed on bootstrap replicates (their factors come in "
+                          f"another order, sign and orientation); with steps the replicates are turned onto the "
+                          f"hand-rotated solution: use align='procrustes' (--align procrustes), not {align!r}")
+    full = analyze(study, nfactors, flavor=flavor, flags=manual_flags, then=then, **options)
     _check_batchable(full.options)
     k = full.nfactors
     n_units = study.n_sorts if resample == "sorts" else study.n_statements
@@ -133,14 +146,17 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
              for s, n, sd in zip(starts, sizes, seeds(root, len(sizes)))]
     parts = run_chunks(run_chunk, tasks, executor=executor, progress=progress, desc="bootstrap")
     raw = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+    if then:
+        notes.append("judgmental rotation steps: no calibrated verdict and no parametric bootstrap (the calibration "
+                     "covers named rotations); the resampling's shares and percentiles are reported as they are")
     if parametric is None:
-        parametric = resample == "sorts" and align != "qindtest" and indices is None
+        parametric = resample == "sorts" and align != "qindtest" and indices is None and not then
     par = world = None
     if parametric:
         par, world = _parametric(full, manual_flags, n_resamples, root, world_sorts, executor, progress, notes)
     return BootstrapResult(full=full, n_resamples=n_resamples, resample=resample, balanced=bool(balanced),
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw,
-                           parametric=par, world=world, notes=tuple(notes))
+                           parametric=par, world=world, notes=tuple(notes), judgmental=bool(then))
 
 
 def _parametric(full, manual_flags, n: int, root, world_sorts: int, executor, progress, notes):

@@ -89,6 +89,8 @@ class BootstrapResult:
         The parametric bootstrap's world (its truth).
     notes : tuple of str
         What the bootstrap chose on its own (e.g. the centroid's tie rule) or could not do.
+    judgmental : bool
+        The full-sample solution has judgmental rotation steps (no calibrated verdict).
 
     Tables (pandas, built on demand): :attr:`factors`, :attr:`loadings`, :attr:`zscores`, :attr:`status`.
     """
@@ -105,6 +107,7 @@ class BootstrapResult:
     parametric: dict | None = field(default=None, repr=False)
     world: object = field(default=None, repr=False)
     notes: tuple = ()
+    judgmental: bool = False
 
     # ------------------------------------------------------------------ basics
     @property
@@ -118,8 +121,8 @@ class BootstrapResult:
     @property
     def calibrated(self) -> bool:
         """Whether the verdict's calibration applies: resampling of the Q-sorts with Hungarian or Procrustes
-        alignment (the calibration study's scheme)."""
-        return self.resample == "sorts" and self.align != "qindtest"
+        alignment (the calibration study's scheme) of a named rotation (no judgmental steps)."""
+        return self.resample == "sorts" and self.align != "qindtest" and not self.judgmental
 
     @cached_property
     def used(self) -> np.ndarray:
@@ -345,8 +348,9 @@ class BootstrapResult:
                      for w, a, b, f in zip(words, p85, p95, noflags)]
         else:
             words = ["n/a"] * self.nfactors
-            texts = [f"n/a: no calibrated verdict for resample={self.resample}, align={self.align} (shares "
-                     f">= 0.85: {a:.0%}, >= 0.95: {b:.0%})" for a, b in zip(s85, s95)]
+            why = "judgmental rotation steps" if self.judgmental else f"resample={self.resample}, align={self.align}"
+            texts = [f"n/a: no calibrated verdict for {why} (shares >= 0.85: {a:.0%}, >= 0.95: {b:.0%})"
+                     for a, b in zip(s85, s95)]
         p = self.parametric
         _, _, _, array_r = self._array_keep
         pn = (np.asarray(p["n_flagged"]) == 0).sum(axis=0) if p is not None else np.full(self.nfactors, np.nan)
@@ -433,7 +437,8 @@ class BootstrapResult:
         """One line: how many factors are stable, fairly stable, unstable (or that no verdict applies)."""
         words = list(self.factors["verdict"])
         if not self.calibrated:
-            return f"no calibrated verdict (resample={self.resample}, align={self.align})"
+            why = "judgmental rotation steps" if self.judgmental else f"resample={self.resample}, align={self.align}"
+            return f"no calibrated verdict ({why})"
         counts = [(w, sum(x == w for x in words)) for w in ("stable", "fairly stable", "unstable")]
         return f"{len(words)} factor(s): " + ", ".join(f"{n} {w}" for w, n in counts if n)
 
