@@ -384,3 +384,14 @@ def test_manual_flags_follow_the_participant_types():
     # the world's own analysis used the manual flags: one type per factor, 100 copies each
     assert sorted(w.defining.tolist()) == [100, 100, 100]
     assert sorted(wa.defining.tolist()) != [100, 100, 100] and wa.defining.sum() > 300
+
+
+def test_judgmental_steps_have_no_calibrated_verdict():
+    from qvalid import bootstrap
+    from qvalid.core.judgmental import PairStep
+
+    b = bootstrap(load_lipset(), 3, 20, seed=2, then=[PairStep(0, 1, 25.0)], align="procrustes")
+    assert b.judgmental and not b.calibrated and b.parametric is None
+    assert list(b.factors.verdict) == ["n/a"] * 3 and "judgmental rotation steps" in b.factors.verdict_text.iloc[0]
+    assert "judgmental rotation steps" in b.notes[-1] and b.headline() == "no calibrated verdict (judgmental " \
+        "rotation steps)"
