@@ -16,15 +16,18 @@ from ._args import (COUNT, EXIT_OK, SEED, add_analysis_options, add_study_option
 from ._interrupt import worker_pool
 
 
-_DESCRIPTION = ("Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
-                "full-sample factors and report loading/z-score intervals, flag frequencies, array stability and "
-                "factor congruence (docs/bootstrap.md).")
+_DESCRIPTION = ("How far would each factor and each statement's place move in another sample of participants? "
+                "Resamples the Q-sorts (as qmethod's qmboots) to estimate, through a calibrated curve, the "
+                "probability that another sample recovers each factor (the verdict), and simulates samples of new "
+                "participants from the fitted solution (a parametric bootstrap) for the intervals of z-scores and "
+                "loadings, flag frequencies and array stability (docs/bootstrap.md, docs/calibration.md).")
 _EXAMPLES = """examples:
   qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
   qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
       --output out/ --figures out/
-  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule
-  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run"""
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule (no verdict)
+  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run
+  qvalid bootstrap study.csv -k 3 --no-parametric   # the resampling alone (percentile intervals, prefix resample_)"""
 
 
 def register(sub) -> None:
@@ -47,7 +50,10 @@ def register(sub) -> None:
     g.add_argument("--seed", type=SEED, default=0, help="seed (a whole number >= 0; default 0)")
     g.add_argument("--workers", type=COUNT, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=number_type(low=0, high=1, low_open=True, high_open=True), default=0.95,
-                   help="percentile interval coverage, in (0, 1) (default 0.95)")
+                   help="interval coverage, in (0, 1) (default 0.95)")
+    g.add_argument("--no-parametric", dest="parametric", action="store_false", default=None,
+                   help="skip the parametric bootstrap (then no calibrated intervals; the resampling's percentiles "
+                        "remain, prefix resample_)")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (for people, default) or json (one object; keys in docs/bootstrap.md)")
@@ -76,7 +82,8 @@ def run(args) -> int:
     with worker_pool(args.workers) as executor:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
-                        flavor=args.flavor, manual_flags=flags, ci=args.ci, **rot_inputs, **analysis_overrides(args))
+                        flavor=args.flavor, manual_flags=flags, ci=args.ci, parametric=args.parametric,
+                        **rot_inputs, **analysis_overrides(args))
     if args.output:
         res.to_csv(args.output)
     if args.figures:

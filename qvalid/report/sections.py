@@ -279,7 +279,7 @@ def arrays(rep) -> str:
                         mark = "\u25bc"
                 tip = f"{r.statement_ids[i]}: {_text(r, i)} (z = {z[i, j]:.2f}" if texts else \
                     f"{r.statement_ids[i]} (z = {z[i, j]:.2f}"
-                tip += ")" if kept is None else f"; within one column in {100 * kept[i, j]:.0f}% of resamples)"
+                tip += ")" if kept is None else f"; within one column in {100 * kept[i, j]:.0f}% of samples)"
                 body = f'<span class="id">{esc(r.statement_ids[i])}' + \
                        (f'<span class="mark">{mark}</span>' if mark else "") + "</span>"
                 if texts:
