@@ -268,7 +268,7 @@ def test_command_line_defaults_are_the_documented_ones():
     f = p.parse_args(["factors", "s.csv"])
     assert (f.runs, f.centile, f.seed, f.bootstrap) == (2000, 95.0, 0, 0)
     r = p.parse_args(["report", "s.csv", "-k", "2"])
-    assert (r.bootstrap, r.factors, r.seed, r.out, r.json) == (0, 0, 0, "report.html", None)
+    assert (r.bootstrap, r.factors, r.seed, r.out, r.json) == (1000, 500, 0, "report.html", None)
     s = p.parse_args(["simulate", "--planted", "3,3", "-o", "x.csv"])
     assert (s.strength, s.cross, s.factor_correlation, s.n_studies, s.seed, s.chunk_size, s.jobs) == \
         (0.7, 0.0, 0.0, 1, 0, 50, 1)
