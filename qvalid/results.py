@@ -167,8 +167,10 @@ class QResult:
         return pd.DataFrame(cols, index=self.statement_ids)
 
     # ------------------------------------------------------------------ JSON
-    def to_dict(self) -> dict:
-        """The JSON contract as Python objects (keys :data:`JSON_KEYS`; NaN -> None)."""
+    def to_dict(self, *, correlation: bool = True) -> dict:
+        """The JSON contract as Python objects (keys :data:`JSON_KEYS`; NaN -> None). ``correlation=False`` leaves
+        the n x n correlation matrix out (``"correlation": null``): at 60 statements x 5000 sorts it is 25 million
+        numbers, most of the JSON's size and time (``qvalid analyze --no-correlation``)."""
         c = self.characteristics
         d = self.distinguishing
         dist = {"consensus": [], "per_statement": []}
@@ -188,7 +190,7 @@ class QResult:
             "statement_ids": self.statement_ids,
             "statement_texts": None if self.study.statement_texts is None else list(self.study.statement_texts),
             "factors": self.factors,
-            "correlation": num(self.correlation),
+            "correlation": num(self.correlation) if correlation else None,
             "unrotated_loadings": num(self.unrotated_loadings),
             "unrotated_eigenvalues": num(self.unrotated_eigenvalues),
             "unrotated_expl_var": num(self.unrotated_expl_var),
@@ -217,9 +219,10 @@ class QResult:
                 "target": None if self.rotation_target is None else num(self.rotation_target),
                 "text": self.rotation_text}
 
-    def to_json(self, **kw) -> str:
-        """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``."""
-        return json.dumps(self.to_dict(), allow_nan=False, **kw)
+    def to_json(self, *, correlation: bool = True, **kw) -> str:
+        """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``; ``correlation`` as
+        :meth:`to_dict`."""
+        return json.dumps(self.to_dict(correlation=correlation), allow_nan=False, **kw)
 
     # ------------------------------------------------------------------ report
     def summary(self) -> str:

@@ -60,6 +60,20 @@ def test_analyze_json_matches_the_api(capsys):
     d = json.loads(capsys.readouterr().out)
     res = analyze(read_study(LIPSET), 2, extraction="centroid", rotation="none")
     assert d["loadings"] == res.loadings.tolist() and d["options"]["rotation"] == "none"
+    assert d["correlation"] == res.correlation.tolist()
+
+
+def test_analyze_json_without_the_correlation_matrix(capsys):
+    """--no-correlation: the n x n matrix (most of the JSON with thousands of sorts) is null, the rest unchanged."""
+    from qvalid import analyze
+    from qvalid.io import read_study
+
+    assert main(["analyze", LIPSET, "-k", "2", "--format", "json", "--no-correlation"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    full = analyze(read_study(LIPSET), 2).to_dict()
+    assert d["correlation"] is None and full["correlation"] is not None
+    assert {k: v for k, v in d.items() if k != "correlation"} == {k: v for k, v in full.items() if k != "correlation"}
+    assert json.loads(analyze(read_study(LIPSET), 2).to_json(correlation=False))["correlation"] is None
 
 
 def test_flag_published_nav_table(capsys):

@@ -34,6 +34,9 @@ def register(sub) -> None:
                    help="reorder and reflect the factors to match a loadings table (sort id column, factor columns "
                         "f1, f2, ...; e.g. a paper's): Hungarian matching on |Tucker congruence|, as crosscheck "
                         "--align")
+    g.add_argument("--no-correlation", dest="correlation", action="store_false",
+                   help="leave the Q-sorts' correlation matrix out of the JSON (\"correlation\": null): with "
+                        "thousands of sorts it is most of the output")
     g.add_argument("--output", metavar="DIR",
                    help="also write loadings.csv, flags.csv, zscores.csv, arrays.csv, characteristics.csv, qdc.csv "
                         "into DIR (created if missing; written atomically; never over the input)")
@@ -52,5 +55,5 @@ def run(args) -> int:
         res = align_to(res, target, sort_ids=ids, name=args.align)
     if args.output is not None:
         write_tables(res, args.output)
-    emit(args, res.summary, res.to_dict)
+    emit(args, res.summary, lambda: res.to_dict(correlation=args.correlation))
     return EXIT_OK
