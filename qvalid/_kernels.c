@@ -1,0 +1,937 @@
+/*
+ * qvalid._kernels: compiled versions of qvalid's R-exact sequential loops (issue 24).
+ *
+ * Every function here does the same IEEE operations, in the same order, as the numpy code it replaces
+ * (qvalid/kernels.py names each one), so the results are the same bits; tests/test_kernels.py runs both paths on
+ * the same inputs and compares the bytes. What that needs:
+ *   - no contraction of a*b+c into fused multiply-adds (setup.py compiles with -ffp-contract=off, and x86-64's
+ *     baseline has no FMA instructions anyway), no -ffast-math;
+ *   - long double is the x87 80-bit format numpy's longdouble uses on x86-64 Linux (checked at import);
+ *   - numpy's summation orders, reproduced: axis-0 reductions of a C-ordered matrix add row after row starting
+ *     from 0; a contiguous 1-D sum is numpy's pairwise sum over blocks of 8192 (np_sum below); add.accumulate
+ *     starts from the first element; matrix products with reference BLAS add term after term from 0;
+ *   - BLAS and LAPACK (dgemm, dger, dgesdd) are called through scipy's own function pointers
+ *     (scipy.linalg.cython_blas / cython_lapack), i.e. the same library routines, with the arguments numpy's
+ *     cblas_dgemm(RowMajor, ...) and scipy's f2py wrappers pass.
+ * Arrays come in through the buffer protocol (C-contiguous float64; the Python side checks and allocates), so
+ * this file needs no numpy headers.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+typedef void (*dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *, double *, int *, double *,
+                        double *, int *);
+typedef void (*dger_t)(int *, int *, double *, double *, int *, double *, int *, double *, int *);
+typedef void (*dgesdd_t)(char *, int *, int *, double *, int *, double *, double *, int *, double *, int *,
+                         double *, int *, int *, int *);
+
+static dgemm_t p_dgemm = NULL;
+static dger_t p_dger = NULL;
+static dgesdd_t p_dgesdd = NULL;
+
+typedef long double LD;
+
+/* ------------------------------------------------------------------------------------------------ helpers */
+
+/* numpy 1.24's pairwise sum of a contiguous run (numpy/core/src/umath/loops_utils.h.src, pairwise_sum) */
+static double pairwise(const double *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        double res = 0.;
+        for (Py_ssize_t i = 0; i < n; i++) res += a[i];
+        return res;
+    }
+    if (n <= 128) {
+        double r[8];
+        Py_ssize_t i;
+        for (int j = 0; j < 8; j++) r[j] = a[j];
+        for (i = 8; i < n - (n % 8); i += 8)
+            for (int j = 0; j < 8; j++) r[j] += a[i + j];
+        double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for (; i < n; i++) res += a[i];
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return pairwise(a, n2) + pairwise(a + n2, n - n2);
+}
+
+/* numpy's a.sum() of a contiguous 1-D double array: 0 + the pairwise sums of blocks of 8192 (the buffer size) */
+static double np_sum(const double *a, Py_ssize_t n)
+{
+    double res = 0.;
+    for (Py_ssize_t s = 0; s < n; s += 8192) res += pairwise(a + s, n - s < 8192 ? n - s : 8192);
+    return res;
+}
+
+/* numpy's argmin: the first minimum, or the first NaN */
+static Py_ssize_t np_argmin(const double *a, Py_ssize_t n)
+{
+    double mp = a[0];
+    Py_ssize_t k = 0;
+    if (mp != mp) return 0;
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (!(a[i] >= mp)) {
+            mp = a[i];
+            k = i;
+            if (mp != mp) break;
+        }
+    }
+    return k;
+}
+
+/* np.maximum.reduce(np.abs(a), initial=init): NaN propagates */
+static double max_abs(const double *a, Py_ssize_t n, double init)
+{
+    double mx = init;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double v = fabs(a[i]);
+        if (v != v) return v;
+        if (v > mx) mx = v;
+    }
+    return mx;
+}
+
+/* sequential long double sum from the first element (np.add.accumulate(a, dtype=longdouble)[-1]), rounded */
+static double seqsum_ld(const double *a, Py_ssize_t n)
+{
+    LD acc = (LD)a[0];
+    for (Py_ssize_t i = 1; i < n; i++) acc += (LD)a[i];
+    return (double)acc;
+}
+
+/* qvalid.rsum.colsums: R's colSums in long double, rows added in order from 0; with sign, of S m S */
+static void colsums_ld(const double *m, Py_ssize_t n, const double *sign, double *out)
+{
+    Py_ssize_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        LD a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        if (sign) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const double *row = m + i * n + j;
+                double s = sign[i];
+                a0 += (LD)(row[0] * s);
+                a1 += (LD)(row[1] * s);
+                a2 += (LD)(row[2] * s);
+                a3 += (LD)(row[3] * s);
+            }
+            out[j] = sign[j] * (double)a0;
+            out[j + 1] = sign[j + 1] * (double)a1;
+            out[j + 2] = sign[j + 2] * (double)a2;
+            out[j + 3] = sign[j + 3] * (double)a3;
+        } else {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const double *row = m + i * n + j;
+                a0 += (LD)row[0];
+                a1 += (LD)row[1];
+                a2 += (LD)row[2];
+                a3 += (LD)row[3];
+            }
+            out[j] = (double)a0;
+            out[j + 1] = (double)a1;
+            out[j + 2] = (double)a2;
+            out[j + 3] = (double)a3;
+        }
+    }
+    for (; j < n; j++) {
+        LD a0 = 0;
+        for (Py_ssize_t i = 0; i < n; i++) a0 += (LD)(sign ? m[i * n + j] * sign[i] : m[i * n + j]);
+        out[j] = sign ? sign[j] * (double)a0 : (double)a0;
+    }
+}
+
+/* m.sum(axis=0) of a C-ordered double matrix: rows added in order from 0 */
+static void colsums_d(const double *m, Py_ssize_t n, double *out)
+{
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = 0.;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *row = m + i * n;
+        for (Py_ssize_t j = 0; j < n; j++) out[j] += row[j];
+    }
+}
+
+
+/* x.sum(axis=0) of a C-ordered (m, n) double matrix: rows added in order from 0 */
+static void colsums_rect(const double *x, Py_ssize_t m, Py_ssize_t n, double *out)
+{
+    for (Py_ssize_t j = 0; j < n; j++) out[j] = 0.;
+    for (Py_ssize_t l = 0; l < m; l++)
+        for (Py_ssize_t j = 0; j < n; j++) out[j] += x[l * n + j];
+}
+
+/* ------------------------------------------------------------------------------------------ buffer glue */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} buf_t;
+
+static int get_buf(PyObject *obj, buf_t *b, int writable, int ndim, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    b->held = 1;
+    if (b->view.ndim != ndim || b->view.itemsize != 8 || !b->view.format || strcmp(b->view.format, "d") != 0) {
+        PyErr_Format(PyExc_ValueError, "_kernels: %s must be a C-contiguous float64 array of %d dimensions", name,
+                     ndim);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(buf_t *b)
+{
+    if (b->held) PyBuffer_Release(&b->view);
+    b->held = 0;
+}
+
+#define SHAPE(b, i) ((b).view.shape[(i)])
+#define DATA(b) ((double *)(b).view.buf)
+
+/* --------------------------------------------------------------------------------------------- varimax */
+
+/* row-major C (rows x cols) = A (rows x inner) B (inner x cols), both row-major: numpy's a.dot(b), i.e.
+ * cblas_dgemm(RowMajor, NoTrans, NoTrans, ...) = dgemm('N', 'N', cols, rows, inner, 1, B, cols, A, inner, 0, C, cols) */
+static void mm_nn(const double *a, const double *b, double *c, int rows, int inner, int cols)
+{
+    char n = 'N';
+    double one = 1.0, zero = 0.0;
+    int ldb = cols, lda = inner, ldc = cols;
+    p_dgemm(&n, &n, &cols, &rows, &inner, &one, (double *)b, &ldb, (double *)a, &lda, &zero, c, &ldc);
+}
+
+/*
+ * varimax(x, z_out, tt_out, sc_or_None, eps, max_iter) -> (n_iter, converged, info)
+ *
+ * qvalid.rotate._varimax_one, operation for operation: x (p, k) the (normalised) loadings; returns the rotation
+ * matrix in tt_out and the rotated loadings x @ tt (times sc row-wise when sc is given) in z_out. info != 0: the
+ * SVD failed (LAPACK info), nothing else is valid.
+ */
+static PyObject *k_varimax(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *oz, *ot, *osc;
+    double eps;
+    long max_iter;
+    buf_t bx = {0}, bz = {0}, bt = {0}, bsc = {0};
+    if (!PyArg_ParseTuple(args, "OOOOdl", &ox, &oz, &ot, &osc, &eps, &max_iter)) return NULL;
+    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oz, &bz, 1, 2, "z") < 0 || get_buf(ot, &bt, 1, 2, "tt") < 0)
+        goto fail;
+    if (osc != Py_None && get_buf(osc, &bsc, 0, 2, "sc") < 0) goto fail;
+    int p = (int)SHAPE(bx, 0), k = (int)SHAPE(bx, 1);
+    if (SHAPE(bz, 0) != p || SHAPE(bz, 1) != k || SHAPE(bt, 0) != k || SHAPE(bt, 1) != k ||
+        (bsc.held && (SHAPE(bsc, 0) != p || SHAPE(bsc, 1) != 1)) || k < 1 || p < 1) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.varimax: shapes do not match");
+        goto fail;
+    }
+    const double *x = DATA(bx);
+    double *z = DATA(bz), *tt = DATA(bt);
+    int lwork = 4 * k * k + k + 9 * k; /* scipy's f2py default for dgesdd (compute_uv, full_matrices) */
+    if (lwork < 1) lwork = 1;
+    size_t nd = (size_t)p * k * 2 + (size_t)k * k * 5 + k + lwork;
+    double *mem = malloc(nd * sizeof(double));
+    int *iwork = malloc(8 * (size_t)k * sizeof(int));
+    if (!mem || !iwork) {
+        free(mem);
+        free(iwork);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    double *w = mem, *zz = w + (size_t)p * k, *bb = zz + (size_t)p * k, *a = bb + k * k, *u = a + k * k,
+           *vt = u + k * k, *tnew = vt + k * k, *s = tnew + k * k, *work = s + k;
+    long it = 0;
+    int converged = 0, info = 0;
+    double d = 0.0;
+    Py_BEGIN_ALLOW_THREADS
+    for (int i = 0; i < k * k; i++) tt[i] = 0.0;
+    for (int i = 0; i < k; i++) tt[i * k + i] = 1.0;
+    char jobz = 'A', cn = 'N', ct = 'T';
+    double one = 1.0, zero = 0.0;
+    for (it = 1; it <= max_iter; it++) {
+        mm_nn(x, tt, zz, p, k, k); /* x.dot(tt, out=z) */
+        for (int i = 0; i < p * k; i++) w[i] = zz[i] * zz[i];
+        for (int j = 0; j < k; j++) { /* w -= np.add.reduce(w, axis=0) / p */
+            double c = 0.;
+            for (int i = 0; i < p; i++) c += w[i * k + j];
+            c = c / p;
+            for (int i = 0; i < p; i++) w[i * k + j] = w[i * k + j] - c;
+        }
+        for (int i = 0; i < p * k; i++) w[i] = w[i] * zz[i]; /* w *= z */
+        /* xt.dot(w), xt = x.T (Fortran-ordered): cblas_dgemm(RowMajor, Trans, NoTrans, k, k, p, 1, x, k, w, k, 0,
+         * B, k) = dgemm('N', 'T', k, k, p, 1, w, k, x, k, 0, B, k) */
+        p_dgemm(&cn, &ct, &k, &k, &p, &one, w, &k, (double *)x, &k, &zero, bb, &k);
+        for (int i = 0; i < k; i++) /* f2py copies the C-ordered B into Fortran order */
+            for (int j = 0; j < k; j++) a[i + j * k] = bb[i * k + j];
+        p_dgesdd(&jobz, &k, &k, a, &k, s, u, &k, vt, &k, work, &lwork, iwork, &info);
+        if (info) break;
+        /* tt = u.dot(vt), both Fortran-ordered: cblas_dgemm(RowMajor, Trans, Trans, ..., u, k, vt, k, ...)
+         * = dgemm('T', 'T', k, k, k, 1, vt, k, u, k, 0, tt, k) */
+        p_dgemm(&ct, &ct, &k, &k, &k, &one, vt, &k, u, &k, &zero, tt, &k);
+        double d_past = d;
+        if (k < 8) { /* the Python loop over s.tolist() */
+            d = 0.0;
+            for (int i = 0; i < k; i++) d += s[i];
+        } else {
+            d = np_sum(s, k);
+        }
+        if (d < d_past * (1.0 + eps)) {
+            converged = 1;
+            break;
+        }
+    }
+    if (it > max_iter) it = max_iter;
+    if (!info) {
+        mm_nn(x, tt, z, p, k, k); /* z = x @ tt */
+        if (bsc.held) {
+            const double *sc = DATA(bsc);
+            for (int i = 0; i < p; i++)
+                for (int j = 0; j < k; j++) z[i * k + j] *= sc[i];
+        }
+    }
+    (void)tnew;
+    Py_END_ALLOW_THREADS
+    free(mem);
+    free(iwork);
+    release(&bx);
+    release(&bz);
+    release(&bt);
+    release(&bsc);
+    return Py_BuildValue("lii", it, converged, info);
+fail:
+    release(&bx);
+    release(&bz);
+    release(&bt);
+    release(&bsc);
+    return NULL;
+}
+
+/* -------------------------------------------------------------------------------------------- centroid */
+
+typedef struct {
+    Py_ssize_t *a;
+    Py_ssize_t len, cap;
+} ivec;
+
+static int ivec_push(ivec *v, Py_ssize_t x)
+{
+    if (v->len == v->cap) {
+        Py_ssize_t cap = v->cap ? 2 * v->cap : 64;
+        Py_ssize_t *na = realloc(v->a, cap * sizeof(Py_ssize_t));
+        if (!na) return -1;
+        v->a = na;
+        v->cap = cap;
+    }
+    v->a[v->len++] = x;
+    return 0;
+}
+
+enum { ST_OK = 0, ST_FALLBACK = 1, ST_CLOSE = 2, ST_NOMEM = 3 };
+
+typedef struct {
+    double *m;
+    Py_ssize_t n;
+    double *sign, *cs, *v, *row, *vec; /* vec: the tied rows of R's refill, allocated when first needed */
+    Py_ssize_t vec_rows;
+    Py_ssize_t *oo;
+    long max_steps;
+} cstate;
+
+/* the residual m -= g g' with BLAS dger, as qvalid.extract._subtract_outer (m.T is the Fortran matrix) */
+static void subtract_outer(double *m, int n, double *g)
+{
+    double alpha = -1.0;
+    int one = 1;
+    p_dger(&n, &n, &alpha, g, &one, g, &one, m, &n);
+}
+
+/* qvalid.extract._reflect_to_positive_manifold; returns ST_OK or ST_FALLBACK (where it raises) */
+static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
+{
+    double *m = st->m, *sign = st->sign, *cs = st->cs, *v = st->v;
+    Py_ssize_t n = st->n;
+    int explicit = *explicit_;
+    for (Py_ssize_t i = 0; i < n; i++) sign[i] = 1.0;
+    if (explicit)
+        colsums_ld(m, n, NULL, cs);
+    else
+        colsums_d(m, n, cs);
+    memcpy(v, cs, n * sizeof(double));
+    int exact = explicit, close = 0;
+    long steps = 0;
+    double tol = 1e-11 * (1.0 + max_abs(cs, n, -INFINITY));
+    for (;;) {
+        Py_ssize_t j = np_argmin(cs, n);
+        double low = cs[j];
+        if (low != low || low == -INFINITY) return ST_FALLBACK;
+        int near = fabs(low) <= tol;
+        if (!near) {
+            double lim = low + tol;
+            Py_ssize_t cnt = 0;
+            for (Py_ssize_t i = 0; i < n; i++) cnt += cs[i] <= lim;
+            near = cnt > 1;
+        }
+        if (near) {
+            close = 1;
+            if (!exact) {
+                colsums_ld(m, n, explicit ? NULL : sign, cs);
+                for (Py_ssize_t i = 0; i < n; i++) v[i] = sign[i] * cs[i];
+                exact = 1;
+                continue;
+            }
+        }
+        if (low > 0) {
+            if (exact) break;
+            colsums_ld(m, n, explicit ? NULL : sign, cs);
+            for (Py_ssize_t i = 0; i < n; i++) v[i] = sign[i] * cs[i];
+            exact = 1;
+            continue;
+        }
+        steps++;
+        if (steps > st->max_steps) return ST_FALLBACK;
+        Py_ssize_t L = 0, *oo = st->oo;
+        if (exact) {
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (cs[i] == low) oo[L++] = i;
+        } else {
+            oo[L++] = j;
+        }
+        if (L > 1 && !explicit) {
+            for (Py_ssize_t i = 0; i < n; i++)
+                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[i];
+            for (Py_ssize_t i = 0; i < n; i++)
+                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[c];
+            explicit = 1;
+        }
+        if (!explicit) {
+            double t2 = 2.0 * sign[j];
+            const double *mj = m + j * n;
+            for (Py_ssize_t i = 0; i < n; i++) v[i] = v[i] - t2 * mj[i];
+            sign[j] = -sign[j];
+            for (Py_ssize_t i = 0; i < n; i++) cs[i] = sign[i] * v[i];
+            if (ivec_push(refl, j) < 0) return ST_NOMEM;
+            exact = 0;
+            continue;
+        }
+        if (L == 1) { /* R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec */
+            double *row = st->row;
+            memcpy(row, m + j * n, n * sizeof(double));
+            for (Py_ssize_t i = 0; i < n; i++) m[j * n + i] = -row[i];
+            for (Py_ssize_t i = 0; i < n; i++) m[i * n + j] = -row[i];
+            for (Py_ssize_t i = 0; i < n; i++) cs[i] = cs[i] - 2.0 * row[i];
+            cs[j] = -np_sum(row, n);
+            exact = 0;
+        } else { /* R's column-major refill of the tied columns */
+            if (st->vec_rows < L) {
+                double *nv = realloc(st->vec, (size_t)L * n * sizeof(double));
+                if (!nv) return ST_NOMEM;
+                st->vec = nv;
+                st->vec_rows = L;
+            }
+            double *vec = st->vec;
+            for (Py_ssize_t a = 0; a < L; a++)
+                for (Py_ssize_t i = 0; i < n; i++) vec[a * n + i] = -m[oo[a] * n + i];
+            for (Py_ssize_t a = 0; a < L; a++) memcpy(m + oo[a] * n, vec + a * n, n * sizeof(double));
+            for (Py_ssize_t c = 0; c < L; c++)
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    Py_ssize_t q = c * n + i;
+                    m[i * n + oo[c]] = vec[(q % L) * n + q / L];
+                }
+            colsums_ld(m, n, NULL, cs);
+        }
+        for (Py_ssize_t a = 0; a < L; a++) {
+            sign[oo[a]] = -sign[oo[a]];
+            if (ivec_push(refl, oo[a]) < 0) return ST_NOMEM;
+        }
+    }
+    *explicit_ = explicit;
+    *close_out = close;
+    return ST_OK;
+}
+
+/*
+ * centroid(m, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)
+ *
+ * qvalid.extract.centroid on the working copy m (n, n) of the correlations (modified), loadings into out
+ * (n, nfactors). status 0: done; 1: a guard of the numpy code would raise or warn here (the caller runs the numpy
+ * code, which does); 2: stop_when_close and a decision was close (nothing else valid).
+ */
+static PyObject *k_centroid(PyObject *self, PyObject *args)
+{
+    PyObject *om, *oout;
+    double spc;
+    long max_iter, max_steps;
+    int stop_when_close;
+    buf_t bm = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OOdllp", &om, &oout, &spc, &max_iter, &max_steps, &stop_when_close)) return NULL;
+    if (get_buf(om, &bm, 1, 2, "m") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t n = SHAPE(bm, 0);
+    int nf = (int)SHAPE(bo, 1);
+    if (SHAPE(bm, 1) != n || SHAPE(bo, 0) != n || n < 2 || n > 2000000000) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.centroid: shapes do not match");
+        goto fail;
+    }
+    double *m = DATA(bm), *out = DATA(bo);
+    double *mem = malloc((size_t)n * 9 * sizeof(double));
+    Py_ssize_t *oo = malloc((size_t)n * sizeof(Py_ssize_t));
+    long *iters = calloc(nf > 0 ? nf : 1, sizeof(long));
+    Py_ssize_t *ends = calloc(nf > 0 ? nf : 1, sizeof(Py_ssize_t));
+    ivec refl = {0};
+    cstate st = {0};
+    if (!mem || !oo || !iters || !ends) goto nomem;
+    st.m = m;
+    st.n = n;
+    st.sign = mem;
+    st.cs = mem + n;
+    st.v = mem + 2 * n;
+    st.row = mem + 3 * n;
+    st.oo = oo;
+    st.max_steps = max_steps;
+    double *t = mem + 4 * n, *d = mem + 5 * n, *f = mem + 6 * n, *ff = mem + 7 * n, *g = mem + 8 * n;
+    int status = ST_OK, garbled = 0, close = 0, k;
+    double n1 = (double)(n - 1);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n * nf; i++) out[i] = 0.0;
+    for (k = 0; k < nf; k++) {
+        for (Py_ssize_t i = 0; i < n; i++) m[i * n + i] = 0.0;
+        int explicit = garbled, near = 0;
+        status = reflect(&st, &explicit, &refl, &near);
+        if (status != ST_OK) break;
+        close = close || near;
+        if (close && stop_when_close) {
+            status = ST_CLOSE;
+            break;
+        }
+        double *cs = st.cs, *sign = st.sign;
+        for (Py_ssize_t i = 0; i < n; i++) t[i] = cs[i] / n1 + cs[i];
+        if (!(seqsum_ld(t, n) > 0)) {
+            status = ST_FALLBACK;
+            break;
+        }
+        garbled = garbled || explicit;
+        for (Py_ssize_t i = 0; i < n; i++) d[i] = cs[i] / n1;
+        double tot = seqsum_ld(t, n);
+        double root = tot >= 0 ? sqrt(tot) : NAN;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            f[i] = t[i] / root;
+            ff[i] = f[i] * f[i];
+        }
+        long it = 0;
+        for (;;) {
+            double mx = 0.0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double a = fabs(d[i] - ff[i]);
+                if (a != a) {
+                    mx = a;
+                    break;
+                }
+                if (a > mx) mx = a;
+            }
+            if (mx < spc) break;
+            if (it >= max_iter) {
+                status = ST_FALLBACK;
+                break;
+            }
+            memcpy(d, ff, n * sizeof(double));
+            for (Py_ssize_t i = 0; i < n; i++) t[i] = cs[i] + d[i];
+            tot = seqsum_ld(t, n);
+            root = tot >= 0 ? sqrt(tot) : NAN;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                f[i] = t[i] / root;
+                ff[i] = f[i] * f[i];
+            }
+            it++;
+        }
+        if (status != ST_OK) break;
+        if (!close) { /* np.abs(np.abs(d - ff) - spc).min() < 1e-12, NaN propagating */
+            double mn = INFINITY;
+            int nan = 0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double a = fabs(fabs(d[i] - ff[i]) - spc);
+                if (a != a) {
+                    nan = 1;
+                    break;
+                }
+                if (a < mn) mn = a;
+            }
+            close = !nan && mn < 1e-12;
+            if (close && stop_when_close) {
+                status = ST_CLOSE;
+                break;
+            }
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            g[i] = sign[i] * f[i];
+            out[i * nf + k] = g[i];
+        }
+        if (explicit) {
+            subtract_outer(m, (int)n, f);
+            for (Py_ssize_t i = 0; i < n; i++)
+                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[i];
+            for (Py_ssize_t i = 0; i < n; i++)
+                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[c];
+        } else {
+            subtract_outer(m, (int)n, g);
+        }
+        iters[k] = it;
+        ends[k] = refl.len;
+    }
+    Py_END_ALLOW_THREADS
+    if (status == ST_NOMEM) goto nomem;
+    PyObject *its = NULL, *rfl = NULL, *res = NULL;
+    if (status == ST_OK) {
+        its = PyTuple_New(nf);
+        rfl = PyTuple_New(nf);
+        if (!its || !rfl) goto build_fail;
+        Py_ssize_t start = 0;
+        for (int q = 0; q < nf; q++) {
+            PyObject *tup = PyTuple_New(ends[q] - start);
+            if (!tup) goto build_fail;
+            for (Py_ssize_t i = start; i < ends[q]; i++) PyTuple_SET_ITEM(tup, i - start, PyLong_FromSsize_t(refl.a[i]));
+            PyTuple_SET_ITEM(rfl, q, tup);
+            PyTuple_SET_ITEM(its, q, PyLong_FromLong(iters[q]));
+            start = ends[q];
+        }
+        res = Py_BuildValue("iNNO", status, its, rfl, close ? Py_True : Py_False);
+    } else {
+        res = Py_BuildValue("iOOO", status, Py_None, Py_None, close ? Py_True : Py_False);
+    }
+    free(mem);
+    free(oo);
+    free(iters);
+    free(ends);
+    free(refl.a);
+    free(st.vec);
+    release(&bm);
+    release(&bo);
+    return res;
+build_fail:
+    Py_XDECREF(its);
+    Py_XDECREF(rfl);
+nomem:
+    free(mem);
+    free(oo);
+    free(iters);
+    free(ends);
+    free(refl.a);
+    free(st.vec);
+    release(&bm);
+    release(&bo);
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    return NULL;
+fail:
+    release(&bm);
+    release(&bo);
+    return NULL;
+}
+
+/* ----------------------------------------------------------------------------------------- correlations */
+
+/*
+ * out (n, n) = z' z for z (m, n) C-ordered, each entry a sum over rows in order from 0 (what reference BLAS dsyrk
+ * computes for numpy's z.T @ z; the lower triangle is the upper one mirrored, as numpy copies it). Two columns of
+ * j in each SSE2 register: lanes are different entries, so each entry's sum keeps its order.
+ */
+static void gram_seq(const double *z, Py_ssize_t m, Py_ssize_t n, double *out)
+{
+    Py_ssize_t i0 = 0;
+    for (; i0 < n; i0 += 4) {
+        Py_ssize_t ni = n - i0 < 4 ? n - i0 : 4;
+        Py_ssize_t j0 = i0;
+#ifdef __SSE2__
+        if (ni == 4) {
+            for (; j0 + 4 <= n; j0 += 4) {
+                __m128d c00 = _mm_setzero_pd(), c01 = _mm_setzero_pd(), c10 = _mm_setzero_pd(),
+                        c11 = _mm_setzero_pd(), c20 = _mm_setzero_pd(), c21 = _mm_setzero_pd(),
+                        c30 = _mm_setzero_pd(), c31 = _mm_setzero_pd();
+                for (Py_ssize_t l = 0; l < m; l++) {
+                    const double *row = z + l * n;
+                    __m128d b0 = _mm_loadu_pd(row + j0), b1 = _mm_loadu_pd(row + j0 + 2);
+                    __m128d a = _mm_set1_pd(row[i0]);
+                    c00 = _mm_add_pd(c00, _mm_mul_pd(a, b0));
+                    c01 = _mm_add_pd(c01, _mm_mul_pd(a, b1));
+                    a = _mm_set1_pd(row[i0 + 1]);
+                    c10 = _mm_add_pd(c10, _mm_mul_pd(a, b0));
+                    c11 = _mm_add_pd(c11, _mm_mul_pd(a, b1));
+                    a = _mm_set1_pd(row[i0 + 2]);
+                    c20 = _mm_add_pd(c20, _mm_mul_pd(a, b0));
+                    c21 = _mm_add_pd(c21, _mm_mul_pd(a, b1));
+                    a = _mm_set1_pd(row[i0 + 3]);
+                    c30 = _mm_add_pd(c30, _mm_mul_pd(a, b0));
+                    c31 = _mm_add_pd(c31, _mm_mul_pd(a, b1));
+                }
+                _mm_storeu_pd(out + i0 * n + j0, c00);
+                _mm_storeu_pd(out + i0 * n + j0 + 2, c01);
+                _mm_storeu_pd(out + (i0 + 1) * n + j0, c10);
+                _mm_storeu_pd(out + (i0 + 1) * n + j0 + 2, c11);
+                _mm_storeu_pd(out + (i0 + 2) * n + j0, c20);
+                _mm_storeu_pd(out + (i0 + 2) * n + j0 + 2, c21);
+                _mm_storeu_pd(out + (i0 + 3) * n + j0, c30);
+                _mm_storeu_pd(out + (i0 + 3) * n + j0 + 2, c31);
+            }
+        }
+#endif
+        for (; j0 < n; j0++) /* the remaining columns (and rows, without SSE2), entry by entry */
+            for (Py_ssize_t a = 0; a < ni; a++) {
+                double acc = 0.;
+                for (Py_ssize_t l = 0; l < m; l++) acc += z[l * n + i0 + a] * z[l * n + j0];
+                out[(i0 + a) * n + j0] = acc;
+            }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) /* mirror the upper triangle (computed entries are j >= i0 >= i - 3) */
+        for (Py_ssize_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
+}
+
+/* R's CLAMP to [-1, 1] (np.clip: NaN stays) and a diagonal of exactly 1 */
+static void clamp_unit_diagonal(double *r, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n * n; i++) {
+        double v = r[i];
+        if (v > 1.0)
+            r[i] = 1.0;
+        else if (v < -1.0)
+            r[i] = -1.0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) r[i * n + i] = 1.0;
+}
+
+/*
+ * pearson(x, work, out): qvalid.correlation._pearson: z = unit_columns(x) into work (m, n), out = clamp(z' z),
+ * diagonal 1. unit_columns: mean = column sum (rows in order from 0) / m; z = x - mean; z /= sqrt(column sum of
+ * z * z).
+ */
+static PyObject *k_pearson(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *ow, *oout;
+    buf_t bx = {0}, bw = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OOO", &ox, &ow, &oout)) return NULL;
+    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(ow, &bw, 1, 2, "work") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0)
+        goto fail;
+    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
+    if (SHAPE(bw, 0) != m || SHAPE(bw, 1) != n || SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.pearson: shapes do not match");
+        goto fail;
+    }
+    const double *x = DATA(bx);
+    double *z = DATA(bw), *out = DATA(bo);
+    double *col = malloc((size_t)n * sizeof(double));
+    if (!col) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    colsums_rect(x, m, n, col);
+    for (Py_ssize_t j = 0; j < n; j++) col[j] = col[j] / (double)m;
+    for (Py_ssize_t l = 0; l < m; l++)
+        for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = x[l * n + j] - col[j];
+    for (Py_ssize_t j = 0; j < n; j++) col[j] = 0.;
+    for (Py_ssize_t l = 0; l < m; l++)
+        for (Py_ssize_t j = 0; j < n; j++) col[j] += z[l * n + j] * z[l * n + j];
+    for (Py_ssize_t j = 0; j < n; j++) col[j] = sqrt(col[j]);
+    for (Py_ssize_t l = 0; l < m; l++)
+        for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = z[l * n + j] / col[j];
+    gram_seq(z, m, n, out);
+    clamp_unit_diagonal(out, n);
+    Py_END_ALLOW_THREADS
+    free(col);
+    release(&bx);
+    release(&bw);
+    release(&bo);
+    Py_RETURN_NONE;
+fail:
+    release(&bx);
+    release(&bw);
+    release(&bo);
+    return NULL;
+}
+
+/* gram(z, out): out = z' z (gram_seq) */
+static PyObject *k_gram(PyObject *self, PyObject *args)
+{
+    PyObject *oz, *oout;
+    buf_t bz = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OO", &oz, &oout)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t m = SHAPE(bz, 0), n = SHAPE(bz, 1);
+    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.gram: shapes do not match");
+        goto fail;
+    }
+    const double *z = DATA(bz);
+    double *out = DATA(bo);
+    Py_BEGIN_ALLOW_THREADS
+    gram_seq(z, m, n, out);
+    Py_END_ALLOW_THREADS
+    release(&bz);
+    release(&bo);
+    Py_RETURN_NONE;
+fail:
+    release(&bz);
+    release(&bo);
+    return NULL;
+}
+
+/*
+ * pearson_exact(x, out): qvalid.correlation._pearson_exact, R's cor() (R 4.2.2 cov.c MEAN_ and cov_na_1):
+ * mean = long double sum (from the first element) / m plus the correction pass, rounded to double; long double
+ * centred values; cov = (sum of products from 0, in long double) / (m - 1), rounded; r = cov / (sd_i sd_j) in
+ * double, clamped, diagonal 1. The upper triangle is computed and mirrored (each entry's products commute).
+ */
+static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *oout;
+    buf_t bx = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
+    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
+    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.pearson_exact: shapes do not match");
+        goto fail;
+    }
+    const double *x = DATA(bx);
+    double *out = DATA(bo);
+    LD *xc = malloc((size_t)m * n * sizeof(LD)); /* transposed: sort j's centred values xc[j * m .. j * m + m) */
+    double *sd = malloc((size_t)n * sizeof(double));
+    if (!xc || !sd) {
+        free(xc);
+        free(sd);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    LD lm = (LD)m, lm1 = (LD)(m - 1);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        LD acc = (LD)x[j];
+        for (Py_ssize_t l = 1; l < m; l++) acc += (LD)x[l * n + j];
+        LD tmp = acc / lm;
+        LD acc2 = (LD)x[j] - tmp;
+        for (Py_ssize_t l = 1; l < m; l++) acc2 += (LD)x[l * n + j] - tmp;
+        double mean = (double)(tmp + acc2 / lm);
+        for (Py_ssize_t l = 0; l < m; l++) xc[j * m + l] = (LD)x[l * n + j] - (LD)mean;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const LD *a = xc + i * m;
+        Py_ssize_t j = i;
+        for (; j + 4 <= n; j += 4) {
+            const LD *b0 = xc + j * m, *b1 = b0 + m, *b2 = b1 + m, *b3 = b2 + m;
+            LD s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (Py_ssize_t l = 0; l < m; l++) {
+                LD v = a[l];
+                s0 += v * b0[l];
+                s1 += v * b1[l];
+                s2 += v * b2[l];
+                s3 += v * b3[l];
+            }
+            out[i * n + j] = (double)(s0 / lm1);
+            out[i * n + j + 1] = (double)(s1 / lm1);
+            out[i * n + j + 2] = (double)(s2 / lm1);
+            out[i * n + j + 3] = (double)(s3 / lm1);
+        }
+        for (; j < n; j++) {
+            const LD *b0 = xc + j * m;
+            LD s0 = 0;
+            for (Py_ssize_t l = 0; l < m; l++) s0 += a[l] * b0[l];
+            out[i * n + j] = (double)(s0 / lm1);
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) sd[i] = sqrt(out[i * n + i]);
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = i; j < n; j++) {
+            double r = out[i * n + j] / (sd[i] * sd[j]);
+            out[i * n + j] = r;
+        }
+    for (Py_ssize_t i = 0; i < n; i++)
+        for (Py_ssize_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
+    clamp_unit_diagonal(out, n);
+    Py_END_ALLOW_THREADS
+    free(xc);
+    free(sd);
+    release(&bx);
+    release(&bo);
+    Py_RETURN_NONE;
+fail:
+    release(&bx);
+    release(&bo);
+    return NULL;
+}
+
+/* probe(name, a) -> float: the helper sums, for the import-time check that they are numpy's (kernels.py) */
+static PyObject *k_probe(PyObject *self, PyObject *args)
+{
+    const char *name;
+    PyObject *oa;
+    buf_t ba = {0};
+    if (!PyArg_ParseTuple(args, "sO", &name, &oa)) return NULL;
+    if (get_buf(oa, &ba, 0, 1, "a") < 0) {
+        release(&ba);
+        return NULL;
+    }
+    Py_ssize_t n = SHAPE(ba, 0);
+    const double *a = DATA(ba);
+    double r;
+    if (strcmp(name, "sum") == 0)
+        r = np_sum(a, n);
+    else if (strcmp(name, "seqsum_ld") == 0 && n > 0)
+        r = seqsum_ld(a, n);
+    else if (strcmp(name, "argmin") == 0 && n > 0)
+        r = (double)np_argmin(a, n);
+    else {
+        release(&ba);
+        PyErr_SetString(PyExc_ValueError, "_kernels.probe: unknown helper");
+        return NULL;
+    }
+    release(&ba);
+    return PyFloat_FromDouble(r);
+}
+
+static PyMethodDef methods[] = {
+    {"varimax", k_varimax, METH_VARARGS, "varimax(x, z, tt, sc, eps, max_iter) -> (n_iter, converged, info)"},
+    {"centroid", k_centroid, METH_VARARGS,
+     "centroid(m, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)"},
+    {"pearson", k_pearson, METH_VARARGS, "pearson(x, work, out)"},
+    {"pearson_exact", k_pearson_exact, METH_VARARGS, "pearson_exact(x, out)"},
+    {"gram", k_gram, METH_VARARGS, "gram(z, out)"},
+    {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_kernels",
+                                    "qvalid's compiled R-exact loops (see qvalid/kernels.py)", -1, methods};
+
+/* a function pointer from scipy's cython_blas / cython_lapack capsules */
+static void *scipy_pointer(const char *module, const char *name)
+{
+    void *ptr = NULL;
+    PyObject *mod = PyImport_ImportModule(module);
+    if (!mod) return NULL;
+    PyObject *capi = PyObject_GetAttrString(mod, "__pyx_capi__");
+    Py_DECREF(mod);
+    if (!capi) return NULL;
+    PyObject *cap = PyMapping_GetItemString(capi, name);
+    Py_DECREF(capi);
+    if (!cap) return NULL;
+    ptr = PyCapsule_GetPointer(cap, PyCapsule_GetName(cap));
+    Py_DECREF(cap);
+    return ptr;
+}
+
+PyMODINIT_FUNC PyInit__kernels(void)
+{
+    p_dgemm = (dgemm_t)scipy_pointer("scipy.linalg.cython_blas", "dgemm");
+    if (!p_dgemm) return NULL;
+    p_dger = (dger_t)scipy_pointer("scipy.linalg.cython_blas", "dger");
+    if (!p_dger) return NULL;
+    p_dgesdd = (dgesdd_t)scipy_pointer("scipy.linalg.cython_lapack", "dgesdd");
+    if (!p_dgesdd) return NULL;
+    PyObject *mod = PyModule_Create(&moddef);
+    if (!mod) return NULL;
+    if (PyModule_AddIntConstant(mod, "LD_MANT_DIG", LDBL_MANT_DIG) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}
