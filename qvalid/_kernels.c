@@ -777,6 +777,36 @@ fail:
 }
 
 /*
+ * The centred values xc (long double) are often small integers, or multiples of a small power of 2 (a Q-sort on
+ * a symmetric forced grid has mean exactly 0). If every xc is a double, a multiple of 2^-q, and m max|xc|^2 <
+ * 2^(53 - 2q), every product and partial sum of R's long double loop is exact; so is the same sum in doubles, in
+ * any order. Then S = xc' xc is computed in doubles (gram_seq), and S / (m - 1) rounded as R rounds it (long
+ * double division, then double) is looked up: S takes few distinct values. Returns the scale 2^q, or 0 when the
+ * shortcut does not apply.
+ */
+static double exact_in_doubles(const LD *xc, Py_ssize_t count, Py_ssize_t m)
+{
+    int q = 0;
+    double mx = 0.;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        double d = (double)xc[i];
+        if ((LD)d != xc[i] || !isfinite(d)) return 0.;
+        if (d == 0.) continue;
+        int e;
+        double f = frexp(fabs(d), &e); /* d = f 2^e, 0.5 <= f < 1: f 2^53 is an integer */
+        unsigned long long mant = (unsigned long long)ldexp(f, 53);
+        int lowest = e - 53 + __builtin_ctzll(mant); /* exponent of d's lowest set bit */
+        if (-lowest > q) q = -lowest;
+        if (q > 20) return 0.;
+        if (fabs(d) > mx) mx = fabs(d);
+    }
+    double scale = ldexp(1.0, q);
+    double top = mx * scale; /* an integer: the largest |xc| in units of 2^-q */
+    if (top * top * (double)m >= 9007199254740992.0 /* 2^53 */ || top * top > 1e12) return 0.;
+    return scale;
+}
+
+/*
  * pearson_exact(x, out): qvalid.correlation._pearson_exact, R's cor() (R 4.2.2 cov.c MEAN_ and cov_na_1):
  * mean = long double sum (from the first element) / m plus the correction pass, rounded to double; long double
  * centred values; cov = (sum of products from 0, in long double) / (m - 1), rounded; r = cov / (sd_i sd_j) in
@@ -797,11 +827,11 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
     double *out = DATA(bo);
     LD *xc = malloc((size_t)m * n * sizeof(LD)); /* transposed: sort j's centred values xc[j * m .. j * m + m) */
     double *sd = malloc((size_t)n * sizeof(double));
+    double *xd = NULL, *table = NULL;
+    int nomem = 0, shortcut = 0;
     if (!xc || !sd) {
-        free(xc);
-        free(sd);
-        PyErr_NoMemory();
-        goto fail;
+        nomem = 1;
+        goto done;
     }
     Py_BEGIN_ALLOW_THREADS
     LD lm = (LD)m, lm1 = (LD)(m - 1);
@@ -814,46 +844,79 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
         double mean = (double)(tmp + acc2 / lm);
         for (Py_ssize_t l = 0; l < m; l++) xc[j * m + l] = (LD)x[l * n + j] - (LD)mean;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const LD *a = xc + i * m;
-        Py_ssize_t j = i;
-        for (; j + 4 <= n; j += 4) {
-            const LD *b0 = xc + j * m, *b1 = b0 + m, *b2 = b1 + m, *b3 = b2 + m;
-            LD s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (Py_ssize_t l = 0; l < m; l++) {
-                LD v = a[l];
-                s0 += v * b0[l];
-                s1 += v * b1[l];
-                s2 += v * b2[l];
-                s3 += v * b3[l];
+    double scale = exact_in_doubles(xc, m * n, m);
+    if (scale > 0) {
+        /* S in units of 2^-2q: integers; the diagonal holds the largest |S| of each row (Cauchy-Schwarz) */
+        xd = malloc((size_t)m * n * sizeof(double));
+        if (xd) {
+            for (Py_ssize_t j = 0; j < n; j++)
+                for (Py_ssize_t l = 0; l < m; l++) xd[l * n + j] = (double)xc[j * m + l] * scale;
+            gram_seq(xd, m, n, out);
+            double smax = 0.;
+            for (Py_ssize_t i = 0; i < n; i++)
+                if (out[i * n + i] > smax) smax = out[i * n + i];
+            if (smax <= 4e6) {
+                Py_ssize_t h = (Py_ssize_t)smax;
+                table = malloc((size_t)(2 * h + 1) * sizeof(double));
+                if (table) {
+                    LD unit = (LD)1 / ((LD)scale * (LD)scale); /* 2^-2q: exact */
+                    for (Py_ssize_t v = -h; v <= h; v++) table[v + h] = (double)(((LD)v * unit) / lm1);
+                    for (Py_ssize_t i = 0; i < n; i++)
+                        for (Py_ssize_t j = i; j < n; j++) out[i * n + j] = table[(Py_ssize_t)out[i * n + j] + h];
+                    shortcut = 1;
+                }
             }
-            out[i * n + j] = (double)(s0 / lm1);
-            out[i * n + j + 1] = (double)(s1 / lm1);
-            out[i * n + j + 2] = (double)(s2 / lm1);
-            out[i * n + j + 3] = (double)(s3 / lm1);
+            if (!shortcut) { /* S is exact: divide it as R does */
+                LD unit = (LD)1 / ((LD)scale * (LD)scale);
+                for (Py_ssize_t i = 0; i < n; i++)
+                    for (Py_ssize_t j = i; j < n; j++) out[i * n + j] = (double)(((LD)out[i * n + j] * unit) / lm1);
+                shortcut = 1;
+            }
         }
-        for (; j < n; j++) {
-            const LD *b0 = xc + j * m;
-            LD s0 = 0;
-            for (Py_ssize_t l = 0; l < m; l++) s0 += a[l] * b0[l];
-            out[i * n + j] = (double)(s0 / lm1);
+    }
+    if (!shortcut) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const LD *a = xc + i * m;
+            Py_ssize_t j = i;
+            for (; j + 4 <= n; j += 4) {
+                const LD *b0 = xc + j * m, *b1 = b0 + m, *b2 = b1 + m, *b3 = b2 + m;
+                LD s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (Py_ssize_t l = 0; l < m; l++) {
+                    LD v = a[l];
+                    s0 += v * b0[l];
+                    s1 += v * b1[l];
+                    s2 += v * b2[l];
+                    s3 += v * b3[l];
+                }
+                out[i * n + j] = (double)(s0 / lm1);
+                out[i * n + j + 1] = (double)(s1 / lm1);
+                out[i * n + j + 2] = (double)(s2 / lm1);
+                out[i * n + j + 3] = (double)(s3 / lm1);
+            }
+            for (; j < n; j++) {
+                const LD *b0 = xc + j * m;
+                LD s0 = 0;
+                for (Py_ssize_t l = 0; l < m; l++) s0 += a[l] * b0[l];
+                out[i * n + j] = (double)(s0 / lm1);
+            }
         }
     }
     for (Py_ssize_t i = 0; i < n; i++) sd[i] = sqrt(out[i * n + i]);
     for (Py_ssize_t i = 0; i < n; i++)
-        for (Py_ssize_t j = i; j < n; j++) {
-            double r = out[i * n + j] / (sd[i] * sd[j]);
-            out[i * n + j] = r;
-        }
+        for (Py_ssize_t j = i; j < n; j++) out[i * n + j] = out[i * n + j] / (sd[i] * sd[j]);
     for (Py_ssize_t i = 0; i < n; i++)
         for (Py_ssize_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
     clamp_unit_diagonal(out, n);
     Py_END_ALLOW_THREADS
+done:
     free(xc);
     free(sd);
+    free(xd);
+    free(table);
     release(&bx);
     release(&bo);
-    Py_RETURN_NONE;
+    if (nomem) return PyErr_NoMemory();
+    return PyLong_FromLong(shortcut);
 fail:
     release(&bx);
     release(&bo);
