@@ -166,6 +166,21 @@ static void colsums_rect(const double *x, Py_ssize_t m, Py_ssize_t n, double *ou
         for (Py_ssize_t j = 0; j < n; j++) out[j] += x[l * n + j];
 }
 
+/*
+ * out[j] = numpy's column sums a.sum(axis=0) of a C-ordered (m, k) matrix: rows added in order from 0, except for
+ * k = 1, where the column is contiguous and numpy sums it pairwise (np_sum)
+ */
+static void colsums_np(const double *a, Py_ssize_t m, Py_ssize_t k, double *out)
+{
+    if (k == 1) {
+        out[0] = np_sum(a, m);
+        return;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) out[j] = 0.;
+    for (Py_ssize_t i = 0; i < m; i++)
+        for (Py_ssize_t j = 0; j < k; j++) out[j] += a[i * k + j];
+}
+
 /* ------------------------------------------------------------------------------------------ buffer glue */
 
 typedef struct {
@@ -173,17 +188,29 @@ typedef struct {
     int held;
 } buf_t;
 
-static int get_buf(PyObject *obj, buf_t *b, int writable, int ndim, const char *name)
+/* a C-contiguous buffer of ndim dimensions whose items are fmt: "d" float64, "l" int64 ("q" accepted), "?" bool */
+static int get_buf_fmt(PyObject *obj, buf_t *b, int writable, int ndim, char fmt, const char *name)
 {
     int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
     if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
     b->held = 1;
-    if (b->view.ndim != ndim || b->view.itemsize != 8 || !b->view.format || strcmp(b->view.format, "d") != 0) {
-        PyErr_Format(PyExc_ValueError, "_kernels: %s must be a C-contiguous float64 array of %d dimensions", name,
-                     ndim);
+    const char *f = b->view.format;
+    if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
+    int ok = f && b->view.ndim == ndim;
+    if (ok && fmt == 'd') ok = strcmp(f, "d") == 0 && b->view.itemsize == 8;
+    if (ok && fmt == 'l') ok = (strcmp(f, "l") == 0 || strcmp(f, "q") == 0) && b->view.itemsize == 8;
+    if (ok && fmt == '?') ok = strcmp(f, "?") == 0 && b->view.itemsize == 1;
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "_kernels: %s must be a C-contiguous array of %d dimensions and type %c", name,
+                     ndim, fmt);
         return -1;
     }
     return 0;
+}
+
+static int get_buf(PyObject *obj, buf_t *b, int writable, int ndim, const char *name)
+{
+    return get_buf_fmt(obj, b, writable, ndim, 'd', name);
 }
 
 static void release(buf_t *b)
@@ -923,6 +950,449 @@ fail:
     return NULL;
 }
 
+/* ------------------------------------------------------------------------- flags, z-scores, characteristics */
+
+/*
+ * flag(a, out, lim, threshold, majority): qvalid.flag.flag for one (n, k) matrix. Significance |a| > lim (lim =
+ * z / sqrt(n_statements)) or, with threshold, |a| >= lim; majority: a^2 > (row sum of a^2) - a^2, the row sum as
+ * numpy sums a contiguous row (np_sum).
+ */
+static PyObject *k_flag(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *oo;
+    double lim;
+    int threshold, majority;
+    buf_t ba = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OOdpp", &oa, &oo, &lim, &threshold, &majority)) return NULL;
+    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(oo, &bo, 1, 2, '?', "out") < 0) goto fail;
+    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
+    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.flag: shapes do not match");
+        goto fail;
+    }
+    const double *a = DATA(ba);
+    char *out = (char *)bo.view.buf;
+    double sq[64];
+    if (k > 64) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.flag: at most 64 factors");
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *row = a + i * k;
+        for (Py_ssize_t j = 0; j < k; j++) sq[j] = row[j] * row[j];
+        double tot = majority ? np_sum(sq, k) : 0.;
+        for (Py_ssize_t j = 0; j < k; j++) {
+            double v = fabs(row[j]);
+            int ok = threshold ? v >= lim : v > lim;
+            if (majority) ok = ok && sq[j] > tot - sq[j];
+            out[i * k + j] = (char)ok;
+        }
+    }
+    release(&ba);
+    release(&bo);
+    Py_RETURN_NONE;
+fail:
+    release(&ba);
+    release(&bo);
+    return NULL;
+}
+
+/*
+ * flag_summary(a, f) -> (negative flagged, flagged on several factors, factors without flags (bit mask as a
+ * list of bools), a flagged |loading| >= 1): what qvalid.flag.flag_warnings and the pipeline test.
+ */
+static PyObject *k_flag_summary(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *of;
+    buf_t ba = {0}, bf = {0};
+    if (!PyArg_ParseTuple(args, "OO", &oa, &of)) return NULL;
+    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0) goto fail;
+    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
+    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.flag_summary: shapes do not match");
+        goto fail;
+    }
+    const double *a = DATA(ba);
+    const char *f = (const char *)bf.view.buf;
+    int neg = 0, multi = 0, unit = 0;
+    PyObject *empty = PyList_New(k);
+    if (!empty) goto fail;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        int any = 0;
+        for (Py_ssize_t i = 0; i < n; i++) any |= f[i * k + j] != 0;
+        PyObject *b = any ? Py_False : Py_True;
+        Py_INCREF(b);
+        PyList_SET_ITEM(empty, j, b);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int cnt = 0;
+        for (Py_ssize_t j = 0; j < k; j++)
+            if (f[i * k + j]) {
+                double v = a[i * k + j];
+                cnt++;
+                neg |= v < 0;
+                unit |= fabs(v) >= 1;
+            }
+        multi |= cnt > 1;
+    }
+    release(&ba);
+    release(&bf);
+    return Py_BuildValue("OONO", neg ? Py_True : Py_False, multi ? Py_True : Py_False, empty,
+                         unit ? Py_True : Py_False);
+fail:
+    release(&ba);
+    release(&bf);
+    return NULL;
+}
+
+/* weights(a, f, out): qvalid.scores.weights, w = fa / (1 - fa^2) with fa = a where flagged, else 0 */
+static PyObject *k_weights(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *of, *oo;
+    buf_t ba = {0}, bf = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OOO", &oa, &of, &oo)) return NULL;
+    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0 ||
+        get_buf(oo, &bo, 1, 2, "out") < 0)
+        goto fail;
+    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
+    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.weights: shapes do not match");
+        goto fail;
+    }
+    const double *a = DATA(ba);
+    const char *f = (const char *)bf.view.buf;
+    double *w = DATA(bo);
+    for (Py_ssize_t i = 0; i < n * k; i++) {
+        double fa = f[i] ? a[i] : 0.0;
+        w[i] = fa / (1.0 - fa * fa);
+    }
+    release(&ba);
+    release(&bf);
+    release(&bo);
+    Py_RETURN_NONE;
+fail:
+    release(&ba);
+    release(&bf);
+    release(&bo);
+    return NULL;
+}
+
+/*
+ * zscores(x, w, out) -> ok: qvalid.scores.zscores for one study: s = x @ w (each entry summed over sorts in order
+ * from 0, as reference BLAS), dev = s - colsum(s) / m, sd = sqrt(colsum(dev^2) / (m - 1)), z = dev / sd; a factor
+ * whose weights are all 0 gets NaN. False (nothing written) when some weight is not finite: the numpy code then
+ * takes its limit rule.
+ */
+static PyObject *k_zscores(PyObject *self, PyObject *args)
+{
+    PyObject *ox, *ow, *oo;
+    buf_t bx = {0}, bw = {0}, bo = {0};
+    double *sq = NULL;
+    if (!PyArg_ParseTuple(args, "OOO", &ox, &ow, &oo)) return NULL;
+    if (PyObject_GetBuffer(ox, &bx.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+    bx.held = 1;
+    {
+        const char *f = bx.view.format;
+        if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
+        if (bx.view.ndim != 2 || bx.view.itemsize != 8 ||
+            !(f && (strcmp(f, "d") == 0 || strcmp(f, "l") == 0 || strcmp(f, "q") == 0))) {
+            PyErr_SetString(PyExc_ValueError, "_kernels.zscores: x must be a C-contiguous float64 or int64 matrix");
+            goto fail;
+        }
+    }
+    if (get_buf(ow, &bw, 0, 2, "w") < 0 || get_buf(oo, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1), k = SHAPE(bw, 1);
+    if (SHAPE(bw, 0) != n || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k || m < 2 || k > 64) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.zscores: shapes do not match");
+        goto fail;
+    }
+    const double *w = DATA(bw);
+    double *z = DATA(bo);
+    for (Py_ssize_t i = 0; i < n * k; i++)
+        if (!isfinite(w[i])) {
+            release(&bx);
+            release(&bw);
+            release(&bo);
+            Py_RETURN_FALSE;
+        }
+    int isd = bx.view.format[strlen(bx.view.format) - 1] == 'd';
+    const double *xd = (const double *)bx.view.buf;
+    const long long *xi = (const long long *)bx.view.buf;
+    double col[64], acc[64];
+    for (Py_ssize_t i = 0; i < m; i++) {
+        for (Py_ssize_t j = 0; j < k; j++) acc[j] = 0.;
+        for (Py_ssize_t l = 0; l < n; l++) {
+            double xv = isd ? xd[i * n + l] : (double)xi[i * n + l];
+            const double *wr = w + l * k;
+            for (Py_ssize_t j = 0; j < k; j++) acc[j] += xv * wr[j];
+        }
+        for (Py_ssize_t j = 0; j < k; j++) z[i * k + j] = acc[j];
+    }
+    colsums_np(z, m, k, col);
+    for (Py_ssize_t j = 0; j < k; j++) col[j] = col[j] / (double)m;
+    for (Py_ssize_t i = 0; i < m * k; i++) z[i] = z[i] - col[i % k];
+    sq = malloc((size_t)m * k * sizeof(double));
+    if (!sq) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < m * k; i++) sq[i] = z[i] * z[i];
+    colsums_np(sq, m, k, acc);
+    free(sq);
+    sq = NULL;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        acc[j] = sqrt(acc[j] / (double)(m - 1));
+        int used = 0;
+        for (Py_ssize_t l = 0; l < n; l++) used |= w[l * k + j] != 0;
+        col[j] = used;
+    }
+    for (Py_ssize_t i = 0; i < m * k; i++) z[i] = col[i % k] != 0 ? z[i] / acc[i % k] : NAN;
+    release(&bx);
+    release(&bw);
+    release(&bo);
+    Py_RETURN_TRUE;
+fail:
+    free(sq);
+    release(&bx);
+    release(&bw);
+    release(&bo);
+    return NULL;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/*
+ * factor_arrays(z, q, out) -> ok: qvalid.scores.factor_arrays with ties="qmethod" for one study: statement i of
+ * factor j gets sorted(q)[(#{z < z_i} + #{z <= z_i} - 1) // 2] (the floor of R's average rank). False when z has
+ * a NaN (the numpy code handles those columns).
+ */
+static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
+{
+    PyObject *oz, *oq, *oo;
+    buf_t bz = {0}, bq = {0}, bo = {0};
+    double *qs = NULL;
+    if (!PyArg_ParseTuple(args, "OOO", &oz, &oq, &oo)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oq, &bq, 0, 1, "q") < 0 || get_buf(oo, &bo, 1, 2, "out") < 0)
+        goto fail;
+    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1);
+    if (SHAPE(bq, 0) != m || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.factor_arrays: shapes do not match");
+        goto fail;
+    }
+    const double *z = DATA(bz), *q = DATA(bq);
+    double *out = DATA(bo);
+    for (Py_ssize_t i = 0; i < m * k; i++)
+        if (z[i] != z[i]) {
+            release(&bz);
+            release(&bq);
+            release(&bo);
+            Py_RETURN_FALSE;
+        }
+    qs = malloc((m > 0 ? m : 1) * sizeof(double));
+    if (!qs) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(qs, q, m * sizeof(double));
+    int sorted = 1;
+    for (Py_ssize_t i = 1; i < m; i++) sorted &= !(qs[i] < qs[i - 1]);
+    if (!sorted) qsort(qs, m, sizeof(double), cmp_double);
+    for (Py_ssize_t j = 0; j < k; j++)
+        for (Py_ssize_t i = 0; i < m; i++) {
+            double v = z[i * k + j];
+            Py_ssize_t lt = 0, le = 0;
+            for (Py_ssize_t r = 0; r < m; r++) {
+                double u = z[r * k + j];
+                lt += u < v;
+                le += u <= v;
+            }
+            out[i * k + j] = qs[(lt + le - 1) / 2];
+        }
+    free(qs);
+    release(&bz);
+    release(&bq);
+    release(&bo);
+    Py_RETURN_TRUE;
+fail:
+    free(qs);
+    release(&bz);
+    release(&bq);
+    release(&bo);
+    return NULL;
+}
+
+/*
+ * characteristics(a, f, z, c, nload, ev, pct, rel, se, cor, sed) -> ok: qvalid.characteristics.characteristics
+ * with se_rule="qmethod" for one study (every sum in numpy's order: columns summed row after row from 0, the
+ * cross-products of the z-score deviations term after term as reference BLAS). False when z has a NaN.
+ */
+static PyObject *k_characteristics(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *of, *oz, *on, *oev, *opct, *orel, *ose, *ocor, *osed;
+    double c;
+    buf_t ba = {0}, bf = {0}, bz = {0}, bn = {0}, bev = {0}, bpct = {0}, brel = {0}, bse = {0}, bcor = {0},
+          bsed = {0};
+    double *dev = NULL;
+    if (!PyArg_ParseTuple(args, "OOOdOOOOOOO", &oa, &of, &oz, &c, &on, &oev, &opct, &orel, &ose, &ocor, &osed))
+        return NULL;
+    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0 ||
+        get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf_fmt(on, &bn, 1, 1, 'l', "nload") < 0 ||
+        get_buf(oev, &bev, 1, 1, "ev") < 0 || get_buf(opct, &bpct, 1, 1, "pct") < 0 ||
+        get_buf(orel, &brel, 1, 1, "rel") < 0 || get_buf(ose, &bse, 1, 1, "se") < 0 ||
+        get_buf(ocor, &bcor, 1, 2, "cor") < 0 || get_buf(osed, &bsed, 1, 2, "sed") < 0)
+        goto fail;
+    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1), m = SHAPE(bz, 0);
+    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bz, 1) != k || SHAPE(bn, 0) != k || SHAPE(bev, 0) != k ||
+        SHAPE(bpct, 0) != k || SHAPE(brel, 0) != k || SHAPE(bse, 0) != k || SHAPE(bcor, 0) != k ||
+        SHAPE(bcor, 1) != k || SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || k > 64) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.characteristics: shapes do not match");
+        goto fail;
+    }
+    const double *a = DATA(ba), *z = DATA(bz);
+    const char *f = (const char *)bf.view.buf;
+    long long *nload = (long long *)bn.view.buf;
+    double *ev = DATA(bev), *pct = DATA(bpct), *rel = DATA(brel), *se = DATA(bse), *cor = DATA(bcor),
+           *sed = DATA(bsed);
+    for (Py_ssize_t i = 0; i < m * k; i++)
+        if (z[i] != z[i]) goto nan;
+    double col[64], ss[64];
+    Py_ssize_t big = n > m ? n : m;
+    dev = malloc((size_t)(big * k + m * k) * sizeof(double)); /* dev, then a scratch matrix of squares */
+    if (!dev) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    double *sq = dev + m * k;
+    for (Py_ssize_t j = 0; j < k; j++) nload[j] = 0;
+    for (Py_ssize_t i = 0; i < n * k; i++) {
+        nload[i % k] += f[i] != 0;
+        sq[i] = a[i] * a[i];
+    }
+    colsums_np(sq, n, k, ev);
+    for (Py_ssize_t j = 0; j < k; j++) pct[j] = 100.0 * ev[j] / (double)n;
+    colsums_np(z, m, k, col);
+    for (Py_ssize_t j = 0; j < k; j++) col[j] = col[j] / (double)m;
+    for (Py_ssize_t i = 0; i < m * k; i++) {
+        dev[i] = z[i] - col[i % k];
+        sq[i] = dev[i] * dev[i];
+    }
+    colsums_np(sq, m, k, ss);
+    for (Py_ssize_t j = 0; j < k; j++) {
+        rel[j] = c * (double)nload[j] / (1.0 + (double)(nload[j] - 1) * c);
+        se[j] = sqrt(ss[j] / (double)(m - 1)) * sqrt(1.0 - rel[j]);
+    }
+    for (Py_ssize_t p = 0; p < k; p++)
+        for (Py_ssize_t q = p; q < k; q++) {
+            double acc = 0.;
+            for (Py_ssize_t i = 0; i < m; i++) acc += dev[i * k + p] * dev[i * k + q];
+            double r = acc / sqrt(ss[p] * ss[q]);
+            cor[p * k + q] = r;
+            cor[q * k + p] = r;
+        }
+    for (Py_ssize_t p = 0; p < k; p++) cor[p * k + p] = 1.0;
+    for (Py_ssize_t p = 0; p < k; p++)
+        for (Py_ssize_t q = 0; q < k; q++) sed[p * k + q] = sqrt(se[p] * se[p] + se[q] * se[q]);
+    free(dev);
+    release(&ba);
+    release(&bf);
+    release(&bz);
+    release(&bn);
+    release(&bev);
+    release(&bpct);
+    release(&brel);
+    release(&bse);
+    release(&bcor);
+    release(&bsed);
+    Py_RETURN_TRUE;
+nan:
+fail:
+    free(dev);
+    release(&ba);
+    release(&bf);
+    release(&bz);
+    release(&bn);
+    release(&bev);
+    release(&bpct);
+    release(&brel);
+    release(&bse);
+    release(&bcor);
+    release(&bsed);
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_FALSE;
+}
+
+/*
+ * stars(z, sed, a, b, mults, diffs, level, code): qvalid.characteristics.distinguishing's star levels: diffs =
+ * z[:, a] - z[:, b]; level = number of mults with |diff| > sed[a, b] * mult (the thresholds increase); code = the
+ * significant pairs of each statement as bits (pair p = bit p).
+ */
+static PyObject *k_stars(PyObject *self, PyObject *args)
+{
+    PyObject *oz, *osed, *oa, *ob, *om, *od, *ol, *oc;
+    buf_t bz = {0}, bsed = {0}, ba = {0}, bb = {0}, bm = {0}, bd = {0}, bl = {0}, bc = {0};
+    if (!PyArg_ParseTuple(args, "OOOOOOOO", &oz, &osed, &oa, &ob, &om, &od, &ol, &oc)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(osed, &bsed, 0, 2, "sed") < 0 ||
+        get_buf_fmt(oa, &ba, 0, 1, 'l', "a") < 0 || get_buf_fmt(ob, &bb, 0, 1, 'l', "b") < 0 ||
+        get_buf(om, &bm, 0, 1, "mults") < 0 || get_buf(od, &bd, 1, 2, "diffs") < 0 ||
+        get_buf_fmt(ol, &bl, 1, 2, 'l', "level") < 0 || get_buf_fmt(oc, &bc, 1, 1, 'l', "code") < 0)
+        goto fail;
+    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), np_ = SHAPE(ba, 0), nm = SHAPE(bm, 0);
+    if (SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || SHAPE(bb, 0) != np_ || SHAPE(bd, 0) != m ||
+        SHAPE(bd, 1) != np_ || SHAPE(bl, 0) != m || SHAPE(bl, 1) != np_ || SHAPE(bc, 0) != m || np_ > 62 || nm > 16) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.stars: shapes do not match");
+        goto fail;
+    }
+    const double *z = DATA(bz), *sed = DATA(bsed), *mults = DATA(bm);
+    const long long *pa = (const long long *)ba.view.buf, *pb = (const long long *)bb.view.buf;
+    double *diffs = DATA(bd);
+    long long *level = (long long *)bl.view.buf, *code = (long long *)bc.view.buf;
+    double lim[62 * 16];
+    for (Py_ssize_t p = 0; p < np_; p++) {
+        if (pa[p] < 0 || pa[p] >= k || pb[p] < 0 || pb[p] >= k) {
+            PyErr_SetString(PyExc_ValueError, "_kernels.stars: factor index out of range");
+            goto fail;
+        }
+        double c = sed[pa[p] * k + pb[p]];
+        for (Py_ssize_t l = 0; l < nm; l++) lim[p * nm + l] = c * mults[l];
+    }
+    for (Py_ssize_t i = 0; i < m; i++) {
+        long long bits = 0;
+        for (Py_ssize_t p = 0; p < np_; p++) {
+            double d = z[i * k + pa[p]] - z[i * k + pb[p]];
+            double ad = fabs(d);
+            long long lev = 0;
+            for (Py_ssize_t l = 0; l < nm; l++) lev += ad > lim[p * nm + l];
+            diffs[i * np_ + p] = d;
+            level[i * np_ + p] = lev;
+            if (lev > 0) bits |= 1LL << p;
+        }
+        code[i] = bits;
+    }
+    release(&bz);
+    release(&bsed);
+    release(&ba);
+    release(&bb);
+    release(&bm);
+    release(&bd);
+    release(&bl);
+    release(&bc);
+    Py_RETURN_NONE;
+fail:
+    release(&bz);
+    release(&bsed);
+    release(&ba);
+    release(&bb);
+    release(&bm);
+    release(&bd);
+    release(&bl);
+    release(&bc);
+    return NULL;
+}
+
 /* probe(name, a) -> float: the helper sums, for the import-time check that they are numpy's (kernels.py) */
 static PyObject *k_probe(PyObject *self, PyObject *args)
 {
@@ -959,6 +1429,14 @@ static PyMethodDef methods[] = {
     {"pearson", k_pearson, METH_VARARGS, "pearson(x, work, out)"},
     {"pearson_exact", k_pearson_exact, METH_VARARGS, "pearson_exact(x, out)"},
     {"gram", k_gram, METH_VARARGS, "gram(z, out)"},
+    {"flag", k_flag, METH_VARARGS, "flag(a, out, lim, threshold, majority)"},
+    {"flag_summary", k_flag_summary, METH_VARARGS, "flag_summary(a, flags) -> (negative, several, empty, unit)"},
+    {"weights", k_weights, METH_VARARGS, "weights(a, flags, out)"},
+    {"zscores", k_zscores, METH_VARARGS, "zscores(x, w, out) -> ok"},
+    {"factor_arrays", k_factor_arrays, METH_VARARGS, "factor_arrays(z, q, out) -> ok"},
+    {"characteristics", k_characteristics, METH_VARARGS,
+     "characteristics(a, flags, z, c, nload, ev, pct, rel, se, cor, sed) -> ok"},
+    {"stars", k_stars, METH_VARARGS, "stars(z, sed, a, b, mults, diffs, level, code)"},
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};
 

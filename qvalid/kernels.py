@@ -28,7 +28,8 @@ try:
 except ImportError:  # pragma: no cover (the extension is optional: no C compiler at install time)
     _c = None
 
-__all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "gram",
+__all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "gram", "flag",
+           "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "stars",
            "CENTROID_OK", "CENTROID_FALLBACK", "CENTROID_CLOSE"]
 
 #: :func:`centroid` status: done; a guard of the numpy code trips here (run it: it raises or warns); a decision
@@ -79,20 +80,29 @@ def use(compiled: bool):
         _ON[0] = before
 
 
+def _c_f64(*arrays) -> bool:
+    """The compiled path is on and every array is a C-ordered float64 ndarray. The numpy code's summation order
+    depends on the memory layout (numpy sums a contiguous axis pairwise, another one in order), so the kernels,
+    which reproduce the C-ordered case, take nothing else; the caller's numpy code handles the rest."""
+    return _ON[0] and all(type(a) is np.ndarray and a.dtype == np.float64 and a.flags.c_contiguous for a in arrays)
+
+
+def _bool(flags) -> np.ndarray:
+    return flags if type(flags) is np.ndarray and flags.dtype == bool and flags.flags.c_contiguous else \
+        np.ascontiguousarray(flags, dtype=bool)
+
+
 def varimax(x: np.ndarray, sc, eps: float, max_iter: int):
     """``qvalid.rotate._varimax_one`` compiled: ``(rotated loadings, T, iterations, converged)``, or None.
 
     ``x`` (p, k) the loadings (already divided by ``sc`` when Kaiser-normalised), ``sc`` (p, 1) or None.
     Raises ``np.linalg.LinAlgError`` where the numpy code does (LAPACK's SVD did not converge).
     """
-    if not _ON[0]:
+    if not (_c_f64(x) if sc is None else _c_f64(x, sc)) or x.ndim != 2:
         return None
-    x = np.ascontiguousarray(x, dtype=np.float64)
     p, k = x.shape
     z = np.empty((p, k))
     tt = np.empty((k, k))
-    if sc is not None:
-        sc = np.ascontiguousarray(sc, dtype=np.float64)
     it, converged, info = _c.varimax(x, z, tt, sc, float(eps), int(max_iter))
     if info:
         raise np.linalg.LinAlgError(f"varimax: SVD did not converge (LAPACK info={info})")
@@ -104,7 +114,7 @@ def centroid(m: np.ndarray, nfactors: int, spc: float, max_iter: int, max_steps:
     overwritten): ``(status, loadings, iterations, reflections, close)`` or None. Status
     :data:`CENTROID_FALLBACK`: a guard of the numpy code trips (run the numpy code on the correlations: it raises
     or warns exactly as before); :data:`CENTROID_CLOSE`: a decision was close and ``stop_when_close``."""
-    if not _ON[0] or m.shape[0] < 2 or m.dtype != np.float64 or not m.flags.c_contiguous:
+    if not _c_f64(m) or m.ndim != 2 or m.shape[0] < 2 or m.shape[0] != m.shape[1]:
         return None
     out = np.empty((m.shape[0], int(nfactors)))
     status, iters, refl, close = _c.centroid(m, out, float(spc), int(max_iter), int(max_steps),
@@ -112,32 +122,109 @@ def centroid(m: np.ndarray, nfactors: int, spc: float, max_iter: int, max_steps:
     return status, out, iters, refl, close
 
 
+def _scores_ok(x) -> bool:
+    return _ON[0] and type(x) is np.ndarray and x.ndim == 2 and x.flags.c_contiguous and \
+        x.dtype in (np.float64, np.int64) and x.shape[0] >= 2 and x.shape[1] >= 2
+
+
 def pearson(x: np.ndarray):
-    """``qvalid.correlation._pearson`` of one (m, n) matrix compiled (unit columns, z'z, clamp, diagonal 1), or
-    None."""
-    if not _ON[0] or x.ndim != 2 or 0 in x.shape:
+    """``qvalid.correlation._pearson`` of one (m, n) matrix of scores (float64, or int64 as the numpy code
+    converts it) compiled: unit columns, z'z, clamp, diagonal 1; or None."""
+    if not _scores_ok(x):
         return None
-    x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty((x.shape[1], x.shape[1]))
-    _c.pearson(x, np.empty(x.shape), out)
+    _c.pearson(x if x.dtype == np.float64 else x.astype(np.float64), np.empty(x.shape), out)
     return out
 
 
 def pearson_exact(x: np.ndarray):
-    """``qvalid.correlation._pearson_exact`` of one (m, n) matrix compiled (R's ``cor()`` bit for bit), or None."""
-    if not _ON[0] or x.ndim != 2 or 0 in x.shape:
+    """``qvalid.correlation._pearson_exact`` of one (m, n) matrix of scores compiled (R's ``cor()`` bit for bit),
+    or None."""
+    if not _scores_ok(x):
         return None
-    x = np.ascontiguousarray(x, dtype=np.float64)
     out = np.empty((x.shape[1], x.shape[1]))
-    _c.pearson_exact(x, out)
+    _c.pearson_exact(x if x.dtype == np.float64 else x.astype(np.float64), out)
     return out
 
 
 def gram(z: np.ndarray):
-    """``z.T @ z`` for one (m, n) matrix, summed in order as reference BLAS does, or None."""
-    if not _ON[0] or z.ndim != 2:
+    """``z.T @ z`` for one C-ordered (m, n) float64 matrix, summed in order as reference BLAS does, or None."""
+    if not _c_f64(z) or z.ndim != 2:
         return None
-    z = np.ascontiguousarray(z, dtype=np.float64)
     out = np.empty((z.shape[1], z.shape[1]))
     _c.gram(z, out)
     return out
+
+
+def flag(a: np.ndarray, lim: float, threshold: bool, majority: bool):
+    """``qvalid.flag.flag`` of one (n_sorts, k) matrix: significance ``|a| > lim`` (``>=`` with ``threshold``),
+    and the majority test; or None."""
+    if not _c_f64(a) or a.ndim != 2 or a.shape[1] > 64:
+        return None
+    out = np.empty(a.shape, dtype=bool)
+    _c.flag(a, out, float(lim), bool(threshold), bool(majority))
+    return out
+
+
+def flag_summary(a: np.ndarray, flags):
+    """``(negative loading flagged, a sort flagged on several factors, [factor has no flag, ...], a flagged
+    |loading| >= 1)`` for one (n_sorts, k) solution, or None."""
+    if not _c_f64(a) or a.ndim != 2 or np.shape(flags) != a.shape:
+        return None
+    return _c.flag_summary(a, _bool(flags))
+
+
+def weights(a: np.ndarray, flags):
+    """``qvalid.scores.weights`` of one (n_sorts, k) solution, or None."""
+    if not _c_f64(a) or a.ndim != 2 or np.shape(flags) != a.shape:
+        return None
+    out = np.empty(a.shape)
+    _c.weights(a, _bool(flags), out)
+    return out
+
+
+def zscores(scores: np.ndarray, w: np.ndarray):
+    """``qvalid.scores.zscores`` of one study (scores float64 or int64), or None (also when a weight is infinite:
+    the numpy code's limit rule)."""
+    if not (_scores_ok(scores) and _c_f64(w)) or w.ndim != 2 or w.shape[1] > 64 or w.shape[0] != scores.shape[1]:
+        return None
+    out = np.empty((scores.shape[0], w.shape[1]))
+    return out if _c.zscores(scores, w, out) else None
+
+
+def factor_arrays(z: np.ndarray, qscores: np.ndarray):
+    """``qvalid.scores.factor_arrays`` with ``ties="qmethod"`` of one study, or None (also when z has a NaN)."""
+    if not _c_f64(z) or z.ndim != 2 or np.shape(qscores) != z.shape[:1]:
+        return None
+    out = np.empty(z.shape)
+    return out if _c.factor_arrays(z, np.ascontiguousarray(qscores, dtype=np.float64), out) else None
+
+
+def characteristics(a: np.ndarray, flags, z: np.ndarray, av_rel_coef: float):
+    """The arrays of ``qvalid.characteristics.characteristics`` with ``se_rule="qmethod"`` for one study:
+    ``(nload, eigenvals, expl_var, reliability, se_fscores, cor_zsc, sd_dif)``, or None (also when z has a NaN)."""
+    if not _c_f64(a, z) or a.ndim != 2 or z.ndim != 2 or np.shape(flags) != a.shape or a.shape[1] > 64 or \
+            z.shape[1] != a.shape[1] or z.shape[0] < 2:
+        return None
+    k = a.shape[1]
+    nload = np.empty(k, dtype=np.int64)
+    ev, pct, rel, se = np.empty(k), np.empty(k), np.empty(k), np.empty(k)
+    cor, sed = np.empty((k, k)), np.empty((k, k))
+    if not _c.characteristics(a, _bool(flags), z, float(av_rel_coef), nload, ev, pct, rel, se, cor, sed):
+        return None
+    return nload, ev, pct, rel, se, cor, sed
+
+
+def stars(z: np.ndarray, sed: np.ndarray, a: np.ndarray, b: np.ndarray, mults: np.ndarray):
+    """The star levels of ``qvalid.characteristics.distinguishing`` (qmethod rule): ``(diffs, level, code)`` with
+    ``diffs = z[:, a] - z[:, b]``, ``level`` the number of ``mults`` exceeded by ``|diffs|`` (as
+    ``|diffs| > sed[a, b] * mult``) and ``code`` each statement's significant pairs as bits; or None."""
+    if not _c_f64(z, sed, mults) or z.ndim != 2 or len(a) > 62 or len(mults) > 16:
+        return None
+    m, p = z.shape[0], len(a)
+    diffs = np.empty((m, p))
+    level = np.empty((m, p), dtype=np.int64)
+    code = np.empty(m, dtype=np.int64)
+    _c.stars(z, sed, np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64), mults,
+             diffs, level, code)
+    return diffs, level, code
