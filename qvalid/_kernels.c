@@ -10,7 +10,7 @@
  *   - numpy's summation orders, reproduced: axis-0 reductions of a C-ordered matrix add row after row starting
  *     from 0; a contiguous 1-D sum is numpy's pairwise sum over blocks of 8192 (np_sum below); add.accumulate
  *     starts from the first element; matrix products with reference BLAS add term after term from 0;
- *   - BLAS and LAPACK (dgemm, dger, dgesdd) are called through scipy's own function pointers
+ *   - BLAS and LAPACK (dgemm, dgesdd) are called through scipy's own function pointers
  *     (scipy.linalg.cython_blas / cython_lapack), i.e. the same library routines, with the arguments numpy's
  *     cblas_dgemm(RowMajor, ...) and scipy's f2py wrappers pass.
  * Arrays come in through the buffer protocol (C-contiguous float64; the Python side checks and allocates), so
@@ -28,12 +28,10 @@
 
 typedef void (*dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *, double *, int *, double *,
                         double *, int *);
-typedef void (*dger_t)(int *, int *, double *, double *, int *, double *, int *, double *, int *);
 typedef void (*dgesdd_t)(char *, int *, int *, double *, int *, double *, double *, int *, double *, int *,
                          double *, int *, int *, int *);
 
 static dgemm_t p_dgemm = NULL;
-static dger_t p_dger = NULL;
 static dgesdd_t p_dgesdd = NULL;
 
 typedef long double LD;
@@ -367,48 +365,118 @@ typedef struct {
     Py_ssize_t vec_rows;
     Py_ssize_t *oo;
     long max_steps;
+    int cs_ready; /* cs already holds the column sums the next reflect() starts from */
 } cstate;
 
-/* the residual m -= g g' with BLAS dger, as qvalid.extract._subtract_outer (m.T is the Fortran matrix) */
-static void subtract_outer(double *m, int n, double *g)
+/*
+ * What a reflection step decides on, from the column sums cs: j = np.argmin(cs) (the first minimum), low = cs[j],
+ * second = the second smallest value (so count_nonzero(cs <= low + tol) > 1 iff second <= low + tol), and whether
+ * some cs is NaN (numpy's argmin then returns a NaN: the numpy code raises).
+ */
+typedef struct {
+    Py_ssize_t j;
+    double low, second;
+    int nan;
+} scan_t;
+
+static inline void scan_start(scan_t *r, double c)
 {
-    double alpha = -1.0;
-    int one = 1;
-    p_dger(&n, &n, &alpha, g, &one, g, &one, m, &n);
+    r->j = 0;
+    r->low = c;
+    r->second = INFINITY;
+    r->nan = c != c;
 }
 
-/* qvalid.extract._reflect_to_positive_manifold; returns ST_OK or ST_FALLBACK (where it raises) */
+static inline void scan_add(scan_t *r, Py_ssize_t i, double c)
+{
+    if (c < r->low) {
+        r->second = r->low;
+        r->low = c;
+        r->j = i;
+    } else if (c < r->second) {
+        r->second = c;
+    }
+    r->nan |= c != c;
+}
+
+static void scan(const double *cs, Py_ssize_t n, scan_t *r)
+{
+    scan_start(r, cs[0]);
+    for (Py_ssize_t i = 1; i < n; i++) scan_add(r, i, cs[i]);
+}
+
+/*
+ * The residual of a factor, and the start of the next one, in one pass over the rows of m (qvalid.extract.centroid):
+ * m_rc + g_c (-g_r) for every row r with g_r != 0 (BLAS dger as qvalid.extract._subtract_outer calls it, m.T being
+ * the Fortran matrix: reference dger skips a column of A, a row of m, whose y is 0; the import-time check of
+ * kernels.py compares this loop with scipy's dger); with sign (the explicit mode), the rows and then the columns
+ * negated (m *= sign[:, None]; m *= sign[None, :]). With next_cs, the next factor's diagonal is set to 0 and its
+ * starting column sums are accumulated row by row from 0: in long double (R's colSums) when ld, else in double
+ * (m.sum(axis=0)).
+ */
+static void residual_pass(double *m, Py_ssize_t n, const double *g, const double *sign, double *next_cs, int ld,
+                          LD *acc)
+{
+    if (next_cs) {
+        for (Py_ssize_t c = 0; c < n; c++) {
+            next_cs[c] = 0.;
+            if (ld) acc[c] = 0;
+        }
+    }
+    for (Py_ssize_t r = 0; r < n; r++) {
+        double *row = m + r * n;
+        if (g[r] != 0) {
+            double t = -1.0 * g[r];
+            for (Py_ssize_t c = 0; c < n; c++) row[c] = row[c] + g[c] * t;
+        }
+        if (sign) {
+            double sr = sign[r];
+            for (Py_ssize_t c = 0; c < n; c++) row[c] = (row[c] * sr) * sign[c];
+        }
+        if (next_cs) {
+            row[r] = 0.0;
+            if (ld)
+                for (Py_ssize_t c = 0; c < n; c++) acc[c] += (LD)row[c];
+            else
+                for (Py_ssize_t c = 0; c < n; c++) next_cs[c] += row[c];
+        }
+    }
+    if (next_cs && ld)
+        for (Py_ssize_t c = 0; c < n; c++) next_cs[c] = (double)acc[c];
+}
+
+/* qvalid.extract._reflect_to_positive_manifold; returns ST_OK, ST_FALLBACK (where it raises) or ST_NOMEM */
 static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
 {
     double *m = st->m, *sign = st->sign, *cs = st->cs, *v = st->v;
     Py_ssize_t n = st->n;
     int explicit = *explicit_;
     for (Py_ssize_t i = 0; i < n; i++) sign[i] = 1.0;
-    if (explicit)
-        colsums_ld(m, n, NULL, cs);
-    else
-        colsums_d(m, n, cs);
+    if (!st->cs_ready) {
+        if (explicit)
+            colsums_ld(m, n, NULL, cs);
+        else
+            colsums_d(m, n, cs);
+    }
+    st->cs_ready = 0;
     memcpy(v, cs, n * sizeof(double));
     int exact = explicit, close = 0;
     long steps = 0;
     double tol = 1e-11 * (1.0 + max_abs(cs, n, -INFINITY));
+    scan_t sc;
+    scan(cs, n, &sc);
     for (;;) {
-        Py_ssize_t j = np_argmin(cs, n);
-        double low = cs[j];
-        if (low != low || low == -INFINITY) return ST_FALLBACK;
-        int near = fabs(low) <= tol;
-        if (!near) {
-            double lim = low + tol;
-            Py_ssize_t cnt = 0;
-            for (Py_ssize_t i = 0; i < n; i++) cnt += cs[i] <= lim;
-            near = cnt > 1;
-        }
-        if (near) {
+        Py_ssize_t j = sc.j;
+        double low = sc.low;
+        if (sc.nan || low == -INFINITY) return ST_FALLBACK;
+        /* the double sums are safe only if the minimum is clearly away from 0 and clearly unique */
+        if (fabs(low) <= tol || sc.second <= low + tol) {
             close = 1;
             if (!exact) {
                 colsums_ld(m, n, explicit ? NULL : sign, cs);
                 for (Py_ssize_t i = 0; i < n; i++) v[i] = sign[i] * cs[i];
                 exact = 1;
+                scan(cs, n, &sc);
                 continue;
             }
         }
@@ -417,6 +485,7 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
             colsums_ld(m, n, explicit ? NULL : sign, cs);
             for (Py_ssize_t i = 0; i < n; i++) v[i] = sign[i] * cs[i];
             exact = 1;
+            scan(cs, n, &sc);
             continue;
         }
         steps++;
@@ -429,18 +498,27 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
             oo[L++] = j;
         }
         if (L > 1 && !explicit) {
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[i];
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[c];
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double si = sign[i];
+                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] = (m[i * n + c] * si) * sign[c];
+            }
             explicit = 1;
         }
-        if (!explicit) {
+        if (!explicit) { /* v -= (2 sign_j) m[j]; sign[j] = -sign[j]; cs = sign * v; and the next scan, in one pass */
             double t2 = 2.0 * sign[j];
-            const double *mj = m + j * n;
-            for (Py_ssize_t i = 0; i < n; i++) v[i] = v[i] - t2 * mj[i];
             sign[j] = -sign[j];
-            for (Py_ssize_t i = 0; i < n; i++) cs[i] = sign[i] * v[i];
+            const double *mj = m + j * n;
+            double vi = v[0] - t2 * mj[0];
+            v[0] = vi;
+            cs[0] = sign[0] * vi;
+            scan_start(&sc, cs[0]);
+            for (Py_ssize_t i = 1; i < n; i++) {
+                vi = v[i] - t2 * mj[i];
+                v[i] = vi;
+                double c = sign[i] * vi;
+                cs[i] = c;
+                scan_add(&sc, i, c);
+            }
             if (ivec_push(refl, j) < 0) return ST_NOMEM;
             exact = 0;
             continue;
@@ -448,9 +526,12 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
         if (L == 1) { /* R: vec <- -tmat[j,]; tmat[j,] <- vec; tmat[,j] <- vec */
             double *row = st->row;
             memcpy(row, m + j * n, n * sizeof(double));
-            for (Py_ssize_t i = 0; i < n; i++) m[j * n + i] = -row[i];
-            for (Py_ssize_t i = 0; i < n; i++) m[i * n + j] = -row[i];
-            for (Py_ssize_t i = 0; i < n; i++) cs[i] = cs[i] - 2.0 * row[i];
+            double *mrow = m + j * n, *mcol = m + j;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                mrow[i] = -row[i];
+                cs[i] = cs[i] - 2.0 * row[i];
+            }
+            for (Py_ssize_t i = 0; i < n; i++) mcol[i * n] = -row[i];
             cs[j] = -np_sum(row, n);
             exact = 0;
         } else { /* R's column-major refill of the tied columns */
@@ -475,6 +556,7 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
             sign[oo[a]] = -sign[oo[a]];
             if (ivec_push(refl, oo[a]) < 0) return ST_NOMEM;
         }
+        scan(cs, n, &sc);
     }
     *explicit_ = explicit;
     *close_out = close;
@@ -482,35 +564,40 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
 }
 
 /*
- * centroid(m, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)
+ * centroid(r, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)
  *
- * qvalid.extract.centroid on the working copy m (n, n) of the correlations (modified), loadings into out
- * (n, nfactors). status 0: done; 1: a guard of the numpy code would raise or warn here (the caller runs the numpy
- * code, which does); 2: stop_when_close and a decision was close (nothing else valid).
+ * qvalid.extract.centroid on the correlations r (n, n; read only: the working copy is made here, after the
+ * numpy code's symmetry test |r - r'| <= 100 eps), loadings into out (n, nfactors). status 0: done; 1: the numpy
+ * code would raise or warn here (the caller runs it, and it does); 2: stop_when_close and a decision was close
+ * (nothing else valid).
  */
 static PyObject *k_centroid(PyObject *self, PyObject *args)
 {
-    PyObject *om, *oout;
+    PyObject *or_, *oout;
     double spc;
     long max_iter, max_steps;
     int stop_when_close;
-    buf_t bm = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OOdllp", &om, &oout, &spc, &max_iter, &max_steps, &stop_when_close)) return NULL;
-    if (get_buf(om, &bm, 1, 2, "m") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t n = SHAPE(bm, 0);
+    buf_t br = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OOdllp", &or_, &oout, &spc, &max_iter, &max_steps, &stop_when_close)) return NULL;
+    if (get_buf(or_, &br, 0, 2, "r") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t n = SHAPE(br, 0);
     int nf = (int)SHAPE(bo, 1);
-    if (SHAPE(bm, 1) != n || SHAPE(bo, 0) != n || n < 2 || n > 2000000000) {
+    if (SHAPE(br, 1) != n || SHAPE(bo, 0) != n || n < 2 || n > 2000000000) {
         PyErr_SetString(PyExc_ValueError, "_kernels.centroid: shapes do not match");
         goto fail;
     }
-    double *m = DATA(bm), *out = DATA(bo);
+    const double *r = DATA(br);
+    double *out = DATA(bo);
+    double *m = malloc((size_t)n * n * sizeof(double));
     double *mem = malloc((size_t)n * 9 * sizeof(double));
+    LD *acc = malloc((size_t)n * sizeof(LD));
     Py_ssize_t *oo = malloc((size_t)n * sizeof(Py_ssize_t));
     long *iters = calloc(nf > 0 ? nf : 1, sizeof(long));
     Py_ssize_t *ends = calloc(nf > 0 ? nf : 1, sizeof(Py_ssize_t));
     ivec refl = {0};
     cstate st = {0};
-    if (!mem || !oo || !iters || !ends) goto nomem;
+    PyObject *its = NULL, *rfl = NULL, *res = NULL;
+    if (!m || !mem || !acc || !oo || !iters || !ends) goto nomem;
     st.m = m;
     st.n = n;
     st.sign = mem;
@@ -523,9 +610,17 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
     int status = ST_OK, garbled = 0, close = 0, k;
     double n1 = (double)(n - 1);
     Py_BEGIN_ALLOW_THREADS
+    /* the working copy, and np.abs(m - m.T).max(initial=0) <= 100 eps (NaN fails), in blocks of the transpose */
+    memcpy(m, r, (size_t)n * n * sizeof(double));
+    const double tol = 100 * 2.220446049250313e-16;
+    for (Py_ssize_t i0 = 0; i0 < n && status == ST_OK; i0 += 64)
+        for (Py_ssize_t j0 = i0; j0 < n && status == ST_OK; j0 += 64)
+            for (Py_ssize_t i = i0; i < i0 + 64 && i < n; i++)
+                for (Py_ssize_t j = j0 > i ? j0 : i; j < j0 + 64 && j < n; j++)
+                    if (!(fabs(r[i * n + j] - r[j * n + i]) <= tol)) status = ST_FALLBACK;
     for (Py_ssize_t i = 0; i < n * nf; i++) out[i] = 0.0;
-    for (k = 0; k < nf; k++) {
-        for (Py_ssize_t i = 0; i < n; i++) m[i * n + i] = 0.0;
+    for (Py_ssize_t i = 0; i < n && status == ST_OK; i++) m[i * n + i] = 0.0;
+    for (k = 0; k < nf && status == ST_OK; k++) {
         int explicit = garbled, near = 0;
         status = reflect(&st, &explicit, &refl, &near);
         if (status != ST_OK) break;
@@ -549,7 +644,7 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
             ff[i] = f[i] * f[i];
         }
         long it = 0;
-        for (;;) {
+        for (;;) { /* max |d - f^2| < spc, NaN failing it (np.maximum.reduce(..., initial=0.0)) */
             double mx = 0.0;
             for (Py_ssize_t i = 0; i < n; i++) {
                 double a = fabs(d[i] - ff[i]);
@@ -596,64 +691,81 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
             g[i] = sign[i] * f[i];
             out[i * nf + k] = g[i];
         }
-        if (explicit) {
-            subtract_outer(m, (int)n, f);
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[i];
-            for (Py_ssize_t i = 0; i < n; i++)
-                for (Py_ssize_t c = 0; c < n; c++) m[i * n + c] *= sign[c];
-        } else {
-            subtract_outer(m, (int)n, g);
+        /* residual R/centroid.R:42-53 (W - g g', or in the explicit mode (S W S - f f') reflected back), fused with
+         * the next factor's zero diagonal and starting column sums */
+        int more = k + 1 < nf; /* (after the last factor the residual is not needed) */
+        if (more) { /* (long double sums are faster column-blocked, colsums_ld, than fused into the row pass) */
+            residual_pass(m, n, explicit ? f : g, explicit ? sign : NULL, garbled ? NULL : st.cs, 0, acc);
+            if (garbled) {
+                for (Py_ssize_t i = 0; i < n; i++) m[i * n + i] = 0.0;
+                colsums_ld(m, n, NULL, st.cs);
+            }
         }
+        st.cs_ready = more;
         iters[k] = it;
         ends[k] = refl.len;
     }
     Py_END_ALLOW_THREADS
     if (status == ST_NOMEM) goto nomem;
-    PyObject *its = NULL, *rfl = NULL, *res = NULL;
     if (status == ST_OK) {
         its = PyTuple_New(nf);
         rfl = PyTuple_New(nf);
-        if (!its || !rfl) goto build_fail;
+        if (!its || !rfl) goto nomem;
         Py_ssize_t start = 0;
         for (int q = 0; q < nf; q++) {
             PyObject *tup = PyTuple_New(ends[q] - start);
-            if (!tup) goto build_fail;
-            for (Py_ssize_t i = start; i < ends[q]; i++) PyTuple_SET_ITEM(tup, i - start, PyLong_FromSsize_t(refl.a[i]));
+            if (!tup) goto nomem;
+            for (Py_ssize_t i = start; i < ends[q]; i++)
+                PyTuple_SET_ITEM(tup, i - start, PyLong_FromSsize_t(refl.a[i]));
             PyTuple_SET_ITEM(rfl, q, tup);
             PyTuple_SET_ITEM(its, q, PyLong_FromLong(iters[q]));
             start = ends[q];
         }
         res = Py_BuildValue("iNNO", status, its, rfl, close ? Py_True : Py_False);
+        its = rfl = NULL;
     } else {
         res = Py_BuildValue("iOOO", status, Py_None, Py_None, close ? Py_True : Py_False);
     }
-    free(mem);
-    free(oo);
-    free(iters);
-    free(ends);
-    free(refl.a);
-    free(st.vec);
-    release(&bm);
-    release(&bo);
-    return res;
-build_fail:
+nomem:
     Py_XDECREF(its);
     Py_XDECREF(rfl);
-nomem:
+    free(m);
     free(mem);
+    free(acc);
     free(oo);
     free(iters);
     free(ends);
     free(refl.a);
     free(st.vec);
-    release(&bm);
+    release(&br);
     release(&bo);
-    if (!PyErr_Occurred()) PyErr_NoMemory();
+    if (!res && !PyErr_Occurred()) PyErr_NoMemory();
+    return res;
+fail:
+    release(&br);
+    release(&bo);
     return NULL;
+}
+
+/* subtract_outer(m, g): m -= g g' as residual_pass does it (for the import-time comparison with scipy's dger) */
+static PyObject *k_subtract_outer(PyObject *self, PyObject *args)
+{
+    PyObject *om, *og;
+    buf_t bm = {0}, bg = {0};
+    if (!PyArg_ParseTuple(args, "OO", &om, &og)) return NULL;
+    if (get_buf(om, &bm, 1, 2, "m") < 0 || get_buf(og, &bg, 0, 1, "g") < 0) goto fail;
+    Py_ssize_t n = SHAPE(bg, 0);
+    if (SHAPE(bm, 0) != n || SHAPE(bm, 1) != n) {
+        PyErr_SetString(PyExc_ValueError, "_kernels.subtract_outer: shapes do not match");
+        goto fail;
+    }
+    residual_pass(DATA(bm), n, DATA(bg), NULL, NULL, 0, NULL);
+    release(&bm);
+    release(&bg);
+    Py_RETURN_NONE;
 fail:
     release(&bm);
-    release(&bo);
+    release(&bg);
     return NULL;
 }
 
@@ -1185,13 +1297,15 @@ static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
     }
     const double *z = DATA(bz), *q = DATA(bq);
     double *out = DATA(bo);
-    for (Py_ssize_t i = 0; i < m * k; i++)
-        if (z[i] != z[i]) {
-            release(&bz);
-            release(&bq);
-            release(&bo);
-            Py_RETURN_FALSE;
-        }
+    /* a factor without flags has z-scores that are all NaN: its array is NaN (np.nan); partly NaN: not handled */
+    unsigned char allnan[64];
+    if (k > 64) goto no;
+    for (Py_ssize_t j = 0; j < k; j++) {
+        Py_ssize_t cnt = 0;
+        for (Py_ssize_t i = 0; i < m; i++) cnt += z[i * k + j] != z[i * k + j];
+        if (cnt != 0 && cnt != m) goto no;
+        allnan[j] = cnt != 0;
+    }
     qs = malloc((m > 0 ? m : 1) * sizeof(double));
     if (!qs) {
         PyErr_NoMemory();
@@ -1203,6 +1317,10 @@ static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
     if (!sorted) qsort(qs, m, sizeof(double), cmp_double);
     for (Py_ssize_t j = 0; j < k; j++)
         for (Py_ssize_t i = 0; i < m; i++) {
+            if (allnan[j]) {
+                out[i * k + j] = NAN;
+                continue;
+            }
             double v = z[i * k + j];
             Py_ssize_t lt = 0, le = 0;
             for (Py_ssize_t r = 0; r < m; r++) {
@@ -1217,6 +1335,11 @@ static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
     release(&bq);
     release(&bo);
     Py_RETURN_TRUE;
+no:
+    release(&bz);
+    release(&bq);
+    release(&bo);
+    Py_RETURN_FALSE;
 fail:
     free(qs);
     release(&bz);
@@ -1257,8 +1380,11 @@ static PyObject *k_characteristics(PyObject *self, PyObject *args)
     long long *nload = (long long *)bn.view.buf;
     double *ev = DATA(bev), *pct = DATA(bpct), *rel = DATA(brel), *se = DATA(bse), *cor = DATA(bcor),
            *sed = DATA(bsed);
-    for (Py_ssize_t i = 0; i < m * k; i++)
-        if (z[i] != z[i]) goto nan;
+    for (Py_ssize_t j = 0; j < k; j++) { /* NaN only as whole columns (factors without flags), which propagate */
+        Py_ssize_t cnt = 0;
+        for (Py_ssize_t i = 0; i < m; i++) cnt += z[i * k + j] != z[i * k + j];
+        if (cnt != 0 && cnt != m) goto nan;
+    }
     double col[64], ss[64];
     Py_ssize_t big = n > m ? n : m;
     dev = malloc((size_t)(big * k + m * k) * sizeof(double)); /* dev, then a scratch matrix of squares */
@@ -1393,6 +1519,36 @@ fail:
     return NULL;
 }
 
+/* kept(z) -> tuple: the factors whose z-scores have no NaN (qvalid.characteristics.distinguishing's keep) */
+static PyObject *k_kept(PyObject *self, PyObject *args)
+{
+    PyObject *oz;
+    buf_t bz = {0};
+    if (!PyArg_ParseTuple(args, "O", &oz)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0) {
+        release(&bz);
+        return NULL;
+    }
+    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), cnt = 0;
+    const double *z = DATA(bz);
+    Py_ssize_t keep[64];
+    if (k > 64) {
+        release(&bz);
+        PyErr_SetString(PyExc_ValueError, "_kernels.kept: at most 64 factors");
+        return NULL;
+    }
+    for (Py_ssize_t j = 0; j < k; j++) {
+        int nan = 0;
+        for (Py_ssize_t i = 0; i < m && !nan; i++) nan = z[i * k + j] != z[i * k + j];
+        if (!nan) keep[cnt++] = j;
+    }
+    release(&bz);
+    PyObject *t = PyTuple_New(cnt);
+    if (!t) return NULL;
+    for (Py_ssize_t i = 0; i < cnt; i++) PyTuple_SET_ITEM(t, i, PyLong_FromSsize_t(keep[i]));
+    return t;
+}
+
 /* probe(name, a) -> float: the helper sums, for the import-time check that they are numpy's (kernels.py) */
 static PyObject *k_probe(PyObject *self, PyObject *args)
 {
@@ -1425,10 +1581,11 @@ static PyObject *k_probe(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"varimax", k_varimax, METH_VARARGS, "varimax(x, z, tt, sc, eps, max_iter) -> (n_iter, converged, info)"},
     {"centroid", k_centroid, METH_VARARGS,
-     "centroid(m, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)"},
+     "centroid(r, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)"},
     {"pearson", k_pearson, METH_VARARGS, "pearson(x, work, out)"},
     {"pearson_exact", k_pearson_exact, METH_VARARGS, "pearson_exact(x, out)"},
     {"gram", k_gram, METH_VARARGS, "gram(z, out)"},
+    {"subtract_outer", k_subtract_outer, METH_VARARGS, "subtract_outer(m, g): m -= g g' (dger's order)"},
     {"flag", k_flag, METH_VARARGS, "flag(a, out, lim, threshold, majority)"},
     {"flag_summary", k_flag_summary, METH_VARARGS, "flag_summary(a, flags) -> (negative, several, empty, unit)"},
     {"weights", k_weights, METH_VARARGS, "weights(a, flags, out)"},
@@ -1437,6 +1594,7 @@ static PyMethodDef methods[] = {
     {"characteristics", k_characteristics, METH_VARARGS,
      "characteristics(a, flags, z, c, nload, ev, pct, rel, se, cor, sed) -> ok"},
     {"stars", k_stars, METH_VARARGS, "stars(z, sed, a, b, mults, diffs, level, code)"},
+    {"kept", k_kept, METH_VARARGS, "kept(z) -> tuple of the factors without NaN z-scores"},
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};
 
@@ -1464,8 +1622,6 @@ PyMODINIT_FUNC PyInit__kernels(void)
 {
     p_dgemm = (dgemm_t)scipy_pointer("scipy.linalg.cython_blas", "dgemm");
     if (!p_dgemm) return NULL;
-    p_dger = (dger_t)scipy_pointer("scipy.linalg.cython_blas", "dger");
-    if (!p_dger) return NULL;
     p_dgesdd = (dgesdd_t)scipy_pointer("scipy.linalg.cython_lapack", "dgesdd");
     if (!p_dgesdd) return NULL;
     PyObject *mod = PyModule_Create(&moddef);

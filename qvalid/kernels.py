@@ -22,6 +22,7 @@ import os
 from contextlib import contextmanager
 
 import numpy as np
+from scipy.linalg.blas import dger as _dger
 
 try:
     from . import _kernels as _c
@@ -29,7 +30,7 @@ except ImportError:  # pragma: no cover (the extension is optional: no C compile
     _c = None
 
 __all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "gram", "flag",
-           "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "stars",
+           "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "kept", "stars",
            "CENTROID_OK", "CENTROID_FALLBACK", "CENTROID_CLOSE"]
 
 #: :func:`centroid` status: done; a guard of the numpy code trips here (run it: it raises or warns); a decision
@@ -52,7 +53,16 @@ def _matches_numpy() -> bool:
     z = rng.normal(size=(37, 13)) * 10.0 ** rng.uniform(-3, 3, size=(37, 13))
     out = np.empty((13, 13))
     _c.gram(z, out)
-    return out.tobytes() == (z.T @ z).tobytes() and out.tobytes() == (z.T.copy() @ z).tobytes()
+    if out.tobytes() != (z.T @ z).tobytes() or out.tobytes() != (z.T.copy() @ z).tobytes():
+        return False
+    # the centroid's residual: scipy's dger (qvalid.extract._subtract_outer), zeros and signed zeros included
+    g = rng.normal(size=40)
+    g[[3, 17]] = 0.0, -0.0
+    m = rng.normal(size=(40, 40))
+    m[5, :] = -0.0
+    mine = m.copy()
+    _c.subtract_outer(mine, g)
+    return mine.tobytes() == _dger(-1.0, g, g, a=m.T.copy(order="F"), overwrite_a=1).T.tobytes()
 
 
 _AVAILABLE = _c is not None and _matches_numpy()
@@ -109,15 +119,15 @@ def varimax(x: np.ndarray, sc, eps: float, max_iter: int):
     return z, tt, it, bool(converged)
 
 
-def centroid(m: np.ndarray, nfactors: int, spc: float, max_iter: int, max_steps: int, stop_when_close: bool):
-    """``qvalid.extract.centroid``'s loop compiled, on the working copy ``m`` (n, n) of the correlations (it is
-    overwritten): ``(status, loadings, iterations, reflections, close)`` or None. Status
-    :data:`CENTROID_FALLBACK`: a guard of the numpy code trips (run the numpy code on the correlations: it raises
-    or warns exactly as before); :data:`CENTROID_CLOSE`: a decision was close and ``stop_when_close``."""
-    if not _c_f64(m) or m.ndim != 2 or m.shape[0] < 2 or m.shape[0] != m.shape[1]:
+def centroid(r: np.ndarray, nfactors: int, spc: float, max_iter: int, max_steps: int, stop_when_close: bool):
+    """``qvalid.extract.centroid`` compiled, on the correlations ``r`` (n, n; not modified):
+    ``(status, loadings, iterations, reflections, close)`` or None. Status :data:`CENTROID_FALLBACK`: a guard of the
+    numpy code trips (run the numpy code: it raises or warns exactly as before); :data:`CENTROID_CLOSE`: a decision
+    was close and ``stop_when_close`` (nothing else is valid)."""
+    if not _c_f64(r) or r.ndim != 2 or r.shape[0] < 2 or r.shape[0] != r.shape[1]:
         return None
-    out = np.empty((m.shape[0], int(nfactors)))
-    status, iters, refl, close = _c.centroid(m, out, float(spc), int(max_iter), int(max_steps),
+    out = np.empty((r.shape[0], int(nfactors)))
+    status, iters, refl, close = _c.centroid(r, out, float(spc), int(max_iter), int(max_steps),
                                              bool(stop_when_close))
     return status, out, iters, refl, close
 
@@ -193,7 +203,8 @@ def zscores(scores: np.ndarray, w: np.ndarray):
 
 
 def factor_arrays(z: np.ndarray, qscores: np.ndarray):
-    """``qvalid.scores.factor_arrays`` with ``ties="qmethod"`` of one study, or None (also when z has a NaN)."""
+    """``qvalid.scores.factor_arrays`` with ``ties="qmethod"`` of one study, or None (also when a column of z is
+    partly NaN; a factor without flags, all NaN, gets NaN)."""
     if not _c_f64(z) or z.ndim != 2 or np.shape(qscores) != z.shape[:1]:
         return None
     out = np.empty(z.shape)
@@ -202,7 +213,8 @@ def factor_arrays(z: np.ndarray, qscores: np.ndarray):
 
 def characteristics(a: np.ndarray, flags, z: np.ndarray, av_rel_coef: float):
     """The arrays of ``qvalid.characteristics.characteristics`` with ``se_rule="qmethod"`` for one study:
-    ``(nload, eigenvals, expl_var, reliability, se_fscores, cor_zsc, sd_dif)``, or None (also when z has a NaN)."""
+    ``(nload, eigenvals, expl_var, reliability, se_fscores, cor_zsc, sd_dif)``, or None (also when a column of z is
+    partly NaN; NaN columns, factors without flags, propagate as in numpy)."""
     if not _c_f64(a, z) or a.ndim != 2 or z.ndim != 2 or np.shape(flags) != a.shape or a.shape[1] > 64 or \
             z.shape[1] != a.shape[1] or z.shape[0] < 2:
         return None
@@ -213,6 +225,13 @@ def characteristics(a: np.ndarray, flags, z: np.ndarray, av_rel_coef: float):
     if not _c.characteristics(a, _bool(flags), z, float(av_rel_coef), nload, ev, pct, rel, se, cor, sed):
         return None
     return nload, ev, pct, rel, se, cor, sed
+
+
+def kept(z: np.ndarray):
+    """The factors (column indices, a tuple) whose z-scores have no NaN, or None."""
+    if not _c_f64(z) or z.ndim != 2 or z.shape[1] > 64:
+        return None
+    return _c.kept(z)
 
 
 def stars(z: np.ndarray, sed: np.ndarray, a: np.ndarray, b: np.ndarray, mults: np.ndarray):
