@@ -1,6 +1,6 @@
 """R's side of the benchmarks: qmethod() timed inside R (``proc.time``), apart from the bridge's conversions.
 
-Uses the R session of :mod:`qvalid.rbridge` (one per process). Only the benchmarks import this module.
+Uses the R session of :mod:`qvalid.r.qmethod` (one per process). Only the benchmarks import this module.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ function(values, nrow, ncol, nfactors, extraction, reps) {
 
 def qmethod_seconds(study, nfactors: int, extraction: str, reps: int) -> np.ndarray:
     """Elapsed seconds of ``reps`` warm ``qmethod()`` calls on ``study`` (PCA or centroid + varimax), inside R."""
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     r = _require_r()
     timer = r.ro.r(_R_TIMER)

@@ -20,7 +20,7 @@ import pytest
 
 from _cases import FAST, describe, study
 from qvalid import bootstrap
-from qvalid.bootstrap import from_qmboots
+from qvalid.stability import from_qmboots
 
 TOL = 1e-10
 R_STEPS = (10,) if FAST else (200, 1000)
@@ -66,7 +66,7 @@ def _memory(fn) -> dict:
 
 @pytest.mark.parametrize("name,k,steps", R_CASES, ids=[f"{s}-k{k}-{n}" for s, k, n in R_CASES])
 def test_bootstrap_vs_qmboots(benchmark, name, k, steps):
-    from qvalid.rbridge import run_qmboots
+    from qvalid.r.qmboots import run_qmboots
 
     s = study(name)
     r = run_qmboots(s, k, steps, seed=1)

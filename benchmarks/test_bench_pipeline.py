@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from qvalid import analyze
-from qvalid.correlation import correlate
+from qvalid.core.correlation import correlate
 from qvalid.datasets import load_lipset, nav_grid
-from qvalid.rotate import varimax
+from qvalid.core.rotate import varimax
 from qvalid.simulate import planted_study
 
 LIPSET = load_lipset()

@@ -32,7 +32,7 @@ def _r_times(s, k, extraction, first: float) -> np.ndarray:
 
 @pytest.mark.parametrize("name,extraction,k", CASES, ids=[f"{s}-{ex}-k{k}" for s, ex, k in CASES])
 def test_qvalid_vs_qmethod(benchmark, name, extraction, k):
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     s = study(name)
     diff, rrun = crosscheck(s, k, extraction=extraction)

@@ -6,14 +6,19 @@ qvalid finishes where R stops and says what happened. Every warning it can give 
 ``QResult.warnings`` is a tuple of them, ``QResult.warning_codes`` the tuple of codes, and the JSON
 ``diagnostics.warnings`` a list of ``{"code": ..., "message": ...}``.
 
-A leaf module like :mod:`qvalid.errors`: it imports nothing from qvalid, so the core kernels may use it.
+The kernels of :mod:`qvalid.core` emit :class:`~qvalid.core.notes.Note` objects (code + message) without knowing this
+registry; the pipeline turns them into :class:`QWarning`, which checks the code here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["QWarning", "WarningInfo", "WARNINGS"]
+import numpy as np
+
+from .core.notes import Note
+
+__all__ = ["QWarning", "WarningInfo", "WARNINGS", "as_warning", "flag_warnings"]
 
 
 @dataclass(frozen=True)
@@ -29,19 +34,19 @@ class WarningInfo:
 #: code -> :class:`WarningInfo`. docs/warnings.md documents exactly these codes (a test keeps the two in step).
 WARNINGS = {
     "centroid-nfactors-above-sorts": WarningInfo(
-        "extract.centroid",
+        "core.extract.centroid",
         "centroid extraction with nfactors larger than the number of Q-sorts",
         "qmethod's centroid() allows this (with a warning); the factors beyond the rank of the correlation matrix "
         "are zero (see centroid-residuals-exhausted)",
         "extract at most as many factors as there are Q-sorts, usually far fewer"),
     "centroid-residuals-exhausted": WarningInfo(
-        "extract.centroid",
+        "core.extract.centroid",
         "after some centroid factors only rounding noise is left in the residual correlations (nfactors above "
         "the rank of the correlation matrix)",
         "the remaining factors are set to zero; R's centroid() loops forever or returns NaN here",
         "lower nfactors to the number of non-zero factors named in the message"),
     "horst55-not-converged": WarningInfo(
-        "extract.horst55_centroid",
+        "core.extract.horst55_centroid",
         "extraction='horst55' (PQMethod's Horst 5.5 centroid): the communality iteration did not converge in "
         "horst_max_iter rounds",
         "the loadings are those of the last round, not of a converged solution",
@@ -59,19 +64,19 @@ WARNINGS = {
         "there is nothing to rotate, so the unrotated loadings are used (qmethod's stats::varimax errors here)",
         "nothing, or pass rotation='none' to say so"),
     "negative-loading-flagged": WarningInfo(
-        "flag.flag_warnings",
+        "diagnostics.flag_warnings",
         "a flagged Q-sort has a negative loading on the factor it defines (qmethod's qflag warns the same)",
         "that sort enters the factor reversed (its weight is negative); the factor mixes a viewpoint and its "
         "opposite",
         "check the flags; consider manual flags, or interpreting the negative pole as a factor of its own"),
     "sort-flagged-on-several-factors": WarningInfo(
-        "flag.flag_warnings",
+        "diagnostics.flag_warnings",
         "a Q-sort is flagged on two or more factors (only possible with manual flags or majority=False; "
         "qmethod's qflag warns the same)",
         "that sort defines several factors at once, which makes them more alike (confounded sort)",
         "check the flags; usually a sort defines at most one factor"),
     "factor-without-flags": WarningInfo(
-        "flag.flag_warnings",
+        "diagnostics.flag_warnings",
         "a factor has no flagged Q-sort",
         "its weights are all zero, so its z-scores and factor arrays are NaN (null in JSON) and it is left out "
         "of the distinguishing/consensus statements (R's qzscores warns and R's qdc stops)",
@@ -90,37 +95,46 @@ WARNINGS = {
 }
 
 
-class QWarning(str):
-    """A warning: its message as a ``str``, with a stable :attr:`code` from :data:`WARNINGS`.
+class QWarning(Note):
+    """A warning: its message as a ``str``, with a stable :attr:`code` registered in :data:`WARNINGS`.
 
     >>> w = QWarning("factor-without-flags", "factor(s) f3 have no flagged Q-sort")
     >>> w.code, "f3" in w, w.to_dict()["code"]
     ('factor-without-flags', True, 'factor-without-flags')
     """
 
-    code: str
-
     def __new__(cls, code: str, message: str) -> "QWarning":
         if code not in WARNINGS:
             raise KeyError(f"unregistered warning code {code!r}; add it to qvalid.diagnostics.WARNINGS")
-        self = super().__new__(cls, message)
-        self.code = code
-        return self
-
-    @property
-    def message(self) -> str:
-        return str.__str__(self)
+        return super().__new__(cls, code, message)
 
     @property
     def info(self) -> WarningInfo:
         return WARNINGS[self.code]
 
-    def to_dict(self) -> dict:
-        """The JSON form: ``{"code": ..., "message": ...}``."""
-        return {"code": self.code, "message": self.message}
 
-    def __repr__(self) -> str:
-        return f"QWarning({self.code!r}, {self.message!r})"
+def as_warning(note: Note) -> QWarning:
+    """A kernel's :class:`~qvalid.core.notes.Note` as a registered :class:`QWarning`."""
+    return note if isinstance(note, QWarning) else QWarning(note.code, note.message)
 
-    def __reduce__(self):
-        return QWarning, (self.code, self.message)
+
+def flag_warnings(loadings, flags) -> list[QWarning]:
+    """qmethod's qflag warnings (R/qflag.R:25-27) plus factors without any flagged sort (R/qzscores.R:4).
+
+    Codes (docs/warnings.md): ``negative-loading-flagged``, ``sort-flagged-on-several-factors``,
+    ``factor-without-flags``.
+    """
+    a, f = np.asarray(loadings), np.asarray(flags, dtype=bool)
+    out = []
+    if (a[f] < 0).any():
+        out.append(QWarning("negative-loading-flagged",
+                            "one or more Q-sorts with negative loadings are flagged; check the flags"))
+    if (np.add.reduce(f, axis=-1) > 1).any():
+        out.append(QWarning("sort-flagged-on-several-factors",
+                            "one or more Q-sorts are flagged on two or more factors; check the flags"))
+    empty = np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else []
+    if len(empty):
+        out.append(QWarning("factor-without-flags",
+                            "factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
+                            "their z-scores and factor arrays are undefined (NaN)"))
+    return out

@@ -1,17 +1,123 @@
-"""Every knob on which the Q tools differ, in one frozen :class:`Options`, and the flavour presets.
+"""Every knob on which the Q tools differ, in one frozen :class:`Options`, its one table of facts, and the flavours.
 
-Numerical modules never see a flavour name: :func:`qvalid.analyze` resolves ``FLAVORS[flavor]`` plus the
-user's overrides once (:func:`resolve_options`), checks them against :data:`ALLOWED`, and passes plain keyword
-arguments to the step functions. The resolved options are stored in the result and in its JSON.
+Each field of :class:`Options` carries an :class:`OptionInfo` (``dataclasses.field`` metadata): its allowed values
+and accepted aliases, its range, the pipeline stage it acts on, how R qmethod takes it, and which of its values the
+batched analyses (the bootstrap) compute. :data:`OPTION_INFO` is that table; the command line, the report, the
+cross-check and the bootstrap read it, and a test checks that every field has an entry.
+
+Variant values are named after the method (``hermans``/``brown`` centroid, ``stats``/``kaiser`` varimax,
+``exact``/``rounded`` arithmetic); the tool names (``qmethod``, ``kade``, ``psych``) are accepted aliases.
+Numerical modules never see a flavour name: :func:`resolve_options` resolves ``FLAVORS[flavor]`` plus the user's
+overrides once, checks them against the table and passes plain values to the steps. The resolved options are
+stored in the result and in its JSON.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from types import MappingProxyType
+
+import numpy as np
 
 from .errors import QInputError
 
-__all__ = ["Options", "FLAVORS", "ALLOWED", "resolve_options"]
+__all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule",
+           "resolve_options", "options_differing", "set_by"]
+
+#: The pipeline stages an option can act on, in the order :func:`qvalid.analyze` runs them.
+STAGES = ("correlation", "extraction", "rotation", "flags", "scores", "characteristics", "distinguishing")
+#: How R qmethod takes an option: ``argument`` (passed to ``qmethod()``), ``flags`` (reproduced in R by passing
+#: qvalid's flags), ``qvalid`` (qvalid's repair of a known qmethod defect: R has only its own rule) or ``fixed``
+#: (R has one behaviour, the ``qmethod`` preset's value; another value cannot be asked of R).
+R_KINDS = ("argument", "flags", "qvalid", "fixed")
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    """The facts about one :class:`Options` field.
+
+    Attributes
+    ----------
+    stage : str
+        One of :data:`STAGES`.
+    values : tuple of str
+        Allowed values of a choice option (empty for numbers and booleans).
+    aliases : mapping
+        Other accepted spellings of a value (the tool names) -> the value.
+    kind : type
+        ``str``, ``bool``, ``int`` or ``float``.
+    optional : bool
+        None is allowed (e.g. ``threshold``: no fixed cut-off).
+    low, high : float or None; low_open, high_open : bool
+        The range of a number (open or closed ends).
+    r : str
+        One of :data:`R_KINDS`.
+    r_name : str or None
+        qmethod's argument (``r="argument"``).
+    batched : bool or tuple
+        True when the batched analyses compute every value; else the values they compute.
+    """
+
+    stage: str
+    values: tuple = ()
+    aliases: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+    kind: type = str
+    optional: bool = False
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    r: str = "fixed"
+    r_name: str | None = None
+    batched: bool | tuple = True
+
+    def canonical(self, value):
+        """The value after alias resolution (strings are case-insensitive)."""
+        if not self.values or not isinstance(value, str):
+            return value
+        v = value.lower()
+        return self.aliases.get(v, v)
+
+    def problem(self, name: str, value) -> str | None:
+        """Why ``value`` is not allowed for option ``name``, or None."""
+        if value is None:
+            return None if self.optional else f"option {name}=None is not allowed"
+        if self.values:
+            if not isinstance(value, str) or value not in self.values:
+                alias = "".join(f", {a} (= {v})" for a, v in self.aliases.items())
+                return f"option {name}={value!r} is not one of {', '.join(self.values)}{alias}"
+            return None
+        if self.kind is bool:
+            ok = isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1))
+            return None if ok else f"option {name}={value!r} must be true or false"
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            return f"option {name}={value!r} must be a number"
+        if not math.isfinite(value):
+            return f"option {name}={value!r} must be a finite number"
+        if self.kind is int and int(value) != value:
+            return f"option {name}={value!r} must be a whole number"
+        lo_bad = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        hi_bad = self.high is not None and (value >= self.high if self.high_open else value > self.high)
+        if lo_bad or hi_bad:
+            return f"option {name}={value!r} must lie in {self.range_text()}"
+        return None
+
+    def range_text(self) -> str:
+        lo = "-inf" if self.low is None else f"{self.low:g}"
+        hi = "inf" if self.high is None else f"{self.high:g}"
+        return ("(" if self.low_open or self.low is None else "[") + f"{lo}, {hi}" + \
+            (")" if self.high_open or self.high is None else "]")
+
+
+def _opt(default, stage: str, **info):
+    """An Options field with its :class:`OptionInfo`."""
+    if "aliases" in info:
+        info["aliases"] = MappingProxyType(dict(info["aliases"]))
+    return field(default=default, metadata={"info": OptionInfo(stage, **info)})
+
+
+_EXACT_ROUNDED = {"values": ("exact", "rounded"), "aliases": {"qmethod": "exact", "kade": "rounded"}}
 
 
 @dataclass(frozen=True)
@@ -28,19 +134,22 @@ class Options:
     extraction : {"pca", "centroid", "horst55"}
         Principal components (``pca_rule``), the centroid (``centroid_rule``) or PQMethod 2.30's Horst 5.5 centroid
         (KADE ``horst55Logic/horstMain.js``; ``horst_*`` options).
-    pca_rule : {"psych", "kade"}
-        How components are computed: ``psych::principal`` (R/qmethod.R:31-33; sign by column sum) or KADE
-        (8-dp loadings, a component negated when sum a|a| < 0, ``PcaLogic/calcEigenVectors.js``).
-    centroid_rule : {"qmethod", "kade"}
-        Hermans' ``centroid()`` (R/centroid.R: diagonal from the mean column sum, tolerance ``spc``, tied columns
-        reflected together) or Brown's centroid as KADE ports PQMethod (diagonal 0.5, tolerance 0.001 with its early
-        return, one reflection at a time, 8-dp rounding, ``centroidLogic/*``).
+    pca_rule : {"principal", "qpca"}
+        How components are computed: ``psych::principal`` (R/qmethod.R:31-33; sign by column sum; alias ``psych``)
+        or PQMethod's QPCA as KADE ports it (8-dp loadings, a component negated when sum a|a| < 0,
+        ``PcaLogic/calcEigenVectors.js``; alias ``kade``).
+    centroid_rule : {"hermans", "brown"}
+        F. Hermans' ``centroid()`` of qmethod (R/centroid.R: diagonal from the mean column sum, tolerance ``spc``,
+        tied columns reflected together; alias ``qmethod``) or Brown's centroid as KADE ports PQMethod (diagonal
+        0.5, tolerance 0.001 with its early return, one reflection at a time, 8-dp rounding, ``centroidLogic/*``;
+        alias ``kade``).
     spc : float
-        Centroid communality tolerance (R/centroid.R:29-35), default 1e-5 (qmethod centroid only).
-    centroid_ties : {"qmethod", "strict"}
+        Centroid communality tolerance (R/centroid.R:29-35), default 1e-5 (Hermans' centroid only).
+    centroid_ties : {"joint", "strict"}
         When several column sums tie exactly for the minimum, qmethod's centroid reflects them all at once with
-        an assignment that scrambles the matrix (R/centroid.R:22-24; ties are common with duplicated sorts, e.g. in
-        every bootstrap resample); ``strict`` reflects one column at a time (:func:`qvalid.extract.centroid_strict`).
+        an assignment that scrambles the matrix (``joint``, alias ``qmethod``; R/centroid.R:22-24; ties are common
+        with duplicated sorts, e.g. in every bootstrap resample); ``strict`` reflects one column at a time
+        (:func:`qvalid.core.extract.centroid_strict`).
     horst_factors : int or None
         Horst 5.5: number of factors extracted before the first ``nfactors`` are kept (PQMethod/KADE extract up to
         8 and the iterated communalities depend on it); None = ``nfactors``.
@@ -49,8 +158,9 @@ class Options:
         adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off).
     rotation : {"varimax", "none"}
     varimax_rule : {"stats", "kaiser"}
-        ``stats::varimax`` (SVD iteration, R's factanal.R) or Kaiser's pairwise varimax as KADE ports PQMethod (SSP
-        VARMX angle cascade, 8-dp rounding, sign rule, ``Rotation/varimaxLogic/*``).
+        ``stats::varimax`` (SVD iteration, R's factanal.R; alias ``qmethod``) or Kaiser's pairwise varimax as KADE
+        ports PQMethod (SSP VARMX angle cascade, 8-dp rounding, sign rule, ``Rotation/varimaxLogic/*``; alias
+        ``kade``).
     varimax_normalize, varimax_eps, varimax_max_iter
         ``stats::varimax(x, normalize=TRUE, eps=1e-5)`` with its fixed 1000-iteration cap; for ``kaiser`` eps is
         the |change of the criterion| counted as none (KADE 1e-8, four sweeps in a row) and max_iter the sweep cap
@@ -58,9 +168,9 @@ class Options:
     pca_tidy : bool
         After rotating principal components, sort factors by sum of squares and make column sums positive (psych,
         as qmethod); KADE keeps the order and applies its own sign rule.
-    flag_rule : {"qmethod", "kade"}
-        Automatic flagging: qmethod's ``qflag()`` on full-precision loadings, or KADE's Auto-Flag on 5-dp squares
-        (``2calculateSigCriterionValues.js``); both strict.
+    flag_rule : {"exact", "rounded"}
+        Automatic flagging: qmethod's ``qflag()`` on full-precision loadings (``exact``) or KADE's Auto-Flag on
+        5-dp squares (``rounded``, ``2calculateSigCriterionValues.js``); both strict.
     flag_z : float
         Significance multiplier: flag needs ``|a| > z/sqrt(n_statements)`` (R/qflag.R:8-15); KADE's p-levels
         .2 .15 .1 .05 .01 .005 .001 .0005 .0001 are z = 1.28 1.44 1.645 1.96 2.575 2.807 3.291 3.481 3.891.
@@ -69,94 +179,144 @@ class Options:
         study's 0.42).
     majority : bool
         Also require ``a^2 > h^2 - a^2`` (the loading explains more than all other factors together).
-    scores_rule : {"qmethod", "kade"}
+    scores_rule : {"exact", "rounded"}
         Weights and z-scores: qmethod's full precision (R/qzscores.R), or KADE's (4-dp loadings in loadings-table
         order, weights scaled to 10 with KADE's quirk, per-sort standardisation, 3/5-dp rounding, ``3_*.js``).
-    array_ties : {"qmethod", "strict"}
-        Factor-array tie rule: qmethod's ``qscores[floor(mean rank)]`` (R/qzscores.R:50-78, may break the grid,
-        qmethod issue #196) or ``strict`` (always the grid; ties broken by statement order, see
-        :func:`qvalid.scores.factor_arrays`).
+    array_ties : {"mean-rank", "strict"}
+        Factor-array tie rule: qmethod's ``qscores[floor(mean rank)]`` (``mean-rank``, alias ``qmethod``;
+        R/qzscores.R:50-78, may break the grid, qmethod issue #196) or ``strict`` (always the grid; ties broken by
+        statement order, see :func:`qvalid.core.scores.factor_arrays`).
     av_rel_coef : float
         Average reliability coefficient for composite reliability (R/qfcharact.R:13).
-    se_rule : {"qmethod", "kade"}
-        Standard errors of factor scores: sd(z) sqrt(1 - r) (R/qfcharact.R), or KADE/PQMethod's sqrt(1 - r) with r, SE
-        and SED each rounded to 3 dp first.
-    qdc_rule : {"qmethod", "kade"}
+    se_rule : {"exact", "rounded"}
+        Standard errors of factor scores: sd(z) sqrt(1 - r) (R/qfcharact.R), or KADE/PQMethod's sqrt(1 - r) with r,
+        SE and SED each rounded to 3 dp first.
+    qdc_rule : {"stars", "rounded"}
         Distinguishing/consensus statements: qmethod's strict ``>`` at 1.96/2.576/3.291/4.8916 with one consensus
-        tier, or KADE/PQMethod's ``>=`` at 1.96/2.575, D/D* per factor, consensus tiers C*/C and the in-place 2-dp
-        rounding of z (``2_pushDistinguishingStatementsToOutput.js``).
-    qdc_labels : {"qmethod", "strict"}
-        How distinguishing labels find a factor's pairs: qmethod's unanchored ``grep`` (R/qdc.R:48-68, wrong for
-        k >= 10) or ``strict`` (exact pair membership).
+        tier (``stars``, alias ``qmethod``), or KADE/PQMethod's ``>=`` at 1.96/2.575 on z rounded in place to 2 dp,
+        D/D* per factor, consensus tiers C*/C (``rounded``, alias ``kade``;
+        ``2_pushDistinguishingStatementsToOutput.js``).
+    qdc_labels : {"grep", "strict"}
+        How distinguishing labels find a factor's pairs: qmethod's unanchored ``grep`` (``grep``, alias ``qmethod``;
+        R/qdc.R:48-68, wrong for k >= 10) or ``strict`` (exact pair membership).
     """
 
-    cor_method: str = "pearson"
-    cor_digits: int | None = None
-    extraction: str = "pca"
-    pca_rule: str = "psych"
-    centroid_rule: str = "qmethod"
-    spc: float = 1e-5
-    centroid_ties: str = "qmethod"
-    horst_factors: int | None = None
-    horst_max_iter: int = 30
-    horst_tol: float = 1e-4
-    horst_autostop: bool = False
-    rotation: str = "varimax"
-    varimax_rule: str = "stats"
-    varimax_normalize: bool = True
-    varimax_eps: float = 1e-5
-    varimax_max_iter: int = 1000
-    pca_tidy: bool = True
-    flag_rule: str = "qmethod"
-    flag_z: float = 1.96
-    threshold: float | None = None
-    majority: bool = True
-    scores_rule: str = "qmethod"
-    array_ties: str = "qmethod"
-    av_rel_coef: float = 0.8
-    se_rule: str = "qmethod"
-    qdc_rule: str = "qmethod"
-    qdc_labels: str = "qmethod"
+    cor_method: str = _opt("pearson", "correlation", values=("pearson", "spearman", "kendall"), r="argument",
+                           r_name="cor.method")
+    cor_digits: int | None = _opt(None, "correlation", kind=int, optional=True, low=0, high=15, batched=(None,))
+    extraction: str = _opt("pca", "extraction", values=("pca", "centroid", "horst55"), r="argument",
+                           r_name="extraction", batched=("pca", "centroid"))
+    pca_rule: str = _opt("principal", "extraction", values=("principal", "qpca"),
+                         aliases={"psych": "principal", "kade": "qpca"}, batched=("principal",))
+    centroid_rule: str = _opt("hermans", "extraction", values=("hermans", "brown"),
+                              aliases={"qmethod": "hermans", "kade": "brown"}, batched=("hermans",))
+    spc: float = _opt(1e-5, "extraction", kind=float, low=0, low_open=True, r="argument", r_name="spc")
+    centroid_ties: str = _opt("joint", "extraction", values=("joint", "strict"), aliases={"qmethod": "joint"},
+                              r="qvalid")
+    horst_factors: int | None = _opt(None, "extraction", kind=int, optional=True, low=1)
+    horst_max_iter: int = _opt(30, "extraction", kind=int, low=1)
+    horst_tol: float = _opt(1e-4, "extraction", kind=float, low=0, low_open=True)
+    horst_autostop: bool = _opt(False, "extraction", kind=bool)
+    rotation: str = _opt("varimax", "rotation", values=("varimax", "none"), r="argument", r_name="rotation")
+    varimax_rule: str = _opt("stats", "rotation", values=("stats", "kaiser"),
+                             aliases={"qmethod": "stats", "kade": "kaiser"}, batched=("stats",))
+    varimax_normalize: bool = _opt(True, "rotation", kind=bool)
+    varimax_eps: float = _opt(1e-5, "rotation", kind=float, low=0, low_open=True)
+    varimax_max_iter: int = _opt(1000, "rotation", kind=int, low=1)
+    pca_tidy: bool = _opt(True, "rotation", kind=bool, batched=(True,))
+    flag_rule: str = _opt("exact", "flags", **_EXACT_ROUNDED, batched=("exact",))
+    flag_z: float = _opt(1.96, "flags", kind=float, low=0, low_open=True, r="flags")
+    threshold: float | None = _opt(None, "flags", kind=float, optional=True, low=0, high=1, low_open=True,
+                                   high_open=True, r="flags")
+    majority: bool = _opt(True, "flags", kind=bool, r="flags")
+    scores_rule: str = _opt("exact", "scores", **_EXACT_ROUNDED, batched=("exact",))
+    array_ties: str = _opt("mean-rank", "scores", values=("mean-rank", "strict"), aliases={"qmethod": "mean-rank"},
+                           r="qvalid")
+    av_rel_coef: float = _opt(0.8, "characteristics", kind=float, low=0, high=1, low_open=True)
+    se_rule: str = _opt("exact", "characteristics", **_EXACT_ROUNDED, batched=("exact",))
+    qdc_rule: str = _opt("stars", "distinguishing", values=("stars", "rounded"),
+                         aliases={"qmethod": "stars", "kade": "rounded"}, batched=("stars",))
+    qdc_labels: str = _opt("grep", "distinguishing", values=("grep", "strict"), aliases={"qmethod": "grep"},
+                           r="qvalid")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def flag_rule_of(self, n_statements: int, *, manual: bool = False) -> "FlagRule":
+        """The automatic flagging rule these options define for a study of ``n_statements``."""
+        return FlagRule(self.threshold, self.flag_z, int(n_statements), self.majority, manual)
 
-#: Allowed values of the string options (one table, checked once in :func:`resolve_options`).
-ALLOWED = {
-    "cor_method": ("pearson", "spearman", "kendall"),
-    "extraction": ("pca", "centroid", "horst55"),
-    "pca_rule": ("psych", "kade"),
-    "centroid_rule": ("qmethod", "kade"),
-    "rotation": ("varimax", "none"),
-    "varimax_rule": ("stats", "kaiser"),
-    "flag_rule": ("qmethod", "kade"),
-    "scores_rule": ("qmethod", "kade"),
-    "array_ties": ("qmethod", "strict"),
-    "se_rule": ("qmethod", "kade"),
-    "qdc_rule": ("qmethod", "kade"),
-    "centroid_ties": ("qmethod", "strict"),
-    "qdc_labels": ("qmethod", "strict"),
-}
+
+#: Field name -> :class:`OptionInfo`: the one table of facts about the options.
+OPTION_INFO = MappingProxyType({f.name: f.metadata["info"] for f in fields(Options)})
+#: Allowed values of the choice options (derived from :data:`OPTION_INFO`).
+ALLOWED = MappingProxyType({n: i.values for n, i in OPTION_INFO.items() if i.values})
 
 #: Flavour presets. ``qmethod`` mirrors R qmethod 1.8.4 exactly (../shared/docs/qmethod-r-spec.md); ``kade``
 #: mirrors KADE 1.3 / Ken-Q, the ports of PQMethod (../shared/docs/kade-pqmethod-spec.md; field by field in
 #: docs/kade.md). Extraction stays ``pca`` in both (``extraction="centroid"`` gives each tool's centroid).
-FLAVORS = {
+FLAVORS = MappingProxyType({
     "qmethod": Options(),
-    "kade": Options(cor_digits=5, pca_rule="kade", centroid_rule="kade", varimax_rule="kaiser", varimax_eps=1e-8,
-                    varimax_max_iter=225, pca_tidy=False, flag_rule="kade", scores_rule="kade", array_ties="strict",
-                    se_rule="kade", qdc_rule="kade", qdc_labels="strict"),
-}
+    "kade": Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
+                    varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded",
+                    array_ties="strict", se_rule="rounded", qdc_rule="rounded", qdc_labels="strict"),
+})
 
 
-_NAMES = frozenset(f.name for f in fields(Options))
+def set_by(name: str) -> tuple:
+    """The flavours whose preset sets option ``name`` to something else than the dataclass default."""
+    default = getattr(Options(), name)
+    return tuple(fl for fl, o in FLAVORS.items() if getattr(o, name) != default)
+
+
+def options_differing(opts: Options, base: Options | None = None) -> tuple:
+    """The option names whose value in ``opts`` differs from ``base`` (default: the qmethod preset)."""
+    base = FLAVORS["qmethod"] if base is None else base
+    return tuple(n for n in OPTION_INFO if getattr(opts, n) != getattr(base, n))
+
+
+@dataclass(frozen=True)
+class FlagRule:
+    """An automatic flagging rule (:func:`qvalid.core.flag.flag`), as one text wherever it is printed.
+
+    ``|a| >= threshold`` or ``|a| > z/sqrt(n_statements)`` (qmethod's qflag, R/qflag.R:8-15), and with
+    ``majority`` ``a^2 > h^2/2`` (the loading's square exceeds the sum of the other squared loadings).
+    """
+
+    threshold: float | None
+    z: float
+    n_statements: int
+    majority: bool
+    manual: bool = False
+
+    @property
+    def cut(self) -> float:
+        """The loading cut-off: ``threshold``, or ``z/sqrt(n_statements)``."""
+        return self.threshold if self.threshold is not None else self.z / math.sqrt(self.n_statements)
+
+    def text(self, *, value: bool = False, unicode: bool = False) -> str:
+        """``|a| >= 0.42 and a^2 > h^2/2``, ``|a| > 1.96/sqrt(33)`` (with ``value``: ``... = 0.3412``), or
+        ``manual``; ``unicode`` writes ≥, √ and superscripts (for the HTML report)."""
+        if self.manual:
+            return "manual"
+        ge, root, sq = ("\u2265", "\u221a", "\u00b2") if unicode else (">=", "sqrt", "^2")
+        if self.threshold is not None:
+            out = f"|a| {ge} {self.threshold}"
+        else:
+            out = f"|a| > {self.z}/{root}({self.n_statements})" if not unicode else \
+                f"|a| > {self.z:g}/{root}{self.n_statements}"
+            if value:
+                out += f" = {self.cut:.4f}" if not unicode else f" = {self.cut:.3f}"
+        return out + (f" and a{sq} > h{sq}/2" if self.majority else "")
+
+
 _RESOLVED: dict = {}  # (flavor, overrides) -> Options: analyze() resolves the same few combinations again and again
 
 
 def resolve_options(flavor: str = "qmethod", **overrides) -> Options:
     """``FLAVORS[flavor]`` with ``overrides`` applied and checked; raise :class:`QInputError` on a bad value.
 
+    Values are checked against :data:`OPTION_INFO` (allowed values, aliases, ranges; NaN and infinities refused).
     Options are frozen, so a resolved combination is cached (keyed by the values and their types: ``majority=1``
     is not ``majority=True``) and checked only the first time.
     """
@@ -175,28 +335,17 @@ def resolve_options(flavor: str = "qmethod", **overrides) -> Options:
 def _resolve(flavor, overrides: dict) -> Options:
     if flavor not in FLAVORS:
         raise QInputError(f"unknown flavor {flavor!r}; choose one of {', '.join(FLAVORS)}")
-    unknown = sorted(set(overrides) - _NAMES)
+    unknown = sorted(set(overrides) - set(OPTION_INFO))
     if unknown:
-        raise QInputError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(_NAMES))}")
-    overrides = {k: v for k, v in overrides.items()
-                 if v is not None or k in ("threshold", "cor_digits", "horst_factors")}
+        raise QInputError(f"unknown option(s) {', '.join(unknown)}; known: {', '.join(sorted(OPTION_INFO))}")
+    given = {}
     for k, v in overrides.items():
-        if k in ALLOWED:
-            v = str(v).lower()
-            if v not in ALLOWED[k]:
-                raise QInputError(f"option {k}={overrides[k]!r} is not one of {', '.join(ALLOWED[k])}")
-            overrides[k] = v
-    opts = replace(FLAVORS[flavor], **overrides)
-    if not opts.spc > 0:
-        raise QInputError(f"option spc={opts.spc!r} must be > 0")
-    if opts.threshold is not None and not 0 < opts.threshold < 1:
-        raise QInputError(f"option threshold={opts.threshold!r} must lie between 0 and 1")
-    if opts.cor_digits is not None and not 0 <= opts.cor_digits <= 15:
-        raise QInputError(f"option cor_digits={opts.cor_digits!r} must lie between 0 and 15")
-    if opts.horst_factors is not None and opts.horst_factors < 1:
-        raise QInputError(f"option horst_factors={opts.horst_factors!r} must be >= 1")
-    if not opts.horst_tol > 0 or opts.horst_max_iter < 1:
-        raise QInputError("options horst_tol and horst_max_iter must be > 0")
-    if not 0 < opts.av_rel_coef <= 1:
-        raise QInputError(f"option av_rel_coef={opts.av_rel_coef!r} must lie in (0, 1]")
-    return opts
+        info = OPTION_INFO[k]
+        if v is None and not info.optional:
+            continue  # None = "the flavour's value" for a field that cannot be None
+        v = info.canonical(v)
+        msg = info.problem(k, v)
+        if msg:
+            raise QInputError(msg)
+        given[k] = v if v is None else info.kind(v) if info.kind in (int, bool) else v
+    return replace(FLAVORS[flavor], **given)

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from .characteristics import characteristics, distinguishing, explained_variance
-from .correlation import correlate, unit_columns
-from .diagnostics import QWarning
+from .core.characteristics import characteristics, distinguishing, explained_variance
+from .core.congruence import align_factors
+from .core.correlation import correlate, unit_columns
+from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid,
+                           kade_principal, principal, psych_tidy)
+from .core.flag import flag, kade_flag
+from .core.rotate import kaiser_varimax, no_rotation, varimax
+from .core.scores import factor_arrays, kade_zscores, weights, zscores
+from .diagnostics import QWarning, as_warning, flag_warnings
 from .errors import QInputError
-from .extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid, kade_principal,
-                      principal, psych_tidy)
-from .flag import flag, flag_warnings, kade_flag
 from .options import resolve_options
 from .results import QResult
-from .rotate import kaiser_varimax, no_rotation, varimax
-from .scores import factor_arrays, kade_zscores, weights, zscores
 from .study import QStudy
 
-__all__ = ["analyze", "reorder_factors"]
+__all__ = ["analyze", "reorder_factors", "align_to"]
 
 
 def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
@@ -55,7 +58,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
 
     r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
     r, ext = _extract(r, k, opts, study)
-    warnings += ext.warnings
+    warnings += [as_warning(w) for w in ext.warnings]
 
     if opts.rotation == "varimax" and k > 1:
         if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
@@ -72,7 +75,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
 
     if flags is None:
-        flagger = kade_flag if opts.flag_rule == "kade" else flag
+        flagger = kade_flag if opts.flag_rule == "rounded" else flag
         fl = flagger(loa, study.n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
     else:
         fl = _check_flags(flags, study, k)
@@ -99,7 +102,7 @@ def _extract(r, k: int, opts, study: QStudy):
     """The unrotated factors chosen by ``extraction`` and its rule: ``(r, extraction)``, ``r`` recomputed with R's
     own bits when qmethod's centroid needs them."""
     try:
-        if opts.extraction == "pca" and opts.pca_rule == "kade":
+        if opts.extraction == "pca" and opts.pca_rule == "qpca":
             return r, kade_principal(r, k)
         if opts.extraction == "pca":
             big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
@@ -107,10 +110,10 @@ def _extract(r, k: int, opts, study: QStudy):
         if opts.extraction == "horst55":
             return r, horst55_centroid(r, k, n_statements=study.n_statements, extract=opts.horst_factors,
                                        max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
-        if opts.centroid_rule == "kade":
+        if opts.centroid_rule == "brown":
             return r, brown_centroid(r, k)
         if opts.centroid_ties == "strict" or opts.cor_digits is not None:
-            return r, (centroid if opts.centroid_ties == "qmethod" else centroid_strict)(r, k, spc=opts.spc)
+            return r, (centroid if opts.centroid_ties == "joint" else centroid_strict)(r, k, spc=opts.spc)
         return centroid_on_r_bits(study.scores, k, cor_method=opts.cor_method, spc=opts.spc, r=r)
     except FloatingPointError as err:
         raise QInputError(str(err), file=study.source) from None
@@ -128,7 +131,7 @@ def _varimax(loadings, opts, study: QStudy):
 
 def _factor_scores(study: QStudy, opts, loa, fl):
     """From final loadings and flags: weights, z-scores, factor arrays, characteristics, distinguishing."""
-    if opts.scores_rule == "kade":
+    if opts.scores_rule == "rounded":
         w, z = kade_zscores(study.scores, loa, fl)
     else:
         w = weights(loa, fl)
@@ -150,11 +153,9 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
     differences z_f - z_g with other factors, so distinguishing and consensus statements are recomputed, not
     renamed.
 
-    ``alignment`` (e.g. the target and congruences, :func:`qvalid.compare.align_to`) is stored in
+    ``alignment`` (e.g. the target and congruences, :func:`align_to`) is stored in
     ``result.alignment`` and the JSON diagnostics.
     """
-    from dataclasses import replace
-
     k = result.nfactors
     perm = [int(p) for p in permutation]
     sg = np.asarray(signs, dtype=np.float64)
@@ -170,6 +171,48 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
     return replace(result, loadings=loa, rotation_matrix=result.rotation_matrix[:, perm] * sg, flags=fl,
                    weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
                    warnings=warnings, alignment=info)
+
+
+def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None):
+    """``result`` with its factors reordered and reflected to match a target loadings table (e.g. a paper's).
+
+    The matching is :func:`align_factors` (Hungarian assignment on |Tucker congruence|, signs from the
+    congruence), the one the cross-check uses, computed over the Q-sorts both tables have; then
+    :func:`reorder_factors` renames and reflects the factors.
+
+    Parameters
+    ----------
+    result : QResult
+    target_loadings : array-like of shape (n_target_sorts, nfactors)
+    sort_ids : sequence of str, optional
+        The target's sort ids (default: the result's, in its order). Each must be a Q-sort of the study; at least
+        two must be given. Sorts of the study missing from the target do not count in the congruence.
+    name : str, optional
+        Where the target came from (a file), recorded in ``result.alignment``.
+
+    Returns
+    -------
+    QResult
+        With ``alignment = {"target", "permutation", "signs", "congruence", "n_sorts"}``: new factor j is
+        ``signs[j]`` times old factor ``permutation[j]``; ``congruence[j]`` is its Tucker congruence with target
+        factor j.
+    """
+    target = np.asarray(target_loadings, dtype=np.float64)
+    ids = list(result.sort_ids) if sort_ids is None else [str(s) for s in sort_ids]
+    if target.ndim != 2 or target.shape != (len(ids), result.nfactors):
+        raise QInputError(f"the target loadings have shape {target.shape}, expected ({len(ids)}, "
+                          f"{result.nfactors}): one row per Q-sort, one column per factor", file=name)
+    where = {sid: i for i, sid in enumerate(result.sort_ids)}
+    unknown = [sid for sid in ids if sid not in where]
+    if unknown:
+        raise QInputError(f"the target has {len(unknown)} Q-sort(s) the study has not: {', '.join(unknown)}",
+                          file=name, sort=unknown[0])
+    if len(set(ids)) < 2:
+        raise QInputError("the target needs at least 2 Q-sorts of the study", file=name)
+    mine = result.loadings[[where[sid] for sid in ids]]
+    perm_t, signs_t, cong_t = align_factors(target, mine)
+    return reorder_factors(result, perm_t, signs_t, alignment={"target": name, "congruence": list(cong_t),
+                                                                "n_sorts": len(ids)})
 
 
 def _check_communalities(loadings, study: QStudy) -> None:

@@ -10,9 +10,10 @@ from functools import cached_property
 import numpy as np
 
 from ._version import __version__
-from .characteristics import Characteristics, Distinguishing
+from .core.characteristics import STAR_LEVELS, Characteristics, Distinguishing
+from .jsonable import num
 from .options import Options
-from .study import QStudy, format_score
+from .study import QStudy, format_score, study_block
 
 __all__ = ["QResult", "JSON_KEYS"]
 
@@ -37,7 +38,7 @@ class QResult:
     Diagnostics: ``varimax_iterations``, ``converged`` and ``warnings``, a tuple of
     :class:`~qvalid.diagnostics.QWarning` (strings with a stable ``code``; see docs/warnings.md and
     :attr:`warning_codes`).
-    ``alignment`` is None, or how the factors were reordered and reflected (:meth:`reorder_factors`).
+    ``alignment`` is None, or how the factors were reordered and reflected (:func:`qvalid.pipeline.reorder_factors`).
 
     Tables with qmethod's names: :attr:`loa`, :attr:`flagged`, :attr:`zsc`, :attr:`zsc_n`, :attr:`f_char`,
     :attr:`qdc`.
@@ -84,12 +85,7 @@ class QResult:
     @property
     def flag_rule(self) -> str:
         """The rule that made :attr:`flags`, as text: ``"|a| >= 0.42 and a^2 > h^2/2"``, ``"manual"``."""
-        o = self.options
-        if self.manual_flags:
-            return "manual"
-        rule = f"|a| >= {o.threshold}" if o.threshold is not None else \
-            f"|a| > {o.flag_z}/sqrt({self.study.n_statements})"
-        return rule + (" and a^2 > h^2/2" if o.majority else "")
+        return self.options.flag_rule_of(self.study.n_statements, manual=self.manual_flags).text()
 
     @property
     def warning_codes(self) -> tuple:
@@ -161,41 +157,34 @@ class QResult:
             dist["consensus"] = [s for s, m in zip(self.statement_ids, d.consensus) if m]
             dist["per_statement"] = [
                 {"statement": s, "label": str(d.labels[i]),
-                 "diffs": {nm: _num(d.diffs[i, j]) for j, nm in enumerate(names)},
+                 "diffs": {nm: num(d.diffs[i, j]) for j, nm in enumerate(names)},
                  "stars": {nm: str(d.stars[i, j]) for j, nm in enumerate(names)}}
                 for i, s in enumerate(self.statement_ids)]
         return {
             "qvalid_version": __version__,
             "options": {"nfactors": self.nfactors, "manual_flags": self.manual_flags, **self.options.to_dict()},
-            "study": study_dict(self.study),
+            "study": study_block(self.study),
             "sort_ids": self.sort_ids,
             "statement_ids": self.statement_ids,
             "statement_texts": None if self.study.statement_texts is None else list(self.study.statement_texts),
             "factors": self.factors,
-            "correlation": _num(self.correlation),
-            "unrotated_loadings": _num(self.unrotated_loadings),
-            "unrotated_eigenvalues": _num(self.unrotated_eigenvalues),
-            "unrotated_expl_var": _num(self.unrotated_expl_var),
-            "loadings": _num(self.loadings),
+            "correlation": num(self.correlation),
+            "unrotated_loadings": num(self.unrotated_loadings),
+            "unrotated_eigenvalues": num(self.unrotated_eigenvalues),
+            "unrotated_expl_var": num(self.unrotated_expl_var),
+            "loadings": num(self.loadings),
             "flags": self.flags.tolist(),
-            "zscores": _num(self.zscores),
-            "factor_arrays": _num(self.factor_arrays, int),
-            "characteristics": {"av_rel_coef": _num(c.av_rel_coef), "nload": c.nload.tolist(),
-                                "eigenvals": _num(c.eigenvals), "expl_var": _num(c.expl_var),
-                                "reliability": _num(c.reliability), "se_fscores": _num(c.se_fscores)},
-            "cor_zsc": _num(c.cor_zsc),
-            "sd_dif": _num(c.sd_dif),
+            "zscores": num(self.zscores),
+            "factor_arrays": num(self.factor_arrays, int),
+            "characteristics": {"av_rel_coef": num(c.av_rel_coef), "nload": c.nload.tolist(),
+                                "eigenvals": num(c.eigenvals), "expl_var": num(c.expl_var),
+                                "reliability": num(c.reliability), "se_fscores": num(c.se_fscores)},
+            "cor_zsc": num(c.cor_zsc),
+            "sd_dif": num(c.sd_dif),
             "distinguishing": dist,
             "diagnostics": {"varimax_iterations": self.varimax_iterations, "converged": self.converged,
                             "warnings": [{"code": _code(w), "message": str(w)} for w in self.warnings], "alignment": self.alignment},
         }
-
-    def reorder_factors(self, permutation, signs) -> "QResult":
-        """New factor j = ``signs[j]`` x old factor ``permutation[j]``: :func:`qvalid.pipeline.reorder_factors`.
-        To match a published table's factor order, see :func:`qvalid.compare.align_to`."""
-        from .pipeline import reorder_factors
-
-        return reorder_factors(self, permutation, signs)
 
     def to_json(self, **kw) -> str:
         """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``."""
@@ -260,8 +249,6 @@ class QResult:
         """Per factor, the statements on which it differs from every other factor (PQMethod's and KADE's
         "distinguishing statements for factor f" tables), by descending z-score; the mark is the weakest star
         of the factor's pairs (qmethod's qdc stars)."""
-        from .characteristics import STAR_LEVELS
-
         d = self.distinguishing
         if d is None:
             return []
@@ -285,8 +272,6 @@ class QResult:
 
     def _qdc_table(self) -> list[str]:
         """qmethod's qdc as a table: per factor pair z_f - z_g with its stars, the label and the text."""
-        from .characteristics import STAR_LEVELS
-
         d = self.distinguishing
         if d is None:
             return ["Distinguishing and consensus statements: none (fewer than two factors have flagged sorts)"]
@@ -316,28 +301,9 @@ class QResult:
                                           if cong else ""))
 
 
-def study_dict(study: QStudy) -> dict:
-    """The JSON ``study`` block: ``name``, ``source``, ``n_statements``, ``n_sorts``, ``forced``, ``grid``."""
-    return {"name": study.name, "source": study.source, "n_statements": study.n_statements,
-            "n_sorts": study.n_sorts, "forced": study.forced,
-            "grid": {format_score(k): v for k, v in study.grid.items()}}
-
-
 def _code(w) -> str | None:
     return getattr(w, "code", None)
 
 
 def _fmt(fmt: str, v) -> str:
     return "      n/a" if isinstance(v, float) and math.isnan(v) else fmt.format(v)
-
-
-def _num(a, kind=float):
-    """ndarray/scalar -> nested lists of Python numbers (``kind``) with NaN -> None."""
-    arr = np.asarray(a, dtype=np.float64)
-    nan = np.isnan(arr)
-    out = np.where(nan, 0, arr).astype(np.int64 if kind is int else np.float64)
-    if not nan.any():
-        return out.tolist()
-    obj = out.astype(object)
-    obj[nan] = None
-    return obj.tolist()

@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import QInputError
 
-__all__ = ["QStudy", "grid_from_counts", "format_score"]
+__all__ = ["QStudy", "grid_from_counts", "format_score", "grid_text", "study_block", "MISSING_CODES"]
 
 Locator = Callable[[int | None, int | None], "int | None"]
 
@@ -171,7 +171,7 @@ class QStudy:
     def __repr__(self):
         kind = "forced" if self.forced else "non-forced"
         return (f"QStudy({self.name or 'unnamed'!r}: {self.n_statements} statements x {self.n_sorts} sorts, "
-                f"{kind} grid {_grid_text(self.grid)})")
+                f"{kind} grid {grid_text(self.grid)})")
 
     # ------------------------------------------------------------------ validation
     def _error(self, msg, *, sort=None, statement=None, sort_index=None, statement_index=None):
@@ -208,14 +208,14 @@ class QStudy:
             raise self._error(f"a study needs at least 2 statements, found {n_st}")
         cells = sum(self.grid.values())
         if cells != n_st:
-            raise self._error(f"the grid {_grid_text(self.grid)} has {cells} cells but the study has {n_st} statements")
+            raise self._error(f"the grid {grid_text(self.grid)} has {cells} cells but the study has {n_st} statements")
         lo, hi = min(self.grid), max(self.grid)
         on_grid = np.isin(self.scores, np.fromiter(self.grid, np.int64)) if self.forced else \
             (self.scores >= lo) & (self.scores <= hi)
         if not on_grid.all():
             i, j = np.argwhere(~on_grid)[0]
             raise self._error(
-                f"score {format_score(self.scores[i, j])} is outside the grid {_grid_text(self.grid)}",
+                f"score {format_score(self.scores[i, j])} is outside the grid {grid_text(self.grid)}",
                 sort=self.sort_ids[j], statement=self.statement_ids[i], sort_index=j, statement_index=i)
         if self.forced:
             expected = self.qscores
@@ -236,18 +236,22 @@ class QStudy:
                               sort=self.sort_ids[j], sort_index=j)
 
 
+def study_block(study: QStudy) -> dict:
+    """The ``study`` block of every JSON output: ``name``, ``source``, ``n_statements``, ``n_sorts``, ``forced``,
+    ``grid`` (score as printed -> cells)."""
+    return {"name": study.name, "source": study.source, "n_statements": study.n_statements,
+            "n_sorts": study.n_sorts, "forced": study.forced,
+            "grid": {format_score(k): v for k, v in study.grid.items()}}
+
+
 def grid_text(grid) -> str:
-    """A grid as text: ``-4..+4 (2,3,4,5,5,5,4,3,2)``."""
-    return _grid_text(grid)
-
-
-def _grid_text(grid) -> str:
+    """A grid as text: ``-4..+4 (2,3,4,5,5,5,4,3,2)``; ``{}`` for an empty grid."""
     if not grid:
         return "{}"
     return f"{format_score(min(grid))}..{format_score(max(grid))} (" + ",".join(str(c) for c in grid.values()) + ")"
 
 
-_MISSING_CODES = frozenset({"NA", "NaN", "nan"})  # how R's write.csv and pandas write a missing cell
+MISSING_CODES = frozenset({"NA", "NaN", "nan"})  # how R's write.csv and pandas write a missing cell
 
 
 def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
@@ -269,7 +273,7 @@ def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
                    sort_index=j, statement_index=i)
         if v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
             raise study._error("missing value", **loc)
-        if isinstance(v, str) and v.strip() in _MISSING_CODES:
+        if isinstance(v, str) and v.strip() in MISSING_CODES:
             raise study._error(f"missing value ({v.strip()!r})", **loc)
         try:
             f = float(v.strip()) if isinstance(v, str) else float(v)

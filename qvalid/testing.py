@@ -18,13 +18,15 @@ mismatched cells, the worst cell by sort/statement/factor ids with both values, 
      Max absolute difference: 0.001 at statement sta_5, f2: 0.3... (mine), 0.3... (qvalid)
      ...
 
-:func:`assert_matches_r` runs qvalid and R qmethod (through :mod:`qvalid.rbridge`) on the same study and asserts
+:func:`assert_matches_r` runs qvalid and R qmethod (through :mod:`qvalid.r.qmethod`) on the same study and asserts
 that they agree.
 """
 
 from __future__ import annotations
 
-from .compare import DEFAULT_TOLERANCE, Diff, compare
+from .checks.compare import DEFAULT_TOLERANCE, Diff, compare
+from .checks.crosscheck import crosscheck
+from .r.qmethod import RRun, as_result
 
 __all__ = ["assert_solutions_close", "assert_matches_r"]
 
@@ -32,13 +34,13 @@ __all__ = ["assert_solutions_close", "assert_matches_r"]
 def assert_solutions_close(actual, desired, *, align: bool = False, rtol: float = 0.0,
                            atol: float = DEFAULT_TOLERANCE, tolerances=None, names=("qvalid", "qmethod 1.8.4"),
                            unavailable=None, err_msg: str = "") -> Diff:
-    """Assert that two Q solutions agree output by output; return the :class:`~qvalid.compare.Diff`.
+    """Assert that two Q solutions agree output by output; return the :class:`~qvalid.checks.diff.Diff`.
 
     Parameters
     ----------
     actual, desired : QResult or RRun
         Solutions to compare (``desired`` is numpy's DESIRED: relative differences are relative to it). An
-        :class:`~qvalid.rbridge.RRun` is converted with :func:`~qvalid.rbridge.as_result`, and the outputs R could
+        :class:`~qvalid.r.qmethod.RRun` is converted with :func:`~qvalid.r.qmethod.as_result`, and the outputs R could
         not produce (``RRun.missing``) are reported as not compared.
     align : bool
         Match factors first (Hungarian assignment on absolute Tucker congruence of the loadings, signs from the
@@ -47,7 +49,7 @@ def assert_solutions_close(actual, desired, *, align: bool = False, rtol: float 
         Float outputs pass when ``|actual - desired| <= atol + rtol * |desired|`` cell by cell. Flags, factor
         arrays, qdc pairs/stars/labels and the consensus set must be equal.
     tolerances : mapping, optional
-        Per-output absolute tolerances overriding ``atol`` (names as in :data:`qvalid.compare.FLOAT_OUTPUTS`).
+        Per-output absolute tolerances overriding ``atol`` (names as in :data:`qvalid.checks.diff.FLOAT_OUTPUTS`).
     names : (str, str)
         How the two sides are named in the message.
     unavailable : mapping, optional
@@ -75,13 +77,12 @@ def assert_matches_r(study, nfactors: int, *, flags=None, align: bool = False, r
                      atol: float = DEFAULT_TOLERANCE, tolerances=None, flavor: str = "qmethod",
                      err_msg: str = "", **options) -> Diff:
     """Run qvalid and R qmethod on ``study`` with the same options and assert they agree (see
-    :func:`qvalid.crosscheck.crosscheck`); return the :class:`~qvalid.compare.Diff`.
+    :func:`qvalid.checks.crosscheck.crosscheck`); return the :class:`~qvalid.checks.diff.Diff`.
 
-    Needs rpy2, R and qmethod (:class:`~qvalid.rbridge.RNotAvailable` otherwise). Outputs R fails to produce are
+    Needs rpy2, R and qmethod (:class:`~qvalid.r.session.RNotAvailable` otherwise). Outputs R fails to produce are
     reported as not compared, and the R failure is part of the message if anything else differs.
     """
     __tracebackhide__ = True
-    from .crosscheck import crosscheck
 
     tol = {"*": atol, **dict(tolerances or {})}
     diff, _ = crosscheck(study, nfactors, flags=flags, align=align, tolerances=tol, rtol=rtol, flavor=flavor,
@@ -92,8 +93,6 @@ def assert_matches_r(study, nfactors: int, *, flags=None, align: bool = False, r
 
 
 def _as_result(x):
-    from .rbridge import RRun, as_result
-
     if isinstance(x, RRun):
         return as_result(x), dict(x.missing)
     return x, {}

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qvalid import QStudy  # noqa: E402
-from qvalid.bootstrap import bootstrap, from_qmboots  # noqa: E402
+from qvalid import bootstrap
+from qvalid.stability import from_qmboots  # noqa: E402
 from qvalid.io import read_study  # noqa: E402
 
 
@@ -29,7 +30,7 @@ def golden_runs():
 
 
 def redu_fut():
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     r = _require_r()
     ro = r.ro

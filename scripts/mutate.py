@@ -32,7 +32,7 @@ Usage::
 
     .venv/bin/python scripts/mutate.py -n 200 --seed 14 --out mutants.jsonl     # sample and run
     .venv/bin/python scripts/mutate.py --list | wc -l                          # number of sites
-    .venv/bin/python scripts/mutate.py --show 'qvalid/flag.py:45:cmp:0'        # the diff of one mutant
+    .venv/bin/python scripts/mutate.py --show 'qvalid/core/flag.py:45:cmp:0'        # the diff of one mutant
     .venv/bin/python scripts/mutate.py --only ID [--only ID ...]               # re-run given mutants
 """
 

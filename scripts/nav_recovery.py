@@ -3,7 +3,7 @@
 Simulates N studies (default 500) of 36 statements x 25 sorts calibrated to the NAV report: Tabell 5 loadings and
 the reconstructed factor arrays (unknown cells filled with the scores the grid leaves open), analyses each with
 centroid + varimax, k = 4, threshold 0.42 (qvalid), compares with the published tables, and runs R qmethod on
-every study (through qvalid.rbridge, with the same 0.42 flags) to count how often its qdc step stops. It also
+every study (through qvalid.r.qmethod, with the same 0.42 flags) to count how often its qdc step stops. It also
 repeats the qvalid part with the latent scores kept correlated as published (--latent as_given), to show the effect
 of that choice, and writes one typical study as reference/data/nav_synth/nav_synth.csv.
 
@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qvalid.published import read_table
-from qvalid.recovery import recover
+from qvalid.io.published import read_table
+from qvalid.checks.recovery import recover
 from qvalid.simulate import simulate_studies
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def nav_inputs():
 def r_count(sim, rec, sample: int) -> dict:
     """Run R qmethod (centroid + varimax, qvalid's 0.42 flags as manual flags) on the first ``sample`` studies."""
     from qvalid import analyze
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     stops, failed_other, agree_pred, maxdiff, differ, t0 = 0, [], 0, 0.0, [], time.perf_counter()
     for i in range(sample):

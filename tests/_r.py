@@ -22,7 +22,7 @@ MORE_STUDIES = ("nav_synth", "ties", "nonforced", "large", "many_factors")
 
 def require_r():
     """Skip (or, in CI without QVALID_ALLOW_NO_R=1, fail) when R qmethod cannot be used through rpy2."""
-    from qvalid.rbridge import RNotAvailable, _require_r
+    from qvalid.r.session import RNotAvailable, require_r as _require_r
 
     try:
         _require_r()
@@ -37,14 +37,14 @@ def require_r():
 def r_session():
     """One R session for the whole test run; returns the versions of R, qmethod, psych and rpy2."""
     require_r()
-    from qvalid.rbridge import r_versions
+    from qvalid.r.session import r_versions
 
     return r_versions()
 
 
 def r_cor(scores, method: str = "pearson") -> np.ndarray:
     """Live R: ``cor(x, method = method)`` on the scores (statements x sorts) as a double matrix."""
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     ro = _require_r().ro
     x = np.asarray(scores, dtype=np.float64)
@@ -71,20 +71,20 @@ def parse_case(name: str) -> dict:
 #: explained in reference/golden/README.md ("Known disagreements"); the tests mark these cases xfail(strict=True),
 #: so a fix shows up as XPASS and the entry must then go.
 KNOWN = {
-    1: "qvalid/extract.py, qvalid/correlation.py: centroid decisions (exact ties, zero sums) depend on the last bit "
+    1: "qvalid/core/extract.py, qvalid/core/correlation.py: centroid decisions (exact ties, zero sums) depend on the last bit "
        "of cor() and colSums(), which R computes in long double; fixed: qvalid takes close decisions on R's bits "
        "(README: known disagreement 1)",
-    2: "qvalid/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
+    2: "qvalid/core/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
        "table); qvalid skips flagless factors (README: known disagreement 2)",
     3: "limitation: PCA components beyond the rank of R are a degenerate eigenspace; R's and numpy's LAPACK pick "
        "different bases (~1e-8 loadings) (README: known disagreement 3)",
-    4: "qvalid/scores.py: z-scores that tie exactly in R (rowSums in long double) differ in the last bit in qvalid, so "
+    4: "qvalid/core/scores.py: z-scores that tie exactly in R (rowSums in long double) differ in the last bit in qvalid, so "
        "qmethod's tie rule gives different factor arrays (README: known disagreement 4)",
-    5: "qvalid/rotate.py: varimax with as many factors as Q-sorts, or with (near-)null factors, is ill-conditioned: "
+    5: "qvalid/core/rotate.py: varimax with as many factors as Q-sorts, or with (near-)null factors, is ill-conditioned: "
        "last-bit differences end up as large differences in the rotated loadings (README: known disagreement 5)",
-    7: "qvalid/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
+    7: "qvalid/core/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
        "sum to (mathematically) zero the sign is decided by the last bit (README: known disagreement 7)",
-    8: "qvalid/scores.py: a flagged loading of +-1 (to rounding) gives R infinite weights (NaN z-scores) or ~1e15 "
+    8: "qvalid/core/scores.py: a flagged loading of +-1 (to rounding) gives R infinite weights (NaN z-scores) or ~1e15 "
        "weights whose sign is decided by the last bit; qvalid takes the limit (README: known disagreement 8)",
 }
 #: Cases of a disagreement class that qvalid has fixed: they stay as regression tests and must agree.
@@ -201,7 +201,7 @@ _ZSCORE_DOWNSTREAM = {"zscores", "factor_arrays", "characteristics.se_fscores", 
 def varimax_unstable(unrotated, eps: float = 1e-14, amplification: float = 1e6) -> bool:
     """Known disagreement 5, shown on the data: a relative perturbation of ``eps`` of the start moves qvalid's
     varimax result by more than ``amplification * eps``, so two correct implementations cannot agree to 1e-10."""
-    from qvalid.rotate import varimax
+    from qvalid.core.rotate import varimax
 
     u = np.asarray(unrotated, dtype=np.float64)
     nudged = u * (1 + eps * np.random.default_rng(0).standard_normal(u.shape))
@@ -211,8 +211,8 @@ def varimax_unstable(unrotated, eps: float = 1e-14, amplification: float = 1e6) 
 def explain(study, k, opts, mine, rr, diff):
     """Which known disagreements (tests/_r.py KNOWN, reference/golden/README.md) explain every failing output of
     ``diff``; None when something is left unexplained. Each explanation is checked on the data, not assumed."""
-    from qvalid.compare import compare
-    from qvalid.rbridge import as_result
+    from qvalid.checks.compare import compare
+    from qvalid.r.qmethod import as_result
 
     failing = {o.name for o in diff.failures}
     out = rr.outputs
@@ -255,7 +255,7 @@ def explain(study, k, opts, mine, rr, diff):
             classes.add(8)
             failing -= _ZSCORE_DOWNSTREAM
     if "factor_arrays" in failing:
-        from qvalid.scores import factor_arrays
+        from qvalid.core.scores import factor_arrays
 
         z = r_zscores(study.scores, out["loadings"], out["flags"])
         if np.array_equal(z, out["zscores"], equal_nan=True) and np.array_equal(
@@ -278,8 +278,8 @@ def differential(study, k: int, opts: dict) -> tuple[str, str]:
     comparison in ``detail``. Used by tests/test_crosscheck.py and scripts/differential_ties.py.
     """
     from qvalid import QInputError, analyze
-    from qvalid.compare import compare
-    from qvalid.rbridge import as_result, run_qmethod
+    from qvalid.checks.compare import compare
+    from qvalid.r.qmethod import as_result, run_qmethod
 
     try:
         mine = analyze(study, k, **opts)
@@ -289,7 +289,7 @@ def differential(study, k: int, opts: dict) -> tuple[str, str]:
             return ("known 6: R's centroid loops forever (no convergence, or a zero column sum)" if "time limit" in
                     rr.failure_summary() else "both refuse the input"), ""
         if "did not converge" in str(err) and opts["extraction"] == "centroid":
-            from qvalid.extract import centroid
+            from qvalid.core.extract import centroid
 
             slow = centroid(rr.outputs["correlation"], k, max_iter=10 ** 6).loadings  # R converged: so does this
             if np.abs(slow - rr.outputs["unrotated_loadings"]).max() < 1e-10:

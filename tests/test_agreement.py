@@ -1,4 +1,4 @@
-"""qvalid.agreement.compare_solutions and ``qvalid compare``."""
+"""qvalid.checks.agreement.compare_solutions and ``qvalid compare``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from qvalid import analyze
-from qvalid.agreement import Solution, compare_solutions
+from qvalid.checks.agreement import Solution, compare_solutions
 from qvalid.cli import main
 from qvalid.io import read_csv
-from qvalid.rounding import kround
+from qvalid.core.rounding import kround
 
 from _shared import shared_path
 

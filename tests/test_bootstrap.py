@@ -11,14 +11,14 @@ import numpy as np
 import pytest
 
 from qvalid import QStudy, analyze, bootstrap
-from qvalid.bootstrap import JSON_KEYS, balanced_indices, from_qmboots, hungarian, plain_indices, qindtest
-from qvalid.bootstrap.core import CHUNK_SIZE
+from qvalid.stability import JSON_KEYS, balanced_indices, from_qmboots, hungarian, plain_indices, qindtest
+from qvalid.stability.run import CHUNK_SIZE
 from qvalid.cli import main
-from qvalid.compare import align_factors
+from qvalid.core.congruence import align_factors
 from qvalid.datasets import load_lipset
 from qvalid.errors import QInputError
 from qvalid.io import read_study
-from qvalid.scores import factor_arrays
+from qvalid.core.scores import factor_arrays
 from qvalid.simulate import planted_study
 
 from _r import GOLDEN, LIPSET_CSV, require_r
@@ -136,7 +136,7 @@ def test_hungarian_recovers_permuted_and_sign_flipped_solutions():
     perm, signs, status, _ = hungarian(np.array(cases), np.broadcast_to(target, (len(cases), 12, 4)))
     for i, (p, s) in enumerate(truth):
         assert tuple(perm[i]) == p and tuple(signs[i]) == tuple(s)
-        ref = align_factors(target, cases[i])  # qvalid.compare's single-pair Hungarian
+        ref = align_factors(target, cases[i])  # qvalid.checks.compare's single-pair Hungarian
         assert ref[0] == tuple(perm[i]) and ref[1] == tuple(signs[i])
     assert status[0] == "ok" or tuple(truth[0][1]) != (1, 1, 1, 1)
 
@@ -190,8 +190,8 @@ def test_same_seed_same_bytes_whatever_the_executor():
 
 # ---------------------------------------------------------------------- batched centroid
 def test_batched_centroid_is_the_single_centroid_bit_for_bit_where_nothing_is_close(nav):
-    from qvalid.correlation import correlate
-    from qvalid.extract import centroid, centroid_batch
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import centroid, centroid_batch
 
     idx = balanced_indices(nav.n_statements, 60, np.random.default_rng(0))  # statements: sorts stay distinct
     r = correlate(nav.scores[idx, :].astype(float))
@@ -211,8 +211,8 @@ def test_strict_centroid_stops_a_reflection_cycle_at_once(nav):
     its sum becomes -0 (the others 0.7, 1.7, 1.2) and it is reflected back, to the same bits, forever (R loops
     forever; qvalid gave up after 50 n + 1000 reflections). The cycle check ends it at once, with the same
     outcome: that item is close (centroid_strict raises), the others in the batch are untouched."""
-    from qvalid.correlation import correlate
-    from qvalid.extract import centroid_batch, centroid_strict
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import centroid_batch, centroid_strict
 
     cyc = np.array([[1, .5, -.5, 0], [.5, 1, .6, .6], [-.5, .6, 1, .6], [0, .6, .6, 1]])
     fine = correlate(nav.scores[:, :4].astype(float))
@@ -225,8 +225,8 @@ def test_strict_centroid_stops_a_reflection_cycle_at_once(nav):
 
 
 def test_strict_centroid_ties(nav):
-    from qvalid.correlation import correlate
-    from qvalid.extract import centroid, centroid_strict
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import centroid, centroid_strict
 
     r = correlate(nav.scores.astype(float))
     np.testing.assert_allclose(centroid_strict(r, 4).loadings, centroid(r, 4).loadings, atol=1e-15)  # no ties
@@ -326,7 +326,7 @@ def test_r_centroid_splits_duplicated_sorts(nav):
     """The reason for centroid_ties="strict": R qmethod's own centroid gives a duplicated Q-sort other loadings than
     its twin (live R), and qvalid's qmethod flavour reproduces that."""
     require_r()
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     cols = [0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     st = QStudy.from_array(nav.scores[:, cols], sort_ids=[f"s{i}" for i in range(11)], grid=dict(nav.grid))
@@ -370,7 +370,7 @@ def test_cli_bootstrap_manual_flags(tmp_path, capsys):
 def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monkeypatch, options):
     """With every decision declared close, every replicate is recomputed on the single-study path: the batched
     results must be the same (1e-12)."""
-    from qvalid.bootstrap import engine
+    from qvalid.stability import engine
 
     batched = bootstrap(nav, 4, 60, seed=3, **options)
     monkeypatch.setattr(engine, "CLOSE", 10.0)
@@ -383,7 +383,7 @@ def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monk
 
 
 def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
-    from qvalid.bootstrap import engine
+    from qvalid.stability import engine
 
     s = load_lipset()
     calls = {"n": 0}
@@ -419,7 +419,7 @@ def test_kade_rules_are_refused_not_silently_replaced():
 
 def test_nanquantile_is_numpys_bit_for_bit():
     """The summaries' vectorised percentile (R's type 7) equals np.nanquantile exactly, NaNs and empty columns too."""
-    from qvalid.bootstrap.result import nanquantile
+    from qvalid.stability.summaries import nanquantile
 
     rng = np.random.default_rng(3)
     for m, shape in ((1, (3,)), (7, (4, 2)), (50, (36, 4)), (200, (5,))):

@@ -12,7 +12,9 @@ import json
 import numpy as np
 import pytest
 
-from qvalid.bootstrap import bootstrap, from_qmboots
+from qvalid import bootstrap
+
+from qvalid.stability import from_qmboots
 from qvalid.io import read_study
 
 from _r import GOLDEN, require_r
@@ -40,7 +42,7 @@ def _from_json(d) -> dict:
 
 
 def check_replay(study, k, r) -> dict:
-    """Assert that qvalid replays qmboots run ``r`` (see :func:`qvalid.rbridge.run_qmboots`); return figures."""
+    """Assert that qvalid replays qmboots run ``r`` (see :func:`qvalid.r.qmboots.run_qmboots`); return figures."""
     b = bootstrap(study, k, indices=from_qmboots(r["resamples"]), align="qindtest")
     np.testing.assert_allclose(b.full.loadings, r["target"], atol=TOL, rtol=0)
     rejected = np.array([s == ERRMSG for s in r["order_log"]])
@@ -95,7 +97,7 @@ def test_replay_of_stored_qmboots_runs(path):
 @pytest.mark.parametrize("name,k,steps", [("lipset", 3, 25), ("nav_synth", 4, 20)])
 def test_replay_of_live_qmboots(name, k, steps):
     require_r()
-    from qvalid.rbridge import run_qmboots
+    from qvalid.r.qmboots import run_qmboots
 
     study = read_study(GOLDEN / "inputs" / f"{name}.csv")
     check_replay(study, k, run_qmboots(study, k, steps, seed=7))

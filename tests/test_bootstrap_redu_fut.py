@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from qvalid import QStudy
-from qvalid.bootstrap import bootstrap, from_qmboots
+from qvalid import bootstrap
+from qvalid.stability import from_qmboots
 
 from _r import require_r
 from _shared import shared_path
@@ -25,7 +26,7 @@ RDATA = "data/redu_fut_qmethod/qbstrp_results__3_f.RData"
 def stored():
     path = shared_path(RDATA)
     require_r()
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     r = _require_r()
     ro = r.ro

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 
 from qvalid import analyze
-from qvalid.characteristics import characteristics, distinguishing
-from qvalid.compare import (DEFAULT_TOLERANCE, FLOAT_OUTPUTS, OUTPUT_NAMES, align_factors, compare,
-                            tucker_congruence)
+from qvalid.core.characteristics import characteristics, distinguishing
+from qvalid.checks.diff import DEFAULT_TOLERANCE, FLOAT_OUTPUTS, OUTPUT_NAMES
+from qvalid.core.congruence import align_factors, tucker_congruence
+from qvalid.checks.compare import compare
 from qvalid.datasets import load_lipset
 from qvalid.testing import assert_solutions_close
 

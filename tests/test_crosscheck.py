@@ -18,10 +18,11 @@ import pytest
 
 from qvalid import QStudy, analyze
 from qvalid.cli import main
-from qvalid.compare import compare
-from qvalid.correlation import correlate
+from qvalid.checks.compare import compare
+from qvalid.core.correlation import correlate
 from qvalid.simulate import tie_heavy_study, tie_statements
-from qvalid.rbridge import as_result, load_golden
+from qvalid.r.qmethod import as_result
+from _golden import load_golden
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _r import GOLDEN, LIPSET_CSV, differential, r_cor, r_session, require_r  # noqa: E402,F401
@@ -41,7 +42,7 @@ def lipset():
 # ---------------------------------------------------------------------- lipset: every combination
 @pytest.mark.parametrize("ex,rot,cor,k", LIPSET_GRID, ids=lambda v: str(v))
 def test_lipset_every_combination_agrees(ex, rot, cor, k, lipset, r_session):
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     diff, rr = crosscheck(lipset, k, extraction=ex, rotation=rot, cor_method=cor)
     assert diff.ok, diff.message(f"lipset {ex} {rot} {cor} k={k}")
@@ -61,7 +62,7 @@ SAMPLE = ["nav_synth/pca_varimax_pearson_k4", "nav_synth/centroid_varimax_pearso
 
 @pytest.mark.parametrize("case", SAMPLE)
 def test_golden_sample_agrees_live(case, r_session):
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     stored = load_golden(GOLDEN / f"{case}.json")
     o = stored.options
@@ -78,7 +79,7 @@ def _bins(col):
 
 
 def test_ties_breaking_the_grid_live(r_session):
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     study = load_golden(GOLDEN / "ties" / "pca_varimax_pearson_k3.json").study
     diff, rr = crosscheck(study, 3)
@@ -93,7 +94,7 @@ def test_ties_breaking_the_grid_live(r_session):
 
 
 def test_qdc_labels_with_ten_factors_live(r_session):
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     study = load_golden(GOLDEN / "many_factors" / "pca_varimax_pearson_k10.json").study
     diff, rr = crosscheck(study, 10)
@@ -163,12 +164,12 @@ def test_cli_bad_input_exit_2(argv, needle, capsys):
 
 
 def test_cli_without_r_is_one_line_exit_2(capsys, monkeypatch):
-    import qvalid.rbridge as rb
+    import qvalid.r.session as rb
 
     def missing():
         raise rb.RNotAvailable("rpy2 cannot be imported: ModuleNotFoundError: No module named 'rpy2'")
 
-    monkeypatch.setattr(rb, "_require_r", missing)
+    monkeypatch.setattr(rb, "require_r", missing)
     assert main(["crosscheck", str(LIPSET_CSV), "-k", "3"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -177,7 +178,7 @@ def test_cli_without_r_is_one_line_exit_2(capsys, monkeypatch):
 
 def test_assert_matches_r(lipset, r_session):
     from qvalid.testing import assert_matches_r, assert_solutions_close
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     d = assert_matches_r(lipset, 3, extraction="centroid")
     assert d.ok
@@ -282,7 +283,7 @@ def test_exact_correlation_is_rs_cor_bit_for_bit(method, r_session):
 @pytest.mark.parametrize("rot,k", [(rot, k) for rot in ("none", "varimax") for k in (1, 2, 3)])
 def test_reproducer_agrees_with_r(rot, k, r_session):
     """Issue 8's reproducer (R reflects two exactly tied columns at once): every output within 1e-10."""
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     diff, _ = crosscheck(_reproducer(), k, extraction="centroid", rotation=rot)
     assert diff.ok, diff.message(f"centroid {rot} k={k}")

@@ -20,13 +20,14 @@ import pytest
 import qvalid.diagnostics
 import qvalid.pipeline
 from qvalid import QInputError, QStudy, analyze
-from qvalid.characteristics import STAR_LEVELS, distinguishing
+from qvalid.core.characteristics import STAR_LEVELS, distinguishing
 from qvalid.datasets import load_lipset
 from qvalid.diagnostics import WARNINGS, QWarning
-from qvalid.extract import centroid
-from qvalid.flag import flag, flag_warnings
-from qvalid.rbridge import load_golden
-from qvalid.rotate import varimax
+from qvalid.core.extract import centroid
+from qvalid.core.flag import flag
+from qvalid.diagnostics import flag_warnings
+from _golden import load_golden
+from qvalid.core.rotate import varimax
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _r import GOLDEN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options  # noqa: E402
@@ -258,8 +259,8 @@ def test_centroid_more_factors_than_sorts_warns_once(lipset):
 
 
 def test_horst55_non_convergence_warns(lipset):
-    from qvalid.correlation import correlate
-    from qvalid.extract import horst55_centroid
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import horst55_centroid
 
     r = correlate(lipset.scores)
     # KADE's own unit test (horstMain.test.js: lipset, 7 factors, NL = 30): the communalities do not converge
@@ -349,7 +350,7 @@ def test_centroid_symmetry_tolerance_is_100_machine_epsilons():
 
 
 def test_principal_refuses_more_components_than_sorts():
-    from qvalid.extract import principal
+    from qvalid.core.extract import principal
 
     assert principal(R3, 3).loadings.shape == (3, 3)
     with pytest.raises(ValueError, match="nfactors=4 exceeds the number of Q-sorts \\(3\\)"):
@@ -357,8 +358,8 @@ def test_principal_refuses_more_components_than_sorts():
 
 
 def test_kernels_refuse_unknown_rule_names():
-    from qvalid.correlation import correlate
-    from qvalid.scores import factor_arrays
+    from qvalid.core.correlation import correlate
+    from qvalid.core.scores import factor_arrays
 
     x = np.array([[1, 2], [2, 1], [3, 4], [4, 3]])
     with pytest.raises(ValueError, match="unknown correlation method 'minres'"):
@@ -495,7 +496,7 @@ def test_flag_on_a_batch_flags_each_item_by_its_own_rows():
 
 
 def test_correlations_accept_any_number_of_batch_dimensions():
-    from qvalid.correlation import correlate
+    from qvalid.core.correlation import correlate
 
     x = np.random.default_rng(3).integers(-3, 4, size=(2, 5, 12, 4))  # batch sizes differ from n_sorts
     for method in ("pearson", "spearman", "kendall"):
@@ -508,7 +509,7 @@ def test_correlations_accept_any_number_of_batch_dimensions():
 
 def test_centroid_extracts_seven_factors_by_default_as_qmethod(lipset):
     # qmethod R/centroid.R: centroid(tmat, nfactors = 7, spc)
-    from qvalid.correlation import correlate
+    from qvalid.core.correlation import correlate
 
     assert centroid(correlate(lipset.scores)).loadings.shape == (9, 7)
 
@@ -524,7 +525,7 @@ def test_options_defaults_are_qmethods(lipset):
 
 
 def test_no_rotation_is_the_identity_of_the_right_shape(lipset):
-    from qvalid.rotate import no_rotation
+    from qvalid.core.rotate import no_rotation
 
     res = analyze(lipset, 3, rotation="none")
     np.testing.assert_array_equal(res.rotation_matrix, np.eye(3))

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from qvalid import QStudy, analyze
-from qvalid.correlation import correlate
+from qvalid.core.correlation import correlate
 from qvalid.datasets import load_lipset, nav_grid
 from qvalid.errors import QInputError
-from qvalid.extract import centroid
+from qvalid.core.extract import centroid
 from qvalid.factors import (grid_template, null_eigenvalues, number_of_factors, population_sorts, principal_axis,
                             random_sorts, velicer_map)
 from qvalid.simulate import planted_study
@@ -317,7 +317,7 @@ def test_sensitivity_names_the_sorts_that_move(lipset_factors):
     """lipset 2 -> 3: compare defining factors sort by sort through the factor matching."""
     a, b = analyze(load_lipset(), 2), analyze(load_lipset(), 3)
     t = next(t for t in lipset_factors.transitions if t.k == 2)
-    from qvalid.compare import align_factors
+    from qvalid.core.congruence import align_factors
 
     perm, _, _ = align_factors(a.loadings, b.loadings)
     assert t.permutation == perm
@@ -403,7 +403,7 @@ def test_normal_null_mean_matches_psych_fa_parallel():
     from _r import require_r
 
     require_r()
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     r = _require_r()
     s = load_lipset()
@@ -438,7 +438,7 @@ def test_velicer_map_matches_psych_vss():
     from _r import require_r
 
     require_r()
-    from qvalid.rbridge import _require_r
+    from qvalid.r.session import require_r as _require_r
 
     rr = _require_r()
     for study in (load_lipset(), planted_study(36, 20, 3, noise=0.9, seed=3)[0]):

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from scipy.linalg.lapack import dgesdd
 
-from qvalid.characteristics import _label_table, _qdc_labels, distinguishing
+from qvalid.core.characteristics import _label_table, _qdc_labels, distinguishing
 from qvalid.errors import QInputError
 from qvalid.options import FLAVORS, resolve_options
-from qvalid.rotate import varimax
-from qvalid.rsum import LD, seqsum
-from qvalid.scores import divide
+from qvalid.core.rotate import varimax
+from qvalid.core.rsum import LD, seqsum
+from qvalid.core.scores import divide
 
 
 def _varimax_as_r_writes_it(x, eps=1e-5, max_iter=1000):
@@ -77,7 +77,7 @@ def test_seqsum_is_the_sequential_long_double_cumsum():
 
 
 @pytest.mark.parametrize("k", [3, 4, 5])
-@pytest.mark.parametrize("labels", ["qmethod", "strict"])
+@pytest.mark.parametrize("labels", ["grep", "strict"])
 def test_qdc_label_table_is_the_label_rule(k, labels):
     # the lookup must index pair j by bit j: compare it with the rule applied to the statements directly
     rng = np.random.default_rng(k)

@@ -1,8 +1,8 @@
 """qvalid against the R qmethod 1.8.4 golden files beyond lipset, without R.
 
 The files (reference/golden/<study>/<case>.json) were written by reference/golden/make_golden_more.py through the
-rpy2 bridge; they are read back with :func:`qvalid.rbridge.load_golden` (no rpy2 needed) and compared with
-:func:`qvalid.compare.compare`: floats within 1e-10, flags, factor arrays, qdc pairs, stars, labels and the
+rpy2 bridge; they are read back with :func:`tests/_golden.py load_golden` (no rpy2 needed) and compared with
+:func:`qvalid.checks.compare.compare`: floats within 1e-10, flags, factor arrays, qdc pairs, stars, labels and the
 consensus set exactly. Known disagreements are strict xfails with the reason (tests/_r.py).
 """
 
@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from qvalid import QInputError, analyze
-from qvalid.compare import compare
-from qvalid.rbridge import as_result, load_golden
+from qvalid.checks.compare import compare
+from qvalid.r.qmethod import as_result
+from _golden import load_golden
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from _r import (FIXED, GOLDEN, KNOWN, KNOWN_DISAGREEMENTS, MORE_STUDIES, case_files, case_options,  # noqa: E402
@@ -105,7 +106,7 @@ def test_ties_break_the_grid_in_qmethod_and_qvalid_reproduces_it(golden_cache):
     z = rr.outputs["zscores"]
     for a, b in (("sta_1", "sta_2"), ("sta_11", "sta_12"), ("sta_21", "sta_22")):
         np.testing.assert_array_equal(z[ids.index(a)], z[ids.index(b)])
-    mine = analyze(rr.study, 2)  # qmethod flavour: array_ties="qmethod"
+    mine = analyze(rr.study, 2)  # qmethod flavour: array_ties="mean-rank"
     np.testing.assert_array_equal(mine.factor_arrays, r_arrays)
     strict = analyze(rr.study, 2, array_ties="strict")
     for j in range(2):
@@ -123,7 +124,7 @@ def test_qdc_labels_with_ten_factors(case, golden_cache):
     rr = _load(GOLDEN / "many_factors" / f"{case}.json", golden_cache)
     k = rr.nfactors
     r_labels = list(rr.outputs["qdc"]["labels"])
-    mine = analyze(rr.study, k, **case_options(rr))  # qdc_labels="qmethod": grep(i, names) as in R
+    mine = analyze(rr.study, k, **case_options(rr))  # qdc_labels="grep": grep(i, names) as in R
     assert list(mine.distinguishing.labels) == r_labels
     strict = analyze(rr.study, k, qdc_labels="strict", **case_options(rr))
     fixed = list(strict.distinguishing.labels)
@@ -192,8 +193,8 @@ def test_fixed_1_centroid_reflections_follow_r_colsums(path, golden_cache):
     """Former known disagreement 1: R's centroid algorithm with R's long double colSums, on R's correlation matrix,
     gives R's loadings; qvalid now takes the close reflection decisions the same way and agrees (the golden test
     above compares everything). Its exact correlation is R's stored cor() bit for bit."""
-    from qvalid.correlation import correlate
-    from qvalid.extract import centroid
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import centroid
 
     rr = _load(path, golden_cache)
     cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
@@ -208,8 +209,8 @@ def test_fixed_1_needs_rs_correlation_bits(case, golden_cache):
     """Why the exact correlation is needed: the default (one double matrix product) differs from R's cor() in the
     last bits, and the centroid on it reflects a tied pair one by one instead of R's both at once; the centroid
     sees the decision is close (``Extraction.close``) and analyze() re-runs it on R's bits."""
-    from qvalid.correlation import correlate
-    from qvalid.extract import centroid
+    from qvalid.core.correlation import correlate
+    from qvalid.core.extract import centroid
 
     rr = _load(GOLDEN / "regressions" / f"{case}.json", golden_cache)
     cor, unrot = rr.outputs["correlation"], rr.outputs["unrotated_loadings"]
@@ -227,7 +228,7 @@ def test_fixed_1_needs_rs_correlation_bits(case, golden_cache):
 def test_known_4_zscore_ties_are_r_row_sums(path, golden_cache):
     """R's z-scores are reproduced bit for bit with long double row sums; qvalid's factor_arrays() on them gives R's
     arrays, so only the last bits of qvalid's z-scores differ."""
-    from qvalid.scores import factor_arrays
+    from qvalid.core.scores import factor_arrays
 
     rr = _load(path, golden_cache)
     z = r_zscores(rr.study.scores, rr.outputs["loadings"], rr.outputs["flags"])
@@ -263,7 +264,7 @@ def test_known_3_pca_null_components_differ_only_at_noise_level(path, golden_cac
 
 @pytest.mark.parametrize("path", _cases_of(5), ids=_id)
 def test_known_5_varimax_differs_from_the_same_start(path, golden_cache):
-    from qvalid.rotate import varimax
+    from qvalid.core.rotate import varimax
 
     rr = _load(path, golden_cache)
     assert varimax_unstable(rr.outputs["unrotated_loadings"]) == (rr.study.n_sorts > rr.nfactors)

@@ -15,16 +15,16 @@ import numpy as np
 import pytest
 
 from qvalid import analyze
-from qvalid.characteristics import characteristics, distinguishing, kade_significance
-from qvalid.correlation import correlate
+from qvalid.core.characteristics import characteristics, distinguishing, kade_significance
+from qvalid.core.correlation import correlate
 from qvalid.errors import QInputError
-from qvalid.extract import brown_centroid, horst55_centroid
-from qvalid.flag import kade_flag
+from qvalid.core.extract import brown_centroid, horst55_centroid
+from qvalid.core.flag import kade_flag
 from qvalid.io import read_csv, read_kade_flags, read_kade_workbook, read_study, read_xlsx
 from qvalid.options import resolve_options
-from qvalid.rotate import kaiser_sweeps, kaiser_unnormalise, kaiser_varimax
-from qvalid.rounding import kround, kround1, ksum
-from qvalid.scores import _kade_weight, kade_table_order, kade_zscores
+from qvalid.core.rotate import kaiser_sweeps, kaiser_unnormalise, kaiser_varimax
+from qvalid.core.rounding import kround, kround1, ksum
+from qvalid.core.scores import _kade_weight, kade_table_order, kade_zscores
 
 from _shared import shared_path
 
@@ -125,7 +125,7 @@ def test_kade_se_and_sed_are_rounded_step_by_step():
     # SED = sqrt(0.134^2 + 0.138^2) = sqrt(0.037) = 0.192353.. -> 0.192 (the polycrisis k = 3 workbook)
     fl = np.zeros((27, 2), dtype=bool)
     fl[:14, 0] = fl[14:, 1] = True
-    ch = characteristics(np.zeros((27, 2)), fl, np.zeros((33, 2)), se_rule="kade")
+    ch = characteristics(np.zeros((27, 2)), fl, np.zeros((33, 2)), se_rule="rounded")
     np.testing.assert_array_equal(ch.reliability, [0.982, 0.981])
     np.testing.assert_array_equal(ch.se_fscores, [0.134, 0.138])
     assert ch.sd_dif[0, 1] == 0.192 and ch.sd_dif[0, 0] == 0.19  # sqrt(2) 0.134 = 0.18950 -> 0.19
@@ -138,7 +138,7 @@ def test_kade_distinguishing_uses_ge_and_rounds_z_in_place():
     # statement 1: 0.516 >= 0.39396, so z is rounded to 0.52 in place, and 0.52 >= 0.517575: p < .01 (D*),
     # although 0.516 itself is below 0.517575
     assert shown[0, 0] == 0.52 and sig01[0, 0, 1]
-    d = distinguishing(z, sed, rule="kade")
+    d = distinguishing(z, sed, rule="rounded")
     np.testing.assert_array_equal(d.dist_level[:, 0], [2, 0, 1])
     np.testing.assert_array_equal(d.consensus_level, [0, 2, 1])  # 0.3 < 0.394: C*; 0.45: .05 only: C
     assert list(d.labels) == ["f1 D*; f2 D*", "C*", "f1 D; f2 D; C"]
@@ -166,7 +166,7 @@ def test_kade_preset_and_qmethod_preset_differ_only_in_documented_fields():
 def test_kade_flavour_on_lipset_centroid_runs_brown_and_fills_the_grid():
     study = read_csv(LIPSET)
     res = analyze(study, 3, flavor="kade", extraction="centroid")
-    assert res.options.centroid_rule == "kade"
+    assert res.options.centroid_rule == "brown"
     np.testing.assert_array_equal(res.unrotated_loadings[:, 0], KADE["brown_centroid_first_factor"]["loadings_factor1"])
     for j in range(3):
         if res.flags[:, j].any():
@@ -275,7 +275,7 @@ def test_bad_workbooks_give_one_line_errors(tmp_path):
 def test_kaiser_varimax_matches_stats_varimax_optimum_closely():
     # the pairwise sweeps reach the same varimax optimum as R's SVD algorithm up to KADE's stopping rule:
     # on Lipset's first 3 Brown factors within 3e-4 after aligning signs (spec: 1.6e-4 vs eps 1e-5, 2.2e-4 converged)
-    from qvalid.rotate import varimax
+    from qvalid.core.rotate import varimax
 
     a = brown_centroid(R5, 3).loadings
     k = kaiser_varimax(a).loadings
@@ -302,7 +302,7 @@ def test_bad_kade_options_refused(bad):
 from hypothesis import given, settings  # noqa: E402
 
 from qvalid import strategies as qst  # noqa: E402
-from qvalid.scores import weights, zscores  # noqa: E402
+from qvalid.core.scores import weights, zscores  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
@@ -320,7 +320,7 @@ def test_kade_scores_are_qmethods_formula_up_to_rounding(study):
 
 
 def test_degenerate_inputs_refused_or_limited_not_nan():
-    from qvalid.rotate import _kaiser_angle
+    from qvalid.core.rotate import _kaiser_angle
     from qvalid.study import QStudy
 
     # 3 sorts whose 5-dp correlations are 0.75, 0.5 and 0: Brown's iterated diagonal diverges (KADE loops forever)
@@ -369,7 +369,7 @@ def test_lipset_centroid_varimax_as_the_kade_notes_measured():
     # ../shared/docs/kade-pqmethod-spec.md §2 (measured with a transcription verified on KADE's tests): on Lipset's
     # first 3 Brown factors KADE needs 9 sweeps, lands 1.6e-4 from stats::varimax (eps 1e-5), and its factor 1 is
     # qmethod's mirrored (US1 +0.6156 vs -0.6158), so statement 1's array value is -2 in KADE and +2 in qmethod
-    from qvalid.rotate import varimax
+    from qvalid.core.rotate import varimax
 
     study = read_csv(LIPSET)
     k = analyze(study, 3, flavor="kade", extraction="centroid")

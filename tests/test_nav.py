@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qvalid.flag import flag
-from qvalid.published import read_loadings
+from qvalid.core.flag import flag
+from qvalid.io.published import read_loadings
 
 NAV = Path(__file__).resolve().parents[1] / "reference" / "data" / "nav_aap_2023"
 

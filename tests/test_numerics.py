@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from qvalid.characteristics import characteristics, distinguishing, explained_variance
-from qvalid.correlation import average_ranks, correlate
-from qvalid.extract import centroid, principal, psych_tidy
-from qvalid.flag import flag
-from qvalid.rotate import varimax
-from qvalid.scores import factor_arrays, weights, zscores
+from qvalid.core.characteristics import characteristics, distinguishing, explained_variance
+from qvalid.core.correlation import average_ranks, correlate
+from qvalid.core.extract import centroid, principal, psych_tidy
+from qvalid.core.flag import flag
+from qvalid.core.rotate import varimax
+from qvalid.core.scores import factor_arrays, weights, zscores
 
 
 # ---------------------------------------------------------------- correlation
@@ -59,7 +59,7 @@ def test_exact_correlation_batch_equals_loop_bit_for_bit():
 
 
 def test_centroid_on_r_bits_reruns_only_close_decisions():
-    from qvalid.extract import centroid_on_r_bits
+    from qvalid.core.extract import centroid_on_r_bits
 
     # two copies each of sorts a and c with r(a, c) = -0.9: every column sum is 1 - 1.8 = -0.8, a four-way tie
     # for the minimum (R reflects all four at once), so the decision is close and r is R's own bits
@@ -338,7 +338,7 @@ def test_scores_kernels_batch_equals_loop_with_ties():
     w = weights(a, fl)
     z = np.round(zscores(x, w), 1)  # rounding plants ties
     q = np.array([-2, -1, -1, 0, 0, 0, 0, 1, 1, 2])
-    for ties in ("qmethod", "strict"):
+    for ties in ("mean-rank", "strict"):
         batch = factor_arrays(z, q, ties=ties)
         for b in range(4):
             np.testing.assert_array_equal(batch[b], factor_arrays(z[b], q, ties=ties))
@@ -348,7 +348,7 @@ def test_scores_kernels_batch_equals_loop_with_ties():
 
 
 def test_r_colsums_are_sequential_long_double_sums():
-    from qvalid.rsum import colsums
+    from qvalid.core.rsum import colsums
 
     # 1e16 + 1 is exact in long double (64-bit mantissa), not in double: R's colSums gives 1, a double sum 0
     m = np.array([[1e16, 2.0], [1.0, 0.0], [-1e16, -2.0]])
@@ -362,7 +362,7 @@ def test_r_colsums_are_sequential_long_double_sums():
 
 
 def test_r_colsums_fast_path_is_the_sequential_sum():
-    from qvalid.rsum import colsums, seqsum
+    from qvalid.core.rsum import colsums, seqsum
 
     rng = np.random.default_rng(11)
     m = rng.standard_normal((300, 40)) * 10.0 ** rng.integers(-8, 8, size=(300, 40))

@@ -1,4 +1,4 @@
-"""PCA on studies with more Q-sorts than statements goes through the small Gram matrix (qvalid.extract.principal).
+"""PCA on studies with more Q-sorts than statements goes through the small Gram matrix (qvalid.core.extract.principal).
 
 The shortcut must give the same components as a full eigen-decomposition of the correlation matrix (hand algebra:
 G u = lambda u with G = Z Z' implies R (Z'u) = lambda (Z'u) for R = Z'Z) and the same results as R's psych.
@@ -9,8 +9,8 @@ import pytest
 
 from _r import r_session, require_r  # noqa: F401 (fixture)
 from qvalid import analyze
-from qvalid.correlation import correlate, unit_columns
-from qvalid.extract import principal
+from qvalid.core.correlation import correlate, unit_columns
+from qvalid.core.extract import principal
 from qvalid.simulate import planted_study
 
 
@@ -39,7 +39,7 @@ def test_kendall_and_rank_limits_use_the_full_decomposition():
 @pytest.mark.parametrize("cor_method", ["pearson", "spearman"])
 def test_wide_study_matches_r_qmethod(r_session, cor_method):
     require_r()
-    from qvalid.crosscheck import crosscheck
+    from qvalid.checks.crosscheck import crosscheck
 
     s, _ = planted_study(24, 60, 3, seed=11)
     diff, _ = crosscheck(s, 3, cor_method=cor_method)

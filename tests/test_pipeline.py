@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from qvalid import QInputError, QStudy, analyze
+from qvalid.pipeline import reorder_factors
 from qvalid.datasets import load_lipset
 from qvalid.results import JSON_KEYS
 
@@ -137,19 +138,19 @@ def test_results_are_read_only(lipset):
 
 def test_reorder_factors_renames_reflects_and_inverts_exactly(lipset):
     res = analyze(lipset, 3)
-    new = res.reorder_factors([2, 0, 1], [1, -1, 1])  # new f1 = f3, f2 = -f1, f3 = f2
+    new = reorder_factors(res, [2, 0, 1], [1, -1, 1])  # new f1 = f3, f2 = -f1, f3 = f2
     assert np.array_equal(new.loadings, res.loadings[:, [2, 0, 1]] * [1, -1, 1])
     assert np.array_equal(new.zscores, res.zscores[:, [2, 0, 1]] * [1, -1, 1])  # negated exactly
     assert np.array_equal(new.flags, res.flags[:, [2, 0, 1]])
     assert new.alignment == {"permutation": [2, 0, 1], "signs": [1, -1, 1]}
     # a pure renaming renames the labels: old "Distinguishes f3 only" is new f1's
-    renamed = res.reorder_factors([2, 0, 1], [1, 1, 1])
+    renamed = reorder_factors(res, [2, 0, 1], [1, 1, 1])
     old = {"Distinguishes f3 only": "Distinguishes f1 only", "Distinguishes f1 only": "Distinguishes f2 only",
            "Distinguishes f2 only": "Distinguishes f3 only"}
     assert [old.get(x, x) for x in res.distinguishing.labels] == list(renamed.distinguishing.labels)
-    back = new.reorder_factors([1, 2, 0], [-1, 1, 1])
+    back = reorder_factors(new, [1, 2, 0], [-1, 1, 1])
     for name in ("loadings", "flags", "weights", "zscores", "factor_arrays", "rotation_matrix"):
         assert np.array_equal(getattr(back, name), getattr(res, name)), name
     assert list(back.distinguishing.labels) == list(res.distinguishing.labels)
     with pytest.raises(QInputError, match="need a permutation of 0..2"):
-        res.reorder_factors([0, 0, 1], [1, 1, 1])
+        reorder_factors(res, [0, 0, 1], [1, 1, 1])

@@ -28,11 +28,11 @@ from scipy.stats import rankdata
 
 from qvalid import QInputError, QStudy, analyze
 from qvalid import strategies as qst
-from qvalid.correlation import correlate
-from qvalid.extract import _reflect_to_positive_manifold, centroid, principal, psych_tidy
-from qvalid.flag import flag
-from qvalid.rotate import varimax
-from qvalid.scores import factor_arrays, weights, zscores
+from qvalid.core.correlation import correlate
+from qvalid.core.extract import _reflect_to_positive_manifold, centroid, principal, psych_tidy
+from qvalid.core.flag import flag
+from qvalid.core.rotate import varimax
+from qvalid.core.scores import factor_arrays, weights, zscores
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _r import require_r  # noqa: E402
@@ -187,7 +187,7 @@ def test_permuting_sorts_permutes_loadings_and_flags_and_keeps_zscores(planted, 
 
 @profile()
 @given(qst.planted_studies(nfactors=2, noise=0.6, max_statements=30, max_sorts_per_factor=4, bipolar=True),
-       st.integers(1, 3), st.sampled_from(["qmethod", "strict"]), st.data())
+       st.integers(1, 3), st.sampled_from(["mean-rank", "strict"]), st.data())
 def test_permuting_statements_permutes_zscores_and_arrays_and_keeps_loadings(planted, k, ties, data):
     study = planted.study
     k = min(k, study.n_sorts)
@@ -582,7 +582,7 @@ def test_factor_arrays_follow_the_tie_rules(case):
     grid, z = case
     qscores = np.repeat(list(grid), list(grid.values()))
     strict = factor_arrays(z, qscores, ties="strict")
-    lenient = factor_arrays(z, qscores, ties="qmethod")
+    lenient = factor_arrays(z, qscores, ties="mean-rank")
     np.testing.assert_array_equal(lenient, _qmethod_arrays(z, qscores))
     for col, low, zc in zip(strict.T, lenient.T, z.T):
         np.testing.assert_array_equal(np.sort(col), qscores)  # always exactly the grid
@@ -598,7 +598,7 @@ def test_pipeline_arrays_with_planted_ties(study, k, extraction):
     tied = [(i, j) for i in range(study.n_statements) for j in range(i + 1, study.n_statements)
             if (study.scores[i] == study.scores[j]).all()]
     assert tied, "the strategy planted no tie"
-    for ties in ("qmethod", "strict"):
+    for ties in ("mean-rank", "strict"):
         res = _analyze(study, k, extraction=extraction, array_ties=ties)
         z, arrays = res.zscores, res.factor_arrays
         defined = ~np.isnan(z).any(axis=0)

@@ -1,6 +1,6 @@
 """The rpy2 bridge to R qmethod: laziness, missing-R errors (no R needed), and live runs against the golden files.
 
-Live tests use one R session (module-level cache in qvalid.rbridge). When rpy2/R/qmethod is missing they skip,
+Live tests use one R session (module-level cache in qvalid.r.qmethod). When rpy2/R/qmethod is missing they skip,
 except in CI where they fail unless QVALID_ALLOW_NO_R=1 (tests/_r.py).
 """
 
@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from qvalid import QInputError, analyze
-from qvalid.compare import compare
-from qvalid.rbridge import INSTALL_HINT, OUTPUTS, RNotAvailable, as_result, load_golden
+from qvalid.checks.compare import compare
+from qvalid.r.session import INSTALL_HINT, RNotAvailable
+from qvalid.r.qmethod import OUTPUTS, as_result
+from _golden import load_golden
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _r import GOLDEN, MORE_STUDIES, ROOT, case_files, case_options, r_session  # noqa: E402,F401
@@ -30,7 +32,7 @@ def _python(code: str) -> subprocess.CompletedProcess:
 
 
 def test_importing_qvalid_never_imports_rpy2():
-    p = _python("import sys, qvalid, qvalid.rbridge, qvalid.compare, qvalid.crosscheck, qvalid.testing, qvalid.cli\n"
+    p = _python("import sys, qvalid, qvalid.r.session, qvalid.r.qmethod, qvalid.r.qmboots, qvalid.checks.compare, qvalid.checks.crosscheck, qvalid.testing, qvalid.cli\n"
                 "qvalid.cli.make_parser()\n"
                 "assert 'rpy2' not in sys.modules, 'rpy2 imported'\n"
                 "assert 'hypothesis' not in sys.modules\n"
@@ -40,7 +42,7 @@ def test_importing_qvalid_never_imports_rpy2():
 
 def test_missing_rpy2_raises_one_clear_error():
     p = _python("import sys\nsys.modules['rpy2'] = None\n"
-                "from qvalid.rbridge import run_qmethod, RNotAvailable, r_available\n"
+                "from qvalid.r.qmethod import run_qmethod\nfrom qvalid.r.session import RNotAvailable, r_available\n"
                 "from qvalid.datasets import load_lipset\n"
                 "assert r_available() is False\n"
                 "try:\n    run_qmethod(load_lipset(), 3)\n"
@@ -96,7 +98,7 @@ def _assert_same_outputs(live, stored, where):
 @pytest.mark.parametrize("path", LIPSET_CASES, ids=lambda p: p.stem)
 def test_bridge_reproduces_make_golden_R_bit_for_bit(path, r_session):
     """The lipset files were written by make_golden.R (plain R, no rpy2): the bridge must read the same numbers."""
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     stored = load_golden(path)
     live = run_qmethod(stored.study, stored.nfactors, **case_options(stored))
@@ -110,7 +112,7 @@ SAMPLE = [p for s in MORE_STUDIES for p in case_files(s)[:: 9 if s != "many_fact
 @pytest.mark.r
 @pytest.mark.parametrize("path", SAMPLE, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_golden_files_are_reproducible(path, r_session):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     stored = load_golden(path)
     live = run_qmethod(stored.study, stored.nfactors, **case_options(stored))
@@ -120,7 +122,7 @@ def test_golden_files_are_reproducible(path, r_session):
 
 @pytest.mark.r
 def test_run_records_versions_call_and_console(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     rr = run_qmethod(lipset, 3)
     assert set(rr.versions) == {"R", "qmethod", "psych", "rpy2"} and rr.versions["qmethod"] == "1.8.4"
@@ -145,7 +147,7 @@ def lipset():
 def test_rconsole_captures_and_restores(r_session):
     from rpy2.rinterface_lib import callbacks
 
-    from qvalid.rbridge import RConsole, _require_r
+    from qvalid.r.session import RConsole, require_r as _require_r
 
     ro = _require_r().ro
     before = (callbacks.consolewrite_print, callbacks.consolewrite_warnerror)
@@ -166,7 +168,7 @@ def test_rconsole_captures_and_restores(r_session):
 
 @pytest.mark.r
 def test_r_failure_still_returns_what_exists(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     rr = run_qmethod(lipset, 5, rotation="none")  # qdc: "missing value where TRUE/FALSE needed"
     assert rr.route == "stepwise" and rr.error == "missing value where TRUE/FALSE needed"
@@ -181,7 +183,7 @@ def test_r_failure_still_returns_what_exists(r_session, lipset):
 
 @pytest.mark.r
 def test_timeout_stops_r_and_the_session_survives(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     rr = run_qmethod(lipset, 3, timeout=1e-9)
     assert rr.failed and "reached elapsed time limit" in rr.failure_summary()
@@ -191,7 +193,7 @@ def test_timeout_stops_r_and_the_session_survives(r_session, lipset):
 
 @pytest.mark.r
 def test_manual_flags_use_qzscores_and_qdc(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     auto = run_qmethod(lipset, 3)
     same = run_qmethod(lipset, 3, flags=auto.outputs["flags"])
@@ -210,7 +212,7 @@ def test_manual_flags_use_qzscores_and_qdc(r_session, lipset):
 
 @pytest.mark.r
 def test_as_result_has_qvalid_labels(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     res = as_result(run_qmethod(lipset, 3, extraction="centroid", cor_method="kendall"))
     assert res.sort_ids == list(lipset.sort_ids) and res.factors == ["f1", "f2", "f3"]
@@ -222,7 +224,7 @@ def test_as_result_has_qvalid_labels(r_session, lipset):
 
 @pytest.mark.r
 def test_non_forced_study_passes_the_distribution(r_session):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     stored = load_golden(GOLDEN / "nonforced" / "pca_varimax_pearson_k3.json")
     rr = run_qmethod(stored.study, 3)
@@ -232,7 +234,7 @@ def test_non_forced_study_passes_the_distribution(r_session):
 
 @pytest.mark.r
 def test_odd_ids_survive_the_round_trip(r_session, lipset):
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     odd = lipset.replace(sort_ids=("1 a", "b-2", "c.3", "d'4", "é5", "F 6", "7", "x/8", "NA"),
                          statement_ids=tuple(f"{i} s" for i in range(33)))

@@ -173,7 +173,7 @@ def test_distinguishing_mask_agrees_with_qmethods_labels(nav):
 
 def test_distinguishing_mask_by_hand():
     """Three factors, SED 0.3 everywhere: 1.96 * 0.3 = 0.588 is the p < .05 bar."""
-    from qvalid.characteristics import distinguishing
+    from qvalid.core.characteristics import distinguishing
 
     z = np.array([[1.0, 0.0, 0.1],     # f1 differs from f2 (1.0) and f3 (0.9): distinguishes f1 only
                   [0.0, 0.1, 0.2],     # nothing differs: consensus
@@ -209,12 +209,12 @@ def test_json_is_the_analyze_contract_plus_the_report_parts(nav):
 
 
 def test_without_r_the_report_says_so_and_has_everything_else(nav, monkeypatch):
-    import qvalid.rbridge as rb
+    import qvalid.r.session as rb
 
     def no_r():
         raise rb.RNotAvailable("rpy2 cannot be imported: ImportError: test")
 
-    monkeypatch.setattr(rb, "_require_r", no_r)
+    monkeypatch.setattr(rb, "require_r", no_r)
     diff, note = cross_check(nav)
     assert diff is None and "could not be used on this machine: rpy2 cannot be imported" in note
     html = Report(nav, crosscheck_note=note).to_html()
@@ -435,12 +435,12 @@ def test_cli_number_of_factors_section(tmp_path, capsys):
 
 
 def test_cli_without_r_writes_the_report_and_says_why(tmp_path, capsys, monkeypatch):
-    import qvalid.rbridge as rb
+    import qvalid.r.session as rb
 
     def no_r():
         raise rb.RNotAvailable("R package(s) qmethod not installed")
 
-    monkeypatch.setattr(rb, "_require_r", no_r)
+    monkeypatch.setattr(rb, "require_r", no_r)
     out, js = tmp_path / "r.html", tmp_path / "r.json"
     assert main(["report", str(LIPSET), "-k", "3", "--out", str(out), "--json", str(js)]) == 0
     first = capsys.readouterr().out.splitlines()[0]

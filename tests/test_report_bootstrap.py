@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qvalid import analyze
-from qvalid.bootstrap import bootstrap
+from qvalid import bootstrap
 from qvalid.cli import main
 from qvalid.datasets import load_lipset
 from qvalid.io import read_study

@@ -1,4 +1,4 @@
-"""qvalid.simulate (studies from a factor model), qvalid.recovery and ``qvalid simulate``."""
+"""qvalid.simulate (studies from a factor model), qvalid.checks.recovery and ``qvalid simulate``."""
 
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -9,8 +9,8 @@ import pytest
 
 from qvalid import analyze
 from qvalid.cli import main
-from qvalid.published import read_table
-from qvalid.recovery import qdc_would_stop, recover
+from qvalid.io.published import read_table
+from qvalid.checks.recovery import qdc_would_stop, recover
 from qvalid.simulate import (complete_arrays, grid_qscores, latent_scores, open_cells, orthogonalise,
                              planted_loadings, quasi_normal_grid, simulate_sorts, simulate_studies, standardise)
 
@@ -185,7 +185,7 @@ def test_r_qdc_stops_exactly_where_predicted_on_nav_like_studies():
     # studies 0-7 of the documented NAV recovery run (seed 1): studies 2 and 5 have an empty factor before a
     # full one (scripts/nav_recovery.py), and R qmethod 1.8.4's qdc must stop on those and only those
     require_r()
-    from qvalid.rbridge import run_qmethod
+    from qvalid.r.qmethod import run_qmethod
 
     lo, arr = nav_tables()
     sim = simulate_studies(lo.values, NAV_GRID, 500, arrays=arr.values, seed=1)

@@ -1,4 +1,4 @@
-"""qvalid.verify / ``qvalid verify``: published claims of the NAV report (reference/), of the redu_fut study
+"""qvalid.checks.verify / ``qvalid verify``: published claims of the NAV report (reference/), of the redu_fut study
 (../shared, licence) and of small hand-made tables whose claims contradict them."""
 
 import json
@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from qvalid.cli import main
-from qvalid.published import PublishedTable, read_table
-from qvalid.verify import verify
+from qvalid.io.published import PublishedTable, read_table
+from qvalid.checks.verify import verify
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _shared import shared_path  # noqa: E402
@@ -98,7 +98,7 @@ def test_nav_arrays_fit_the_grid_and_tabell3_cannot_be_checked(nav):
 def test_array_correlation_range_covers_a_hand_completion():
     # F1 and F4 of the reconstructed arrays, unknown cells filled with the open scores in ascending statement order
     # (F1: 14, 17, 19 <- -1, 0, 0; F4: 28, 29 <- -2, 0): its r must lie in the range verify reports
-    from qvalid.verify import _array_r_range
+    from qvalid.checks.verify import _array_r_range
 
     arr = read_table(NAV / "factor_arrays_reconstructed.csv").values
     f1, f4 = arr[:, 0].copy(), arr[:, 3].copy()

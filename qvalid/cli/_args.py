@@ -4,7 +4,7 @@
   a study that fails in one orientation but validates in the other gets "did you mean --layout sorts?".
 - :func:`add_analysis_options` / :func:`analysis_overrides`: ``-k``, ``--flavor`` (choices from
   :data:`qvalid.options.FLAVORS`) and one flag per :class:`qvalid.options.Options` field, generated from the
-  dataclass fields, :data:`qvalid.options.ALLOWED` and the Options docstring, so a new field is on the command
+  dataclass fields, :data:`qvalid.options.OPTION_INFO` (values and aliases) and the Options docstring, so a new field is on the command
   line without touching this module; ``--flags FILE`` (manual flags, :func:`manual_flags_from_args`).
 - :func:`add_format_option` / :func:`emit`: ``--format text|json`` and the one place that prints a command's output.
 
@@ -19,7 +19,9 @@ import re
 from dataclasses import fields
 
 from ..errors import QInputError
-from ..options import ALLOWED, FLAVORS, Options
+from ..io import read_flags, read_study
+from ..io.files import suffix
+from ..options import FLAVORS, OPTION_INFO, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
@@ -81,8 +83,6 @@ _LAYOUT_TEXT = {"statements": "statements as rows", "sorts": "one Q-sort per row
 def read_study_from_args(args):
     """The study of ``args.file``; when it fails in the layout given but validates in the other one, the one-line
     error starts with "did you mean --layout OTHER?"."""
-    from ..io import read_study
-    from ..io._files import suffix
 
     kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid)}
     if getattr(args, "encoding", None) is not None:
@@ -154,8 +154,11 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
             g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, action=argparse.BooleanOptionalAction, default=None,
                            help=helptext)
         else:
-            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=kind, choices=ALLOWED.get(f.name),
-                           default=None, help=helptext, metavar=None if f.name in ALLOWED else kind.__name__.upper())
+            info = OPTION_INFO[f.name]
+            choices = (*info.values, *info.aliases) if info.values else None
+            metavar = "{" + ",".join(info.values) + "}" if info.values else kind.__name__.upper()
+            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=str.lower if info.values else kind,
+                           choices=choices, default=None, help=helptext, metavar=metavar)
     if flags:
         g.add_argument("--flags", metavar="FILE", dest="flags_file",
                        help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X, "
@@ -172,7 +175,6 @@ def manual_flags_from_args(args, study):
     path = getattr(args, "flags_file", None)
     if path is None:
         return None
-    from ..io import read_flags
 
     return read_flags(path, study.sort_ids, args.nfactors, encoding=getattr(args, "encoding", None))
 

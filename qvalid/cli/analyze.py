@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from ..io import write_tables
+from ..io.published import read_loadings
+from ..pipeline import align_to, analyze
 from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
                     manual_flags_from_args, read_study_from_args)
 
@@ -35,20 +38,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline import analyze
-
     s = read_study_from_args(args)
     res = analyze(s, args.nfactors, flavor=args.flavor, flags=manual_flags_from_args(args, s),
                   **analysis_overrides(args))
     if args.align is not None:
-        from ..compare import align_to
-        from ..published import read_loadings
-
         ids, _, target = read_loadings(args.align, encoding=getattr(args, "encoding", None))
         res = align_to(res, target, sort_ids=ids, name=args.align)
     if args.output is not None:
-        from ..io import write_tables
-
         write_tables(res, args.output)
     emit(args, res.summary, res.to_dict)
     return EXIT_OK

@@ -6,6 +6,8 @@ import argparse
 import sys
 
 from ..errors import QInputError
+from ..io.files import atomic_write
+from ..stability import bootstrap
 from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
                     read_study_from_args)
 
@@ -46,8 +48,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..bootstrap import bootstrap
-
     if args.workers < 1:
         raise QInputError(f"--workers {args.workers}: must be >= 1")
     study = read_study_from_args(args)
@@ -81,7 +81,6 @@ def _write_figures(res, directory) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..io._files import atomic_write
 
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import io
+from ..checks.agreement import Solution, compare_solutions
+from ..core.congruence import align_factors
 from ..errors import QInputError
+from ..io import read_kade_workbook, read_study
+from ..options import FLAVORS
+from ..pipeline import analyze
 from ._args import EXIT_OK
 
 
@@ -39,12 +45,6 @@ def run(args) -> int:
 
 
 def _diff(args):
-    from ..agreement import Solution, compare_solutions
-    from ..compare import align_factors
-    from ..io import read_kade_workbook, read_study
-    from ..options import FLAVORS
-    from ..pipeline import analyze
-
     books = {x: read_kade_workbook(x) for x in (args.a, args.b) if x not in FLAVORS}
     if not books and args.study is None:
         raise QInputError("give --study FILE (or a KADE workbook as A or B)")
@@ -75,7 +75,6 @@ def _diff(args):
 
 def _flags_from(path, study, k):
     """(flags, the loadings they were chosen on or None) in the study's sort order."""
-    from .. import io
 
     flags = io.read_flags(path, study.sort_ids, k)
     if not str(path).lower().endswith((".xlsx", ".xlsm")):

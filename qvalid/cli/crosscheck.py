@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..checks.compare import FLOAT_OUTPUTS, resolve_tolerances
+from ..checks.crosscheck import crosscheck
 from ..errors import QInputError
 from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
                     analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
@@ -15,7 +17,6 @@ from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option,
 
 def parse_tolerances(values) -> dict | None:
     """``["1e-8"]`` -> ``{"*": 1e-8}``; ``["zscores=1e-8", "qdc=1e-9"]`` -> per output; QInputError on bad text."""
-    from ..compare import _resolve_tolerances
 
     if not values:
         return None
@@ -29,7 +30,7 @@ def parse_tolerances(values) -> dict | None:
             raise QInputError(f"--tolerance {text!r}: expected OUTPUT=VALUE or a number, e.g. zscores=1e-8") from None
         out[key] = v
     try:
-        _resolve_tolerances(out)
+        resolve_tolerances(out)
     except ValueError as err:
         raise QInputError(f"--tolerance: {err}") from None
     return out
@@ -37,7 +38,6 @@ def parse_tolerances(values) -> dict | None:
 
 def run(args) -> int:
     """Run both, print the comparison, exit 0/1 (2 on bad input or missing R)."""
-    from ..crosscheck import crosscheck
 
     tolerances = parse_tolerances(args.tolerance)
     study = read_study_from_args(args)
@@ -48,8 +48,6 @@ def run(args) -> int:
 
 
 def register(subparsers) -> None:
-    from ..compare import FLOAT_OUTPUTS
-
     c = subparsers.add_parser(
         "crosscheck", help="run qvalid and R qmethod (through rpy2) on the same study and compare every output",
         description="Run qvalid and R qmethod on the same study with the same options and compare every output "

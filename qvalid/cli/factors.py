@@ -7,6 +7,8 @@ import io
 import sys
 
 from ..errors import QInputError
+from ..factors.criteria import number_of_factors
+from ..io.files import atomic_write, refuse_source
 from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
                     read_study_from_args)
 
@@ -37,24 +39,18 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..factors import number_of_factors
-
     if args.runs < 1:
         raise QInputError(f"--runs {args.runs}: must be at least 1")
     if args.plot and not args.plot.lower().endswith(".png"):
         raise QInputError(f"--plot {args.plot}: the scree plot is written as PNG; name the file *.png")
     study = read_study_from_args(args)
     if args.plot:
-        from ..io._files import refuse_source
-
         refuse_source(study, args.plot)
     progress = args.format != "json" and sys.stderr.isatty()
     fr = number_of_factors(study, args.max_k, nfactors=args.nfactors, n_runs=args.runs, centile=args.centile,
                            seed=args.seed, flavor=args.flavor, bootstrap=args.bootstrap, progress=progress,
                            **analysis_overrides(args))
     if args.plot:
-        from ..io._files import atomic_write
-
         buf = io.BytesIO()
         fr.scree_figure().savefig(buf, format="png")
         atomic_write({args.plot: buf.getvalue()})

@@ -8,7 +8,10 @@ factor)}``.
 
 from __future__ import annotations
 
+from .._version import __version__
+from ..core.flag import flag
 from ..errors import QInputError
+from ..io.published import read_loadings
 from ._args import EXIT_OK, add_encoding_option, add_format_option, emit
 
 
@@ -27,10 +30,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from .._version import __version__
-    from ..flag import flag
-    from ..published import read_loadings
-
     ids, factors, a = read_loadings(args.file, encoding=args.encoding)
     if args.threshold is None and args.n_statements is None:
         raise QInputError("give --threshold X, or --n-statements N for the 1.96/sqrt(N) rule", file=args.file)

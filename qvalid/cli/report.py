@@ -12,6 +12,11 @@ import shlex
 import sys
 
 from ..errors import QInputError
+from ..factors.criteria import number_of_factors
+from ..io import attach_statement_texts, read_statement_texts
+from ..pipeline import analyze
+from ..report import Report, cross_check
+from ..stability import bootstrap
 from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
                     analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
 
@@ -51,10 +56,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..io import attach_statement_texts, read_statement_texts
-    from ..pipeline import analyze
-    from ..report import Report, cross_check
-
     for opt in ("bootstrap", "factors"):
         if getattr(args, opt) < 0:
             raise QInputError(f"--{opt} {getattr(args, opt)}: must be >= 0")
@@ -73,8 +74,6 @@ def run(args) -> int:
         boot = _bootstrap(study, args, overrides, flags, say, watching)
     factors = None
     if args.factors:
-        from ..factors import number_of_factors
-
         say(f"number of factors: {args.factors} random studies per null (seed {args.seed})")
         factors = number_of_factors(study, nfactors=args.nfactors, n_runs=args.factors, seed=args.seed,
                                     flavor=args.flavor, progress=watching, **overrides)
@@ -97,8 +96,6 @@ def run(args) -> int:
 
 
 def _bootstrap(study, args, overrides, flags, say, progress):
-    from ..bootstrap import bootstrap
-
     say(f"bootstrap: {args.bootstrap} resamples of the Q-sorts (seed {args.seed})")
     return bootstrap(study, args.nfactors, args.bootstrap, seed=args.seed, flavor=args.flavor, manual_flags=flags,
                      progress=progress, **overrides)
@@ -107,9 +104,10 @@ def _bootstrap(study, args, overrides, flags, say, progress):
 def command_line(args) -> str:
     """The ``qvalid report`` command that reproduces ``args``: every argument of the subcommand's parser whose value
     is not its default, in the parser's order (so options added to the shared groups are included)."""
-    from . import make_parser
 
-    sub = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices["report"]
+    sub = argparse.ArgumentParser(prog="qvalid").add_subparsers()
+    register(sub)
+    sub = sub.choices["report"]
     words = ["qvalid", "report"]
     for a in sub._actions:
         if isinstance(a, argparse._HelpAction):

@@ -7,6 +7,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import QInputError
+from ..io import write_study
+from ..io.files import atomic_write
+from ..io.published import read_table
+from ..simulate import planted_loadings, quasi_normal_grid, simulate_studies
 from ._args import EXIT_OK, add_format_option, emit, parse_grid
 
 EPILOG = """examples:
@@ -56,10 +60,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..io import write_study
-    from ..published import read_table
-    from ..simulate import planted_loadings, quasi_normal_grid, simulate_studies
-
     grid = parse_grid(args.grid)
     if args.planted:
         try:
@@ -115,7 +115,6 @@ def run(args) -> int:
         import csv
         import io
 
-        from ..io._files import atomic_write
 
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")

@@ -7,6 +7,8 @@ with one line on stderr (in both formats).
 
 from __future__ import annotations
 
+from .._version import __version__
+from ..study import grid_text, study_block
 from ._args import EXIT_OK, add_format_option, add_study_options, emit, read_study_from_args
 
 
@@ -19,10 +21,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from .._version import __version__
-    from ..results import study_dict
-    from ..study import grid_text
-
     s = read_study_from_args(args)
     text = (f"{args.file}: OK: {s.name + ': ' if s.name else ''}{s.n_statements} statements x {s.n_sorts} Q-sorts, "
             f"{'forced' if s.forced else 'non-forced'} grid {grid_text(s.grid)}"
@@ -30,6 +28,6 @@ def run(args) -> int:
             + f"\nsorts: {' '.join(s.sort_ids)}")
     emit(args, text, lambda: {
         "qvalid_version": __version__, "command": "validate", "file": args.file, "ok": True,
-        "study": study_dict(s), "sort_ids": list(s.sort_ids), "statement_ids": list(s.statement_ids),
+        "study": study_block(s), "sort_ids": list(s.sort_ids), "statement_ids": list(s.statement_ids),
         "statement_texts": None if s.statement_texts is None else list(s.statement_texts)})
     return EXIT_OK

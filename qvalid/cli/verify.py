@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from ..checks.verify import verify
 from ..errors import QInputError
+from ..io import read_flags
+from ..io.published import read_table
 from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid
 
 EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
@@ -91,8 +94,6 @@ def run(args) -> int:
 
     import numpy as np
 
-    from ..published import read_table
-    from ..verify import verify
 
     def table(path, prefix=None):
         t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet)
@@ -107,8 +108,6 @@ def run(args) -> int:
     if args.flags_file and args.defining:
         raise QInputError("give the defining sorts once: --flags FILE or --defining IDS")
     if args.flags_file:
-        from ..io import read_flags
-
         flags = read_flags(args.flags_file, lo.ids, lo.k, encoding=args.encoding)
     if args.defining:
         if len(args.defining) != lo.k:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from ..errors import QInputError
 from ..study import QStudy
-from ._files import suffix
 from .csv import read_csv, write_csv
+from .files import suffix
 from .flags import read_flags
-from .tables import write_tables
-from .pqmethod import read_dat, write_dat
 from .kade import KadeWorkbook, read_kade_flags, read_kade_workbook
+from .pqmethod import read_dat, write_dat
+from .spreadsheets import SPREADSHEETS, read_xlsx
 from .statements import attach_statement_texts, read_statement_texts
-from .xlsx import SPREADSHEETS, read_xlsx
+from .tables import write_tables
 
 __all__ = ["read_study", "write_study", "read_csv", "write_csv", "read_dat", "write_dat", "read_flags", "write_tables",
            "read_xlsx", "read_kade_workbook", "read_kade_flags", "KadeWorkbook", "read_statement_texts",

@@ -16,8 +16,8 @@ import io
 from pathlib import Path
 
 from ..errors import QInputError
-from ..study import _MISSING_CODES, QStudy
-from ._files import atomic_write, raw_scores, read_text, refuse_source, suffix
+from ..study import MISSING_CODES, QStudy
+from .files import atomic_write, raw_scores, read_text, refuse_source, suffix
 
 __all__ = ["read_csv", "write_csv"]
 
@@ -59,7 +59,7 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     name : str
         The study's name.
     encoding : str, optional
-        The file's text encoding, e.g. ``"cp1252"``; default UTF-8 (see :func:`qvalid.io._files.read_text`).
+        The file's text encoding, e.g. ``"cp1252"``; default UTF-8 (see :func:`qvalid.io.files.read_text`).
 
     Returns
     -------
@@ -82,7 +82,7 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     if layout == "sorts" and text_column not in (None, "auto"):
         raise QInputError("text_column applies to the 'statements' layout only", file=path)
     text = read_text(path, encoding)
-    records = _records(text, sep if sep is not None else sniff_separator(text, path), path)
+    records = split_records(text, sep if sep is not None else sniff_separator(text, path), path)
     if not records:
         raise QInputError("empty file", file=path)
     table = _Table(records, layout, path)
@@ -168,7 +168,7 @@ def sniff_separator(text: str, path) -> str:
     return best if counts[best] else ","
 
 
-def _records(text: str, sep: str, path) -> list[tuple[int, list[str]]]:
+def split_records(text: str, sep: str, path) -> list[tuple[int, list[str]]]:
     """(first line number, cells) of the header (the first non-blank line) and of each body row that has a
     non-blank cell; then trailing columns that are blank on every line are dropped."""
     if len(sep) != 1:
@@ -203,7 +203,7 @@ def _is_int(cell: str) -> bool:
 def _is_text_column(body, c) -> bool:
     """Every non-blank, non-``NA`` cell of column ``c`` is text that is not a number (and there is one)."""
     cells = [row[c].strip() for _, row in body if c < len(row)]
-    cells = [v for v in cells if v and v not in _MISSING_CODES]
+    cells = [v for v in cells if v and v not in MISSING_CODES]
     return bool(cells) and not any(is_number(v) for v in cells)
 
 

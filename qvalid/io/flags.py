@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import QInputError
-from ._files import read_text, suffix
-from .csv import _records, sniff_separator
+from .csv import sniff_separator, split_records
+from .files import read_text, suffix
+from .kade import read_kade_flags
 
 __all__ = ["read_flags", "FLAG_TRUE", "FLAG_FALSE"]
 
@@ -55,11 +56,9 @@ def read_flags(path, sort_ids, nfactors: int, *, encoding=None) -> np.ndarray:
         duplicate or missing sort id.
     """
     if suffix(path) in (".xlsx", ".xlsm"):
-        from .kade import read_kade_flags
-
         return read_kade_flags(path, sort_ids, nfactors)
     text = read_text(path, encoding)
-    records = _records(text, sniff_separator(text, path), path)
+    records = split_records(text, sniff_separator(text, path), path)
     (header_line, header), body = records[0], records[1:]
     if len(header) - 1 != nfactors:
         raise QInputError(f"{len(header) - 1} factor column(s) after the sort id column, the analysis has "

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import QInputError
 from ..study import QStudy
-from .xlsx import _blank, _text as _id
+from .workbook import blank, cell_text, excel_sheets
 
 __all__ = ["KadeWorkbook", "read_kade_workbook", "read_kade_flags", "is_kade_input", "is_kade_results",
            "study_from_kade_input", "study_from_kade_results"]
@@ -104,7 +104,7 @@ def study_from_kade_input(sheets: dict, path, *, grid=None, forced=True) -> QStu
     sorts = sheets["sorts"].dropna(how="all").dropna(axis=1, how="all")
     if sorts.empty:
         raise QInputError("sheet 'sorts' is empty", file=path)
-    ids = [_id(v) for v in sorts.iloc[:, 0]]
+    ids = [cell_text(v) for v in sorts.iloc[:, 0]]
     raw = sorts.iloc[:, 1:].to_numpy(dtype=object)
     n = raw.shape[1]
     pattern = sheets["pattern"].dropna(how="all").dropna(axis=1, how="all").to_numpy(dtype=object)
@@ -126,12 +126,12 @@ def study_from_kade_results(sheets: dict, path, *, grid=None, forced=True) -> QS
     head = _find_row(q, "Participant", path, "Q sorts")
     header = []
     for v in q.iloc[head, 1:]:  # S1..Sn, then KADE's "Mean" and "Standard Deviation" columns
-        if _blank(v) or not re.fullmatch(r"S\d+", _id(v)):
+        if blank(v) or not re.fullmatch(r"S\d+", cell_text(v)):
             break
-        header.append(_id(v))
+        header.append(cell_text(v))
     rows = q.iloc[head + 1:].dropna(how="all")
-    rows = rows[~rows.iloc[:, 0].map(_blank)]
-    ids = [_id(v) for v in rows.iloc[:, 0]]
+    rows = rows[~rows.iloc[:, 0].map(blank)]
+    ids = [cell_text(v) for v in rows.iloc[:, 0]]
     raw = rows.iloc[:, 1:1 + len(header)].to_numpy(dtype=object)
     overview = _overview(sheets["Project Overview"])
     design = overview.get("Q sort Design")
@@ -153,7 +153,6 @@ def read_kade_workbook(path) -> KadeWorkbook:
     QInputError
         When it is not a KADE result workbook or a table is missing or malformed (naming the sheet).
     """
-    from .xlsx import excel_sheets
 
     sheets = excel_sheets(path)
     if not is_kade_results(sheets):
@@ -188,7 +187,7 @@ def read_kade_workbook(path) -> KadeWorkbook:
 
     cor = sheets["Correlation Matrix"]
     head = _find_row(cor, "Participant", path, "Correlation Matrix")
-    cor_ids = [_id(v) for v in cor.iloc[head, 1:1 + n_so]]
+    cor_ids = [cell_text(v) for v in cor.iloc[head, 1:1 + n_so]]
     corr = np.zeros((n_so, n_so))
     for i, row in _rows(cor, head, sorts, path, "Correlation Matrix", col=0):
         corr[i, [sorts[s] for s in cor_ids]] = [float(v) for v in row.iloc[1:1 + n_so]]
@@ -263,7 +262,7 @@ def _sheet(sheets, name, path):
 def _find_row(frame, label: str, path, sheet: str) -> int:
     """Index of the first row whose first cell is ``label``."""
     for i, v in enumerate(frame.iloc[:, 0]):
-        if not _blank(v) and str(v).strip() == label:
+        if not blank(v) and str(v).strip() == label:
             return i
     raise QInputError(f"sheet {sheet!r}: no table headed {label!r}", file=path)
 
@@ -272,9 +271,9 @@ def _rows(frame, head: int, sorts: dict, path, sheet: str, *, col: int):
     """(sort index, row) for the rows under ``head`` until the first blank id in column ``col``."""
     for _, row in frame.iloc[head + 1:].iterrows():
         v = row.iloc[col]
-        if _blank(v):
+        if blank(v):
             break
-        sid = _id(v)
+        sid = cell_text(v)
         if sid not in sorts:
             raise QInputError(f"sheet {sheet!r}: unknown Q-sort", file=path, sort=sid)
         yield sorts[sid], row
@@ -284,7 +283,7 @@ def _statement_rows(frame, head: int, n: int, path, sheet: str):
     """(0-based statement, row) for the rows under ``head`` whose first cell is a statement number."""
     for _, row in frame.iloc[head + 1:].iterrows():
         v = row.iloc[0]
-        if _blank(v):
+        if blank(v):
             break
         try:
             s = int(float(v))
@@ -310,7 +309,7 @@ def _overview(frame, width: int = 1) -> dict:
     out = {}
     for _, row in frame.iterrows():
         label = row.iloc[0]
-        if _blank(label):
+        if blank(label):
             continue
         vals = list(row.iloc[1:1 + width])
         out[str(label).strip().rstrip(":").strip()] = vals[0] if width == 1 else vals
@@ -324,13 +323,13 @@ def _statement_texts(frame, n: int, *, header: str):
     for _, row in frame.iterrows():
         first = row.iloc[0]
         if not started:
-            started = not _blank(first) and str(first).strip() == header
+            started = not blank(first) and str(first).strip() == header
             continue
         try:
             s = int(float(first))
         except (TypeError, ValueError):
             continue
-        if 1 <= s <= n and len(row) > 1 and not _blank(row.iloc[1]):
+        if 1 <= s <= n and len(row) > 1 and not blank(row.iloc[1]):
             texts[s - 1] = str(row.iloc[1]).strip()
     return tuple(texts) if any(texts) else None
 
@@ -338,5 +337,5 @@ def _statement_texts(frame, n: int, *, header: str):
 def _project_name(frame) -> str:
     if frame is None:
         return ""
-    vals = [v for v in frame.to_numpy(dtype=object).ravel() if not _blank(v)]
+    vals = [v for v in frame.to_numpy(dtype=object).ravel() if not blank(v)]
     return str(vals[1]).strip() if len(vals) > 1 else ""

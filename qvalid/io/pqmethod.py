@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import QInputError
-from ..study import QStudy, _grid_text, format_score, grid_from_counts
-from ._files import atomic_write, raw_scores, read_text, refuse_source
+from ..study import QStudy, format_score, grid_from_counts, grid_text
+from .files import atomic_write, raw_scores, read_text, refuse_source
 
 __all__ = ["read_dat", "write_dat", "format_dat", "format_sta", "DAT_SCORES"]
 
@@ -70,8 +70,8 @@ def read_dat(path, *, sta=None, forced=True, grid=None, encoding=None) -> QStudy
         raise QInputError("malformed .DAT header: line 2 (the distribution) is missing", file=path, line=2)
     file_grid = _parse_grid_line(lines[1], n_statements, path)
     if grid is not None and grid_from_counts(grid) != grid_from_counts(file_grid):
-        raise QInputError(f"the grid given, {_grid_text(grid_from_counts(grid))}, differs from the .DAT file's "
-                          f"{_grid_text(grid_from_counts(file_grid))}", file=path, line=2)
+        raise QInputError(f"the grid given, {grid_text(grid_from_counts(grid))}, differs from the .DAT file's "
+                          f"{grid_text(grid_from_counts(file_grid))}", file=path, line=2)
     names, cells = _parse_sort_lines(lines[2:], n_statements, path)
     if len(names) != n_sorts:
         raise QInputError(f"header says {n_sorts} Q-sorts but the file has {len(names)} Q-sort lines",

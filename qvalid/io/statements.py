@@ -11,7 +11,7 @@ import io
 
 from ..errors import QInputError
 from ..study import QStudy
-from ._files import read_text
+from .files import read_text
 
 __all__ = ["read_statement_texts", "attach_statement_texts"]
 

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..errors import QInputError
-from ._files import atomic_write, refuse_source
+from .files import atomic_write, refuse_source
 
 __all__ = ["write_tables", "TABLES"]
 

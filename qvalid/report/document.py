@@ -7,23 +7,23 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 from .._version import __version__
+from ..checks.crosscheck import crosscheck
+from ..io.files import atomic_write, refuse_source
+from ..options import OPTION_INFO, options_differing
+from ..r.session import RNotAvailable
 from ..results import QResult
 from ._html import CSS, esc
 from .sections import SECTIONS, flag_short, glance
+from .stability import summary
 
 __all__ = ["Report", "cross_check", "REPORT_JSON_KEYS"]
 
 #: Keys the report's JSON adds to the analyze contract (:data:`qvalid.results.JSON_KEYS`).
 REPORT_JSON_KEYS = ("report", "bootstrap", "crosscheck", "number_of_factors")
-
-#: Options that decide which Q-sorts are flagged: R qmethod's ``qflag`` has no counterpart for them, so the
-#: cross-check hands qvalid's flags to R as manual flags.
-_FLAG_OPTIONS = ("threshold", "majority", "flag_z")
-
 
 def cross_check(result: QResult, *, timeout: float = 120.0):
     """Run the live cross-check of ``result`` against R qmethod, if it can be run.
@@ -39,19 +39,18 @@ def cross_check(result: QResult, *, timeout: float = 120.0):
         The comparison and a note for the reader; the Diff is None (and the note says why) when R, rpy2 or
         qmethod is missing, or an option has no counterpart in R qmethod.
     """
-    from ..crosscheck import QVALID_ONLY_OPTIONS, R_MAPPED_OPTIONS, crosscheck
-    from ..options import FLAVORS
-    from ..rbridge import RNotAvailable
 
-    opts, base = result.options, FLAVORS["qmethod"]
-    differ = [f.name for f in fields(opts) if getattr(opts, f.name) != getattr(base, f.name)]
-    unmapped = [n for n in differ if n not in R_MAPPED_OPTIONS + QVALID_ONLY_OPTIONS + _FLAG_OPTIONS]
+    opts = result.options
+    differ = options_differing(opts)
+    unmapped = [n for n in differ if OPTION_INFO[n].r == "fixed"]
     if unmapped:
         return None, ("R qmethod has no counterpart for option(s) "
                       + ", ".join(f"{n}={getattr(opts, n)!r}" for n in unmapped) + ", so it cannot be asked for "
                       "the same analysis.")
-    manual = result.manual_flags or any(n in _FLAG_OPTIONS for n in differ)
-    passed = {n: getattr(opts, n) for n in differ if n in R_MAPPED_OPTIONS + QVALID_ONLY_OPTIONS}
+    # options that decide which Q-sorts are flagged (OPTION_INFO r="flags"): R's qflag has no counterpart for them,
+    # so qvalid's flags are handed to R as manual flags
+    manual = result.manual_flags or any(OPTION_INFO[n].r == "flags" for n in differ)
+    passed = {n: getattr(opts, n) for n in differ if OPTION_INFO[n].r in ("argument", "qvalid")}
     try:
         diff, _ = crosscheck(result.study, result.nfactors, flags=result.flags if manual else None,
                              timeout=timeout, **passed)
@@ -75,9 +74,9 @@ class Report:
     ----------
     result : QResult
     bootstrap : BootstrapResult, optional
-        From :func:`qvalid.bootstrap.bootstrap` on the same study and options.
+        From :func:`qvalid.bootstrap` on the same study and options.
     crosscheck : Diff, optional
-        From :func:`cross_check` (or :func:`qvalid.crosscheck.crosscheck`).
+        From :func:`cross_check` (or :func:`qvalid.checks.crosscheck.crosscheck`).
     crosscheck_note : str
         Why there is no cross-check, or how it was run (shown in its section).
     factors : FactorsResult, optional
@@ -121,7 +120,6 @@ class Report:
     def bootstrap_summary(self) -> dict | None:
         if self.bootstrap is None:
             return None
-        from .stability import summary
 
         return summary(self.bootstrap)
 
@@ -209,7 +207,6 @@ class Report:
 
     def write(self, html_path, json_path=None) -> None:
         """Write the HTML (and the JSON) atomically; refuses to overwrite the study file."""
-        from ..io._files import atomic_write, refuse_source
 
         targets = {Path(html_path): self.to_html()}
         if json_path is not None:

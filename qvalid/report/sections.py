@@ -8,9 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..options import options_differing
 from ..study import format_score, grid_text
 from ._html import Raw, esc, num, table
 from .figures import img, short_text, zscore_figure
+from .stability import kept_within_one, render
 
 __all__ = ["SECTIONS", "distinguishing_mask"]
 
@@ -116,13 +118,13 @@ def study(rep) -> str:
         ("Extraction", {"pca": "principal components (as psych::principal in R qmethod)",
                         "centroid": f"centroid (Hermans' algorithm, as R qmethod; communality tolerance {o.spc:g}"
                                     + ("; exactly tied column sums reflected one at a time" if
-                                       getattr(o, "centroid_ties", "qmethod") == "strict" else "") + ")"}
+                                       o.centroid_ties == "strict" else "") + ")"}
          .get(o.extraction, o.extraction)),
         ("Rotation", "varimax (Kaiser normalisation, as stats::varimax)" if o.rotation == "varimax" else "none"),
         ("Flagging (defining Q-sorts)", _flag_words(r)),
         ("Factor scores", "weighted averages of the flagged Q-sorts (weights a/(1\u2212a\u00b2)), as z-scores"),
         ("Factor arrays", "z-scores ranked into the grid ("
-         + ("qmethod's tie rule" if o.array_ties == "qmethod" else "strict: always the grid") + ")"),
+         + ("qmethod's tie rule" if o.array_ties == "mean-rank" else "strict: always the grid") + ")"),
         ("Distinguishing statements", "difference of z-scores against the standard error of differences "
                                       "(p < .05, .01, .001), as R qmethod's qdc"),
         ("Differs from R qmethod's defaults", _changed_options(r) or "nothing"),
@@ -141,32 +143,24 @@ def study(rep) -> str:
 
 def _changed_options(r) -> str:
     """The options that differ from the qmethod preset (R qmethod 1.8.4), as ``name=value``."""
-    from dataclasses import fields
-
-    from ..options import FLAVORS
-
-    base = FLAVORS["qmethod"]
-    return ", ".join(f"{f.name}={getattr(r.options, f.name)!r}" for f in fields(base)
-                     if getattr(r.options, f.name) != getattr(base, f.name))
+    return ", ".join(f"{n}={getattr(r.options, n)!r}" for n in options_differing(r.options))
 
 
 def _flag_words(r) -> str:
-    o = r.options
     if r.manual_flags:
         return "set by hand (manual flags)"
-    base = (f"|loading| \u2265 {o.threshold:g}" if o.threshold is not None
-            else f"|loading| > {o.flag_z:g}/\u221a{r.study.n_statements} = {o.flag_z / math.sqrt(r.study.n_statements):.3f}"
-            " (p < .05)")
-    return base + (" and loading\u00b2 greater than the sum of the other factors' loadings\u00b2 (majority of "
-                   "common variance)" if o.majority else "")
+    o = r.options
+    return (o.flag_rule_of(r.study.n_statements).text(value=True, unicode=True)
+            + (" (p < .05)" if o.threshold is None else "")
+            + (": the squared loading a\u00b2 exceeds the sum of the other factors' squared loadings (majority of "
+               "common variance)" if o.majority else ""))
 
 
 def flag_short(r) -> str:
     """:attr:`QResult.flag_rule` in words for the page: ``|loading| ≥ 0.42 + majority rule``."""
     if r.manual_flags:
         return "flags set by hand"
-    return (r.flag_rule.replace("|a|", "|loading|").replace(">=", "\u2265").replace("sqrt", "\u221a")
-            .replace(" and a^2 > h^2/2", " + majority rule"))
+    return r.options.flag_rule_of(r.study.n_statements).text(unicode=True)
 
 
 def _grid_shape(grid) -> str:
@@ -235,8 +229,6 @@ def arrays(rep) -> str:
     z = np.asarray(r.zscores, float)
     kept = None
     if rep.bootstrap is not None:
-        from .stability import kept_within_one
-
         kept = kept_within_one(rep.bootstrap)
     for j in range(r.nfactors):
         c = r.characteristics
@@ -387,7 +379,6 @@ def stability(rep) -> str:
         return ('<div class="verdict none">No bootstrap was run: this report does not say how stable the factors '
                 "are. Run it again with <code>--bootstrap 1000</code> to resample the Q-sorts and see which "
                 "factors, flags and array positions hold.</div>")
-    from .stability import render
 
     return render(rep)
 

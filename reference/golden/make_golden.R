@@ -155,22 +155,10 @@ write_json_file <- function(obj, path) {
 # Helpers
 # ---------------------------------------------------------------------------
 
-# Evaluate expr, recording every warning (muffled) and any error message.
-run_captured <- function(expr) {
-  warns <- character(0)
-  err <- NULL
-  value <- tryCatch(
-    withCallingHandlers(expr, warning = function(w) {
-      warns <<- c(warns, conditionMessage(w))
-      invokeRestart("muffleWarning")
-    }),
-    error = function(e) {
-      err <<- conditionMessage(e)
-      NULL
-    }
-  )
-  list(value = value, warnings = warns, error = err)
-}
+# qvalid's own R code (qvalid/r/qmethod_steps.R): the same capture() and extraction/rotation step that the live
+# cross-check runs, so a golden file and a live run of the bridge take every step the same way.
+qv <- eval(parse(file.path("qvalid", "r", "qmethod_steps.R")))
+run_captured <- qv$capture
 
 maxabs <- function(a, b) {
   a <- unname(as.matrix(a))
@@ -179,18 +167,6 @@ maxabs <- function(a, b) {
   if (!identical(is.na(a), is.na(b))) return(Inf)
   d <- abs(a - b)
   if (all(is.na(d))) 0 else max(d, na.rm = TRUE)
-}
-
-# psych::principal post-processing after rotation: sort columns by descending
-# sum of squared loadings, then flip every column so that its sum is >= 0.
-psych_sort_sign <- function(L) {
-  if (ncol(L) > 1L) {
-    ev <- diag(t(L) %*% L)
-    L <- L[, order(ev, decreasing = TRUE), drop = FALSE]
-  }
-  s <- sign(colSums(L))
-  s[s == 0] <- 1
-  L %*% diag(s, nrow = length(s))
 }
 
 # Step-by-step route: the exported qmethod step functions, mirroring the body
@@ -212,58 +188,17 @@ stepwise <- function(dataset, k, extraction, rotation, cor_method, spc) {
   out$cor <- step("cor", cor(dataset, method = cor_method))$value
   if (is.null(out$cor)) return(out)
 
-  if (extraction == "PCA") {
-    unr <- step("principal(rotate='none')",
-                unclass(psych::principal(out$cor, nfactors = k, rotate = "none")$loadings))$value
-    out$unrotated <- unr
-    if (is.null(unr)) return(out)
-    if (rotation == "none" || k < 2L) {
-      loa <- unr  # psych skips rotation for k == 1
-    } else if (rotation == "varimax") {
-      rot <- step("stats::varimax", unclass(stats::varimax(unr)$loadings))$value
-      if (is.null(rot)) return(out)
-      loa <- psych_sort_sign(rot)
-      out$notes <- c(out$notes, paste(
-        "PCA loadings recomputed as psych::principal(rotate='none') -> stats::varimax",
-        "-> sort columns by descending SS -> sign flip (psych's post-processing)"))
-    } else {
-      stop("unsupported rotation in this script: ", rotation)
-    }
-  } else if (extraction == "centroid") {
-    unr <- step("centroid", unclass(qmethod::centroid(tmat = out$cor, nfactors = k, spc = spc)))$value
-    out$unrotated <- unr
-    if (is.null(unr)) return(out)
-    if (rotation == "none") {
-      loa <- unr
-    } else if (rotation == "varimax") {
-      r <- step("stats::varimax(loa.unr[, 1:nfactors])",
-                unclass(stats::varimax(unr[, 1:k])$loadings))
-      loa <- r$value
-      if (is.null(loa)) {
-        # stats::varimax returns a matrix with ncol < 2 unchanged (not a list)
-        r2 <- step("stats::varimax(loa.unr[, 1:nfactors, drop=FALSE])", {
-          v <- stats::varimax(unr[, 1:k, drop = FALSE])
-          if (is.list(v)) unclass(v$loadings) else v
-        })
-        loa <- r2$value
-        if (is.null(loa)) return(out)
-        out$notes <- c(out$notes, paste0(
-          "qmethod's rotation step unclass(varimax(loa.unr[, 1:nfactors])$loadings) fails ",
-          "because loa.unr[, 1:1] drops to a vector; loadings here are ",
-          "stats::varimax(loa.unr[, 1:nfactors, drop = FALSE]), which returns a ",
-          "single-column matrix unchanged (stats::varimax skips ncol < 2), i.e. ",
-          "loadings == unrotated centroid loadings. Everything downstream ",
-          "(flags, z-scores, arrays, characteristics) is computed from these ",
-          "fallback loadings with qflag/qzscores/qdc; it is NOT output of qmethod()."))
-      }
-    } else {
-      stop("unsupported rotation in this script: ", rotation)
-    }
-  } else {
-    stop("unsupported extraction: ", extraction)
-  }
-  loa <- as.matrix(loa)
-  colnames(loa) <- paste0("f", seq_len(ncol(loa)))
+  if (!(extraction %in% c("PCA", "centroid"))) stop("unsupported extraction: ", extraction)
+  unr <- step(if (extraction == "PCA") "principal(rotate='none')" else "centroid",
+              if (extraction == "PCA")
+                unclass(psych::principal(out$cor, nfactors = k, rotate = "none")$loadings)
+              else unclass(qmethod::centroid(tmat = out$cor, nfactors = k, spc = spc)))$value
+  out$unrotated <- unr
+  if (is.null(unr)) return(out)
+  # qmethod()'s rotation code, R/qmethod.R:31-43 (qvalid/r/qmethod_steps.R: extract_rotate)
+  loa <- step("extraction/rotation", qv$extract_rotate(out$cor, k, extraction, rotation, spc,
+                                                        function(x) out$notes <<- c(out$notes, x)))$value
+  if (is.null(loa)) return(out)
   out$loa <- loa
 
   out$flagged <- step("qflag", qflag(loa = loa, nstat = nstat))$value

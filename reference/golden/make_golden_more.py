@@ -9,8 +9,8 @@ Run from the repository root (needs R, qmethod and rpy2, i.e. the same stack as 
    ``reference/golden/inputs/<study>.csv`` (qmethod's layout: statements as rows, Q-sorts as columns) when missing.
    When a CSV exists it is the reference: the recipe is re-run and must give the same CSV (else the script stops,
    unless ``--rewrite-inputs``), so the recipe documents exactly how the file was made.
-2. Each case runs R through :func:`qvalid.rbridge.run_qmethod` (``qmethod()``; its steps one by one when it fails)
-   and is written with :meth:`qvalid.rbridge.RRun.to_golden` to ``reference/golden/<study>/<case>.json``, the schema
+2. Each case runs R through :func:`qvalid.r.qmethod.run_qmethod` (``qmethod()``; its steps one by one when it fails)
+   and is written with :meth:`qvalid.r.qmethod.RRun.to_golden` to ``reference/golden/<study>/<case>.json``, the schema
    of the lipset files plus ``study``, ``call`` and ``missing``. The correlation matrix depends only on the study
    and the correlation method, so it is stored once per study in ``<study>/correlation_<cor>.json`` and the case
    files say ``"correlation_file"``.
@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
-from qvalid.rbridge import run_qmethod  # noqa: E402
+from qvalid.r.qmethod import run_qmethod  # noqa: E402
 from qvalid.simulate import tie_statements  # noqa: E402
 from qvalid.study import QStudy  # noqa: E402
 

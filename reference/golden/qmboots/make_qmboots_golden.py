@@ -2,7 +2,7 @@
 
 Run from the repository root: .venv/bin/python reference/golden/qmboots/make_qmboots_golden.py
 Writes reference/golden/qmboots/<case>.json: qmboots(dataset, nfactors, nsteps, load="auto", rotation="varimax",
-indet="qindtest", fsi=TRUE, forced=TRUE, cor.method="pearson") after set.seed(seed), through qvalid.rbridge.
+indet="qindtest", fsi=TRUE, forced=TRUE, cor.method="pearson") after set.seed(seed), through qvalid.r.qmethod.
 The outputs depend on R's RNG (set.seed) and are regenerated only on purpose.
 """
 
@@ -19,7 +19,7 @@ ROOT = HERE.parents[2]
 sys.path.insert(0, str(ROOT))
 
 from qvalid.io import read_study  # noqa: E402
-from qvalid.rbridge import run_qmboots  # noqa: E402
+from qvalid.r.qmboots import run_qmboots  # noqa: E402
 
 #: case -> (input relative to reference/golden, nfactors, nsteps, seed)
 CASES = {

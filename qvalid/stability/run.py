@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import QInputError
+from ..options import OPTION_INFO
 from ..pipeline import analyze
 from ..study import QStudy
 from .engine import Job, run_chunk
-from .result import BootstrapResult
+from .summaries import BootstrapResult
 
 __all__ = ["bootstrap", "RESAMPLE", "ALIGN", "CHUNK_SIZE"]
 
@@ -114,18 +115,11 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw)
 
 
-#: Option values the batched replicates compute (qmethod's arithmetic); KADE's rounding rules are not batched.
-_BATCHED = {"cor_digits": None, "pca_rule": "psych", "centroid_rule": "qmethod", "varimax_rule": "stats",
-            "pca_tidy": True, "flag_rule": "qmethod", "scores_rule": "qmethod", "se_rule": "qmethod",
-            "qdc_rule": "qmethod"}
-
-
 def _check_batchable(opts) -> None:
-    """Refuse options whose arithmetic the replicates would not follow (never a silently different number)."""
-    bad = [f"{k}={getattr(opts, k)!r}" for k, v in _BATCHED.items() if getattr(opts, k, v) != v]
-    if opts.extraction not in ("pca", "centroid"):
-        bad.insert(0, f"extraction={opts.extraction!r}")
+    """Refuse options whose arithmetic the replicates would not follow (never a silently different number): the
+    values each option's :class:`~qvalid.options.OptionInfo` declares ``batched``."""
+    bad = [f"{name}={getattr(opts, name)!r}" for name, info in OPTION_INFO.items()
+           if info.batched is not True and getattr(opts, name) not in info.batched]
     if bad:
         raise QInputError("the bootstrap replicates follow R qmethod's arithmetic (flavor qmethod, extraction pca or "
                           f"centroid); these options are not bootstrapped yet: {', '.join(bad)}")
-

@@ -6,7 +6,7 @@ matched (for a resample of sorts, ``target`` holds the full-sample loadings of t
 factor ``perm[b, j]``.
 
 - :func:`hungarian`: optimal assignment on |Tucker congruence| (:func:`scipy.optimize.linear_sum_assignment`, as
-  :func:`qvalid.compare.align_factors`), sign from the congruence.
+  :func:`qvalid.core.congruence.align_factors`), sign from the congruence.
 - :func:`procrustes_rotation`: after the Hungarian step, the orthogonal rotation closest to the target
   (:func:`scipy.linalg.orthogonal_procrustes`, batched through the SVD).
 - :func:`qindtest`: R qmethod's greedy rule (R/qindtest.R), including the steps it rejects.
@@ -18,7 +18,7 @@ from itertools import permutations
 
 import numpy as np
 
-from ..compare import tucker_congruence
+from ..core.congruence import tucker_congruence
 
 __all__ = ["hungarian", "qindtest", "procrustes_rotation", "apply_alignment", "STATUS"]
 

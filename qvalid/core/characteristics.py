@@ -12,7 +12,8 @@ from .rounding import kround
 from .scores import divide
 
 __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
-           "STAR_LEVELS", "KADE_LEVELS", "kade_significance"]
+           "STAR_LEVELS", "KADE_LEVELS", "kade_significance",
+           "distinguishing_consensus"]
 
 #: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
 STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
@@ -41,7 +42,7 @@ def explained_variance(loadings) -> tuple[np.ndarray, np.ndarray]:
     return ev, 100.0 * ev / a.shape[-2]
 
 
-def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: str = "qmethod") -> Characteristics:
+def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: str = "exact") -> Characteristics:
     """Factor characteristics as qmethod's ``qfcharact()`` (R/qfcharact.R).
 
     - ``nload`` p_f: number of flagged sorts;
@@ -53,7 +54,7 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
 
     Factors without flags give NaN SE, SED and correlations (R: NA).
 
-    ``se_rule="kade"`` (KADE ``2_pushFactorCharacteristicsToOutput.js:66-94``,
+    ``se_rule="rounded"`` (KADE ``2_pushFactorCharacteristicsToOutput.js:66-94``,
     ``2_pushStandardErrorsDifferencesToOutput.js:79``; PQMethod's table): reliability
     r = round3(c p / (1 + (p - 1) c)), SE = round3(sqrt(|1 - r|)) from the rounded r (no sd(z) factor) and
     SED = round3(sqrt(SE_f^2 + SE_g^2)).
@@ -64,7 +65,7 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
     ev, pct = explained_variance(loadings)
     dev = z - z.sum(axis=-2, keepdims=True) / z.shape[-2]  # = z.mean(): numpy's mean is this sum and division
     ss = (dev * dev).sum(axis=-2)
-    if se_rule == "kade":
+    if se_rule == "rounded":
         rel = kround(nload * av_rel_coef / (1 + (nload - 1) * av_rel_coef), 3)
         se = np.where(nload > 0, kround(np.sqrt(np.abs(1.0 - rel)), 3), np.nan)
     else:
@@ -77,7 +78,7 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
         cor.flat[::k + 1] = 1.0
     else:
         cor[..., np.arange(k), np.arange(k)] = 1.0
-    if se_rule == "kade":
+    if se_rule == "rounded":
         sed = kround(np.sqrt(se[..., :, None] * se[..., :, None] + se[..., None, :] * se[..., None, :]), 3)
     else:
         sed = np.sqrt(se[..., :, None] ** 2 + se[..., None, :] ** 2)
@@ -127,7 +128,7 @@ class Distinguishing:
         return [f"{names[a]}_{names[b]}" for a, b in self.pairs]
 
 
-def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") -> Distinguishing | None:
+def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Distinguishing | None:
     """Distinguishing and consensus statements as qmethod's ``qdc()`` (R/qdc.R).
 
     For each factor pair (f, g) in ``combn`` order the difference d = z_f - z_g gets stars by the SED c_fg, with
@@ -139,14 +140,14 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
     "Distinguishes all"; else all "in" and some "out" significant -> "Distinguishes fi " is appended (labels can
     concatenate, e.g. "Distinguishes f1 Distinguishes f3 ").
 
-    ``labels="qmethod"`` finds the "in" pairs as R does, with an unanchored ``grep(i, names)``: for k >= 10,
+    ``labels="grep"`` finds the "in" pairs as R does, with an unanchored ``grep(i, names)``: for k >= 10,
     factor 1 also matches the pairs of f10, f11, ... and the labels are wrong; qvalid reproduces this.
     ``labels="strict"`` uses the pairs that really contain factor i.
 
     Factors whose z-scores are NaN (no flagged sort) are left out; R drops them only when they are the last
     factors and stops otherwise. Returns None when fewer than two factors remain (R returns a message).
 
-    ``rule="kade"``: KADE's and PQMethod's definitions (:func:`kade_significance`); stars "*" (p < .05) and "**"
+    ``rule="rounded"``: KADE's and PQMethod's definitions (:func:`kade_significance`); stars "*" (p < .05) and "**"
     (p < .01) per pair; the labels are KADE's marks: the factors the statement distinguishes and its consensus
     tier, e.g. "f1 D*; f3 D", "C*", or "f1 D; f2 D; C" (significant at .05 but not .01 everywhere); ``dist_level`` and ``consensus_level`` hold the same as numbers.
     """
@@ -158,7 +159,7 @@ def distinguishing(z, sed, *, labels: str = "qmethod", rule: str = "qmethod") ->
         return None
     pairs, a, b = _pairs(keep)
     diffs = z[:, a] - z[:, b]
-    if rule == "kade":
+    if rule == "rounded":
         return _kade_distinguishing(z, sed, keep, pairs, diffs)
     c = sed[a, b]
     # the thresholds increase, so the number exceeded is the star level (0 = not significant)
@@ -227,13 +228,13 @@ def _label_structure(keep: tuple, labels: str) -> tuple:
     """qdc's label bookkeeping for the factors ``keep`` (k > 2): which pairs are each factor's ("in", per the
     ``labels`` rule), the others ("out"), and the base labels; read-only, cached per set of factors."""
     pairs = _pairs(keep)[0]
-    if labels == "qmethod":  # R: grep(i, names) on names such as "sig_f1_f2": unanchored substring match
+    if labels == "grep":  # R: grep(i, names) on names such as "sig_f1_f2": unanchored substring match
         names = [f"f{p + 1}_f{q + 1}" for p, q in pairs]
         inside = np.array([[str(i + 1) in nm for nm in names] for i in keep])
     elif labels == "strict":
         inside = np.array([[i in pq for pq in pairs] for i in keep])
     else:
-        raise ValueError(f"unknown label rule {labels!r}; choose qmethod or strict")
+        raise ValueError(f"unknown label rule {labels!r}; choose grep or strict")
     base = np.array(["Consensus", "", "Distinguishes all"] + [f"Distinguishes f{i + 1} only" for i in keep],
                     dtype=object)
     out = (inside, ~inside, base)
@@ -275,7 +276,7 @@ def kade_significance(z, sed, keep, *, levels=KADE_LEVELS):
 
 
 def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
-    """:func:`distinguishing` with ``rule="kade"``: D*/D per factor (significant against every other factor at
+    """:func:`distinguishing` with ``rule="rounded"``: D*/D per factor (significant against every other factor at
     .01 / at .05 only), C* (no comparison significant at .05) and C (none at .01, some at .05)."""
     sig05, sig01, _ = kade_significance(z, sed, keep)
     kk = len(keep)
@@ -297,3 +298,20 @@ def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
     labels = np.array(["; ".join([f"f{keep[i] + 1} {marks[v]}" for i, v in enumerate(row) if v] + tiers[c])
                        for c, row in zip(cons.tolist(), dist_level.tolist())], dtype=object)
     return Distinguishing(keep, pairs, diffs, stars, labels, dist_level, cons)
+
+
+def distinguishing_consensus(z, sed):
+    """Per replicate, statement and factor: does the statement distinguish the factor (its z-score differs
+    significantly, |z_f - z_g| > 1.96 SED_fg as qmethod's qdc at p < .05, from every other factor with flags), and is
+    it a consensus statement (no pair significant)? Float arrays (B, n, k) and (B, n), NaN where undefined (the
+    factor, or all but one factor, has no flagged sort)."""
+    k = z.shape[-1]
+    valid = ~np.isnan(z).any(axis=-2)  # (B, k): factors with flags
+    pair = valid[:, :, None] & valid[:, None, :] & ~np.eye(k, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        sig = np.abs(z[..., :, None] - z[..., None, :]) > 1.96 * sed[:, None]
+    sig &= pair[:, None]
+    enough = valid.sum(axis=-1) >= 2
+    dist = np.where((valid & enough[:, None])[:, None, :], (sig | ~pair[:, None]).all(axis=-1), np.nan)
+    cons = np.where(enough[:, None], ~sig.any(axis=(-1, -2)), np.nan)
+    return dist, cons

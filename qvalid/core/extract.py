@@ -9,11 +9,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from scipy.linalg.blas import dger as _dger
 
 from .correlation import correlate
-from .diagnostics import QWarning
+from .notes import Note
 from .rounding import kround, kround1, ksum
 from .rsum import colsums, colsums_batch, seqsum
 
@@ -34,7 +33,8 @@ class Extraction:
         Communality iterations per factor (centroid only).
     reflections : tuple of tuple of int
         Indices of the sorts reflected for each factor, in order (centroid only).
-    warnings : tuple of QWarning
+    warnings : tuple of Note
+        Coded remarks (registered as warnings in :data:`qvalid.diagnostics.WARNINGS`).
     residual : ndarray of shape (n_sorts, n_sorts) or None
         The residual correlations after the last factor (KADE's Brown centroid and Horst 5.5 only).
     close : bool
@@ -72,10 +72,10 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     O(n) thanks to incrementally updated column sums (reflecting sort j changes every other column sum by
     -2 M[j, k]). R's arithmetic is followed where it decides anything: close reflection decisions, the column
     sums that start the communalities and R's ``sum()`` are R's sequential long double sums
-    (:mod:`qvalid.rsum`), and the residual entries are rounded once, as R's row update. With several tied
+    (:mod:`qvalid.core.rsum`), and the residual entries are rounded once, as R's row update. With several tied
     minimum columns R's ``tmat[, oo] <- vec`` assignment fills the columns from a transposed block
     (column-major order); that quirk is reproduced exactly. So given R's own correlation matrix, bit for bit
-    (:func:`qvalid.correlation.correlate` with ``exact=True``), the centroid follows R to the last bit;
+    (:func:`qvalid.core.correlation.correlate` with ``exact=True``), the centroid follows R to the last bit;
     ``Extraction.close`` says when a decision (a reflection, or the last communality test) was close enough for
     those bits to matter.
 
@@ -106,9 +106,9 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
         raise ValueError("centroid needs a symmetric correlation matrix")
     warnings = []
     if nfactors > n:
-        warnings.append(QWarning("centroid-nfactors-above-sorts",
-                                 f"nfactors={nfactors} is larger than the number of Q-sorts ({n}); "
-                                 "qmethod's centroid() allows this with a warning"))
+        warnings.append(Note("centroid-nfactors-above-sorts",
+                              f"nfactors={nfactors} is larger than the number of Q-sorts ({n}); "
+                              "qmethod's centroid() allows this with a warning"))
     out = np.zeros((n, nfactors))
     iters, reflections = [], []
     max_steps = 50 * n + 1000 if max_reflections is None else max_reflections
@@ -127,9 +127,9 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
             if np.abs(m).max(initial=0.0) > 1e-12 * np.abs(r0 - np.diag(np.diag(r0))).max(initial=0.0):
                 raise
             # only rounding noise is left (nfactors > rank): checked here, off the hot path
-            warnings.append(QWarning("centroid-residuals-exhausted",
-                                     f"the residual correlations are exhausted after {k} factor(s): factors "
-                                     f"{k + 1}..{nfactors} are zero (R's centroid() loops forever or returns NaN here)"))
+            warnings.append(Note("centroid-residuals-exhausted",
+                                  f"the residual correlations are exhausted after {k} factor(s): factors "
+                                  f"{k + 1}..{nfactors} are zero (R's centroid() loops forever or returns NaN here)"))
             iters += [0] * (nfactors - k)
             reflections += [()] * (nfactors - k)
             break
@@ -202,7 +202,7 @@ class BatchExtraction:
     close: np.ndarray
 
 
-def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod",
+def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "joint",
                    max_iter: int = 10_000) -> BatchExtraction:
     """:func:`centroid` on a stack of correlation matrices (B, n, n) at once, for the bootstrap.
 
@@ -210,9 +210,9 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
     has a column sum <= 0, its minimum column, with the O(n) update of the column sums of :func:`centroid`) and the
     communality iteration are masked loops, so the number of numpy calls grows with the longest item, not with B.
     The arithmetic is :func:`centroid`'s operation for operation (double column sums while reflecting, R's long
-    double sums for the communalities with ``ties="qmethod"``, residuals rounded once).
+    double sums for the communalities with ``ties="joint"``, residuals rounded once).
 
-    ``ties="qmethod"``: where :func:`centroid` would take a decision on R's exact sums (a minimum column sum within
+    ``ties="joint"``: where :func:`centroid` would take a decision on R's exact sums (a minimum column sum within
     rounding of 0 or of another column sum, including exact ties, which R resolves with its ``tmat[, oo] <- vec``
     quirk), the item is marked ``close`` and left for :func:`centroid` (the single-study path, which reproduces
     R). ``ties="strict"``: the first minimum column is reflected, one column at a time (a tie is no special case:
@@ -222,8 +222,8 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
     m = np.array(r, dtype=np.float64, copy=True)
     if m.ndim != 3 or m.shape[1] != m.shape[2]:
         raise ValueError("centroid_batch needs a stack of square matrices (B, n, n)")
-    if ties not in ("qmethod", "strict"):
-        raise ValueError(f"unknown centroid tie rule {ties!r}; choose qmethod or strict")
+    if ties not in ("joint", "strict"):
+        raise ValueError(f"unknown centroid tie rule {ties!r}; choose joint or strict")
     b, n, _ = m.shape
     out = np.zeros((b, n, nfactors))
     close = np.zeros(b, dtype=bool)
@@ -242,7 +242,7 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
                 break
             j = cs.argmin(axis=1)
             low = cs[rows, j]
-            if ties == "qmethod":
+            if ties == "joint":
                 tol = 1e-11 * (1.0 + np.abs(cs).max(axis=1))
                 near = (np.abs(low) <= tol) | ((cs <= (low + tol)[:, None]).sum(axis=1) > 1) | ~np.isfinite(low)
             else:
@@ -269,7 +269,7 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         ok = ~close
         # communalities on R's sums: colSums of the reflected matrix (long double) and sum() (sequential); the
         # strict rule is qvalid's own and keeps the double sums of the reflection loop
-        if ties == "qmethod":
+        if ties == "joint":
             cs = colsums_batch(m, sign)
         t = cs / (n - 1) + cs
         tot = seqsum(t)
@@ -296,7 +296,7 @@ def centroid_batch(r, nfactors: int, *, spc: float = 1e-5, ties: str = "qmethod"
         else:
             close[ir] = True
         gap = np.abs(np.abs(d - f * f) - spc).min(axis=1)  # a stopping test within rounding of spc
-        if ties == "qmethod":
+        if ties == "joint":
             close |= ok & (gap < 1e-12)
         g = sign * f
         out[:, :, k] = np.where(close[:, None], 0.0, g)
@@ -342,7 +342,7 @@ def _reflect_to_positive_manifold(m: np.ndarray, max_steps: int, *, explicit: bo
     matrix is S W S, whose column sums s_k (W s)_k are updated in O(n) per reflection (v = W s loses 2 s_j W[j]
     when sort j flips). These double sums can differ from R's long double ``colSums`` in the last bits, so
     whenever a decision is close (the minimum within ``tol`` of zero or of another column sum) it is taken on
-    :func:`qvalid.rsum.colsums` (R's long double ``colSums``), exactly as R takes it. When several columns tie exactly for the minimum, R's
+    :func:`qvalid.core.rsum.colsums` (R's long double ``colSums``), exactly as R takes it. When several columns tie exactly for the minimum, R's
     ``tmat[, oo] <- vec`` refills the columns from the transposed block and the matrix becomes asymmetric; from
     then on ``m`` is reflected explicitly and R's row-into-column copy is reproduced, its column sums updated in
     O(n) in the same way and recomputed as R's for every close decision.
@@ -429,7 +429,7 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
         One correlation matrix or a stack of them (loadings then have shape (..., n_sorts, nfactors)).
     nfactors : int, at most n_sorts
     unit_columns : array-like of shape (n_statements, n_sorts), optional
-        Z with ``r = Z'Z`` (centred columns of unit length, :func:`qvalid.correlation.unit_columns`). When a study
+        Z with ``r = Z'Z`` (centred columns of unit length, :func:`qvalid.core.correlation.unit_columns`). When a study
         has more sorts than statements, R has rank < n_statements and its leading eigenpairs are those of the
         small Gram matrix G = Z Z' (n_statements x n_statements): G u = lambda u gives R (Z'u) = lambda (Z'u), so
         the loadings are A = Z'U directly, in O(n_statements^2 n_sorts) instead of the O(n_sorts^3) of a full
@@ -656,8 +656,8 @@ def horst55_centroid(r, nfactors: int, *, n_statements: int, extract: int | None
     out = np.zeros((n, nfactors))
     for j, col in enumerate(fmat[:min(keep, nfactors)]):
         out[:, j] = kround(col, 8)
-    warnings = () if converged else (QWarning("horst55-not-converged", f"Horst 5.5: the communalities did not "
-                                                                       f"converge in {max_iter} rounds"),)
+    warnings = () if converged else (Note("horst55-not-converged", f"Horst 5.5: the communalities did not "
+                                                                    f"converge in {max_iter} rounds"),)
     return Extraction(out, (out * out).sum(axis=0), (rounds,), warnings=warnings, residual=rm)
 
 

@@ -9,32 +9,13 @@ from __future__ import annotations
 
 from ..errors import QInputError
 from ..study import QStudy
+from .kade import is_kade_input, is_kade_results, study_from_kade_input, study_from_kade_results
+from .workbook import blank, cell_text, excel_sheets, is_numeric
 
-__all__ = ["read_xlsx", "excel_sheets", "SPREADSHEETS"]
+__all__ = ["read_xlsx", "SPREADSHEETS"]
 
 #: Extensions :func:`qvalid.io.read_study` hands to :func:`read_xlsx`.
 SPREADSHEETS = (".xlsx", ".xlsm", ".ods")
-
-
-def excel_sheets(path) -> dict:
-    """Every sheet of a workbook as a pandas DataFrame of raw cells (no header row, ``object`` dtype).
-
-    Raises
-    ------
-    QInputError
-        When the file is missing, not a workbook, or the reader for its type is not installed.
-    """
-    import pandas as pd
-
-    try:
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=object)
-    except FileNotFoundError:
-        raise QInputError("cannot read the file: no such file", file=path) from None
-    except ImportError as err:
-        raise QInputError(f"reading this workbook needs {err.name or 'openpyxl/odfpy'} (Debian python3-openpyxl / "
-                          "python3-odf; scripts/setup.sh installs them)", file=path) from None
-    except Exception as err:  # zipfile.BadZipFile, ValueError, KeyError from the engines: one line, no traceback
-        raise QInputError(f"not a readable workbook ({type(err).__name__}: {err})", file=path) from None
 
 
 def read_xlsx(path, *, sheet=None, layout="statements", text_column="auto", grid=None, forced=True,
@@ -61,7 +42,6 @@ def read_xlsx(path, *, sheet=None, layout="statements", text_column="auto", grid
         One line naming the file (and sheet, sort, statement) for every problem, including every check of
         :meth:`QStudy.validate`.
     """
-    from .kade import is_kade_input, is_kade_results, study_from_kade_input, study_from_kade_results
 
     sheets = excel_sheets(path)
     if sheet is None and is_kade_input(sheets):
@@ -83,11 +63,11 @@ def _study_from_sheet(frame, path, sheet: str, *, layout, text_column, grid, for
     cells = frame.dropna(how="all").dropna(axis=1, how="all")
     if cells.shape[0] < 2 or cells.shape[1] < 1:
         raise QInputError(f"sheet {sheet!r} holds no table (a header row and at least one row)", file=path)
-    header = ["" if _blank(h) else _text(h) for h in cells.iloc[0]]
+    header = ["" if blank(h) else cell_text(h) for h in cells.iloc[0]]
     body = cells.iloc[1:].reset_index(drop=True)
     body.columns = range(body.shape[1])
     first = body[0]
-    has_ids = header[0] == "" or not all(_numeric(v) for v in first if not _blank(v))
+    has_ids = header[0] == "" or not all(is_numeric(v) for v in first if not blank(v))
     keep = list(range(1 if has_ids else 0, len(header)))
     texts = None
     if isinstance(text_column, str) and text_column == "auto":
@@ -98,10 +78,10 @@ def _study_from_sheet(frame, path, sheet: str, *, layout, text_column, grid, for
                               if layout == "statements" else "text_column applies to the 'statements' layout only",
                               file=path)
         tc = header.index(text_column)
-        texts = ["" if _blank(v) else _text(v) for v in body[tc]]
+        texts = ["" if blank(v) else cell_text(v) for v in body[tc]]
         keep.remove(tc)
     prefix = "sta_" if layout == "statements" else "s"
-    row_ids = [_text(v) for v in first] if has_ids else [f"{prefix}{i + 1}" for i in range(len(body))]
+    row_ids = [cell_text(v) for v in first] if has_ids else [f"{prefix}{i + 1}" for i in range(len(body))]
     col_ids = [header[c] for c in keep]
     if any(not c for c in col_ids):
         raise QInputError(f"sheet {sheet!r}: empty id in the header row", file=path)
@@ -116,28 +96,9 @@ def _auto_text_column(body, header, keep, layout, path, sheet):
     """The header name of the one data column whose non-blank cells are all text (statement wordings), or None."""
     if layout != "statements":
         return None
-    texts = [c for c in keep if any(not _blank(v) for v in body[c])
-             and not any(_numeric(v) for v in body[c] if not _blank(v))]
+    texts = [c for c in keep if any(not blank(v) for v in body[c])
+             and not any(is_numeric(v) for v in body[c] if not blank(v))]
     if len(texts) > 1:
         raise QInputError(f"sheet {sheet!r}: columns {', '.join(repr(header[c]) for c in texts)} hold text, not "
                           "scores: name the statement-text column (text_column=..., --text-column NAME)", file=path)
     return header[texts[0]] if texts else None
-
-
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
-
-
-def _numeric(v) -> bool:
-    try:
-        float(v)
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
-def _text(v) -> str:
-    """A cell as an id: integral numbers without '.0' (spreadsheets store 7 as 7.0)."""
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v).strip()

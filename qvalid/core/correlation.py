@@ -31,7 +31,7 @@ def correlate(scores, *, method: str = "pearson", digits: int | None = None, exa
         the statement pairs not tied in x.
 
     digits : int, optional
-        Round to this many decimals, as KADE/PQMethod (5), with KADE's rounding (:func:`qvalid.rounding.kround`);
+        Round to this many decimals, as KADE/PQMethod (5), with KADE's rounding (:func:`qvalid.core.rounding.kround`);
         Pearson's r is then computed from raw sums as KADE does (``getPqmethodCorrelation.js:10-50``:
         (sum xy - sum x sum y / n) / sqrt((sum x^2 - (sum x)^2 / n)(sum y^2 - (sum y)^2 / n))), so that ties at
         the rounding boundary fall as in KADE.

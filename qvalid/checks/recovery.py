@@ -1,7 +1,7 @@
 """How well an analysis recovers a known factor structure from simulated studies (:mod:`qvalid.simulate`).
 
 Each simulated study is analysed with :func:`qvalid.analyze`; its factors are matched to the true ones (Hungarian
-assignment on |Tucker congruence|, :func:`qvalid.compare.align_factors`) and compared with the truth: loadings
+assignment on |Tucker congruence|, :func:`qvalid.core.congruence.align_factors`) and compared with the truth: loadings
 (congruence, RMSE), defining sorts, factor arrays and the correlations between factor z-scores. The study-level
 numbers go into one table; :meth:`Recovery.summary` gives their distribution.
 """
@@ -13,11 +13,13 @@ from itertools import combinations
 
 import numpy as np
 
-from .compare import align_factors
-from .flag import flag
-from .pipeline import analyze
-from .scores import factor_arrays
-from .simulate import Simulation, grid_qscores
+from ..core.congruence import align_factors
+from ..core.flag import flag
+from ..core.scores import factor_arrays
+from ..options import resolve_options
+from ..pipeline import analyze
+from ..simulate import Simulation, grid_qscores
+from ..study import QStudy
 
 __all__ = ["Recovery", "recover", "qdc_would_stop"]
 
@@ -94,7 +96,6 @@ def recover(sim: Simulation, nfactors: int, *, arrays=None, true_flags=None, exe
     """
     import pandas as pd
 
-    from .options import resolve_options
 
     opts = resolve_options(options.get("flavor", "qmethod"), **{k: v for k, v in options.items() if k != "flavor"})
     a = sim.loadings
@@ -109,8 +110,6 @@ def recover(sim: Simulation, nfactors: int, *, arrays=None, true_flags=None, exe
 
 
 def _recover_chunk(job) -> list[dict]:
-    from .study import QStudy
-
     scores, grid, a, true_flags, pub, k, options = job
     q = grid_qscores(grid)
     rows = []

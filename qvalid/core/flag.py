@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 
-from .diagnostics import QWarning
 from .rounding import kround
 
-__all__ = ["flag", "flag_warnings", "kade_flag"]
+__all__ = ["flag", "kade_flag"]
 
 
 def flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | None = None,
@@ -47,28 +46,6 @@ def flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | Non
     if majority:
         ok &= a2 > a2.sum(axis=-1, keepdims=True) - a2
     return ok
-
-
-def flag_warnings(loadings, flags) -> list[QWarning]:
-    """qmethod's qflag warnings (R/qflag.R:25-27) plus factors without any flagged sort (R/qzscores.R:4).
-
-    Codes (docs/warnings.md): ``negative-loading-flagged``, ``sort-flagged-on-several-factors``,
-    ``factor-without-flags``.
-    """
-    a, f = np.asarray(loadings), np.asarray(flags, dtype=bool)
-    out = []
-    if (a[f] < 0).any():
-        out.append(QWarning("negative-loading-flagged",
-                            "one or more Q-sorts with negative loadings are flagged; check the flags"))
-    if (np.add.reduce(f, axis=-1) > 1).any():
-        out.append(QWarning("sort-flagged-on-several-factors",
-                            "one or more Q-sorts are flagged on two or more factors; check the flags"))
-    empty = np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else []
-    if len(empty):
-        out.append(QWarning("factor-without-flags",
-                            "factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
-                            "their z-scores and factor arrays are undefined (NaN)"))
-    return out
 
 
 def kade_flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | None = None,

@@ -2,8 +2,8 @@
 and z-scores, after matching their factors. A robustness check across tools (qmethod vs KADE/PQMethod, or a
 flavour vs a paper's own KADE workbook); ``qvalid compare`` renders it.
 
-Unlike :func:`qvalid.compare.compare` (a tolerance check of every output against R), this summarises the
-differences that change an interpretation. Factors are matched by :func:`qvalid.compare.align_factors` (Hungarian
+Unlike :func:`qvalid.checks.compare.compare` (a tolerance check of every output against R), this summarises the
+differences that change an interpretation. Factors are matched by :func:`qvalid.core.congruence.align_factors` (Hungarian
 assignment on |Tucker congruence| of the loadings; signs from the congruence).
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import align_factors
+from ..core.congruence import align_factors
 
 __all__ = ["Solution", "SolutionDiff", "compare_solutions"]
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import QInputError
-from .io._files import read_text
-from .io.csv import is_number, sniff_separator
+from ..errors import QInputError
+from .csv import is_number, sniff_separator
+from .files import read_text, suffix
 
 __all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals"]
 
@@ -150,7 +150,6 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
     """
     import pandas as pd
 
-    from .io._files import suffix
 
     src = str(path)
     is_sheet = suffix(path) in (".xlsx", ".xlsm", ".xls", ".ods")

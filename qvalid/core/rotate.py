@@ -185,7 +185,7 @@ def kaiser_varimax(loadings, *, eps: float = 1e-8, max_sweeps: int = 225) -> Rot
     4. un-normalise: a = round5(round5(b) round5(sqrt(h^2))); a factor is negated when sum_i a_i |a_i| < 0; no
        reordering (``3_unStandardize.js:19-26``).
 
-    Every sum is KADE's running sum with each partial sum rounded (:func:`qvalid.rounding.ksum`), so the pair
+    Every sum is KADE's running sum with each partial sum rounded (:func:`qvalid.core.rounding.ksum`), so the pair
     rotations are an inherently sequential Python loop (over sorts for the sums, over pairs and sweeps).
 
     Parameters

@@ -9,7 +9,11 @@ from functools import cached_property
 import numpy as np
 
 from .._version import __version__
-from ..results import QResult, _num
+from ..core.characteristics import distinguishing_consensus
+from ..io.files import atomic_write, refuse_source
+from ..jsonable import records
+from ..results import QResult
+from ..study import study_block
 
 __all__ = ["BootstrapResult", "JSON_KEYS", "CONGRUENCE_EQUAL", "CONGRUENCE_FAIR", "STABLE_SHARE"]
 
@@ -163,8 +167,6 @@ class BootstrapResult:
         return self._long(cols, self.full.statement_ids, "statement")
 
     def _full_distinguishing(self):
-        from .engine import distinguishing_consensus
-
         z = np.asarray(self.full.zscores)[None]
         dist, cons = distinguishing_consensus(z, np.asarray(self.full.characteristics.sd_dif)[None])
         return dist[0], cons[0]
@@ -230,28 +232,18 @@ class BootstrapResult:
     # ------------------------------------------------------------------ JSON
     def to_dict(self, *, replicates: bool = True) -> dict:
         """The JSON contract as Python objects (keys :data:`JSON_KEYS`; NaN -> None)."""
-        def records(df, keys):
-            out = []
-            for idx, row in zip(df.index, df.itertuples(index=False)):
-                rec = dict(zip(keys, idx if isinstance(idx, tuple) else (idx,)))
-                for c, v in zip(df.columns, row):
-                    rec[c] = _jsonable(v)
-                out.append(rec)
-            return out
-
-        s = self.full.study
         return {
             "qvalid_version": __version__,
             "bootstrap": {"n_resamples": self.n_resamples, "resample": self.resample, "balanced": self.balanced,
                           "align": self.align, "seed": self.seed, "ci": self.ci, "indices_given": self.indices_given},
             "options": {"nfactors": self.nfactors, "manual_flags": self.full.manual_flags,
                         **self.full.options.to_dict()},
-            "study": {"name": s.name, "source": s.source, "n_statements": s.n_statements, "n_sorts": s.n_sorts},
+            "study": study_block(self.full.study),
             "counts": self.counts,
-            "factors": records(self.factors, ["factor"]),
-            "loadings": records(self.loadings, ["sort", "factor"]),
-            "zscores": records(self.zscores, ["statement", "factor"]),
-            "replicates": records(self.status, ["replicate"]) if replicates else None,
+            "factors": records(self.factors),
+            "loadings": records(self.loadings),
+            "zscores": records(self.zscores),
+            "replicates": records(self.status) if replicates else None,
         }
 
     def to_json(self, **kw) -> str:
@@ -262,7 +254,6 @@ class BootstrapResult:
         (atomically, each); returns the paths."""
         from pathlib import Path
 
-        from ..io._files import atomic_write, refuse_source
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
@@ -398,16 +389,6 @@ def _pct(x) -> str:
 
 def _score(x) -> str:
     return "n/a" if x != x else (f"{int(x):+d}" if x else "0")
-
-
-def _jsonable(v):
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if v != v else float(v)
-    return v if v is None or isinstance(v, (str, int)) else str(v)
 
 
 class _quiet:

@@ -24,8 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .flag import flag
-from .published import PublishedTable, printed_decimals
+from ..core.congruence import align_factors
+from ..core.flag import flag
+from ..core.rotate import varimax
+from ..io.published import PublishedTable, printed_decimals
+from ..options import FlagRule
+from ..simulate import open_cells
 
 __all__ = ["Claim", "Verification", "verify", "VERDICTS", "printed"]
 
@@ -175,11 +179,11 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     Parameters
     ----------
     loadings : PublishedTable
-        Sorts x factors as printed (:func:`qvalid.published.read_table`), with X marks if the table has them.
+        Sorts x factors as printed (:func:`qvalid.io.published.read_table`), with X marks if the table has them.
     n_statements : int
         Needed for the 1.96/sqrt(N) rule (when ``threshold`` is None) and for arrays.
     threshold, z, majority
-        The paper's rule for defining sorts (as :func:`qvalid.flag.flag`): |a| >= threshold, or |a| > z/sqrt(N);
+        The paper's rule for defining sorts (as :func:`qvalid.core.flag.flag`): |a| >= threshold, or |a| > z/sqrt(N);
         and a^2 > h^2 - a^2 when ``majority``.
     flags : array of bool (n_sorts, k), optional
         Published defining sorts (X marks); default the marks of the loadings table, if any.
@@ -247,9 +251,7 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     if threshold is None and n_statements is None:
         raise ValueError("give the paper's threshold, or n_statements for the z/sqrt(N) rule")
     fc, fp, sc, sp = _flag_states(a, eps, n_statements=n_statements, threshold=threshold, z=z, majority=majority)
-    rule = (f"|a| >= {threshold}" if threshold is not None else
-            f"|a| > {z}/sqrt({n_statements}) = {z / np.sqrt(n_statements):.4f}") + (
-        " and a^2 > h^2 - a^2" if majority else "")
+    rule = FlagRule(threshold, z, n_statements, majority).text(value=True)
     derived["rule"] = rule
     derived["flags"] = {sid: [_state_text(fc[r, j], fp[r, j]) for j in range(k)] for r, sid in enumerate(loadings.ids)}
     exact = flag(a, n_statements or 1, z=z, threshold=threshold, majority=majority)
@@ -427,7 +429,6 @@ def _check_reliability(values, fc, fp, names) -> list:
 def _check_varimax(a, eps, ids) -> Claim:
     """Varimax applied to the printed loadings should move them only as far as it moves loadings perturbed within
     print rounding (bound: the largest move over 200 seeded draws of uniform rounding errors, batched)."""
-    from .rotate import varimax
 
     move = float(np.max(np.abs(_aligned(varimax(a).loadings, a) - a)))
     rng = np.random.default_rng(0)
@@ -442,8 +443,6 @@ def _check_varimax(a, eps, ids) -> Claim:
 
 
 def _aligned(b, a):
-    from .compare import align_factors
-
     p, s, _ = align_factors(a, b)
     return b[:, list(p)] * np.asarray(s)
 
@@ -539,7 +538,6 @@ def _check_correlations(correlations, of, arrays, zscores, grid, names) -> list:
 def _array_r_range(x, y, grid) -> tuple[float, float]:
     """Smallest and largest Pearson r between two partial arrays over every way of filling their unknown cells
     with the scores their grid leaves open (distinct permutations; at most a few hundred for printed tables)."""
-    from .simulate import open_cells
 
     fills = []
     for col in (x, y):

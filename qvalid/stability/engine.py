@@ -16,15 +16,16 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..characteristics import characteristics
-from ..compare import tucker_congruence
-from ..correlation import correlate
+from ..core.characteristics import characteristics, distinguishing_consensus
+from ..core.congruence import tucker_congruence
+from ..core.correlation import correlate
+from ..core.extract import centroid_batch, centroid_on_r_bits, centroid_strict, principal, psych_tidy
+from ..core.flag import flag
+from ..core.rotate import varimax
+from ..core.scores import factor_arrays, weights, zscores
 from ..errors import QInputError
-from ..extract import centroid_batch, centroid_on_r_bits, centroid_strict, principal, psych_tidy
-from ..flag import flag
 from ..options import Options
-from ..rotate import varimax
-from ..scores import factor_arrays, weights, zscores
+from ..pipeline import analyze
 from ..study import QStudy
 from .align import apply_alignment, hungarian, procrustes_rotation, qindtest
 from .resample import balanced_indices, plain_indices
@@ -71,8 +72,6 @@ def single_loadings(x, k: int, o: Options, tidy: bool, qscores=None, forced: boo
     mode: R/qbstep.R's unsorted varimax loadings) the same kernels without psych's final sort and sign.
     """
     if tidy and qscores is not None:
-        from ..pipeline import analyze
-
         values, cells = np.unique(np.asarray(qscores, dtype=np.int64), return_counts=True)
         study = QStudy.from_array(np.asarray(x).astype(np.int64), grid=dict(zip(values.tolist(), cells.tolist())),
                                   forced=forced)
@@ -81,7 +80,7 @@ def single_loadings(x, k: int, o: Options, tidy: bool, qscores=None, forced: boo
     if o.extraction == "pca":
         a = principal(r, k).loadings
     else:
-        a = (centroid_on_r_bits(x, k, cor_method=o.cor_method, spc=o.spc, r=r)[1] if o.centroid_ties == "qmethod"
+        a = (centroid_on_r_bits(x, k, cor_method=o.cor_method, spc=o.spc, r=r)[1] if o.centroid_ties == "joint"
              else centroid_strict(r, k, spc=o.spc)).loadings
     if o.rotation == "varimax" and k > 1:
         if o.varimax_normalize and not ((a * a).sum(axis=1) > 0).all():
@@ -130,23 +129,6 @@ def _near_ties(z) -> np.ndarray:
     d = np.diff(np.sort(z, axis=-2), axis=-2)
     with np.errstate(invalid="ignore"):
         return ((d > 0) & (d < CLOSE)).any(axis=(-1, -2))
-
-
-def distinguishing_consensus(z, sed):
-    """Per replicate, statement and factor: does the statement distinguish the factor (its z-score differs
-    significantly, |z_f - z_g| > 1.96 SED_fg as qmethod's qdc at p < .05, from every other factor with flags), and is
-    it a consensus statement (no pair significant)? Float arrays (B, n, k) and (B, n), NaN where undefined (the
-    factor, or all but one factor, has no flagged sort)."""
-    k = z.shape[-1]
-    valid = ~np.isnan(z).any(axis=-2)  # (B, k): factors with flags
-    pair = valid[:, :, None] & valid[:, None, :] & ~np.eye(k, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        sig = np.abs(z[..., :, None] - z[..., None, :]) > 1.96 * sed[:, None]
-    sig &= pair[:, None]
-    enough = valid.sum(axis=-1) >= 2
-    dist = np.where((valid & enough[:, None])[:, None, :], (sig | ~pair[:, None]).all(axis=-1), np.nan)
-    cons = np.where(enough[:, None], ~sig.any(axis=(-1, -2)), np.nan)
-    return dist, cons
 
 
 def _first_positions(idx, n_units: int) -> np.ndarray:

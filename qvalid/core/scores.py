@@ -60,12 +60,12 @@ def zscores(scores, w) -> np.ndarray:
     return z if used.all() else np.where(used, z, np.nan)
 
 
-def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
+def factor_arrays(z, qscores, *, ties: str = "mean-rank") -> np.ndarray:
     """Round z-scores into the grid: the factor arrays (qmethod ``zsc_n``).
 
     Statements are ranked by z (ascending) and receive the ascending grid values ``qscores``.
 
-    ``ties="qmethod"`` (R/qzscores.R:50-78): ranks are R's average ranks and a statement gets
+    ``ties="mean-rank"`` (R/qzscores.R:50-78): ranks are R's average ranks and a statement gets
     ``qscores[floor(rank)]`` (1-based), so every member of a tie group gets the value at the floor of the group's
     mean rank. This can break the forced distribution (qmethod issue #196): a 2-way tie at ranks 10-11 puts both
     statements in the bin of rank 10.
@@ -86,7 +86,7 @@ def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     q = np.sort(np.asarray(qscores, dtype=np.float64))
     n = z.shape[-2]
-    if ties == "qmethod":
+    if ties == "mean-rank":
         if z.ndim == 2:  # one study: mean rank of a tie group = (first + last position) / 2, by binary search
             zs = np.sort(z, axis=0)
             idx = np.empty(z.shape, dtype=np.intp)
@@ -102,7 +102,7 @@ def factor_arrays(z, qscores, *, ties: str = "qmethod") -> np.ndarray:
         out = np.empty_like(z)
         np.put_along_axis(out, order, np.broadcast_to(q[:, None], z.shape), axis=-2)
     else:
-        raise ValueError(f"unknown tie rule {ties!r}; choose qmethod or strict")
+        raise ValueError(f"unknown tie rule {ties!r}; choose mean-rank or strict")
     nan = np.isnan(z)
     return np.where(nan, np.nan, out) if nan.any() else out
 

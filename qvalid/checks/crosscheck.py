@@ -7,22 +7,24 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
-from .errors import QInputError
-from .options import FLAVORS, resolve_options
+from .._version import __version__
+from ..errors import QInputError
+from ..options import FLAVORS, OPTION_INFO, options_differing, resolve_options
+from ..pipeline import analyze
+from ..r.qmethod import as_result, run_qmethod
+from .compare import compare
 
 __all__ = ["crosscheck", "R_MAPPED_OPTIONS"]
 
-#: qvalid options passed one to one to R qmethod.
-R_MAPPED_OPTIONS = ("extraction", "rotation", "cor_method", "spc")
+#: qvalid options passed one to one to R qmethod (``OptionInfo.r == "argument"``).
+R_MAPPED_OPTIONS = tuple(n for n, i in OPTION_INFO.items() if i.r == "argument")
 #: qvalid options that only change how qvalid repairs qmethod's known defects (R has no counterpart).
-QVALID_ONLY_OPTIONS = ("array_ties", "qdc_labels", "centroid_ties")
+QVALID_ONLY_OPTIONS = tuple(n for n, i in OPTION_INFO.items() if i.r == "qvalid")
 
 
 def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, tolerances=None, rtol: float = 0.0,
                flavor: str = "qmethod", timeout: float = 120.0, **options):
-    """Analyse ``study`` with qvalid and with R qmethod (through :mod:`qvalid.rbridge`) and compare the results.
+    """Analyse ``study`` with qvalid and with R qmethod (through :mod:`qvalid.r.qmethod`) and compare the results.
 
     Parameters
     ----------
@@ -31,7 +33,7 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
     flags : array-like of bool (n_sorts, nfactors), optional
         Manual flags, used by both sides (R: ``qzscores`` + ``qdc`` on qmethod's loadings).
     align, tolerances, rtol
-        See :func:`qvalid.compare.compare`.
+        See :func:`qvalid.checks.compare.compare`.
     flavor : str
         qvalid option preset; every option that differs from R qmethod's fixed behaviour (threshold, majority,
         flag_z, varimax settings, av_rel_coef) is rejected, since R could not be asked for it. ``array_ties`` and
@@ -53,21 +55,17 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
     RNotAvailable
         rpy2, R or qmethod missing.
     """
-    from .compare import compare
-    from .pipeline import analyze
-    from .rbridge import as_result, run_qmethod
 
     opts = resolve_options(flavor, **options)
     base = FLAVORS["qmethod"]
-    bad = [f.name for f in fields(opts) if f.name not in R_MAPPED_OPTIONS + QVALID_ONLY_OPTIONS
-           and getattr(opts, f.name) != getattr(base, f.name)]
+    bad = [n for n in options_differing(opts) if OPTION_INFO[n].r not in ("argument", "qvalid")]
     if bad:
         raise QInputError("R qmethod has no counterpart for option(s) "
                           + ", ".join(f"{b}={getattr(opts, b)!r}" for b in bad)
                           + f" (qmethod's value: {', '.join(repr(getattr(base, b)) for b in bad)})")
     mine = analyze(study, nfactors, flavor=flavor, flags=flags, **options)
-    rrun = run_qmethod(study, nfactors, extraction=opts.extraction, rotation=opts.rotation,
-                       cor_method=opts.cor_method, spc=opts.spc, flags=flags, timeout=timeout)
+    rrun = run_qmethod(study, nfactors, flags=flags, timeout=timeout,
+                       **{n: getattr(opts, n) for n in R_MAPPED_OPTIONS})
     theirs = as_result(rrun)
     diff = compare(mine, theirs, align=align, tolerances=tolerances, rtol=rtol, unavailable=rrun.missing,
                    names=("qvalid", f"qmethod {rrun.versions.get('qmethod', '?')}"))
@@ -80,7 +78,6 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
         if getattr(opts, opt) != getattr(base, opt):
             notes.append(f"qvalid uses {opt}={getattr(opts, opt)!r}; R qmethod has only its own rule, so differences "
                          f"there are expected")
-    from ._version import __version__
 
     diff = diff.with_notes(
         *notes,

@@ -1,0 +1,184 @@
+# The R code qvalid sends to R (qvalid/r/session.py loads it once per R session) and that
+# reference/golden/make_golden.R sources, so the golden files and the live cross-check run the same R.
+#
+# Evaluates to a list of functions:
+#   run(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged, timeout)
+#       qmethod::qmethod() (or, when it fails or flags are given, its steps one by one), plus cor() and the
+#       unrotated loadings, with every warning and error captured;
+#   make_dataset(values, nrow, rownames, colnames), versions(), capture(expr), extract_rotate(...),
+#   qmboots(dataset, nfactors, nsteps, seed, forced, distribution).
+local({
+  deadline <- NULL  # set by run(): every captured step gets the time that is left (R resets a spent limit)
+  capture <- function(expr) {
+    warns <- character(0)
+    err <- NULL
+    if (!is.null(deadline)) {
+      left <- as.numeric(difftime(deadline, Sys.time(), units = "secs"))
+      if (left <= 0) return(list(value = NULL, warnings = character(0), error = "reached elapsed time limit"))
+      setTimeLimit(elapsed = left, transient = TRUE)
+    }
+    value <- tryCatch(
+      withCallingHandlers(expr, warning = function(w) {
+        warns <<- c(warns, conditionMessage(w))
+        invokeRestart("muffleWarning")
+      }),
+      error = function(e) {
+        err <<- conditionMessage(e)
+        NULL
+      })
+    list(value = value, warnings = warns, error = err)
+  }
+
+  make_dataset <- function(values, nrow, rn, cn) {
+    m <- matrix(as.integer(values), nrow = nrow, dimnames = list(rn, cn))
+    d <- as.data.frame(m, stringsAsFactors = FALSE)
+    stopifnot(identical(colnames(d), cn), identical(rownames(d), rn))
+    d
+  }
+
+  # qmethod()'s rotation code, R/qmethod.R:31-43, as one function (used by the step-by-step route)
+  extract_rotate <- function(cor.data, nfactors, extraction, rotation, spc, note) {
+    if (extraction == "PCA") {
+      loa <- unclass(psych::principal(cor.data, nfactors = nfactors, rotate = rotation)$loadings)
+    } else {
+      loa.unr <- unclass(qmethod::centroid(tmat = cor.data, nfactors = nfactors, spc))
+      if (rotation == "none") {
+        loa <- loa.unr
+      } else {
+        r <- capture(unclass(stats::varimax(loa.unr[, 1:nfactors])$loadings))
+        if (!is.null(r$error)) {
+          note(paste0("qmethod's unclass(varimax(loa.unr[, 1:nfactors])$loadings) fails (", r$error,
+                      "); loadings here are stats::varimax(loa.unr[, 1:nfactors, drop = FALSE]), which returns ",
+                      "a one-column matrix unchanged: loadings == unrotated centroid loadings, and flags, ",
+                      "z-scores etc. follow from them. This is not output of qmethod()."))
+          v <- stats::varimax(loa.unr[, 1:nfactors, drop = FALSE])
+          loa <- if (is.list(v)) unclass(v$loadings) else v
+        } else {
+          loa <- r$value
+        }
+      }
+    }
+    loa <- as.matrix(loa)
+    colnames(loa) <- paste0("f", seq_len(ncol(loa)))
+    loa
+  }
+
+  run <- function(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged,
+                  timeout) {
+    deadline <<- Sys.time() + timeout
+    on.exit({ deadline <<- NULL; setTimeLimit(elapsed = Inf) })
+    nstat <- nrow(dataset)
+    k <- nfactors
+    sw <- character(0); se <- character(0); notes <- character(0)
+    note <- function(x) notes <<- c(notes, x)
+    step <- function(name, expr) {
+      r <- capture(expr)
+      if (length(r$warnings)) sw <<- c(sw, paste0(name, ": ", r$warnings))
+      if (!is.null(r$error)) se <<- c(se, paste0(name, ": ", r$error))
+      r$value
+    }
+    # correlation and unrotated loadings, which qmethod() does not return
+    cor.data <- step("cor", cor(dataset, method = cor.method))
+    unrot <- NULL
+    if (!is.null(cor.data)) {
+      unrot <- step(if (extraction == "PCA") "principal(rotate='none')" else "centroid",
+                    if (extraction == "PCA")
+                      unclass(psych::principal(cor.data, nfactors = k, rotate = "none")$loadings)
+                    else unclass(qmethod::centroid(tmat = cor.data, nfactors = k, spc)))
+    }
+    qm <- list(value = NULL, warnings = character(0), error = NULL)
+    qm_seconds <- NA_real_
+    route <- "stepwise"
+    if (is.null(flagged)) {
+      t_qm <- proc.time()[["elapsed"]]
+      qm <- capture(qmethod::qmethod(dataset, nfactors = k, extraction = extraction, rotation = rotation,
+                                     forced = forced, distribution = distribution, cor.method = cor.method,
+                                     silent = TRUE, spc = spc))
+      qm_seconds <- proc.time()[["elapsed"]] - t_qm
+      if (!is.null(qm$value)) route <- "qmethod"
+    } else {
+      route <- "manual"
+    }
+    loa <- NULL; flg <- NULL; qz <- NULL; qd <- NULL
+    if (route == "qmethod") {
+      res <- qm$value
+      loa <- res$loa; flg <- res$flagged; qz <- res; qd <- res$qdc
+    } else if (!is.null(cor.data)) {
+      loa <- step("extraction/rotation", extract_rotate(cor.data, k, extraction, rotation, spc, note))
+      if (!is.null(loa)) {
+        if (route == "manual") {
+          flg <- flagged
+          dimnames(flg) <- list(rownames(loa), paste0("flag_f", seq_len(k)))
+          qm <- capture({
+            z <- qmethod::qzscores(dataset, k, loa = loa, flagged = flg, forced = forced,
+                                   distribution = distribution)
+            list(qz = z, qdc = capture(qmethod::qdc(dataset, k, zsc = z$zsc, sed = z$f_char$sd_dif)))
+          })
+          if (!is.null(qm$value)) {
+            qz <- qm$value$qz
+            qd <- qm$value$qdc$value
+            qm$warnings <- c(qm$warnings, qm$value$qdc$warnings)
+            qm$error <- qm$value$qdc$error
+            if (!is.null(qm$error)) se <- c(se, paste0("qdc: ", qm$error))
+          } else if (!is.null(qm$error)) {
+            se <- c(se, paste0("qzscores: ", qm$error))
+          }
+        } else {
+          flg <- step("qflag", qmethod::qflag(loa = loa, nstat = nstat))
+          if (!is.null(flg)) {
+            qz <- step("qzscores", qmethod::qzscores(dataset, k, flagged = flg, loa = loa, forced = forced,
+                                                       distribution = distribution))
+            if (!is.null(qz)) qd <- step("qdc", qmethod::qdc(dataset, k, zsc = qz$zsc, sed = qz$f_char$sd_dif))
+          }
+        }
+      }
+    }
+    num <- function(x) if (is.null(x)) NULL else { x <- as.matrix(x); storage.mode(x) <- "double"; x }
+    qdc_out <- NULL; qdc_msg <- NULL
+    if (is.character(qd)) qdc_msg <- qd
+    if (is.data.frame(qd)) {
+      cols <- names(qd)[-1]
+      pairs <- cols[!startsWith(cols, "sig_")]
+      qdc_out <- list(labels = as.character(qd$dist.and.cons), pairs = pairs,
+                      diffs = num(as.matrix(qd[pairs])),
+                      stars = as.character(as.matrix(qd[paste0("sig_", pairs)])))
+    }
+    ch <- if (is.null(qz)) NULL else qz$f_char$characteristics
+    list(route = route, warnings = qm$warnings, error = qm$error,
+         step_warnings = sw, step_errors = se, notes = notes,
+         cor = num(cor.data), unrot = num(unrot), loa = num(loa), loa_rownames = rownames(loa),
+         flagged = num(flg), zsc = num(qz$zsc), zsc_n = num(qz$zsc_n),
+         characteristics = if (is.null(ch)) NULL else lapply(as.list(ch), as.numeric),
+         cor_zsc = num(qz$f_char$cor_zsc), sd_dif = num(qz$f_char$sd_dif),
+         qdc = qdc_out, qdc_message = qdc_msg, qm_seconds = qm_seconds)
+  }
+
+  versions <- function() list(R = R.version.string, qmethod = as.character(utils::packageVersion("qmethod")),
+                              psych = as.character(utils::packageVersion("psych")))
+
+  # qmethod's qmboots (PCA + varimax, indet = "qindtest"), after set.seed(seed): its resamples and step tables
+  qmboots_run <- function(dataset, nfactors, nsteps, seed, forced, distribution) {
+    set.seed(seed)
+    t0 <- proc.time()[["elapsed"]]
+    b <- suppressWarnings(qmethod::qmboots(dataset, nfactors = nfactors, nsteps = nsteps, load = "auto",
+           rotation = "varimax", indet = "qindtest", fsi = TRUE, forced = forced, distribution = distribution,
+           cor.method = "pearson"))
+    secs <- proc.time()[["elapsed"]] - t0
+    out <- list(resamples = unname(as.matrix(b$resamples)), fsi = unname(as.matrix(b$fsi)),
+                target = unname(as.matrix(b$orig.res$loa)), seconds = secs,
+                order_log = as.character(unlist(b$indet.tests[[2]][[1]])),
+                zbn = as.matrix(b[["zscore-stats"]][[1]]))
+    for (n in 1:nfactors) {
+      r <- b$full.bts.res[[n]]
+      out[[paste0("loa_", n)]] <- unname(as.matrix(r$loa))
+      out[[paste0("flagged_", n)]] <- unname(1 * as.matrix(r$flagged))
+      out[[paste0("zsc_", n)]] <- unname(as.matrix(r$zsc))
+      out[[paste0("zstats_", n)]] <- as.matrix(b[["zscore-stats"]][[n + 1]])
+      out[[paste0("loastats_", n)]] <- as.matrix(b$loa.stats[[n]])
+    }
+    out
+  }
+
+  list(run = run, make_dataset = make_dataset, versions = versions, capture = capture,
+       extract_rotate = extract_rotate, qmboots = qmboots_run)
+})
