@@ -1,8 +1,8 @@
 /*
- * qvalid._kernels: compiled versions of qvalid's R-exact sequential loops (issue 24).
+ * qvalid.core.ckernels: compiled versions of qvalid's R-exact sequential loops (issue 24).
  *
  * Every function here does the same IEEE operations, in the same order, as the numpy code it replaces
- * (qvalid/kernels.py names each one), so the results are the same bits; tests/test_kernels.py runs both paths on
+ * (qvalid/core/kernels.py names each one), so the results are the same bits; tests/test_kernels.py runs both paths on
  * the same inputs and compares the bytes. What that needs:
  *   - no contraction of a*b+c into fused multiply-adds (setup.py compiles with -ffp-contract=off, and x86-64's
  *     baseline has no FMA instructions anyway), no -ffast-math;
@@ -199,7 +199,7 @@ static int get_buf_fmt(PyObject *obj, buf_t *b, int writable, int ndim, char fmt
     if (ok && fmt == 'l') ok = (strcmp(f, "l") == 0 || strcmp(f, "q") == 0) && b->view.itemsize == 8;
     if (ok && fmt == '?') ok = strcmp(f, "?") == 0 && b->view.itemsize == 1;
     if (!ok) {
-        PyErr_Format(PyExc_ValueError, "_kernels: %s must be a C-contiguous array of %d dimensions and type %c", name,
+        PyErr_Format(PyExc_ValueError, "ckernels: %s must be a C-contiguous array of %d dimensions and type %c", name,
                      ndim, fmt);
         return -1;
     }
@@ -252,7 +252,7 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
     int p = (int)SHAPE(bx, 0), k = (int)SHAPE(bx, 1);
     if (SHAPE(bz, 0) != p || SHAPE(bz, 1) != k || SHAPE(bt, 0) != k || SHAPE(bt, 1) != k ||
         (bsc.held && (SHAPE(bsc, 0) != p || SHAPE(bsc, 1) != 1)) || k < 1 || p < 1) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.varimax: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.varimax: shapes do not match");
         goto fail;
     }
     const double *x = DATA(bx);
@@ -583,7 +583,7 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
     Py_ssize_t n = SHAPE(br, 0);
     int nf = (int)SHAPE(bo, 1);
     if (SHAPE(br, 1) != n || SHAPE(bo, 0) != n || n < 2 || n > 2000000000) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.centroid: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.centroid: shapes do not match");
         goto fail;
     }
     const double *r = DATA(br);
@@ -756,7 +756,7 @@ static PyObject *k_subtract_outer(PyObject *self, PyObject *args)
     if (get_buf(om, &bm, 1, 2, "m") < 0 || get_buf(og, &bg, 0, 1, "g") < 0) goto fail;
     Py_ssize_t n = SHAPE(bg, 0);
     if (SHAPE(bm, 0) != n || SHAPE(bm, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.subtract_outer: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.subtract_outer: shapes do not match");
         goto fail;
     }
     residual_pass(DATA(bm), n, DATA(bg), NULL, NULL, 0, NULL);
@@ -853,7 +853,7 @@ static PyObject *k_pearson(PyObject *self, PyObject *args)
         goto fail;
     Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
     if (SHAPE(bw, 0) != m || SHAPE(bw, 1) != n || SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.pearson: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.pearson: shapes do not match");
         goto fail;
     }
     const double *x = DATA(bx);
@@ -898,7 +898,7 @@ static PyObject *k_gram(PyObject *self, PyObject *args)
     if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
     Py_ssize_t m = SHAPE(bz, 0), n = SHAPE(bz, 1);
     if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.gram: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.gram: shapes do not match");
         goto fail;
     }
     const double *z = DATA(bz);
@@ -959,7 +959,7 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
     if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
     Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
     if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.pearson_exact: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.pearson_exact: shapes do not match");
         goto fail;
     }
     const double *x = DATA(bx);
@@ -1079,14 +1079,14 @@ static PyObject *k_flag(PyObject *self, PyObject *args)
     if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(oo, &bo, 1, 2, '?', "out") < 0) goto fail;
     Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
     if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.flag: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.flag: shapes do not match");
         goto fail;
     }
     const double *a = DATA(ba);
     char *out = (char *)bo.view.buf;
     double sq[64];
     if (k > 64) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.flag: at most 64 factors");
+        PyErr_SetString(PyExc_ValueError, "ckernels.flag: at most 64 factors");
         goto fail;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1121,7 +1121,7 @@ static PyObject *k_flag_summary(PyObject *self, PyObject *args)
     if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0) goto fail;
     Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
     if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.flag_summary: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.flag_summary: shapes do not match");
         goto fail;
     }
     const double *a = DATA(ba);
@@ -1168,7 +1168,7 @@ static PyObject *k_weights(PyObject *self, PyObject *args)
         goto fail;
     Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
     if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.weights: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.weights: shapes do not match");
         goto fail;
     }
     const double *a = DATA(ba);
@@ -1208,14 +1208,14 @@ static PyObject *k_zscores(PyObject *self, PyObject *args)
         if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
         if (bx.view.ndim != 2 || bx.view.itemsize != 8 ||
             !(f && (strcmp(f, "d") == 0 || strcmp(f, "l") == 0 || strcmp(f, "q") == 0))) {
-            PyErr_SetString(PyExc_ValueError, "_kernels.zscores: x must be a C-contiguous float64 or int64 matrix");
+            PyErr_SetString(PyExc_ValueError, "ckernels.zscores: x must be a C-contiguous float64 or int64 matrix");
             goto fail;
         }
     }
     if (get_buf(ow, &bw, 0, 2, "w") < 0 || get_buf(oo, &bo, 1, 2, "out") < 0) goto fail;
     Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1), k = SHAPE(bw, 1);
     if (SHAPE(bw, 0) != n || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k || m < 2 || k > 64) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.zscores: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.zscores: shapes do not match");
         goto fail;
     }
     const double *w = DATA(bw);
@@ -1292,7 +1292,7 @@ static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
         goto fail;
     Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1);
     if (SHAPE(bq, 0) != m || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.factor_arrays: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.factor_arrays: shapes do not match");
         goto fail;
     }
     const double *z = DATA(bz), *q = DATA(bq);
@@ -1372,7 +1372,7 @@ static PyObject *k_characteristics(PyObject *self, PyObject *args)
     if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bz, 1) != k || SHAPE(bn, 0) != k || SHAPE(bev, 0) != k ||
         SHAPE(bpct, 0) != k || SHAPE(brel, 0) != k || SHAPE(bse, 0) != k || SHAPE(bcor, 0) != k ||
         SHAPE(bcor, 1) != k || SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || k > 64) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.characteristics: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.characteristics: shapes do not match");
         goto fail;
     }
     const double *a = DATA(ba), *z = DATA(bz);
@@ -1469,7 +1469,7 @@ static PyObject *k_stars(PyObject *self, PyObject *args)
     Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), np_ = SHAPE(ba, 0), nm = SHAPE(bm, 0);
     if (SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || SHAPE(bb, 0) != np_ || SHAPE(bd, 0) != m ||
         SHAPE(bd, 1) != np_ || SHAPE(bl, 0) != m || SHAPE(bl, 1) != np_ || SHAPE(bc, 0) != m || np_ > 62 || nm > 16) {
-        PyErr_SetString(PyExc_ValueError, "_kernels.stars: shapes do not match");
+        PyErr_SetString(PyExc_ValueError, "ckernels.stars: shapes do not match");
         goto fail;
     }
     const double *z = DATA(bz), *sed = DATA(bsed), *mults = DATA(bm);
@@ -1479,7 +1479,7 @@ static PyObject *k_stars(PyObject *self, PyObject *args)
     double lim[62 * 16];
     for (Py_ssize_t p = 0; p < np_; p++) {
         if (pa[p] < 0 || pa[p] >= k || pb[p] < 0 || pb[p] >= k) {
-            PyErr_SetString(PyExc_ValueError, "_kernels.stars: factor index out of range");
+            PyErr_SetString(PyExc_ValueError, "ckernels.stars: factor index out of range");
             goto fail;
         }
         double c = sed[pa[p] * k + pb[p]];
@@ -1534,7 +1534,7 @@ static PyObject *k_kept(PyObject *self, PyObject *args)
     Py_ssize_t keep[64];
     if (k > 64) {
         release(&bz);
-        PyErr_SetString(PyExc_ValueError, "_kernels.kept: at most 64 factors");
+        PyErr_SetString(PyExc_ValueError, "ckernels.kept: at most 64 factors");
         return NULL;
     }
     for (Py_ssize_t j = 0; j < k; j++) {
@@ -1571,7 +1571,7 @@ static PyObject *k_probe(PyObject *self, PyObject *args)
         r = (double)np_argmin(a, n);
     else {
         release(&ba);
-        PyErr_SetString(PyExc_ValueError, "_kernels.probe: unknown helper");
+        PyErr_SetString(PyExc_ValueError, "ckernels.probe: unknown helper");
         return NULL;
     }
     release(&ba);
@@ -1598,8 +1598,8 @@ static PyMethodDef methods[] = {
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "_kernels",
-                                    "qvalid's compiled R-exact loops (see qvalid/kernels.py)", -1, methods};
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "ckernels",
+                                    "qvalid's compiled R-exact loops (see qvalid/core/kernels.py)", -1, methods};
 
 /* a function pointer from scipy's cython_blas / cython_lapack capsules */
 static void *scipy_pointer(const char *module, const char *name)
@@ -1618,7 +1618,7 @@ static void *scipy_pointer(const char *module, const char *name)
     return ptr;
 }
 
-PyMODINIT_FUNC PyInit__kernels(void)
+PyMODINIT_FUNC PyInit_ckernels(void)
 {
     p_dgemm = (dgemm_t)scipy_pointer("scipy.linalg.cython_blas", "dgemm");
     if (!p_dgemm) return NULL;

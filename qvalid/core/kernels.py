@@ -3,7 +3,7 @@
 On a small study most of ``analyze()``'s time was the fixed cost of numpy calls in loops that are sequential by
 nature: the centroid's reflections and communality iterations (R/centroid.R), varimax's iterations with one
 LAPACK SVD each (R's ``stats::varimax``), and on large studies the long double products of R's exact ``cor()``.
-``qvalid/_kernels.c`` runs those loops in C (issue 24; docs/performance.md says what each bought).
+``qvalid/core/ckernels.c`` runs those loops in C (issue 24; docs/performance.md says what each bought).
 
 The C code does the same IEEE operations in the same order as the numpy code it replaces, so both give the same
 bits: numpy's summation orders are reproduced, BLAS and LAPACK (dgemm, dger, dgesdd) are called through scipy's
@@ -25,7 +25,7 @@ import numpy as np
 from scipy.linalg.blas import dger as _dger
 
 try:
-    from . import _kernels as _c
+    from . import ckernels as _c
 except ImportError:  # pragma: no cover (the extension is optional: no C compiler at install time)
     _c = None
 
