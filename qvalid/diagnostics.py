@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .core import kernels
 from .core.notes import Note
 
 __all__ = ["QWarning", "WarningInfo", "WARNINGS", "as_warning", "flag_warnings"]
@@ -124,15 +125,23 @@ def flag_warnings(loadings, flags) -> list[QWarning]:
     Codes (docs/warnings.md): ``negative-loading-flagged``, ``sort-flagged-on-several-factors``,
     ``factor-without-flags``.
     """
+    fast = kernels.flag_summary(loadings, flags)  # one study: the three tests in one compiled pass
+    if fast is not None:
+        negative, several, empty, _ = fast
+        return _flag_warnings(negative, several, [j for j, e in enumerate(empty) if e])
     a, f = np.asarray(loadings), np.asarray(flags, dtype=bool)
+    return _flag_warnings((a[f] < 0).any(), (np.add.reduce(f, axis=-1) > 1).any(),
+                          np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else [])
+
+
+def _flag_warnings(negative: bool, several: bool, empty) -> list[QWarning]:
     out = []
-    if (a[f] < 0).any():
+    if negative:
         out.append(QWarning("negative-loading-flagged",
                             "one or more Q-sorts with negative loadings are flagged; check the flags"))
-    if (np.add.reduce(f, axis=-1) > 1).any():
+    if several:
         out.append(QWarning("sort-flagged-on-several-factors",
                             "one or more Q-sorts are flagged on two or more factors; check the flags"))
-    empty = np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else []
     if len(empty):
         out.append(QWarning("factor-without-flags",
                             "factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
