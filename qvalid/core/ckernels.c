@@ -13,6 +13,10 @@
  *   - BLAS and LAPACK (dgemm, dgesdd) are called through scipy's own function pointers
  *     (scipy.linalg.cython_blas / cython_lapack), i.e. the same library routines, with the arguments numpy's
  *     cblas_dgemm(RowMajor, ...) and scipy's f2py wrappers pass.
+ *   - NaN: which of two NaN operands an operation returns (their signs differ: numpy's np.nan is positive, x86's
+ *     0/0 negative) depends on how numpy's SIMD loops order their operands, so a kernel whose input has a NaN
+ *     (or an infinity that could make one) returns "not done" and the numpy code runs; a NaN a kernel makes
+ *     itself (one operand, 0/0) is the same in both.
  * Arrays come in through the buffer protocol (C-contiguous float64; the Python side checks and allocates), so
  * this file needs no numpy headers.
  */
@@ -233,19 +237,21 @@ static void mm_nn(const double *a, const double *b, double *c, int rows, int inn
 }
 
 /*
- * varimax(x, z_out, tt_out, sc_or_None, eps, max_iter) -> (n_iter, converged, info)
+ * varimax(x, z_out, tt_out, sc_or_None, eps, max_iter, normalize) -> (n_iter, converged, info)
  *
- * qvalid.rotate._varimax_one, operation for operation: x (p, k) the (normalised) loadings; returns the rotation
- * matrix in tt_out and the rotated loadings x @ tt (times sc row-wise when sc is given) in z_out. info != 0: the
- * SVD failed (LAPACK info), nothing else is valid.
+ * qvalid.core.rotate._varimax_one, operation for operation: x (p, k) the (normalised) loadings; returns the rotation
+ * matrix in tt_out and the rotated loadings x @ tt (times sc row-wise when sc is given) in z_out. With normalize,
+ * x is the raw loadings and Kaiser's normalisation is done here as qvalid.core.rotate.varimax does it. info != 0:
+ * the SVD failed (LAPACK info), nothing else is valid.
  */
 static PyObject *k_varimax(PyObject *self, PyObject *args)
 {
     PyObject *ox, *oz, *ot, *osc;
     double eps;
     long max_iter;
+    int normalize;
     buf_t bx = {0}, bz = {0}, bt = {0}, bsc = {0};
-    if (!PyArg_ParseTuple(args, "OOOOdl", &ox, &oz, &ot, &osc, &eps, &max_iter)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOOdlp", &ox, &oz, &ot, &osc, &eps, &max_iter, &normalize)) return NULL;
     if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oz, &bz, 1, 2, "z") < 0 || get_buf(ot, &bt, 1, 2, "tt") < 0)
         goto fail;
     if (osc != Py_None && get_buf(osc, &bsc, 0, 2, "sc") < 0) goto fail;
@@ -259,7 +265,7 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
     double *z = DATA(bz), *tt = DATA(bt);
     int lwork = 4 * k * k + k + 9 * k; /* scipy's f2py default for dgesdd (compute_uv, full_matrices) */
     if (lwork < 1) lwork = 1;
-    size_t nd = (size_t)p * k * 2 + (size_t)k * k * 5 + k + lwork;
+    size_t nd = (size_t)p * k * 3 + p + (size_t)k * k * 5 + k + lwork;
     double *mem = malloc(nd * sizeof(double));
     int *iwork = malloc(8 * (size_t)k * sizeof(int));
     if (!mem || !iwork) {
@@ -269,11 +275,33 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
         goto fail;
     }
     double *w = mem, *zz = w + (size_t)p * k, *bb = zz + (size_t)p * k, *a = bb + k * k, *u = a + k * k,
-           *vt = u + k * k, *tnew = vt + k * k, *s = tnew + k * k, *work = s + k;
+           *vt = u + k * k, *tnew = vt + k * k, *s = tnew + k * k, *work = s + k, *xn = work + lwork,
+           *scn = xn + (size_t)p * k;
+    const double *sc = bsc.held ? DATA(bsc) : NULL;
     long it = 0;
     int converged = 0, info = 0;
     double d = 0.0;
+    int finite = 1;
+    for (int i = 0; i < p * k && finite; i++) finite = isfinite(x[i]);
+    if (!finite) {
+        free(mem);
+        free(iwork);
+        release(&bx);
+        release(&bz);
+        release(&bt);
+        release(&bsc);
+        Py_RETURN_NONE; /* not done: the numpy code */
+    }
     Py_BEGIN_ALLOW_THREADS
+    if (normalize) { /* qvalid.core.rotate.varimax: sc = sqrt((x * x).sum(axis=-1)) (a contiguous row: np_sum), x / sc */
+        for (int i = 0; i < p; i++) {
+            for (int j = 0; j < k; j++) w[j] = x[i * k + j] * x[i * k + j];
+            scn[i] = sqrt(np_sum(w, k));
+            for (int j = 0; j < k; j++) xn[i * k + j] = x[i * k + j] / scn[i];
+        }
+        x = xn;
+        sc = scn;
+    }
     for (int i = 0; i < k * k; i++) tt[i] = 0.0;
     for (int i = 0; i < k; i++) tt[i * k + i] = 1.0;
     char jobz = 'A', cn = 'N', ct = 'T';
@@ -313,8 +341,7 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
     if (it > max_iter) it = max_iter;
     if (!info) {
         mm_nn(x, tt, z, p, k, k); /* z = x @ tt */
-        if (bsc.held) {
-            const double *sc = DATA(bsc);
+        if (sc) {
             for (int i = 0; i < p; i++)
                 for (int j = 0; j < k; j++) z[i * k + j] *= sc[i];
         }
@@ -840,7 +867,8 @@ static void clamp_unit_diagonal(double *r, Py_ssize_t n)
 }
 
 /*
- * pearson(x, work, out): qvalid.correlation._pearson: z = unit_columns(x) into work (m, n), out = clamp(z' z),
+ * pearson(x, work, out): qvalid.correlation._pearson: z = unit_columns(x) into work (m, n), out = clamp(z' z) (or
+ * only z when out is None),
  * diagonal 1. unit_columns: mean = column sum (rows in order from 0) / m; z = x - mean; z /= sqrt(column sum of
  * z * z).
  */
@@ -849,21 +877,26 @@ static PyObject *k_pearson(PyObject *self, PyObject *args)
     PyObject *ox, *ow, *oout;
     buf_t bx = {0}, bw = {0}, bo = {0};
     if (!PyArg_ParseTuple(args, "OOO", &ox, &ow, &oout)) return NULL;
-    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(ow, &bw, 1, 2, "work") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0)
+    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(ow, &bw, 1, 2, "work") < 0 ||
+        (oout != Py_None && get_buf(oout, &bo, 1, 2, "out") < 0))
         goto fail;
     Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
-    if (SHAPE(bw, 0) != m || SHAPE(bw, 1) != n || SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
+    if (SHAPE(bw, 0) != m || SHAPE(bw, 1) != n || (bo.held && (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n)) || m < 1 ||
+        n < 1) {
         PyErr_SetString(PyExc_ValueError, "ckernels.pearson: shapes do not match");
         goto fail;
     }
     const double *x = DATA(bx);
-    double *z = DATA(bw), *out = DATA(bo);
+    double *z = DATA(bw), *out = bo.held ? DATA(bo) : NULL;
     double *col = malloc((size_t)n * sizeof(double));
     if (!col) {
         PyErr_NoMemory();
         goto fail;
     }
+    int finite = 1;
     Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < m * n && finite; i++) finite = isfinite(x[i]);
+    if (finite) {
     colsums_rect(x, m, n, col);
     for (Py_ssize_t j = 0; j < n; j++) col[j] = col[j] / (double)m;
     for (Py_ssize_t l = 0; l < m; l++)
@@ -871,20 +904,66 @@ static PyObject *k_pearson(PyObject *self, PyObject *args)
     for (Py_ssize_t j = 0; j < n; j++) col[j] = 0.;
     for (Py_ssize_t l = 0; l < m; l++)
         for (Py_ssize_t j = 0; j < n; j++) col[j] += z[l * n + j] * z[l * n + j];
-    for (Py_ssize_t j = 0; j < n; j++) col[j] = sqrt(col[j]);
+    for (Py_ssize_t j = 0; j < n; j++) {
+        col[j] = sqrt(col[j]);
+        finite &= col[j] != 0 && isfinite(col[j]); /* a sort without variance: 0/0 in numpy's unit columns */
+    }
     for (Py_ssize_t l = 0; l < m; l++)
         for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = z[l * n + j] / col[j];
-    gram_seq(z, m, n, out);
-    clamp_unit_diagonal(out, n);
+    if (out && finite) {
+        gram_seq(z, m, n, out);
+        clamp_unit_diagonal(out, n);
+    }
+    }
     Py_END_ALLOW_THREADS
     free(col);
     release(&bx);
     release(&bw);
     release(&bo);
-    Py_RETURN_NONE;
+    return PyBool_FromLong(finite);
 fail:
     release(&bx);
     release(&bw);
+    release(&bo);
+    return NULL;
+}
+
+/* gram_rows(z, out): out = z z' for z (m, n): numpy's z @ z.T (reference dsyrk: each entry summed in order from 0),
+ * through a transposed copy and gram_seq */
+static PyObject *k_gram_rows(PyObject *self, PyObject *args)
+{
+    PyObject *oz, *oout;
+    buf_t bz = {0}, bo = {0};
+    if (!PyArg_ParseTuple(args, "OO", &oz, &oout)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
+    Py_ssize_t m = SHAPE(bz, 0), n = SHAPE(bz, 1);
+    if (SHAPE(bo, 0) != m || SHAPE(bo, 1) != m) {
+        PyErr_SetString(PyExc_ValueError, "ckernels.gram_rows: shapes do not match");
+        goto fail;
+    }
+    const double *z = DATA(bz);
+    for (Py_ssize_t i = 0; i < m * n; i++)
+        if (!isfinite(z[i])) {
+            release(&bz);
+            release(&bo);
+            Py_RETURN_FALSE;
+        }
+    double *out = DATA(bo), *zt = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof(double));
+    if (!zt) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t a = 0; a < m; a++)
+        for (Py_ssize_t l = 0; l < n; l++) zt[l * m + a] = z[a * n + l];
+    gram_seq(zt, n, m, out);
+    Py_END_ALLOW_THREADS
+    free(zt);
+    release(&bz);
+    release(&bo);
+    Py_RETURN_TRUE;
+fail:
+    release(&bz);
     release(&bo);
     return NULL;
 }
@@ -903,12 +982,18 @@ static PyObject *k_gram(PyObject *self, PyObject *args)
     }
     const double *z = DATA(bz);
     double *out = DATA(bo);
+    for (Py_ssize_t i = 0; i < m * n; i++)
+        if (!isfinite(z[i])) {
+            release(&bz);
+            release(&bo);
+            Py_RETURN_FALSE;
+        }
     Py_BEGIN_ALLOW_THREADS
     gram_seq(z, m, n, out);
     Py_END_ALLOW_THREADS
     release(&bz);
     release(&bo);
-    Py_RETURN_NONE;
+    Py_RETURN_TRUE;
 fail:
     release(&bz);
     release(&bo);
@@ -972,6 +1057,14 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
         nomem = 1;
         goto done;
     }
+    for (Py_ssize_t i = 0; i < m * n; i++)
+        if (!isfinite(x[i])) {
+            free(xc);
+            free(sd);
+            release(&bx);
+            release(&bo);
+            return PyLong_FromLong(-1); /* not done: the numpy code */
+        }
     Py_BEGIN_ALLOW_THREADS
     LD lm = (LD)m, lm1 = (LD)(m - 1);
     for (Py_ssize_t j = 0; j < n; j++) {
@@ -1229,6 +1322,14 @@ static PyObject *k_zscores(PyObject *self, PyObject *args)
         }
     int isd = bx.view.format[strlen(bx.view.format) - 1] == 'd';
     const double *xd = (const double *)bx.view.buf;
+    if (isd)
+        for (Py_ssize_t i = 0; i < m * n; i++)
+            if (!isfinite(xd[i])) {
+                release(&bx);
+                release(&bw);
+                release(&bo);
+                Py_RETURN_FALSE;
+            }
     const long long *xi = (const long long *)bx.view.buf;
     double col[64], acc[64];
     for (Py_ssize_t i = 0; i < m; i++) {
@@ -1380,11 +1481,10 @@ static PyObject *k_characteristics(PyObject *self, PyObject *args)
     long long *nload = (long long *)bn.view.buf;
     double *ev = DATA(bev), *pct = DATA(bpct), *rel = DATA(brel), *se = DATA(bse), *cor = DATA(bcor),
            *sed = DATA(bsed);
-    for (Py_ssize_t j = 0; j < k; j++) { /* NaN only as whole columns (factors without flags), which propagate */
-        Py_ssize_t cnt = 0;
-        for (Py_ssize_t i = 0; i < m; i++) cnt += z[i * k + j] != z[i * k + j];
-        if (cnt != 0 && cnt != m) goto nan;
-    }
+    for (Py_ssize_t i = 0; i < m * k; i++) /* a factor without flags (NaN z-scores): the numpy code */
+        if (!isfinite(z[i])) goto nan;
+    for (Py_ssize_t i = 0; i < n * k; i++)
+        if (!isfinite(a[i])) goto nan;
     double col[64], ss[64];
     Py_ssize_t big = n > m ? n : m;
     dev = malloc((size_t)(big * k + m * k) * sizeof(double)); /* dev, then a scratch matrix of squares */
@@ -1579,12 +1679,14 @@ static PyObject *k_probe(PyObject *self, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"varimax", k_varimax, METH_VARARGS, "varimax(x, z, tt, sc, eps, max_iter) -> (n_iter, converged, info)"},
+    {"varimax", k_varimax, METH_VARARGS,
+     "varimax(x, z, tt, sc, eps, max_iter, normalize) -> (n_iter, converged, info)"},
     {"centroid", k_centroid, METH_VARARGS,
      "centroid(r, out, spc, max_iter, max_steps, stop_when_close) -> (status, iterations, reflections, close)"},
     {"pearson", k_pearson, METH_VARARGS, "pearson(x, work, out)"},
     {"pearson_exact", k_pearson_exact, METH_VARARGS, "pearson_exact(x, out)"},
     {"gram", k_gram, METH_VARARGS, "gram(z, out)"},
+    {"gram_rows", k_gram_rows, METH_VARARGS, "gram_rows(z, out): out = z z'"},
     {"subtract_outer", k_subtract_outer, METH_VARARGS, "subtract_outer(m, g): m -= g g' (dger's order)"},
     {"flag", k_flag, METH_VARARGS, "flag(a, out, lim, threshold, majority)"},
     {"flag_summary", k_flag_summary, METH_VARARGS, "flag_summary(a, flags) -> (negative, several, empty, unit)"},

@@ -68,6 +68,10 @@ def correlate(scores, *, method: str = "pearson", digits: int | None = None, exa
 def unit_columns(scores, *, method: str = "pearson") -> np.ndarray | None:
     """Z with ``correlate(scores, method) == Z'Z`` up to rounding: centred columns (of the average ranks for
     Spearman) scaled to unit length; None for Kendall, whose tau-b is no such product."""
+    if method == "pearson":
+        fast = kernels.unit_columns(scores)  # one study, compiled (the same bits)
+        if fast is not None:
+            return fast
     x = np.asarray(scores, dtype=np.float64)
     if method == "kendall":
         return None

@@ -473,7 +473,8 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
         raise ValueError(f"nfactors={nfactors} exceeds the number of Q-sorts ({n}) for principal components")
     if unit_columns is not None and nfactors < unit_columns.shape[0] - 1 < n - 1:
         z = np.asarray(unit_columns, dtype=np.float64)
-        values, u = np.linalg.eigh(z @ z.T)
+        g = kernels.gram_rows(z)  # compiled z @ z.T (the same bits) when it can
+        values, u = np.linalg.eigh(z @ z.T if g is None else g)
         values, u = values[::-1][:nfactors], u[:, ::-1][:, :nfactors]
         a = z.T @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
         return Extraction(psych_sign(a), values.copy())

@@ -29,7 +29,8 @@ try:
 except ImportError:  # pragma: no cover (the extension is optional: no C compiler at install time)
     _c = None
 
-__all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "gram", "flag",
+__all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "unit_columns", "gram",
+           "gram_rows", "flag",
            "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "kept", "stars",
            "CENTROID_OK", "CENTROID_FALLBACK", "CENTROID_CLOSE"]
 
@@ -54,6 +55,10 @@ def _matches_numpy() -> bool:
     out = np.empty((13, 13))
     _c.gram(z, out)
     if out.tobytes() != (z.T @ z).tobytes() or out.tobytes() != (z.T.copy() @ z).tobytes():
+        return False
+    rows = np.empty((37, 37))
+    _c.gram_rows(z, rows)
+    if rows.tobytes() != (z @ z.T).tobytes():
         return False
     # the centroid's residual: scipy's dger (qvalid.extract._subtract_outer), zeros and signed zeros included
     g = rng.normal(size=40)
@@ -90,11 +95,19 @@ def use(compiled: bool):
         _ON[0] = before
 
 
+_F64 = np.dtype(np.float64)
+
+
 def _c_f64(*arrays) -> bool:
     """The compiled path is on and every array is a C-ordered float64 ndarray. The numpy code's summation order
     depends on the memory layout (numpy sums a contiguous axis pairwise, another one in order), so the kernels,
     which reproduce the C-ordered case, take nothing else; the caller's numpy code handles the rest."""
-    return _ON[0] and all(type(a) is np.ndarray and a.dtype == np.float64 and a.flags.c_contiguous for a in arrays)
+    if not _ON[0]:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype is not _F64 or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 def _bool(flags) -> np.ndarray:
@@ -102,18 +115,22 @@ def _bool(flags) -> np.ndarray:
         np.ascontiguousarray(flags, dtype=bool)
 
 
-def varimax(x: np.ndarray, sc, eps: float, max_iter: int):
-    """``qvalid.rotate._varimax_one`` compiled: ``(rotated loadings, T, iterations, converged)``, or None.
+def varimax(x: np.ndarray, sc, eps: float, max_iter: int, *, normalize: bool = False):
+    """``qvalid.core.rotate._varimax_one`` compiled: ``(rotated loadings, T, iterations, converged)``, or None.
 
-    ``x`` (p, k) the loadings (already divided by ``sc`` when Kaiser-normalised), ``sc`` (p, 1) or None.
-    Raises ``np.linalg.LinAlgError`` where the numpy code does (LAPACK's SVD did not converge).
+    ``x`` (p, k) the loadings, already divided by ``sc`` (p, 1) when Kaiser-normalised; or, with ``normalize``, the
+    raw loadings, normalised here as ``qvalid.core.rotate.varimax`` does (``sc`` None). Raises
+    ``np.linalg.LinAlgError`` where the numpy code does (LAPACK's SVD did not converge).
     """
-    if not (_c_f64(x) if sc is None else _c_f64(x, sc)) or x.ndim != 2:
+    if not (_c_f64(x) if sc is None else _c_f64(x, sc)) or x.ndim != 2 or 0 in x.shape:
         return None
     p, k = x.shape
     z = np.empty((p, k))
     tt = np.empty((k, k))
-    it, converged, info = _c.varimax(x, z, tt, sc, float(eps), int(max_iter))
+    done = _c.varimax(x, z, tt, sc, float(eps), int(max_iter), bool(normalize))
+    if done is None:  # a NaN or an infinity: the numpy code
+        return None
+    it, converged, info = done
     if info:
         raise np.linalg.LinAlgError(f"varimax: SVD did not converge (LAPACK info={info})")
     return z, tt, it, bool(converged)
@@ -143,8 +160,8 @@ def pearson(x: np.ndarray):
     if not _scores_ok(x):
         return None
     out = np.empty((x.shape[1], x.shape[1]))
-    _c.pearson(x if x.dtype == np.float64 else x.astype(np.float64), np.empty(x.shape), out)
-    return out
+    ok = _c.pearson(x if x.dtype == np.float64 else x.astype(np.float64), np.empty(x.shape), out)
+    return out if ok else None
 
 
 def pearson_exact(x: np.ndarray):
@@ -153,8 +170,16 @@ def pearson_exact(x: np.ndarray):
     if not _scores_ok(x):
         return None
     out = np.empty((x.shape[1], x.shape[1]))
-    _c.pearson_exact(x if x.dtype == np.float64 else x.astype(np.float64), out)
-    return out
+    done = _c.pearson_exact(x if x.dtype == np.float64 else x.astype(np.float64), out)
+    return out if done >= 0 else None
+
+
+def unit_columns(x: np.ndarray):
+    """``qvalid.core.correlation.unit_columns`` (Pearson) of one (m, n) matrix of scores compiled, or None."""
+    if not _scores_ok(x):
+        return None
+    z = np.empty(x.shape)
+    return z if _c.pearson(x if x.dtype == np.float64 else x.astype(np.float64), z, None) else None
 
 
 def gram(z: np.ndarray):
@@ -162,8 +187,15 @@ def gram(z: np.ndarray):
     if not _c_f64(z) or z.ndim != 2:
         return None
     out = np.empty((z.shape[1], z.shape[1]))
-    _c.gram(z, out)
-    return out
+    return out if _c.gram(z, out) else None
+
+
+def gram_rows(z: np.ndarray):
+    """``z @ z.T`` for one C-ordered (m, n) float64 matrix, summed in order as reference BLAS does, or None."""
+    if not _c_f64(z) or z.ndim != 2:
+        return None
+    out = np.empty((z.shape[0], z.shape[0]))
+    return out if _c.gram_rows(z, out) else None
 
 
 def flag(a: np.ndarray, lim: float, threshold: bool, majority: bool):
@@ -213,8 +245,8 @@ def factor_arrays(z: np.ndarray, qscores: np.ndarray):
 
 def characteristics(a: np.ndarray, flags, z: np.ndarray, av_rel_coef: float):
     """The arrays of ``qvalid.characteristics.characteristics`` with ``se_rule="qmethod"`` for one study:
-    ``(nload, eigenvals, expl_var, reliability, se_fscores, cor_zsc, sd_dif)``, or None (also when a column of z is
-    partly NaN; NaN columns, factors without flags, propagate as in numpy)."""
+    ``(nload, eigenvals, expl_var, reliability, se_fscores, cor_zsc, sd_dif)``, or None (also when z has a NaN, a
+    factor without flags: which NaN numpy's loops propagate is theirs to say)."""
     if not _c_f64(a, z) or a.ndim != 2 or z.ndim != 2 or np.shape(flags) != a.shape or a.shape[1] > 64 or \
             z.shape[1] != a.shape[1] or z.shape[0] < 2:
         return None

@@ -81,6 +81,9 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if k < 2:
         return no_rotation(x0)
     if not batch:  # the common unbatched case, without fancy indexing
+        fast = kernels.varimax(x0, None, eps, max_iter, normalize=normalize)  # compiled, the same bits
+        if fast is not None:
+            return Rotation(*fast)
         sc = np.sqrt((x0 * x0).sum(axis=-1, keepdims=True)) if normalize else None
         return _varimax_one(x0 / sc if normalize else x0, sc, eps, max_iter)
     x = x0.reshape((-1, p, k))
