@@ -803,12 +803,63 @@ fail:
  * computes for numpy's z.T @ z; the lower triangle is the upper one mirrored, as numpy copies it). Two columns of
  * j in each SSE2 register: lanes are different entries, so each entry's sum keeps its order.
  */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+/* gram_seq's blocks of 4 x 8 entries with AVX2 (four lanes; multiplies and adds, never fused: no FMA target) */
+__attribute__((target("avx2"))) static Py_ssize_t gram_avx2_block(const double *z, Py_ssize_t m, Py_ssize_t n,
+                                                                   Py_ssize_t i0, double *out)
+{
+    Py_ssize_t j0 = i0;
+    for (; j0 + 8 <= n; j0 += 8) {
+        __m256d c00 = _mm256_setzero_pd(), c01 = _mm256_setzero_pd(), c10 = _mm256_setzero_pd(),
+                c11 = _mm256_setzero_pd(), c20 = _mm256_setzero_pd(), c21 = _mm256_setzero_pd(),
+                c30 = _mm256_setzero_pd(), c31 = _mm256_setzero_pd();
+        for (Py_ssize_t l = 0; l < m; l++) {
+            const double *row = z + l * n;
+            __m256d b0 = _mm256_loadu_pd(row + j0), b1 = _mm256_loadu_pd(row + j0 + 4);
+            __m256d a = _mm256_broadcast_sd(row + i0);
+            c00 = _mm256_add_pd(c00, _mm256_mul_pd(a, b0));
+            c01 = _mm256_add_pd(c01, _mm256_mul_pd(a, b1));
+            a = _mm256_broadcast_sd(row + i0 + 1);
+            c10 = _mm256_add_pd(c10, _mm256_mul_pd(a, b0));
+            c11 = _mm256_add_pd(c11, _mm256_mul_pd(a, b1));
+            a = _mm256_broadcast_sd(row + i0 + 2);
+            c20 = _mm256_add_pd(c20, _mm256_mul_pd(a, b0));
+            c21 = _mm256_add_pd(c21, _mm256_mul_pd(a, b1));
+            a = _mm256_broadcast_sd(row + i0 + 3);
+            c30 = _mm256_add_pd(c30, _mm256_mul_pd(a, b0));
+            c31 = _mm256_add_pd(c31, _mm256_mul_pd(a, b1));
+        }
+        _mm256_storeu_pd(out + i0 * n + j0, c00);
+        _mm256_storeu_pd(out + i0 * n + j0 + 4, c01);
+        _mm256_storeu_pd(out + (i0 + 1) * n + j0, c10);
+        _mm256_storeu_pd(out + (i0 + 1) * n + j0 + 4, c11);
+        _mm256_storeu_pd(out + (i0 + 2) * n + j0, c20);
+        _mm256_storeu_pd(out + (i0 + 2) * n + j0 + 4, c21);
+        _mm256_storeu_pd(out + (i0 + 3) * n + j0, c30);
+        _mm256_storeu_pd(out + (i0 + 3) * n + j0 + 4, c31);
+    }
+    return j0;
+}
+#endif
+
+static int use_avx2 = -1;
+
 static void gram_seq(const double *z, Py_ssize_t m, Py_ssize_t n, double *out)
 {
+#ifdef HAVE_AVX2_PATH
+    if (use_avx2 < 0) use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#else
+    use_avx2 = 0;
+#endif
     Py_ssize_t i0 = 0;
     for (; i0 < n; i0 += 4) {
         Py_ssize_t ni = n - i0 < 4 ? n - i0 : 4;
         Py_ssize_t j0 = i0;
+#ifdef HAVE_AVX2_PATH
+        if (ni == 4 && use_avx2) j0 = gram_avx2_block(z, m, n, i0, out);
+#endif
 #ifdef __SSE2__
         if (ni == 4) {
             for (; j0 + 4 <= n; j0 += 4) {
@@ -849,22 +900,33 @@ static void gram_seq(const double *z, Py_ssize_t m, Py_ssize_t n, double *out)
                 out[(i0 + a) * n + j0] = acc;
             }
     }
-    for (Py_ssize_t i = 0; i < n; i++) /* mirror the upper triangle (computed entries are j >= i0 >= i - 3) */
-        for (Py_ssize_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
 }
 
-/* R's CLAMP to [-1, 1] (np.clip: NaN stays) and a diagonal of exactly 1 */
-static void clamp_unit_diagonal(double *r, Py_ssize_t n)
+/*
+ * The lower triangle from the upper one, in tiles (numpy copies syrk's triangle the same way; each entry's products
+ * commute, so both triangles are the same bits); with clamp, R's CLAMP to [-1, 1] first (np.clip: NaN stays) and a
+ * diagonal of exactly 1.
+ */
+static void mirror_upper(double *r, Py_ssize_t n, int clamp)
 {
-    for (Py_ssize_t i = 0; i < n * n; i++) {
-        double v = r[i];
-        if (v > 1.0)
-            r[i] = 1.0;
-        else if (v < -1.0)
-            r[i] = -1.0;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) r[i * n + i] = 1.0;
+    for (Py_ssize_t i0 = 0; i0 < n; i0 += 64)
+        for (Py_ssize_t j0 = i0; j0 < n; j0 += 64)
+            for (Py_ssize_t i = i0; i < i0 + 64 && i < n; i++)
+                for (Py_ssize_t j = j0 > i ? j0 : i; j < j0 + 64 && j < n; j++) {
+                    double v = r[i * n + j];
+                    if (clamp) {
+                        if (v > 1.0)
+                            v = 1.0;
+                        else if (v < -1.0)
+                            v = -1.0;
+                        r[i * n + j] = v;
+                    }
+                    r[j * n + i] = v;
+                }
+    if (clamp)
+        for (Py_ssize_t i = 0; i < n; i++) r[i * n + i] = 1.0;
 }
+
 
 /*
  * pearson(x, work, out): qvalid.correlation._pearson: z = unit_columns(x) into work (m, n), out = clamp(z' z) (or
@@ -912,7 +974,7 @@ static PyObject *k_pearson(PyObject *self, PyObject *args)
         for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = z[l * n + j] / col[j];
     if (out && finite) {
         gram_seq(z, m, n, out);
-        clamp_unit_diagonal(out, n);
+        mirror_upper(out, n, 1);
     }
     }
     Py_END_ALLOW_THREADS
@@ -957,6 +1019,7 @@ static PyObject *k_gram_rows(PyObject *self, PyObject *args)
     for (Py_ssize_t a = 0; a < m; a++)
         for (Py_ssize_t l = 0; l < n; l++) zt[l * m + a] = z[a * n + l];
     gram_seq(zt, n, m, out);
+    mirror_upper(out, m, 0);
     Py_END_ALLOW_THREADS
     free(zt);
     release(&bz);
@@ -990,6 +1053,7 @@ static PyObject *k_gram(PyObject *self, PyObject *args)
         }
     Py_BEGIN_ALLOW_THREADS
     gram_seq(z, m, n, out);
+    mirror_upper(out, n, 0);
     Py_END_ALLOW_THREADS
     release(&bz);
     release(&bo);
@@ -1136,9 +1200,7 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
     for (Py_ssize_t i = 0; i < n; i++) sd[i] = sqrt(out[i * n + i]);
     for (Py_ssize_t i = 0; i < n; i++)
         for (Py_ssize_t j = i; j < n; j++) out[i * n + j] = out[i * n + j] / (sd[i] * sd[j]);
-    for (Py_ssize_t i = 0; i < n; i++)
-        for (Py_ssize_t j = 0; j < i; j++) out[i * n + j] = out[j * n + i];
-    clamp_unit_diagonal(out, n);
+    mirror_upper(out, n, 1);
     Py_END_ALLOW_THREADS
 done:
     free(xc);
