@@ -9,7 +9,9 @@
  *   - long double is the x87 80-bit format numpy's longdouble uses on x86-64 Linux (checked at import);
  *   - numpy's summation orders, reproduced: axis-0 reductions of a C-ordered matrix add row after row starting
  *     from 0; a contiguous 1-D sum is numpy's pairwise sum over blocks of 8192 (np_sum below); add.accumulate
- *     starts from the first element; matrix products with reference BLAS add term after term from 0;
+ *     starts from the first element; matrix products with reference BLAS add term after term from 0 (the Gram
+ *     matrices, z-scores and characteristics loop themselves; kernels.py checks at import that numpy's products
+ *     and sums are these, else the compiled path stays off);
  *   - BLAS and LAPACK (dgemm, dgesdd) are called through scipy's own function pointers
  *     (scipy.linalg.cython_blas / cython_lapack), i.e. the same library routines, with the arguments numpy's
  *     cblas_dgemm(RowMajor, ...) and scipy's f2py wrappers pass.
@@ -265,7 +267,7 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
     double *z = DATA(bz), *tt = DATA(bt);
     int lwork = 4 * k * k + k + 9 * k; /* scipy's f2py default for dgesdd (compute_uv, full_matrices) */
     if (lwork < 1) lwork = 1;
-    size_t nd = (size_t)p * k * 3 + p + (size_t)k * k * 5 + k + lwork;
+    size_t nd = (size_t)p * k * 3 + p + (size_t)k * k * 4 + k + lwork;
     double *mem = malloc(nd * sizeof(double));
     int *iwork = malloc(8 * (size_t)k * sizeof(int));
     if (!mem || !iwork) {
@@ -275,8 +277,7 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
         goto fail;
     }
     double *w = mem, *zz = w + (size_t)p * k, *bb = zz + (size_t)p * k, *a = bb + k * k, *u = a + k * k,
-           *vt = u + k * k, *tnew = vt + k * k, *s = tnew + k * k, *work = s + k, *xn = work + lwork,
-           *scn = xn + (size_t)p * k;
+           *vt = u + k * k, *s = vt + k * k, *work = s + k, *xn = work + lwork, *scn = xn + (size_t)p * k;
     const double *sc = bsc.held ? DATA(bsc) : NULL;
     long it = 0;
     int converged = 0, info = 0;
@@ -346,7 +347,6 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
                 for (int j = 0; j < k; j++) z[i * k + j] *= sc[i];
         }
     }
-    (void)tnew;
     Py_END_ALLOW_THREADS
     free(mem);
     free(iwork);
@@ -1729,7 +1729,11 @@ static PyObject *k_probe(PyObject *self, PyObject *args)
         r = np_sum(a, n);
     else if (strcmp(name, "seqsum_ld") == 0 && n > 0)
         r = seqsum_ld(a, n);
-    else if (strcmp(name, "argmin") == 0 && n > 0)
+    else if (strcmp(name, "colsum2") == 0 && n % 2 == 0) { /* a (n/2, 2) matrix: its first column sum */
+        double out[2];
+        colsums_np(a, n / 2, 2, out);
+        r = out[0];
+    } else if (strcmp(name, "argmin") == 0 && n > 0)
         r = (double)np_argmin(a, n);
     else {
         release(&ba);

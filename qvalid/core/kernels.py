@@ -51,6 +51,12 @@ def _matches_numpy() -> bool:
             return False
         if _c.probe("seqsum_ld", a) != float(np.add.accumulate(a, dtype=np.longdouble)[-1]):
             return False
+        if n % 2 == 0 and _c.probe("colsum2", a) != a.reshape(-1, 2).sum(axis=0)[0]:
+            return False
+    zeros = np.array([-0.0, -0.0])  # the sign of a sum of negative zeros (numpy starts its sums from +0.0 or -0.0)
+    for name, numpy_says in (("sum", zeros.sum()), ("colsum2", zeros.reshape(1, 2).sum(axis=0)[0])):
+        if np.signbit(_c.probe(name, zeros)) != np.signbit(numpy_says):
+            return False
     z = rng.normal(size=(37, 13)) * 10.0 ** rng.uniform(-3, 3, size=(37, 13))
     out = np.empty((13, 13))
     _c.gram(z, out)
