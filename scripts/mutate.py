@@ -59,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ("qvalid/core/*.py", "qvalid/pipeline.py", "qvalid/study.py", "qvalid/options.py", "qvalid/chunks.py",
         "qvalid/jsonable.py")
 PYTEST = ["-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not r", "tests"]
+TESTS: list = []  # --tests: run these test files instead of the whole non-R suite
 
 CMP_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
             ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -209,7 +210,7 @@ def run_one(site: Site | None, fn, timeout: float, paths=()) -> dict:
                                    env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant copy"
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, *PYTEST], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, *PYTEST[:-1], *(TESTS or PYTEST[-1:])], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -246,7 +247,11 @@ def main(argv=None) -> int:
     ap.add_argument("--modules", nargs="+", default=list(CORE), metavar="GLOB",
                     help="modules to mutate, as paths or globs relative to the repository (default: the core, "
                          "pipeline, study, options, chunks, jsonable)")
+    ap.add_argument("--tests", nargs="+", default=[], metavar="PATH",
+                    help="test files to run on each mutant instead of every non-R test (a faster, narrower net: "
+                         "say which in the results)")
     args = ap.parse_args(argv)
+    TESTS[:] = args.tests
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
                     if p.suffix == ".py" and p.name != "__init__.py"})

@@ -49,6 +49,49 @@ def test_the_compiled_kernels_are_built_and_on():
         assert kernels.enabled() and kernels.pearson(np.eye(3)) is not None
 
 
+class _Counting:
+    """The compiled module with every call counted."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, {}
+
+    def __getattr__(self, name):
+        fn = getattr(self.real, name)
+        if not callable(fn):
+            return fn
+
+        def counted(*a, **kw):
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return fn(*a, **kw)
+        return counted
+
+
+@needs_c
+@pytest.mark.parametrize("extraction,used", [
+    ("centroid", {"pearson", "centroid", "varimax", "flag", "flag_summary", "weights", "zscores", "factor_arrays",
+                  "characteristics", "kept", "stars"}),
+    ("pca", {"pearson", "varimax", "flag", "flag_summary", "weights", "zscores", "factor_arrays", "characteristics",
+             "kept", "stars"}),
+    ("pca-gram", {"pearson", "gram_rows", "varimax"}),
+    ("centroid-tie", {"pearson", "centroid", "pearson_exact"}),
+])
+def test_analyze_takes_the_compiled_path(monkeypatch, extraction, used):
+    """What the speed rests on: with the kernels on, analyze() calls each of them (a lost fast path gives the same
+    numbers, so only this test, and the benchmarks, would notice)."""
+    counting = _Counting(kernels._c)
+    monkeypatch.setattr(kernels, "_c", counting)
+    with kernels.use(True):
+        if extraction == "pca-gram":
+            analyze(planted_study(30, 70, 3, seed=2)[0], 3, extraction="pca")
+        elif extraction == "centroid-tie":  # a close decision: the first run stops, R's cor() bits, second run
+            analyze(tie_heavy_study(0), 3, extraction="centroid")
+        else:
+            analyze(load_lipset(), 3, extraction=extraction)
+    assert used <= set(counting.calls), used - set(counting.calls)
+    if extraction == "centroid-tie":
+        assert counting.calls["centroid"] == 2
+
+
 def _digest(obj) -> str:
     """Bytes of every array (dtype and shape included) and the repr of everything else, hashed. NaNs are made one
     NaN first: which of two NaN operands numpy's own loops return depends on the alignment of the buffers
