@@ -434,6 +434,56 @@ def test_numpy_nan_signs_depend_on_alignment():
     assert signs == {True, False}
 
 
+def test_the_compiled_functions_refuse_wrong_arrays():
+    """qvalid.core.kernels only passes C-ordered arrays of the right shapes and types; called directly, the compiled
+    functions refuse anything else with a ValueError (never a crash or a write out of bounds)."""
+    if not kernels.available():
+        pytest.skip("compiled kernels not built")
+    from qvalid.core import ckernels as c
+
+    d = lambda *shape: np.zeros(shape)  # noqa: E731
+    b = lambda *shape: np.zeros(shape, dtype=bool)  # noqa: E731
+    i = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
+    bad = [
+        (c.varimax, (d(5, 2), d(5, 3), d(2, 2), None, 1e-5, 10, True)),
+        (c.varimax, (d(5, 2), d(5, 2), d(3, 3), None, 1e-5, 10, True)),
+        (c.varimax, (d(5, 2), d(5, 2), d(2, 2), d(4, 1), 1e-5, 10, False)),
+        (c.varimax, (d(5, 2).T, d(2, 5), d(5, 5), None, 1e-5, 10, True)),
+        (c.centroid, (d(4, 3), d(4, 2), 1e-5, 10, 10, False)),
+        (c.centroid, (d(4, 4), d(3, 2), 1e-5, 10, 10, False)),
+        (c.centroid, (d(1, 1), d(1, 1), 1e-5, 10, 10, False)),
+        (c.pearson, (d(5, 3), d(5, 4), d(3, 3))),
+        (c.pearson, (d(5, 3), d(5, 3), d(4, 4))),
+        (c.pearson, (i(5, 3), d(5, 3), d(3, 3))),
+        (c.pearson_exact, (d(5, 3), d(4, 4))),
+        (c.gram, (d(5, 3), d(5, 5))),
+        (c.gram_rows, (d(5, 3), d(3, 3))),
+        (c.flag, (d(4, 2), b(4, 3), 0.3, False, True)),
+        (c.flag, (d(4, 2), d(4, 2), 0.3, False, True)),
+        (c.flag, (d(4, 65), b(4, 65), 0.3, False, True)),
+        (c.flag_summary, (d(4, 2), b(3, 2))),
+        (c.weights, (d(4, 2), b(4, 2), d(4, 3))),
+        (c.weights, (d(4, 2), b(4, 3), d(4, 2))),
+        (c.zscores, (d(5, 4), d(3, 2), d(5, 2))),
+        (c.zscores, (d(5, 4), d(4, 2), d(4, 2))),
+        (c.zscores, (b(5, 4), d(4, 2), d(5, 2))),
+        (c.zscores, (d(1, 4), d(4, 2), d(1, 2))),
+        (c.factor_arrays, (d(5, 2), d(4), d(5, 2))),
+        (c.factor_arrays, (d(5, 2), d(5), d(5, 3))),
+        (c.characteristics, (d(4, 2), b(4, 2), d(5, 3), 0.8, i(2), d(2), d(2), d(2), d(2), d(2, 2), d(2, 2))),
+        (c.characteristics, (d(4, 2), b(4, 2), d(5, 2), 0.8, d(2), d(2), d(2), d(2), d(2), d(2, 2), d(2, 2))),
+        (c.characteristics, (d(4, 2), b(4, 2), d(5, 2), 0.8, i(2), d(2), d(2), d(2), d(2), d(3, 3), d(2, 2))),
+        (c.stars, (d(5, 3), d(3, 3), i(2), i(3), d(4), d(5, 2), i(5, 2), i(5))),
+        (c.stars, (d(5, 3), d(3, 3), i(2), i(2), d(4), d(5, 2), i(5, 3), i(5))),
+        (c.stars, (d(5, 3), d(3, 3), np.array([0, 3]), i(2), d(4), d(5, 2), i(5, 2), i(5))),
+        (c.kept, (d(5, 65),)),
+        (c.subtract_outer, (d(3, 3), d(4))),
+    ]
+    for fn, args in bad:
+        with pytest.raises(ValueError):
+            fn(*args)
+
+
 def test_pipeline_errors_are_unchanged():
     s = planted_study(20, 6, 2, seed=2)[0]
     assert both(lambda: analyze(s, 7, extraction="pca"))[0] == QInputError.__name__
