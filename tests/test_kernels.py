@@ -53,7 +53,7 @@ class _Counting:
     """The compiled module with every call counted."""
 
     def __init__(self, real):
-        self.real, self.calls = real, {}
+        self.real, self.calls, self.returned = real, {}, {}
 
     def __getattr__(self, name):
         fn = getattr(self.real, name)
@@ -62,7 +62,9 @@ class _Counting:
 
         def counted(*a, **kw):
             self.calls[name] = self.calls.get(name, 0) + 1
-            return fn(*a, **kw)
+            out = fn(*a, **kw)
+            self.returned.setdefault(name, []).append(out)
+            return out
         return counted
 
 
@@ -88,8 +90,16 @@ def test_analyze_takes_the_compiled_path(monkeypatch, extraction, used):
         else:
             analyze(load_lipset(), 3, extraction=extraction)
     assert used <= set(counting.calls), used - set(counting.calls)
-    if extraction == "centroid-tie":
-        assert counting.calls["centroid"] == 2
+    statuses = [out[0] for out in counting.returned.get("centroid", [])]
+    if extraction == "centroid":
+        assert statuses == [kernels.CENTROID_OK]  # the compiled loadings are the ones used
+    if extraction == "centroid-tie":  # stopped at the close decision, then done on R's bits
+        assert statuses == [kernels.CENTROID_CLOSE, kernels.CENTROID_OK]
+        assert counting.returned["pearson_exact"][0] >= 0
+    if extraction == "pca-gram":  # the correlation, and the unit columns of the Gram route
+        assert counting.calls["pearson"] == 2 and counting.returned["pearson"] == [True, True]
+    if "varimax" in used:
+        assert all(out is not None and out[2] == 0 for out in counting.returned["varimax"])
 
 
 def _digest(obj) -> str:
@@ -388,6 +398,23 @@ def test_flags_weights_scores_arrays_characteristics(k):
     part[:, 1] = np.arange(6.0)
     both(lambda: factor_arrays(part, np.arange(6.0)))  # a partly NaN factor: the numpy code
     both(lambda: characteristics(np.ones((4, 2)) / 2, np.ones((4, 2), bool), part))
+
+
+@needs_c
+def test_flag_cut_offs_are_strict_and_at_least_on_both_paths():
+    """|a| > z / sqrt(n) is strict (qmethod's qflag), |a| >= threshold is not; a loading exactly at the limit."""
+    lim = 1.96 / np.sqrt(33)
+    a = np.array([[lim, 0.0], [-lim, 0.1], [0.42, 0.0], [0.0, -0.42]])
+    for kw in ({}, {"threshold": 0.42}, {"majority": False}, {"threshold": 0.42, "majority": False}):
+        for compiled in (True, False):
+            with kernels.use(compiled):
+                got = flag(a, 33, **kw)
+            # z / sqrt(n) itself is not significant (strict), 0.42 is at least 0.42 (and > z / sqrt(n) = 0.341)
+            np.testing.assert_array_equal(got[:, 0], [False, False, True, False])
+            np.testing.assert_array_equal(got[:, 1], [False, False, False, True])
+        for batch in (a[None], np.asfortranarray(a)):  # shapes and layouts the kernel leaves to numpy
+            with kernels.use(True):
+                np.testing.assert_array_equal(flag(batch, 33, **kw).reshape(a.shape), flag(a, 33, **kw))
 
 
 def test_stars_levels_and_pattern_bits():
