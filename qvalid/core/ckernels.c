@@ -438,18 +438,13 @@ static void scan(const double *cs, Py_ssize_t n, scan_t *r)
  * the Fortran matrix: reference dger skips a column of A, a row of m, whose y is 0; the import-time check of
  * kernels.py compares this loop with scipy's dger); with sign (the explicit mode), the rows and then the columns
  * negated (m *= sign[:, None]; m *= sign[None, :]). With next_cs, the next factor's diagonal is set to 0 and its
- * starting column sums are accumulated row by row from 0: in long double (R's colSums) when ld, else in double
- * (m.sum(axis=0)).
+ * starting column sums (m.sum(axis=0), double) are accumulated row by row from 0. (The long double sums of the
+ * explicit mode are faster column-blocked, colsums_ld, than accumulated in this row pass.)
  */
-static void residual_pass(double *m, Py_ssize_t n, const double *g, const double *sign, double *next_cs, int ld,
-                          LD *acc)
+static void residual_pass(double *m, Py_ssize_t n, const double *g, const double *sign, double *next_cs)
 {
-    if (next_cs) {
-        for (Py_ssize_t c = 0; c < n; c++) {
-            next_cs[c] = 0.;
-            if (ld) acc[c] = 0;
-        }
-    }
+    if (next_cs)
+        for (Py_ssize_t c = 0; c < n; c++) next_cs[c] = 0.;
     for (Py_ssize_t r = 0; r < n; r++) {
         double *row = m + r * n;
         if (g[r] != 0) {
@@ -462,14 +457,9 @@ static void residual_pass(double *m, Py_ssize_t n, const double *g, const double
         }
         if (next_cs) {
             row[r] = 0.0;
-            if (ld)
-                for (Py_ssize_t c = 0; c < n; c++) acc[c] += (LD)row[c];
-            else
-                for (Py_ssize_t c = 0; c < n; c++) next_cs[c] += row[c];
+            for (Py_ssize_t c = 0; c < n; c++) next_cs[c] += row[c];
         }
     }
-    if (next_cs && ld)
-        for (Py_ssize_t c = 0; c < n; c++) next_cs[c] = (double)acc[c];
 }
 
 /* qvalid.extract._reflect_to_positive_manifold; returns ST_OK, ST_FALLBACK (where it raises) or ST_NOMEM */
@@ -617,14 +607,13 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
     double *out = DATA(bo);
     double *m = malloc((size_t)n * n * sizeof(double));
     double *mem = malloc((size_t)n * 9 * sizeof(double));
-    LD *acc = malloc((size_t)n * sizeof(LD));
     Py_ssize_t *oo = malloc((size_t)n * sizeof(Py_ssize_t));
     long *iters = calloc(nf > 0 ? nf : 1, sizeof(long));
     Py_ssize_t *ends = calloc(nf > 0 ? nf : 1, sizeof(Py_ssize_t));
     ivec refl = {0};
     cstate st = {0};
     PyObject *its = NULL, *rfl = NULL, *res = NULL;
-    if (!m || !mem || !acc || !oo || !iters || !ends) goto nomem;
+    if (!m || !mem || !oo || !iters || !ends) goto nomem;
     st.m = m;
     st.n = n;
     st.sign = mem;
@@ -721,8 +710,8 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
         /* residual R/centroid.R:42-53 (W - g g', or in the explicit mode (S W S - f f') reflected back), fused with
          * the next factor's zero diagonal and starting column sums */
         int more = k + 1 < nf; /* (after the last factor the residual is not needed) */
-        if (more) { /* (long double sums are faster column-blocked, colsums_ld, than fused into the row pass) */
-            residual_pass(m, n, explicit ? f : g, explicit ? sign : NULL, garbled ? NULL : st.cs, 0, acc);
+        if (more) {
+            residual_pass(m, n, explicit ? f : g, explicit ? sign : NULL, garbled ? NULL : st.cs);
             if (garbled) {
                 for (Py_ssize_t i = 0; i < n; i++) m[i * n + i] = 0.0;
                 colsums_ld(m, n, NULL, st.cs);
@@ -758,7 +747,6 @@ nomem:
     Py_XDECREF(rfl);
     free(m);
     free(mem);
-    free(acc);
     free(oo);
     free(iters);
     free(ends);
@@ -786,7 +774,7 @@ static PyObject *k_subtract_outer(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "ckernels.subtract_outer: shapes do not match");
         goto fail;
     }
-    residual_pass(DATA(bm), n, DATA(bg), NULL, NULL, 0, NULL);
+    residual_pass(DATA(bm), n, DATA(bg), NULL, NULL);
     release(&bm);
     release(&bg);
     Py_RETURN_NONE;
