@@ -244,6 +244,14 @@ def test_layouts_the_kernels_do_not_take_go_to_numpy():
     both(lambda: correlate(xf))
     both(lambda: correlate(xf, exact=True))
     both(lambda: correlate(x[:, :1]))
+    ro = unit_columns(x)
+    ro.setflags(write=False)  # read-only inputs are fine (a kernel writes only to what it allocates)
+    np.testing.assert_array_equal(kernels.gram(ro), ro.T @ ro)
+    np.testing.assert_array_equal(kernels.gram_rows(ro), ro @ ro.T)
+    r = correlate(x)
+    r.setflags(write=False)
+    both(lambda: centroid(r, 3))
+    both(lambda: varimax(ro[:, :3]))
 
 
 # ------------------------------------------------------------------------------------------------ centroid
@@ -297,6 +305,49 @@ def test_centroid_on_tie_heavy_studies_and_the_close_decisions():
                     close += ext.close
         both(lambda: centroid_on_r_bits(s.scores, 3))
     assert close > 20
+
+
+def _final_changes(r, monkeypatch):
+    """|d - f^2| of the last communality iteration of a one-factor numpy centroid, from its own sums."""
+    from qvalid.core import extract
+
+    seen = []
+    real = extract.seqsum
+
+    def spy(a, axis=-1):
+        out = real(a, axis)
+        seen.append((np.array(a, copy=True), out))
+        return out
+
+    monkeypatch.setattr(extract, "seqsum", spy)
+    with kernels.use(False):
+        ext = centroid(r, 1)
+    monkeypatch.setattr(extract, "seqsum", real)
+    ff = [(t / np.sqrt(float(tot))) ** 2 for t, tot in seen[1:]]  # seen[0] is the positivity check
+    assert ext.iterations[0] >= 2 and len(ff) == ext.iterations[0] + 1
+    return np.abs(ff[-2] - ff[-1])
+
+
+@needs_c
+def test_centroid_close_stopping_test_on_every_sort(monkeypatch):
+    """The last communality test is close when some |d_i - f_i^2| is within 1e-12 of spc: here spc is set just above
+    the largest change of the last iteration (the iterates are the same, the loop stops there), and that sort is
+    moved first, then last, so that the test is decided by the first and by the last sort."""
+    r = _r_of(planted_study(30, 12, 2, seed=5)[0].scores, exact=False)
+    v = _final_changes(r, monkeypatch)
+    n = r.shape[0]
+    j = int(np.argmax(v))
+    for where in (0, n - 1):
+        perm = [i for i in range(n) if i != j]
+        perm.insert(where, j)
+        rp = r[np.ix_(perm, perm)]
+        vp = _final_changes(rp, monkeypatch)
+        assert int(np.argmax(vp)) == where
+        spc = float(vp.max()) + 2e-13
+        with kernels.use(False):
+            assert centroid(rp, 1, spc=spc).close
+        both(lambda: centroid(rp, 1, spc=spc))
+        assert kernels.centroid(rp, 1, spc, 10_000, 50 * n + 1000, True)[0] == kernels.CENTROID_CLOSE
 
 
 @needs_c
