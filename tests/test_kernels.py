@@ -555,11 +555,16 @@ def test_the_compiled_functions_refuse_wrong_arrays():
         (c.stars, (d(5, 3), d(3, 3), i(2), i(2), d(4), d(5, 2), i(5, 3), i(5))),
         (c.stars, (d(5, 3), d(3, 3), np.array([0, 3]), i(2), d(4), d(5, 2), i(5, 2), i(5))),
         (c.kept, (d(5, 65),)),
-        (c.subtract_outer, (d(3, 3), d(4))),
+        (c.subtract_outer, (d(4, 3), d(4))),
+        (c.subtract_outer, (d(3, 4), d(4))),
     ]
     for fn, args in bad:
         with pytest.raises(ValueError):
             fn(*args)
+    # the smallest shapes they do take
+    one = np.empty((1, 1))
+    assert c.pearson_exact(np.arange(5.0)[:, None], one) == 1 and one[0, 0] == 1.0
+    assert c.gram(np.ones((2, 1)), one) and one[0, 0] == 2.0
 
 
 def test_pipeline_errors_are_unchanged():
