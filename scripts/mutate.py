@@ -59,7 +59,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ("qvalid/core/*.py", "qvalid/pipeline.py", "qvalid/study.py", "qvalid/options.py", "qvalid/chunks.py",
         "qvalid/jsonable.py")
 PYTEST = ["-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not r", "tests"]
-TESTS: list = []  # --tests: run these test files instead of the whole non-R suite
 
 CMP_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
             ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
@@ -193,7 +192,7 @@ def mutant_source(site: Site, fn) -> str:
     return ast.unparse(tree)
 
 
-def run_one(site: Site | None, fn, timeout: float, paths=()) -> dict:
+def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",)) -> dict:
     """Run the subset on a copy of the package holding the mutant (``site=None``: the baseline, every module of
     ``paths`` only re-printed by ``ast.unparse``, which must pass)."""
     with tempfile.TemporaryDirectory(prefix="qvalid-mutant-") as tmp:
@@ -210,7 +209,7 @@ def run_one(site: Site | None, fn, timeout: float, paths=()) -> dict:
                                    env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant copy"
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, *PYTEST[:-1], *(TESTS or PYTEST[-1:])], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, *PYTEST[:-1], *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -247,11 +246,11 @@ def main(argv=None) -> int:
     ap.add_argument("--modules", nargs="+", default=list(CORE), metavar="GLOB",
                     help="modules to mutate, as paths or globs relative to the repository (default: the core, "
                          "pipeline, study, options, chunks, jsonable)")
-    ap.add_argument("--tests", nargs="+", default=[], metavar="PATH",
-                    help="test files to run on each mutant instead of every non-R test (a faster, narrower net: "
-                         "say which in the results)")
+    ap.add_argument("--tests", nargs="+", default=["tests"], metavar="PATH",
+                    help="test files (or node ids) to run per mutant (default: the whole non-R suite); a subset makes "
+                         "runs on one module affordable, at the risk of counting as survivors mutants that other "
+                         "files would kill")
     args = ap.parse_args(argv)
-    TESTS[:] = args.tests
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
                     if p.suffix == ".py" and p.name != "__init__.py"})
@@ -266,7 +265,7 @@ def main(argv=None) -> int:
             print(show(*by_id[i]))
         return 0
     if args.baseline:
-        res = run_one(None, None, args.timeout, paths)
+        res = run_one(None, None, args.timeout, paths, args.tests)
         print(json.dumps(res))
         return 0 if res["status"] == "survived" else 1
     if args.only:
@@ -280,7 +279,7 @@ def main(argv=None) -> int:
           file=sys.stderr)
     counts = {"killed": 0, "survived": 0}
     for n, (site, fn) in enumerate(chosen, 1):
-        res = run_one(site, fn, args.timeout)
+        res = run_one(site, fn, args.timeout, tests=args.tests)
         counts[res["status"]] += 1
         print(f"[{n}/{len(chosen)}] {res['status']:<8} {res['seconds']:6.1f}s {site.id} ({site.what}) {res['by']}",
               file=sys.stderr, flush=True)

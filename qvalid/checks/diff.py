@@ -273,7 +273,8 @@ class Diff:
     def message(self, header: str = "") -> str:
         """A numpy.testing-style message: tolerance, mismatched outputs, then per output the count of mismatched
         cells, the worst cell by ids with both values, max absolute and relative differences."""
-        tol = sorted({o.tolerance for o in self.outputs if o.kind == "float" and o.tolerance is not None})
+        tol = sorted({o.tolerance for o in self.outputs if o.kind == "float" and o.tolerance is not None
+                      and "scaled" not in o.note})  # the scaled ones are given per output below
         lines = [(header + "\n" if header else "")
                  + f"Q solutions not equal to tolerance rtol={_g(self.rtol)}, atol={'/'.join(_g(t) for t in tol)}"
                  + f" ({self.names[0]} vs {self.names[1]})",
