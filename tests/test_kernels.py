@@ -24,9 +24,9 @@ from qvalid.core.correlation import correlate, unit_columns
 from qvalid.core.extract import _reflect_to_positive_manifold, centroid, centroid_on_r_bits, principal
 from qvalid.core.flag import flag
 from qvalid.core.rotate import _varimax_one, varimax
-from qvalid.core.scores import factor_arrays, weights, zscores
+from qvalid.core.scores import close_ties, factor_arrays, weights, zscores
 from qvalid.datasets import load_lipset, nav_grid
-from qvalid.diagnostics import flag_warnings
+from qvalid.diagnostics import flag_warnings, grid_warnings
 from qvalid.errors import QInputError
 from qvalid.simulate import planted_study, tie_heavy_study
 from qvalid.study import QStudy
@@ -466,6 +466,54 @@ def test_flag_cut_offs_are_strict_and_at_least_on_both_paths():
         for batch in (a[None], np.asfortranarray(a)):  # shapes and layouts the kernel leaves to numpy
             with kernels.use(True):
                 np.testing.assert_array_equal(flag(batch, 33, **kw).reshape(a.shape), flag(a, 33, **kw))
+
+
+@needs_c
+def test_close_ties_and_grid_breaks_on_both_paths():
+    """The two diagnostics of issue 21 that run on every analysis: z-scores within rounding of a tie (then the
+    arrays are taken on R's bits) and factor arrays off the grid; each case's answer is stated."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(-3, 4, size=(12, 6))
+    x[5] = x[2]  # statements 2 and 5 have the same scores on every sort
+    w = rng.normal(size=(6, 3))
+    w[:, 2] = 0.0
+    w[0, 1] = 0.0
+    z = rng.normal(size=(12, 3))
+    x6 = x.copy()
+    x6[5, 0] = x6[2, 0] + 1  # statements 2 and 5 now differ on sort 0, weighted on factor 1 but not on factor 2
+    cases = []  # (z, with x, with x6, without scores)
+    z1 = z.copy()
+    z1[5, 0] = z1[2, 0]  # an exact tie of statements 2 and 5 on f1: excused while their scores agree
+    cases.append((z1, False, True, True))
+    z2 = z.copy()
+    z2[7, 0] = z2[3, 0]  # an exact tie of different statements
+    cases.append((z2, True, True, True))
+    z3 = z.copy()
+    z3[7, 1] = z3[3, 1] * (1 + 1e-12)  # within 1e-9 of the largest |z|, not exact
+    cases.append((z3, True, True, True))
+    z4 = z.copy()
+    z4[:, 2] = np.nan  # a flagless factor
+    cases.append((z4, False, False, False))
+    z6 = z.copy()
+    z6[5, 1] = z6[2, 1]  # a tie on f2, whose weight on sort 0 is 0: sort 0 does not count
+    cases.append((z6, False, False, True))
+    for zz, with_x, with_x6, alone in cases:
+        for compiled in (True, False):
+            with kernels.use(compiled):
+                assert close_ties(zz, x, w) is with_x
+                assert close_ties(zz, x.astype(float), w) is with_x
+                assert close_ties(zz, x6, w) is with_x6
+                assert close_ties(zz) is alone
+    q = np.repeat(np.arange(-2.0, 3.0), [1, 2, 3, 2, 1])
+    arrays = np.stack([q[rng.permutation(9)] for _ in range(3)], axis=1)
+    arrays[:, 2] = np.nan
+    both(lambda: grid_warnings(arrays, q))
+    assert grid_warnings(arrays, q) == []
+    off = arrays.copy()
+    off[off[:, 1] == 1.0, 1] = 0.0  # two statements moved from +1 to 0: the grid is broken on f2
+    both(lambda: grid_warnings(off, q))
+    assert [w.code for w in grid_warnings(off, q)] == ["factor-array-off-grid"] and "f2" in grid_warnings(off, q)[0].message
+    both(lambda: grid_warnings(off, q[::-1].copy()))
 
 
 def test_stars_levels_and_pattern_bits():

@@ -1669,6 +1669,157 @@ fail:
     return NULL;
 }
 
+typedef struct {
+    double v;
+    Py_ssize_t i;
+} vi_t;
+
+/* ascending value, NaN last, ties by position (numpy's stable argsort) */
+static int cmp_vi(const void *pa, const void *pb)
+{
+    const vi_t *a = pa, *b = pb;
+    int an = a->v != a->v, bn = b->v != b->v;
+    if (an != bn) return an - bn;
+    if (!an && a->v != b->v) return a->v < b->v ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/*
+ * close_ties(z, x, w, rel) -> bool: qvalid.core.scores.close_ties for one study: is some pair of z-scores of a
+ * factor, adjacent in sorted order, within rel * max|z| (NaN ignored) of each other, other than an exact tie of two
+ * statements whose scores agree on every sort with a nonzero weight? x (statements x sorts, float64 or int64) and w
+ * (sorts x factors) may be None (then no pair is excused). The answer does not depend on the order of exactly
+ * equal z-scores (if a group of equal values holds two statements that differ, some adjacent pair in any order
+ * differs).
+ */
+static PyObject *k_close_ties(PyObject *self, PyObject *args)
+{
+    PyObject *oz, *ox, *ow;
+    double rel;
+    buf_t bz = {0}, bx = {0}, bw = {0};
+    vi_t *col = NULL;
+    if (!PyArg_ParseTuple(args, "OOOd", &oz, &ox, &ow, &rel)) return NULL;
+    if (get_buf(oz, &bz, 0, 2, "z") < 0) goto fail;
+    int isd = 1;
+    if (ox != Py_None) {
+        if (PyObject_GetBuffer(ox, &bx.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
+        bx.held = 1;
+        const char *f = bx.view.format;
+        if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
+        if (bx.view.ndim != 2 || bx.view.itemsize != 8 ||
+            !(f && (strcmp(f, "d") == 0 || strcmp(f, "l") == 0 || strcmp(f, "q") == 0))) {
+            PyErr_SetString(PyExc_ValueError, "ckernels.close_ties: x must be a C-contiguous float64 or int64 matrix");
+            goto fail;
+        }
+        isd = strcmp(f, "d") == 0;
+        if (get_buf(ow, &bw, 0, 2, "w") < 0) goto fail;
+    }
+    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), n = bx.held ? SHAPE(bx, 1) : 0;
+    if (bx.held && (SHAPE(bx, 0) != m || SHAPE(bw, 0) != n || SHAPE(bw, 1) != k)) {
+        PyErr_SetString(PyExc_ValueError, "ckernels.close_ties: shapes do not match");
+        goto fail;
+    }
+    const double *z = DATA(bz), *w = bx.held ? DATA(bw) : NULL;
+    const double *xd = bx.held ? (const double *)bx.view.buf : NULL;
+    const long long *xi = bx.held ? (const long long *)bx.view.buf : NULL;
+    col = malloc((m > 0 ? m : 1) * sizeof(vi_t));
+    if (!col) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    int found = 0;
+    for (Py_ssize_t f = 0; f < k && !found; f++) {
+        double scale = 0.0; /* np.nanmax(np.abs(z), initial=0.0) */
+        for (Py_ssize_t i = 0; i < m; i++) {
+            double v = z[i * k + f];
+            col[i].v = v;
+            col[i].i = i;
+            if (fabs(v) > scale) scale = fabs(v);
+        }
+        qsort(col, m, sizeof(vi_t), cmp_vi);
+        double lim = rel * scale;
+        for (Py_ssize_t q = 0; q + 1 < m && !found; q++) {
+            double gap = col[q + 1].v - col[q].v;
+            if (!(gap <= lim)) continue;
+            if (w && gap == 0) { /* excused when the two statements' scores agree on every weighted sort */
+                Py_ssize_t a = col[q].i, b = col[q + 1].i;
+                int same = 1;
+                for (Py_ssize_t s = 0; s < n && same; s++) {
+                    if (!(w[s * k + f] != 0)) continue;
+                    same = isd ? xd[a * n + s] == xd[b * n + s] : xi[a * n + s] == xi[b * n + s];
+                }
+                if (same) continue;
+            }
+            found = 1;
+        }
+    }
+    free(col);
+    release(&bz);
+    release(&bx);
+    release(&bw);
+    return PyBool_FromLong(found);
+fail:
+    free(col);
+    release(&bz);
+    release(&bx);
+    release(&bw);
+    return NULL;
+}
+
+/*
+ * off_grid(arrays, q) -> tuple of bools: qvalid.diagnostics.grid_warnings' test, for each factor: its array has no
+ * NaN and, sorted, is not the sorted grid q (np.array_equal(np.sort(col), q)).
+ */
+static PyObject *k_off_grid(PyObject *self, PyObject *args)
+{
+    PyObject *oa, *oq;
+    buf_t ba = {0}, bq = {0};
+    double *col = NULL, *qs = NULL;
+    if (!PyArg_ParseTuple(args, "OO", &oa, &oq)) return NULL;
+    if (get_buf(oa, &ba, 0, 2, "arrays") < 0 || get_buf(oq, &bq, 0, 1, "q") < 0) goto fail;
+    Py_ssize_t m = SHAPE(ba, 0), k = SHAPE(ba, 1);
+    if (SHAPE(bq, 0) != m) {
+        PyErr_SetString(PyExc_ValueError, "ckernels.off_grid: shapes do not match");
+        goto fail;
+    }
+    const double *a = DATA(ba);
+    col = malloc((m > 0 ? m : 1) * sizeof(double));
+    qs = malloc((m > 0 ? m : 1) * sizeof(double));
+    PyObject *out = PyTuple_New(k);
+    if (!col || !qs || !out) {
+        Py_XDECREF(out);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    memcpy(qs, DATA(bq), m * sizeof(double));
+    qsort(qs, m, sizeof(double), cmp_double);
+    for (Py_ssize_t j = 0; j < k; j++) {
+        int nan = 0, off = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            col[i] = a[i * k + j];
+            nan |= col[i] != col[i];
+        }
+        if (!nan) {
+            qsort(col, m, sizeof(double), cmp_double);
+            for (Py_ssize_t i = 0; i < m && !off; i++) off = !(col[i] == qs[i]);
+        }
+        PyObject *b = off ? Py_True : Py_False;
+        Py_INCREF(b);
+        PyTuple_SET_ITEM(out, j, b);
+    }
+    free(col);
+    free(qs);
+    release(&ba);
+    release(&bq);
+    return out;
+fail:
+    free(col);
+    free(qs);
+    release(&ba);
+    release(&bq);
+    return NULL;
+}
+
 /* kept(z) -> tuple: the factors whose z-scores have no NaN (qvalid.characteristics.distinguishing's keep) */
 static PyObject *k_kept(PyObject *self, PyObject *args)
 {
@@ -1750,6 +1901,8 @@ static PyMethodDef methods[] = {
     {"characteristics", k_characteristics, METH_VARARGS,
      "characteristics(a, flags, z, c, nload, ev, pct, rel, se, cor, sed) -> ok"},
     {"stars", k_stars, METH_VARARGS, "stars(z, sed, a, b, mults, diffs, level, code)"},
+    {"close_ties", k_close_ties, METH_VARARGS, "close_ties(z, x, w, rel) -> bool"},
+    {"off_grid", k_off_grid, METH_VARARGS, "off_grid(arrays, q) -> tuple of bools"},
     {"kept", k_kept, METH_VARARGS, "kept(z) -> tuple of the factors without NaN z-scores"},
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};

@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover (the extension is optional: no C compile
 
 __all__ = ["available", "enabled", "use", "varimax", "centroid", "pearson", "pearson_exact", "unit_columns", "gram",
            "gram_rows", "flag",
-           "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "kept", "stars",
+           "flag_summary", "weights", "zscores", "factor_arrays", "characteristics", "kept", "stars", "close_ties",
+           "off_grid",
            "CENTROID_OK", "CENTROID_FALLBACK", "CENTROID_CLOSE"]
 
 #: :func:`centroid` status: done; a guard of the numpy code trips here (run it: it raises or warns); a decision
@@ -285,3 +286,22 @@ def stars(z: np.ndarray, sed: np.ndarray, a: np.ndarray, b: np.ndarray, mults: n
     _c.stars(z, sed, np.ascontiguousarray(a, dtype=np.int64), np.ascontiguousarray(b, dtype=np.int64), mults,
              diffs, level, code)
     return diffs, level, code
+
+
+def close_ties(z: np.ndarray, scores, w, rel: float):
+    """``qvalid.core.scores.close_ties`` of one study compiled (a bool), or None."""
+    if not _c_f64(z) or z.ndim != 2:
+        return None
+    if scores is not None:
+        if not (_scores_ok(scores) and _c_f64(w)) or w.ndim != 2 or w.shape != (scores.shape[1], z.shape[1]) or \
+                scores.shape[0] != z.shape[0]:
+            return None
+    return _c.close_ties(z, scores, None if scores is None else w, float(rel))
+
+
+def off_grid(arrays: np.ndarray, qscores):
+    """For each factor of one study, whether its array (no NaN) does not hold the grid's scores exactly as often as
+    the grid does (``qvalid.diagnostics.grid_warnings``' test): a tuple of bools, or None."""
+    if not _c_f64(arrays) or arrays.ndim != 2 or np.shape(qscores) != arrays.shape[:1]:
+        return None
+    return _c.off_grid(arrays, np.ascontiguousarray(qscores, dtype=np.float64))
