@@ -164,32 +164,29 @@ def _flag_warnings(negative: bool, several: bool, empty) -> list[QWarning]:
     return out
 
 
-def _counts(values: list) -> dict:
-    """How often each value occurs, in the order of first appearance (a few dozen floats: plain Python)."""
-    out: dict = {}
-    for v in values:
-        out[v] = out.get(v, 0) + 1
-    return out
-
-
 def grid_warnings(arrays, qscores, names=None) -> list[QWarning]:
     """``factor-array-off-grid``: one warning naming every factor whose array (a column of ``arrays``, NaN for a
     flagless factor) does not hold each score exactly as often as the grid ``qscores`` (ascending, one value per
     statement) does; qmethod's tie rule (R/qzscores.R:50-78, its issue #196) can do this."""
-    off = kernels.off_grid(arrays, qscores)  # one study, the test compiled
-    if off is not None and not any(off):
-        return []
-    a = np.asarray(arrays, dtype=np.float64)
-    q = np.sort(np.asarray(qscores, dtype=np.float64))
-    if off is None:
-        off = [not (np.isnan(a[:, j]).any() or np.array_equal(np.sort(a[:, j]), q)) for j in range(a.shape[1])]
-    want = _counts(q.tolist())  # ascending grid values and how many statements each takes
+    over = kernels.off_grid(arrays, qscores)  # one study: the test and the counts compiled
+    if over is None:
+        a = np.asarray(arrays, dtype=np.float64)
+        q = np.sort(np.asarray(qscores, dtype=np.float64))
+        vals, want = np.unique(q, return_counts=True)
+        over = []
+        for j in range(a.shape[1]):  # a loop over factors
+            col = a[:, j]
+            if np.isnan(col).any() or np.array_equal(np.sort(col), q):
+                over.append(None)
+                continue
+            have = (col[:, None] == vals[None, :]).sum(axis=0)
+            over.append([(v, h, w) for v, h, w in zip(vals.tolist(), have.tolist(), want.tolist()) if h > w])
     bad = []
-    for j in np.flatnonzero(off).tolist():  # a loop over the factors off the grid
-        have = _counts(a[:, j].tolist())
-        over = [f"score {f'{int(v):+d}' if v else '0'} given to {have[v]} statements, the grid has {w}"
-                for v, w in want.items() if have.get(v, 0) > w]
-        bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(over)})")
+    for j, scores in enumerate(over):
+        if scores is not None:
+            text = [f"score {f'{int(v):+d}' if v else '0'} given to {int(h)} statements, the grid has {int(w)}"
+                    for v, h, w in scores]
+            bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(text)})")
     if not bad:
         return []
     return [QWarning("factor-array-off-grid",

@@ -514,6 +514,30 @@ def test_close_ties_and_grid_breaks_on_both_paths():
     both(lambda: grid_warnings(off, q))
     assert [w.code for w in grid_warnings(off, q)] == ["factor-array-off-grid"] and "f2" in grid_warnings(off, q)[0].message
     both(lambda: grid_warnings(off, q[::-1].copy()))
+    odd = off.copy()
+    odd[0, 0] = 7.0  # a score that is not on the grid at all
+    odd[:, 2] = -0.0 * arrays[:, 1] + arrays[:, 1]  # signed zeros count as the grid's 0
+    both(lambda: grid_warnings(odd, q))
+    assert grid_warnings(odd, q)[0].message.endswith("f1 (), f2 (score 0 given to 5 statements, the grid has 3)")
+
+
+@needs_c
+@pytest.mark.parametrize("flagless_columns", [(), (3,), (1, 3), (0, 2, 3), (2, 3), (1,), (0, 1, 2, 3)])
+def test_distinguishing_with_flagless_factors_on_both_paths(flagless_columns):
+    """qmethod's positional qdc (the last factor flagless: R pairs by position, an all-NA table when that leaves f1
+    and f2 with one of them flagless) and the skip rule, with the compiled star levels where they apply."""
+    rng = np.random.default_rng(len(flagless_columns))
+    z = rng.normal(size=(20, 4))
+    z[:, list(flagless_columns)] = np.nan
+    sed = np.full((4, 4), 0.3)
+    for flagless in ("positional", "skip"):
+        for labels in ("grep", "strict"):
+            both(lambda: distinguishing(z, sed, labels=labels, flagless=flagless))
+    d = distinguishing(z, sed, flagless="positional")
+    if flagless_columns == (0, 2, 3):  # R: 4 - 3 = 1 factor left, no table
+        assert d is None
+    if flagless_columns == (1, 3):  # R compares f1 and f2 by position: one pair, all NA
+        assert d.pairs == ((0, 1),) and all(x is None for x in d.stars.ravel())
 
 
 def test_stars_levels_and_pattern_bits():

@@ -196,8 +196,10 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars", flagles
     """
     if rule == "stars":  # one study, compiled: the differences and star levels (the same bits), labels as below
         keep = kernels.kept(z)
-        if keep is not None and flagless == "positional" and (not keep or keep[-1] != z.shape[1] - 1):
-            keep = None  # the last factor has no flags: R's positional pairing, below
+        k = np.shape(z)[1]
+        if keep is not None and flagless == "positional" and (not keep or keep[-1] != k - 1) and \
+                len(keep) == 2 and keep[:2] != (0, 1):
+            keep = None  # R's all-NA table of f1 and f2 (the last factor flagless, one of them too), below
         if keep is not None and len(keep) < 2:
             return None
         fast = None if keep is None else kernels.stars(z, sed, *_pairs(keep)[1:], _MULTS)

@@ -1767,8 +1767,9 @@ fail:
 }
 
 /*
- * off_grid(arrays, q) -> tuple of bools: qvalid.diagnostics.grid_warnings' test, for each factor: its array has no
- * NaN and, sorted, is not the sorted grid q (np.array_equal(np.sort(col), q)).
+ * off_grid(arrays, q) -> tuple: qvalid.diagnostics.grid_warnings' test, for each factor None when its array has a
+ * NaN or, sorted, is the sorted grid q (np.array_equal(np.sort(col), q)); else a list of (score, statements given
+ * it, statements the grid has) for every score given to more statements than the grid has, ascending.
  */
 static PyObject *k_off_grid(PyObject *self, PyObject *args)
 {
@@ -1803,9 +1804,41 @@ static PyObject *k_off_grid(PyObject *self, PyObject *args)
             qsort(col, m, sizeof(double), cmp_double);
             for (Py_ssize_t i = 0; i < m && !off; i++) off = !(col[i] == qs[i]);
         }
-        PyObject *b = off ? Py_True : Py_False;
-        Py_INCREF(b);
-        PyTuple_SET_ITEM(out, j, b);
+        PyObject *item = Py_None;
+        if (off) { /* the grid's scores in runs; the statements given each one (col sorted too) */
+            item = PyList_New(0);
+            if (!item) {
+                Py_DECREF(out);
+                goto fail;
+            }
+            Py_ssize_t c = 0;
+            for (Py_ssize_t i = 0; i < m;) {
+                double v = qs[i];
+                Py_ssize_t want = 0, have = 0;
+                while (i < m && qs[i] == v) {
+                    want++;
+                    i++;
+                }
+                while (c < m && col[c] < v) c++;
+                while (c < m && col[c] == v) {
+                    have++;
+                    c++;
+                }
+                if (have > want) {
+                    PyObject *t = Py_BuildValue("(dnn)", v, have, want);
+                    if (!t || PyList_Append(item, t) < 0) {
+                        Py_XDECREF(t);
+                        Py_DECREF(item);
+                        Py_DECREF(out);
+                        goto fail;
+                    }
+                    Py_DECREF(t);
+                }
+            }
+        } else {
+            Py_INCREF(item);
+        }
+        PyTuple_SET_ITEM(out, j, item);
     }
     free(col);
     free(qs);
@@ -1902,7 +1935,7 @@ static PyMethodDef methods[] = {
      "characteristics(a, flags, z, c, nload, ev, pct, rel, se, cor, sed) -> ok"},
     {"stars", k_stars, METH_VARARGS, "stars(z, sed, a, b, mults, diffs, level, code)"},
     {"close_ties", k_close_ties, METH_VARARGS, "close_ties(z, x, w, rel) -> bool"},
-    {"off_grid", k_off_grid, METH_VARARGS, "off_grid(arrays, q) -> tuple of bools"},
+    {"off_grid", k_off_grid, METH_VARARGS, "off_grid(arrays, q) -> tuple of None or [(score, have, want), ...]"},
     {"kept", k_kept, METH_VARARGS, "kept(z) -> tuple of the factors without NaN z-scores"},
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};

@@ -300,8 +300,9 @@ def close_ties(z: np.ndarray, scores, w, rel: float):
 
 
 def off_grid(arrays: np.ndarray, qscores):
-    """For each factor of one study, whether its array (no NaN) does not hold the grid's scores exactly as often as
-    the grid does (``qvalid.diagnostics.grid_warnings``' test): a tuple of bools, or None."""
+    """For each factor of one study, None when its array (with no NaN) holds the grid's scores exactly as often as
+    the grid does, else ``[(score, statements given it, statements the grid has), ...]`` for the scores given too
+    often, ascending (``qvalid.diagnostics.grid_warnings``); a tuple, or None."""
     if not _c_f64(arrays) or arrays.ndim != 2 or np.shape(qscores) != arrays.shape[:1]:
         return None
     return _c.off_grid(arrays, np.ascontiguousarray(qscores, dtype=np.float64))
