@@ -10,6 +10,17 @@ from __future__ import annotations
 __all__ = ["QInputError"]
 
 
+#: Longest id an error message shows in full.
+ID_WIDTH = 80
+
+
+def _shown_id(x) -> str:
+    s = str(x)
+    if not s.isprintable():  # line breaks, tabs, NUL, bidirectional controls: shown escaped
+        s = repr(s)
+    return s if len(s) <= ID_WIDTH else s[:ID_WIDTH - 3] + "..."
+
+
 class QInputError(ValueError):
     """Invalid Q-study input.
 
@@ -31,6 +42,8 @@ class QInputError(ValueError):
         super().__init__(self._render())
 
     def _render(self) -> str:
+        """One line, whatever the ids hold: line breaks are shown as ``\\n``, an id with control characters (or
+        bidirectional controls) is quoted with them escaped, a very long id is cut."""
         where = []
         if self.file is not None:
             where.append(self.file if self.line is None else f"{self.file}:{self.line}")
@@ -38,11 +51,12 @@ class QInputError(ValueError):
             where.append(f"line {self.line}")
         what = []
         if self.sort is not None:
-            what.append(f"sort {self.sort}")
+            what.append(f"sort {_shown_id(self.sort)}")
         if self.statement is not None:
-            what.append(f"statement {self.statement}")
+            what.append(f"statement {_shown_id(self.statement)}")
         prefix = ": ".join(p for p in (" ".join(where), ", ".join(what)) if p)
-        return f"{prefix}: {self.reason}" if prefix else self.reason
+        text = f"{prefix}: {self.reason}" if prefix else self.reason
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
     def located(self, *, file=None, line=None) -> "QInputError":
         """The same error with a file (and line) filled in where it was missing."""

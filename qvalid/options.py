@@ -22,6 +22,7 @@ import numpy as np
 
 from .core.psych_rotate import PSYCH_ROTATIONS
 from .errors import QInputError
+from .numbers import NumberError, number, range_text
 
 __all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule", "ROTATIONS",
            "resolve_options", "options_differing", "set_by", "rotation_arguments", "ROTATION_R_NAMES"]
@@ -91,33 +92,49 @@ class OptionInfo:
 
     def problem(self, name: str, value) -> str | None:
         """Why ``value`` is not allowed for option ``name``, or None."""
+        reason = self.reason(value)
+        return None if reason is None else f"option {name}={value!r} {reason}"
+
+    def reason(self, value) -> str | None:
+        """Why ``value`` (a Python value) is not allowed, without the option's name ("must be >= 1"), or None."""
         if value is None:
-            return None if self.optional else f"option {name}=None is not allowed"
+            return None if self.optional else "is not allowed"
         if self.values:
             if not isinstance(value, str) or value not in self.values:
                 alias = "".join(f", {a} (= {v})" for a, v in self.aliases.items())
-                return f"option {name}={value!r} is not one of {', '.join(self.values)}{alias}"
+                return f"is not one of {', '.join(self.values)}{alias}"
             return None
         if self.kind is bool:
             ok = isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1))
-            return None if ok else f"option {name}={value!r} must be true or false"
+            return None if ok else "must be true or false"
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            return f"option {name}={value!r} must be a number"
-        if not math.isfinite(value):
-            return f"option {name}={value!r} must be a finite number"
-        if self.kind is int and int(value) != value:
-            return f"option {name}={value!r} must be a whole number"
-        lo_bad = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        hi_bad = self.high is not None and (value >= self.high if self.high_open else value > self.high)
-        if lo_bad or hi_bad:
-            return f"option {name}={value!r} must lie in {self.range_text()}"
+            return "must be a number"
+        try:
+            number(value, **self.rule())
+        except NumberError as err:
+            return "must be a finite number" if err.kind == "not-finite" else \
+                "must be a whole number" if err.kind == "not-whole" else err.reason
         return None
 
+    def rule(self) -> dict:
+        """The number rule of this option for :func:`qvalid.numbers.number`."""
+        return {"whole": self.kind is int, "low": self.low, "high": self.high, "low_open": self.low_open,
+                "high_open": self.high_open}
+
+    def parse(self, text: str):
+        """A value typed on the command line: a choice (case-insensitive, aliases resolved) or a number by the rule
+        of :mod:`qvalid.numbers` and this option's range. Raises :class:`ValueError` quoting ``text`` as written."""
+        if self.values:
+            v = self.canonical(text)
+            if v not in self.values:
+                raise ValueError(f"{text!r} {self.reason(v)}")
+            return v
+        if self.kind is bool:
+            raise ValueError(f"{text!r}: a switch takes no value")
+        return number(text, **self.rule())
+
     def range_text(self) -> str:
-        lo = "-inf" if self.low is None else f"{self.low:g}"
-        hi = "inf" if self.high is None else f"{self.high:g}"
-        return ("(" if self.low_open or self.low is None else "[") + f"{lo}, {hi}" + \
-            (")" if self.high_open or self.high is None else "]")
+        return range_text(self.low, self.high, self.low_open, self.high_open, self.kind is int)
 
 
 def _opt(default, stage: str, **info):

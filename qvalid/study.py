@@ -13,6 +13,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import QInputError
+from .numbers import MAX_EXACT, NumberError, integer_cells, number, shown
 
 __all__ = ["QStudy", "grid_from_counts", "format_score", "grid_text", "study_block", "MISSING_CODES"]
 
@@ -87,6 +88,8 @@ class QStudy:
             set_(self, "statement_texts", tuple("" if t is None else str(t) for t in self.statement_texts))
         if scores.ndim != 2:
             raise self._error(f"scores must be a 2-D matrix (statements x sorts), got {scores.ndim} dimension(s)")
+        if scores.dtype.kind == "u" and scores.size and scores.max() > np.iinfo(np.int64).max:
+            raise self._error(f"score {scores.max()} is outside any grid (too large for a score)")
         if not np.issubdtype(scores.dtype, np.integer):
             if scores.dtype.kind not in "fb" and scores.dtype != object:
                 raise self._error(f"scores must be integers, got dtype {scores.dtype}")
@@ -260,18 +263,24 @@ MISSING_CODES = frozenset({"NA", "NaN", "nan"})  # how R's write.csv and pandas 
 
 
 def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
-    """Object/float matrix -> int64, naming the first missing or non-integer cell.
+    """Object/float/bool matrix -> int64, naming the first missing or non-integer cell as written.
 
-    Clean input (every cell a finite whole number) converts in one vectorised step; only otherwise are the cells
-    walked one by one, to find and name the first bad one.
+    Every cell goes through the one number rule of :mod:`qvalid.numbers` (no ``0_0``, ``TRUE``, ``inf``, ``1e20``
+    beyond what int64 and a double hold exactly). Clean input converts in one vectorised step (plain integer texts,
+    or finite whole doubles); only otherwise are the cells walked one by one, to find and name the first bad one.
     """
-    try:
-        f = values.astype(np.float64)
-    except (TypeError, ValueError):
-        pass
-    else:
-        if np.isfinite(f).all() and (f == np.round(f)).all():
-            return f.astype(np.int64)
+    if values.dtype == object:
+        ints = integer_cells(values)
+        if ints is not None:
+            return ints
+        if all(isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
+               for v in values.ravel()):
+            values = values.astype(np.float64)
+    if values.dtype.kind == "f":
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= MAX_EXACT)
+        if ok.all():
+            return values.astype(np.int64)
     out = np.empty(values.shape, dtype=np.int64)
     for (i, j), v in np.ndenumerate(values):  # only to locate the first bad cell
         loc = dict(sort=_at(study.sort_ids, j), statement=_at(study.statement_ids, i),
@@ -281,12 +290,10 @@ def _to_int(values: np.ndarray, study: QStudy) -> np.ndarray:
         if isinstance(v, str) and v.strip() in MISSING_CODES:
             raise study._error(f"missing value ({v.strip()!r})", **loc)
         try:
-            f = float(v.strip()) if isinstance(v, str) else float(v)
-        except (TypeError, ValueError):
-            raise study._error(f"value {v!r} is not a number", **loc) from None
-        if not np.isfinite(f) or f != int(f):
-            raise study._error(f"value {v!r} is not an integer grid score", **loc)
-        out[i, j] = int(f)
+            out[i, j] = number(v, whole=True, low=-MAX_EXACT, high=MAX_EXACT)
+        except NumberError as err:
+            what = "a number" if err.kind in ("not-number", "logical", "date") else "an integer grid score"
+            raise study._error(f"value {shown(v)} is not {what}", **loc) from None
     return out
 
 

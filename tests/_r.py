@@ -249,7 +249,8 @@ def explain(study, k, opts, mine, rr, diff):
     if failing & _ZSCORE_DOWNSTREAM and not failing & {"loadings", "flags"}:
         # 8: flagged loadings of +-1 (to rounding): infinite or ~1e15 weights of either sign in R, the limit in qvalid
         zr, zm = out["zscores"], mine.zscores
-        cols = [j for j in range(k) if not np.allclose(zr[:, j], zm[:, j], rtol=0, atol=1e-10, equal_nan=True)]
+        with np.errstate(invalid="ignore"):  # R's z-scores may be infinite here (numpy's isclose multiplies them)
+            cols = [j for j in range(k) if not np.allclose(zr[:, j], zm[:, j], rtol=0, atol=1e-10, equal_nan=True)]
         def unit(loa, fl, j):
             return np.abs(np.abs(loa[fl[:, j], j]) - 1).min(initial=1.0) < 1e-12
 

@@ -219,7 +219,7 @@ def test_read_study_dispatches_on_extension(lipset, tmp_path):
     assert read_study(tmp_path / "lipset.txt") == lipset
     with pytest.raises(QInputError, match=r"x\.json: cannot read the file: No such file"):  # JSON: read_sort_json
         read_study(tmp_path / "x.json")
-    with pytest.raises(QInputError, match=r"x\.xlsx: cannot read the file: no such file"):  # spreadsheets: read_xlsx
+    with pytest.raises(QInputError, match=r"x\.xlsx: cannot read the file: No such file"):  # spreadsheets: read_xlsx
         read_study(tmp_path / "x.xlsx")
     with pytest.raises(QInputError, match=r"cannot write '\.json' files: use \.csv, \.tsv, \.txt or \.dat"):
         write_study(lipset, tmp_path / "x.json")

@@ -260,7 +260,7 @@ def test_bad_workbooks_give_one_line_errors(tmp_path):
     fake.write_text("a,b\n1,2\n")
     with pytest.raises(QInputError, match="not a readable workbook"):
         read_study(fake)
-    with pytest.raises(QInputError, match="no such file"):
+    with pytest.raises(QInputError, match="No such file"):
         read_study(tmp_path / "missing.xlsx")
     study = read_csv(LIPSET)
     frame = study.to_frame().astype(object)

@@ -261,13 +261,17 @@ def test_cli_writes_report_and_json(tmp_path, capsys):
 QUICK = ("--no-bootstrap", "--no-factors")
 
 
-def test_cli_report_includes_stability_and_number_of_factors_by_default(tmp_path, capsys, monkeypatch):
+def test_cli_report_includes_stability_and_number_of_factors_by_default(tmp_path, capsys, monkeypatch, request):
     """Stability is the main job's point: without options the report bootstraps and weighs the number of factors
     (the defaults made small here); --no-bootstrap / --no-factors switch them off."""
     import qvalid.cli.report as cr
 
+    import qvalid.cli as cli
+
     monkeypatch.setattr(cr, "BOOTSTRAP_RESAMPLES", 30)
     monkeypatch.setattr(cr, "FACTOR_RUNS", 20)
+    cli._parser.cache_clear()  # main() builds its parser once per process: rebuild it with the small defaults
+    request.addfinalizer(cli._parser.cache_clear)
     out, js = tmp_path / "r.html", tmp_path / "r.json"
     assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", str(out), "--json", str(js)]) == 0
     d = json.loads(js.read_text())

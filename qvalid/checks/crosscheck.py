@@ -52,7 +52,8 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
     -------
     (Diff, RRun)
         The comparison (``names = ("qvalid", "qmethod <version>")``; its context holds the R call, versions,
-        warnings, errors and timing) and the R run itself.
+        warnings, errors and notes, but no timing, so the same inputs give the same bytes: that is in the RRun's
+        ``seconds``) and the R run itself.
 
     Raises
     ------
@@ -101,7 +102,7 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
         r={"route": rrun.route, "call": rrun.call, "warnings": list(rrun.warnings),
            "step_warnings": list(rrun.step_warnings), "error": rrun.error, "errors": list(rrun.errors),
            "missing": dict(rrun.missing), "notes": list(rrun.notes), "stdout": rrun.stdout,
-           "seconds": round(rrun.seconds, 4), "versions": dict(rrun.versions)},
+           "versions": dict(rrun.versions)},  # no wall-clock time: same inputs, same bytes (RRun.seconds has it)
         qvalid={"version": __version__,
                 "warnings": [{"code": getattr(w, "code", None), "message": str(w)} for w in mine.warnings]},
     )

@@ -243,8 +243,15 @@ def verify(loadings: PublishedTable | None, *, n_statements: int | None = None, 
         claims = _table_claims(arrays, zscores, grid, correlations, correlations_of, names, unchecked, k)
         return Verification(tuple(claims), {}, tables[0].source)
     a, eps = loadings.values, _half(loadings.decimals)
+    if a.size == 0:
+        raise ValueError("the loadings table has no rows")
     if np.isnan(a).any():
-        raise ValueError("the loadings table has blank cells")
+        i, j = np.argwhere(np.isnan(a))[0]
+        raise ValueError(f"the loadings table has a blank cell (sort {loadings.ids[i]}, column "
+                         f"{loadings.factors[j]!r}); verify needs every loading")
+    if n_statements is not None and (isinstance(n_statements, bool) or int(n_statements) != n_statements
+                                     or n_statements < 2):
+        raise ValueError(f"n_statements={n_statements!r} must be a whole number >= 2")
     n_sorts, k = a.shape
     names = list(names or [f"F{j + 1}" for j in range(k)])
     for what, x, n in (("defining_counts", defining_counts, k), ("eigenvalues", eigenvalues, k),

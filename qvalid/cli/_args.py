@@ -16,18 +16,21 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from dataclasses import fields
-
 import sys
+from dataclasses import fields
+from pathlib import Path
 
 from ..errors import QInputError
 from ..io import FORMATS, read_flags, read_study, sniff_format
+from ..io.files import STDOUT, atomic_write, check_outputs, check_stdout
+from ..numbers import NumberError, number
 from ..io.rotations import read_rotation_steps, read_target
 from ..options import FLAVORS, OPTION_INFO, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
-           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "warn",
+           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "number_type", "option_type",
+           "number_list", "COUNT", "NONNEGATIVE", "SEED", "dir_outputs", "plan_outputs", "write_outputs", "warn",
            "rotation_inputs_from_args"]
 
 #: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
@@ -44,6 +47,64 @@ def _option_flags(name: str) -> tuple:
 
 #: Options field -> its command-line flag(s), e.g. ``{"varimax_eps": ("--varimax-eps",), ...}``.
 OPTION_FLAGS = {f.name: _option_flags(f.name) for f in fields(Options)}
+
+
+# ---------------------------------------------------------------------------------------------------- numbers
+def number_type(*, whole: bool = False, low=None, high=None, low_open: bool = False, high_open: bool = False):
+    """An argparse ``type``: a number by the one rule of :mod:`qvalid.numbers` (finite, written as a number, whole
+    where asked, in range); the error quotes the value as written (``argument --seed: '-1' must be >= 0``)."""
+
+    def parse(text):
+        try:
+            return number(text, whole=whole, low=low, high=high, low_open=low_open, high_open=high_open)
+        except NumberError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = "whole number" if whole else "number"
+    return parse
+
+
+#: Counts that must be at least 1 (``-k``, ``-n``, ``--runs``, ``--workers``), counts that may be 0, and seeds
+#: (:class:`numpy.random.SeedSequence` takes any whole number >= 0).
+COUNT = number_type(whole=True, low=1)
+NONNEGATIVE = number_type(whole=True, low=0)
+SEED = number_type(whole=True, low=0)
+
+
+def option_type(name: str):
+    """An argparse ``type`` for a value of the Options field ``name``: parsed and checked by its entry of the one
+    table, :data:`qvalid.options.OPTION_INFO` (also for commands that take the value outside an analysis, e.g.
+    ``flag --threshold``)."""
+    info = OPTION_INFO[name]
+
+    def parse(text):
+        try:
+            return info.parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    parse.__name__ = info.kind.__name__
+    return parse
+
+
+def number_list(text: str | None, flag: str, *, count: int | None = None, **rule) -> list | None:
+    """A comma-separated list of numbers as the texts written (their printed decimals matter to ``verify``), each
+    checked by the rule of :mod:`qvalid.numbers` (``rule``: ``whole``, ``low``, ``high``, ...); ``count`` values
+    exactly when given. None stays None."""
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",")]
+    if not any(items) or (count is None and any(not t for t in items)):
+        raise QInputError(f"{flag} {text!r}: expected numbers separated by commas")
+    items = [t for t in items if t] if count is None else items
+    for t in items:
+        try:
+            number(t, **rule)
+        except NumberError as err:
+            raise QInputError(f"{flag} {text}: {err}") from None
+    if count is not None and len(items) != count:
+        raise QInputError(f"{flag} {text!r}: expected {count} number{'s' * (count != 1)}")
+    return items
 
 
 # ---------------------------------------------------------------------------------------------------- study
@@ -85,14 +146,19 @@ def add_encoding_option(g) -> None:
 
 
 def parse_grid(text: str | None) -> dict | None:
+    """``--grid MIN:c1,c2,...`` as score -> cells (MIN a whole score, each count a whole number >= 0)."""
     if text is None:
         return None
+    usage = f"--grid {text!r}: expected MIN:c1,c2,... e.g. -4:2,3,4,5,5,5,4,3,2"
+    start, sep, counts = text.partition(":")
+    if not sep or not counts.strip():
+        raise QInputError(usage)
     try:
-        start, counts = text.split(":")
-        cells = [int(c) for c in counts.split(",")]
-        return {int(start) + i: c for i, c in enumerate(cells)}
-    except ValueError:
-        raise QInputError(f"--grid {text!r}: expected MIN:c1,c2,... e.g. -4:2,3,4,5,5,5,4,3,2") from None
+        lo = number(start, whole=True, low=-1000, high=1000)
+        cells = [number(c, whole=True, low=0) for c in counts.split(",")]
+    except NumberError as err:
+        raise QInputError(f"{usage} ({err})") from None
+    return {lo + i: c for i, c in enumerate(cells)}
 
 
 _LAYOUT_TEXT = {"statements": "statements as rows", "sorts": "one Q-sort per row"}
@@ -190,7 +256,7 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
     """
     g = p.add_argument_group("analysis (defaults: the flavour's values)")
     if nfactors:
-        g.add_argument("-k", "--nfactors", type=int, required=True, help="number of factors")
+        g.add_argument("-k", "--nfactors", type=COUNT, required=True, help="number of factors")
     g.add_argument("--flavor", choices=tuple(FLAVORS), default="qmethod",
                    help="option preset (default: qmethod = R qmethod 1.8.4); options below override it")
     docs = _field_docs()
@@ -205,7 +271,7 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
             info = OPTION_INFO[f.name]
             choices = (*info.values, *info.aliases) if info.values else None
             metavar = "{" + ",".join(info.values) + "}" if info.values else kind.__name__.upper()
-            conv = (info.canonical if info.case_sensitive else str.lower) if info.values else kind
+            conv = (info.canonical if info.case_sensitive else str.lower) if info.values else option_type(f.name)
             g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=conv,
                            choices=choices, default=None, help=helptext, metavar=metavar)
     if steps:
@@ -254,9 +320,53 @@ def add_format_option(p, choices=("text", "json")) -> None:
                    help="text (for people, default) or json (one object; its shape is in docs/cli.md)")
 
 
+def dir_outputs(path, names, flag: str) -> list:
+    """The files a directory output option (``--output DIR``) will write: ``DIR/name`` for each name. ``-`` is
+    refused (several files cannot go to standard output), and so is a path that exists and is no directory."""
+    if path is None:
+        return []
+    if str(path) == STDOUT:
+        raise QInputError(f"{flag} -: this output is several files; give a directory")
+    d = Path(path)
+    if d.exists() and not d.is_dir():
+        raise QInputError(f"{flag}: exists and is not a directory; give a directory for the output files", file=d)
+    return [d / n for n in names]
+
+
+def plan_outputs(*targets) -> None:
+    """Refuse unsafe outputs before any work is done (call it once every input has been read): each target must
+    pass :func:`qvalid.io.files.check_outputs` (not an input of this command, not a device or directory, no two
+    alike), ``-`` (standard output) may be given once, and standard output must not be appended to an input."""
+    targets = [t for t in targets if t is not None]
+    if sum(str(t) == STDOUT for t in targets) > 1:
+        raise QInputError("two outputs are '-'; standard output can take one of them, give the other a file")
+    check_outputs([t for t in targets if str(t) != STDOUT])
+    check_stdout()
+
+
+def write_outputs(contents: dict, *, sources=()) -> None:
+    """Write each output: ``-`` to standard output (text, or bytes such as a PNG), files atomically
+    (:func:`qvalid.io.files.atomic_write`, their directories created)."""
+    files = {Path(p): data for p, data in contents.items() if str(p) != STDOUT}
+    for p in files:
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise QInputError(f"cannot create the directory: {err.strerror or err}", file=p.parent) from None
+    atomic_write(files, sources=sources)
+    for p, data in contents.items():
+        if str(p) == STDOUT:
+            if isinstance(data, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(data)
+            else:
+                sys.stdout.write(data)
+
+
 def emit(args, text, obj=None, markdown=None) -> None:
     """Print a command's output in ``args.format``: ``text``, ``json`` (``obj`` as compact JSON, NaN -> error) or
     ``markdown``. Each may be a value or a function returning it (only the one printed is computed)."""
+    check_stdout()
     fmt = getattr(args, "format", "text")
     value = {"text": text, "json": obj, "markdown": markdown}[fmt]
     value = value() if callable(value) else value

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 
 from ..io import write_tables
+from ..io.tables import TABLES
 from ..io.published import read_loadings
 from ..pipeline import align_to, analyze
-from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
-                    manual_flags_from_args, read_study_from_args, rotation_inputs_from_args)
+from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, dir_outputs,
+                    emit, manual_flags_from_args, plan_outputs, read_study_from_args, rotation_inputs_from_args)
 
 
 def register(sub) -> None:
@@ -41,10 +42,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     s = read_study_from_args(args)
-    res = analyze(s, args.nfactors, flavor=args.flavor, flags=manual_flags_from_args(args, s),
-                  **rotation_inputs_from_args(args, s), **analysis_overrides(args))
-    if args.align is not None:
-        ids, _, target = read_loadings(args.align, encoding=getattr(args, "encoding", None))
+    flags = manual_flags_from_args(args, s)
+    rot_inputs = rotation_inputs_from_args(args, s)
+    aligned = None if args.align is None else read_loadings(args.align, encoding=getattr(args, "encoding", None))
+    plan_outputs(*dir_outputs(args.output, TABLES, "--output"))  # every input is read: refuse unsafe outputs first
+    res = analyze(s, args.nfactors, flavor=args.flavor, flags=flags, **rot_inputs, **analysis_overrides(args))
+    if aligned is not None:
+        ids, _, target = aligned
         res = align_to(res, target, sort_ids=ids, name=args.align)
     if args.output is not None:
         write_tables(res, args.output)

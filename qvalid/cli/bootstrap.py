@@ -7,10 +7,13 @@ import sys
 
 from ..errors import QInputError
 from ..io import read_resamples
-from ..io.files import atomic_write
+from ..io.files import study_source
+from ..report.figures import quiet_rendering
 from ..stability import bootstrap
-from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
-                    read_study_from_args, rotation_inputs_from_args)
+from ._args import (COUNT, EXIT_OK, SEED, add_analysis_options, add_study_options, analysis_overrides, dir_outputs,
+                    emit, manual_flags_from_args, number_type, plan_outputs, read_study_from_args,
+                    rotation_inputs_from_args, write_outputs)
+from ._interrupt import worker_pool
 
 
 _DESCRIPTION = ("How far would each factor and each statement's place move in another sample of participants? "
@@ -33,7 +36,7 @@ def register(sub) -> None:
     add_study_options(p)  # the options every analysing subcommand shares
     add_analysis_options(p, target=False)  # (a target is given per Q-sort: replicates of sorts have none)
     g = p.add_argument_group("bootstrap")
-    g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
+    g.add_argument("-n", "--resamples", type=COUNT, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
                    help="resample the Q-sorts (default, as qmboots) or the statements")
     g.add_argument("--plain", action="store_true",
@@ -44,9 +47,10 @@ def register(sub) -> None:
                    help="replay a qmboots run: its resamples as R's write.csv(result$resamples) writes them (one row "
                         "per Q-sort position, one column bsampl_i per step, 1-based sort numbers); -n is then the "
                         "number of columns. With --align qindtest qvalid takes every step as qmboots does")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
-    g.add_argument("--ci", type=float, default=0.95, help="interval coverage (default 0.95)")
+    g.add_argument("--seed", type=SEED, default=0, help="seed (a whole number >= 0; default 0)")
+    g.add_argument("--workers", type=COUNT, default=1, help="processes (default 1: this process)")
+    g.add_argument("--ci", type=number_type(low=0, high=1, low_open=True, high_open=True), default=0.95,
+                   help="interval coverage, in (0, 1) (default 0.95)")
     g.add_argument("--no-parametric", dest="parametric", action="store_false", default=None,
                    help="skip the parametric bootstrap (then no calibrated intervals; the resampling's percentiles "
                         "remain, prefix resample_)")
@@ -59,39 +63,36 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+#: Files written by --output and --figures.
+TABLES = ("loadings.csv", "zscores.csv", "factors.csv", "replicates.csv")
+FIGURES = ("loading_intervals.png", "zscore_intervals.png", "congruence.png")
+
+
 def run(args) -> int:
-    if args.workers < 1:
-        raise QInputError(f"--workers {args.workers}: must be >= 1")
     study = read_study_from_args(args)
-    progress = args.format != "json" and sys.stderr.isatty()
+    flags = manual_flags_from_args(args, study)
+    rot_inputs = rotation_inputs_from_args(args, study)
     indices = None
     if args.indices is not None:
         if args.resample != "sorts":
             raise QInputError("--indices replays qmboots, which resamples the Q-sorts: drop --resample statements")
         indices = read_resamples(args.indices, study.n_sorts, encoding=getattr(args, "encoding", None))
-    executor = None
-    if args.workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        executor = ProcessPoolExecutor(args.workers)
-    try:
+    plan_outputs(*dir_outputs(args.output, TABLES, "--output"), *dir_outputs(args.figures, FIGURES, "--figures"))
+    progress = args.format != "json" and sys.stderr.isatty()
+    with worker_pool(args.workers) as executor:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
-                        flavor=args.flavor, manual_flags=manual_flags_from_args(args, study), ci=args.ci,
-                        parametric=args.parametric, **rotation_inputs_from_args(args, study),
-                        **analysis_overrides(args))
-    finally:
-        if executor is not None:
-            executor.shutdown()
+                        flavor=args.flavor, manual_flags=flags, ci=args.ci, parametric=args.parametric,
+                        **rot_inputs, **analysis_overrides(args))
     if args.output:
         res.to_csv(args.output)
     if args.figures:
-        _write_figures(res, args.figures)
+        _write_figures(res, args.figures, study)
     emit(args, res.summary, res.to_dict)
     return EXIT_OK
 
 
-def _write_figures(res, directory) -> None:
+def _write_figures(res, directory, study) -> None:
     import io
     from pathlib import Path
 
@@ -100,15 +101,14 @@ def _write_figures(res, directory) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-
     d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
     out = {}
-    for name, make in (("loading_intervals", res.loading_intervals_figure), ("zscore_intervals",
-                       res.zscore_intervals_figure), ("congruence", res.congruence_figure)):
-        fig = make()
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
+    for name, make in zip(FIGURES, (res.loading_intervals_figure, res.zscore_intervals_figure,
+                                    res.congruence_figure)):
+        with quiet_rendering():
+            fig = make()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=110)
         plt.close(fig)
-        out[d / f"{name}.png"] = buf.getvalue()
-    atomic_write(out)
+        out[d / name] = buf.getvalue()
+    write_outputs(out, sources=study_source(study))

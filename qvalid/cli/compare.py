@@ -9,7 +9,6 @@ analysed sides the same manual flags; ``--workbook-flags`` takes them from the w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ from ..errors import QInputError
 from ..io import read_kade_workbook
 from ..options import FLAVORS
 from ..pipeline import analyze
-from ._args import EXIT_OK, add_study_options, read_study_from_args
+from ._args import COUNT, EXIT_OK, add_study_options, emit, read_study_from_args
 
 
 def register(sub) -> None:
@@ -30,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("a", help="a flavour name or a KADE result workbook (.xlsx)")
     p.add_argument("b", help="a flavour name or a KADE result workbook (.xlsx)")
     add_study_options(p, file=None)  # --study FILE and how to read it (default: the Q-sorts of a workbook A or B)
-    p.add_argument("-k", "--nfactors", type=int, help="number of factors (default: the workbook's)")
+    p.add_argument("-k", "--nfactors", type=COUNT, help="number of factors (default: the workbook's)")
     p.add_argument("--flags", metavar="FILE", dest="flags_file",
                    help="manual flags for the analysed sides: a KADE result workbook or a flags table")
     p.add_argument("--workbook-flags", action="store_true",
@@ -41,7 +40,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     diff = _diff(args)
-    print(json.dumps(diff.to_dict(), allow_nan=False) if args.format == "json" else diff.to_text())
+    emit(args, diff.to_text, diff.to_dict)
     return EXIT_OK
 
 

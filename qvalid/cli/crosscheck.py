@@ -11,6 +11,7 @@ import argparse
 from ..checks.compare import FLOAT_OUTPUTS, resolve_tolerances
 from ..checks.crosscheck import crosscheck
 from ..errors import QInputError
+from ..numbers import NumberError, number
 from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
                     analysis_overrides, emit, manual_flags_from_args, read_study_from_args,
                     rotation_inputs_from_args)
@@ -26,9 +27,10 @@ def parse_tolerances(values) -> dict | None:
         key, sep, val = text.rpartition("=")
         key = key.strip() if sep else "*"
         try:
-            v = float(val)
-        except ValueError:
-            raise QInputError(f"--tolerance {text!r}: expected OUTPUT=VALUE or a number, e.g. zscores=1e-8") from None
+            v = number(val, low=0)
+        except NumberError as err:
+            raise QInputError(f"--tolerance {text!r}: {err}; expected OUTPUT=VALUE or a number >= 0, e.g. "
+                              "zscores=1e-8") from None
         out[key] = v
     try:
         resolve_tolerances(out)

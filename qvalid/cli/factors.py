@@ -8,9 +8,10 @@ import sys
 
 from ..errors import QInputError
 from ..factors.criteria import number_of_factors
-from ..io.files import atomic_write, refuse_source
-from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
-                    read_study_from_args)
+from ..io.files import STDOUT, study_source
+from ..report.figures import quiet_rendering
+from ._args import (COUNT, EXIT_OK, NONNEGATIVE, SEED, add_analysis_options, add_format_option, add_study_options,
+                    analysis_overrides, emit, number_type, plan_outputs, read_study_from_args, write_outputs)
 
 
 def register(sub) -> None:
@@ -24,35 +25,37 @@ def register(sub) -> None:
     add_study_options(p)
     add_analysis_options(p, nfactors=False, flags=False, steps=False, target=False)
     g = p.add_argument_group("number of factors")
-    g.add_argument("-k", "--nfactors", type=int,
+    g.add_argument("-k", "--nfactors", type=COUNT,
                    help="the solution in question, highlighted and compared with k - 1 and k + 1 (default: the k "
                         "of the grid-aware parallel analysis)")
-    g.add_argument("--max-k", type=int, help="largest k examined (default min(7, n_sorts - 2))")
-    g.add_argument("--runs", type=int, default=2000, help="random studies per null distribution (default 2000)")
-    g.add_argument("--centile", type=float, default=95.0, help="centile of the nulls to exceed (default 95)")
-    g.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    g.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    g.add_argument("--max-k", type=COUNT, help="largest k examined (default min(7, n_sorts - 2))")
+    g.add_argument("--runs", type=COUNT, default=2000, help="random studies per null distribution (default 2000)")
+    g.add_argument("--centile", type=number_type(low=0, high=100, low_open=True, high_open=True), default=95.0,
+                   help="centile of the nulls to exceed, in (0, 100) (default 95)")
+    g.add_argument("--seed", type=SEED, default=0, help="seed of every random draw (a whole number >= 0; default 0)")
+    g.add_argument("--bootstrap", type=NONNEGATIVE, default=0, metavar="N",
                    help="also bootstrap every k with N resamples (default: off)")
-    g.add_argument("--plot", metavar="PNG", help="write the scree plot with the parallel-analysis band here")
+    g.add_argument("--plot", metavar="PNG",
+                   help="write the scree plot with the parallel-analysis band here (- for standard output)")
     add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.runs < 1:
-        raise QInputError(f"--runs {args.runs}: must be at least 1")
-    if args.plot and not args.plot.lower().endswith(".png"):
+    if args.plot and args.plot != STDOUT and not args.plot.lower().endswith(".png"):
         raise QInputError(f"--plot {args.plot}: the scree plot is written as PNG; name the file *.png")
     study = read_study_from_args(args)
-    if args.plot:
-        refuse_source(study, args.plot)
+    plan_outputs(args.plot)
     progress = args.format != "json" and sys.stderr.isatty()
     fr = number_of_factors(study, args.max_k, nfactors=args.nfactors, n_runs=args.runs, centile=args.centile,
                            seed=args.seed, flavor=args.flavor, bootstrap=args.bootstrap, progress=progress,
                            **analysis_overrides(args))
     if args.plot:
         buf = io.BytesIO()
-        fr.scree_figure().savefig(buf, format="png")
-        atomic_write({args.plot: buf.getvalue()})
+        with quiet_rendering():
+            fr.scree_figure().savefig(buf, format="png")
+        write_outputs({args.plot: buf.getvalue()}, sources=study_source(study))
+        if args.plot == STDOUT:  # the PNG is on standard output: nothing else goes there
+            return EXIT_OK
     emit(args, fr.summary, fr.to_dict)
     return EXIT_OK

@@ -12,16 +12,17 @@ from .._version import __version__
 from ..core.flag import flag
 from ..errors import QInputError
 from ..io.published import read_loadings
-from ._args import EXIT_OK, add_encoding_option, add_format_option, emit
+from ._args import EXIT_OK, add_encoding_option, add_format_option, emit, number_type, option_type
 
 
 def register(sub) -> None:
     p = sub.add_parser("flag", help="flag defining sorts in a published loadings table",
                        epilog="example: qvalid flag reference/data/nav_aap_2023/loadings_published.csv --threshold 0.42")
     p.add_argument("file", help="CSV: a sort id column then one column per factor (extra non-numeric columns ignored)")
-    p.add_argument("--threshold", type=float, help="flag when |a| >= X")
-    p.add_argument("--n-statements", type=int, help="use the |a| > z/sqrt(N) significance rule with N statements")
-    p.add_argument("--z", type=float, default=1.96, help="z for the significance rule (default 1.96)")
+    p.add_argument("--threshold", type=option_type("threshold"), help="flag when |a| >= X (0 < X < 1)")
+    p.add_argument("--n-statements", type=number_type(whole=True, low=2),
+                   help="use the |a| > z/sqrt(N) significance rule with N statements")
+    p.add_argument("--z", type=option_type("flag_z"), default=1.96, help="z for the significance rule (default 1.96)")
     p.add_argument("--no-majority", dest="majority", action="store_false",
                    help="drop the a^2 > h^2 - a^2 condition")
     add_encoding_option(p)

@@ -11,15 +11,15 @@ import argparse
 import shlex
 import sys
 
-from ..errors import QInputError
 from ..factors.criteria import number_of_factors
 from ..io import attach_statement_texts, read_statement_texts
+from ..io.files import STDOUT
 from ..pipeline import analyze
 from ..report import Report, cross_check
 from ..stability import bootstrap
-from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
-                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args,
-                    rotation_inputs_from_args)
+from ._args import (EXIT_DIFF, EXIT_OK, NONNEGATIVE, SEED, add_analysis_options, add_format_option, add_study_options,
+                    analysis_overrides, emit, manual_flags_from_args, plan_outputs, read_study_from_args,
+                    rotation_inputs_from_args, write_outputs)
 
 
 DESCRIPTION = ("The main job: the full Q analysis of FILE, the stability of its factors (a bootstrap, 1000 resamples "
@@ -46,30 +46,30 @@ def register(sub) -> None:
     g.add_argument("--statements", metavar="FILE",
                    help="CSV of statement wordings: statement id, then a text column (text, text_en or the 2nd)")
     g.add_argument("--statements-text-column", metavar="NAME", help="the text column of --statements to use")
-    g.add_argument("--bootstrap", type=int, default=BOOTSTRAP_RESAMPLES, metavar="N",
+    g.add_argument("--bootstrap", type=NONNEGATIVE, default=BOOTSTRAP_RESAMPLES, metavar="N",
                    help=f"how stable the factors are: N resamples of the Q-sorts and N simulated samples "
                         f"(default {BOOTSTRAP_RESAMPLES})")
     g.add_argument("--no-bootstrap", dest="bootstrap", action="store_const", const=0,
                    help="no stability section (the report then cannot say how stable the factors are)")
-    g.add_argument("--factors", type=int, default=FACTOR_RUNS, metavar="N",
+    g.add_argument("--factors", type=NONNEGATIVE, default=FACTOR_RUNS, metavar="N",
                    help=f"weigh the number of factors (criteria for k = 1..7, parallel analyses with N random "
                         f"studies per null; default {FACTOR_RUNS})")
     g.add_argument("--no-factors", dest="factors", action="store_const", const=0,
                    help="no number-of-factors section")
-    g.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and the parallel analyses (default 0)")
+    g.add_argument("--seed", type=SEED, default=0,
+                   help="seed of the bootstrap and the parallel analyses (a whole number >= 0; default 0)")
     g.add_argument("--no-crosscheck", dest="crosscheck", action="store_false",
                    help="do not run the live cross-check against R qmethod")
     g.add_argument("--title", help="report title (default: from the study's name or file name)")
-    g.add_argument("--out", default="report.html", metavar="HTML", help="the report (default: report.html)")
-    g.add_argument("--json", metavar="FILE", help="also write the JSON (analyze contract + bootstrap + crosscheck)")
+    g.add_argument("--out", default="report.html", metavar="HTML",
+                   help="the report (default: report.html; - for standard output)")
+    g.add_argument("--json", metavar="FILE", help="also write the JSON (analyze contract + bootstrap + crosscheck; "
+                                                  "- for standard output)")
     add_format_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    for opt in ("bootstrap", "factors"):
-        if getattr(args, opt) < 0:
-            raise QInputError(f"--{opt} {getattr(args, opt)}: must be >= 0")
     study = read_study_from_args(args)
     if args.statements:
         texts = read_statement_texts(args.statements, column=args.statements_text_column, encoding=args.encoding)
@@ -77,6 +77,7 @@ def run(args) -> int:
     overrides = analysis_overrides(args)
     flags = manual_flags_from_args(args, study)
     rot_inputs = rotation_inputs_from_args(args, study)
+    plan_outputs(args.out, args.json)  # every input is read: refuse unsafe outputs before the work
     watching = sys.stderr.isatty() and args.format != "json"  # a person watches: status lines, progress bar
     say = (lambda msg: print(f"qvalid report: {msg}", file=sys.stderr)) if watching else (lambda msg: None)
     result = analyze(study, args.nfactors, flavor=args.flavor, flags=flags, **rot_inputs, **overrides)
@@ -97,14 +98,17 @@ def run(args) -> int:
     rep = Report(result, bootstrap=boot, crosscheck=diff, crosscheck_note=note, factors=factors,
                  command=command_line(args),
                  title=args.title, inputs=tuple(p for p in (args.statements, args.flags_file) if p))
-    rep.write(args.out, args.json)
+    write_outputs(rep.files(args.out, args.json), sources=rep.sources())
+    code = EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
+    if STDOUT in (args.out, args.json):  # the report itself is on standard output: nothing else goes there
+        return code
     b = rep.bootstrap_summary()
     lines = ["cross-check: " + (diff.summary_line() if diff is not None else f"not run: {note}"),
              *([f"stability: {b['headline']} ({b['sub']})"] if b is not None else []),
              f"wrote {args.out}" + (f" and {args.json}" if args.json else "")]
     emit(args, "\n".join(lines), lambda: {"html": args.out, "json": args.json, "crosscheck": rep.crosscheck_summary(),
                                           "bootstrap": b, "command": rep.command})
-    return EXIT_DIFF if diff is not None and not diff.ok else EXIT_OK
+    return code
 
 
 def _bootstrap(study, args, overrides, flags, say, progress, rot_inputs):

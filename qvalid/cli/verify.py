@@ -10,7 +10,8 @@ from ..errors import QInputError
 from ..io import read_flags, read_study
 from ..io.files import suffix
 from ..io.published import read_table
-from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid, warn
+from ._args import (EXIT_DIFF, EXIT_OK, NONNEGATIVE, add_format_option, emit, number_list, number_type, option_type,
+                    parse_grid, warn)
 
 EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
 exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
@@ -37,16 +38,17 @@ def register(sub) -> None:
                         "only arrays and z-scores (--arrays, --zscores)")
     g = p.add_argument_group("reading the tables")
     g.add_argument("--encoding", help="text encoding of CSV files (default UTF-8), e.g. latin-1")
-    g.add_argument("--decimals", type=int,
+    g.add_argument("--decimals", type=number_type(whole=True, low=0, high=15),
                    help="the tables were printed with at least N decimals (trailing zeros dropped, as R's write.csv "
                         "does); default: the decimals as written in each cell")
     g.add_argument("--sheet", help="sheet of an xlsx/ods file (default: the first)")
     r = p.add_argument_group("the paper's rule for defining sorts")
-    r.add_argument("--threshold", type=float, help="|a| >= X")
-    r.add_argument("--n-statements", type=int, help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
-    r.add_argument("--z", type=float, default=1.96)
+    r.add_argument("--threshold", type=option_type("threshold"), help="|a| >= X (0 < X < 1)")
+    r.add_argument("--n-statements", type=number_type(whole=True, low=2),
+                   help="number of statements (the |a| > z/sqrt(N) rule; arrays)")
+    r.add_argument("--z", type=option_type("flag_z"), default=1.96)
     r.add_argument("--no-majority", dest="majority", action="store_false", help="drop a^2 > h^2 - a^2")
-    r.add_argument("--threshold-p", type=float, metavar="P",
+    r.add_argument("--threshold-p", type=number_type(low=0, high=1, low_open=True, high_open=True), metavar="P",
                    help="the paper says loadings at --threshold are significant at p < P (needs --n-statements)")
     c = p.add_argument_group("published claims (comma-separated per factor, as printed)")
     c.add_argument("--defining", action="append", metavar="IDS",
@@ -54,9 +56,9 @@ def register(sub) -> None:
     c.add_argument("--flags", dest="flags_file", metavar="FILE",
                    help="defining sorts as a table of X marks, sorts x factors (as analyze --flags)")
     c.add_argument("--defining-counts", metavar="N,N,...")
-    c.add_argument("--n-flagged", type=int, help="sorts defining some factor")
-    c.add_argument("--n-confounded", type=int, help="sorts significant on some factor but defining none")
-    c.add_argument("--n-nonsignificant", type=int, help="sorts significant on no factor")
+    c.add_argument("--n-flagged", type=NONNEGATIVE, help="sorts defining some factor")
+    c.add_argument("--n-confounded", type=NONNEGATIVE, help="sorts significant on some factor but defining none")
+    c.add_argument("--n-nonsignificant", type=NONNEGATIVE, help="sorts significant on no factor")
     c.add_argument("--eigenvalues", metavar="X,X,...")
     c.add_argument("--eigenvalues-of", choices=("unrotated", "rotated"), default="unrotated",
                    help="the paper's eigenvalues: of the unrotated solution (PQMethod, KADE; default) or column sums "
@@ -93,16 +95,16 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _list(text, name):
-    if text is None:
-        return None
-    items = [t.strip() for t in text.split(",") if t.strip()]
-    for t in items:
-        try:
-            float(t)
-        except ValueError:
-            raise QInputError(f"--{name} {text!r}: {t!r} is not a number") from None
-    return items
+#: What each published claim must be (:func:`qvalid.cli._args.number_list`): counts are whole, eigenvalues and
+#: standard errors >= 0, percentages of variance 0..100, reliabilities 0..1, correlations -1..1.
+CLAIM_RULES = {"defining-counts": {"whole": True, "low": 0}, "eigenvalues": {"low": 0},
+               "explained-variance": {"low": 0, "high": 100}, "cumulative-variance": {"low": 0, "high": 100},
+               "total-variance": {"low": 0, "high": 100}, "reliability": {"low": 0, "high": 1}, "se": {"low": 0},
+               "correlations": {"low": -1, "high": 1}}
+
+
+def _list(text, name, **kw):
+    return number_list(text, f"--{name}", **CLAIM_RULES[name], **kw)
 
 
 def _without_loadings(args, table) -> int:
@@ -120,11 +122,11 @@ def _without_loadings(args, table) -> int:
     unchecked = [tuple(u.split("|")) for u in args.unchecked or []]
     if any(len(u) != 3 for u in unchecked):
         raise QInputError("--unchecked: expected CLAIM|PRINTED|REASON")
-    try:
-        res = verify(None, arrays=table(args.arrays, args.arrays_prefix) if args.arrays else None,
-                     zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
-                     grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
-                     correlations_of=args.correlations_of, unchecked=unchecked)
+    claims = dict(arrays=table(args.arrays, args.arrays_prefix, "arrays") if args.arrays else None,
+                  zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None,
+                  grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"))
+    try:  # every input is read and checked: what verify() refuses now is about the tables together
+        res = verify(None, correlations_of=args.correlations_of, unchecked=unchecked, **claims)
     except ValueError as err:
         raise QInputError(str(err), file=args.arrays or args.zscores) from None
     emit(args, res.to_text, res.to_dict)
@@ -137,8 +139,8 @@ def run(args) -> int:
     import numpy as np
 
 
-    def table(path, prefix=None):
-        t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet)
+    def table(path, prefix=None, kind=None):
+        t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet, kind=kind)
         if args.decimals is not None:
             t = dataclasses.replace(t, decimals=np.where(t.decimals < 0, -1, np.maximum(t.decimals, args.decimals)))
         for note in t.notes:
@@ -147,7 +149,7 @@ def run(args) -> int:
 
     if args.loadings is None:
         return _without_loadings(args, table)
-    lo = table(args.loadings)
+    lo = table(args.loadings, kind="loadings")
     if args.threshold is None and args.n_statements is None:
         raise QInputError("give the paper's rule: --threshold X, or --n-statements N for |a| > z/sqrt(N)")
     flags = None
@@ -164,6 +166,7 @@ def run(args) -> int:
             raise QInputError(f"--defining: sort(s) {', '.join(unknown)} not in the loadings table", file=lo.source)
         flags = np.array([[sid in s for s in sets] for sid in lo.ids])
     counts = _list(args.defining_counts, "defining-counts")
+    total = _list(args.total_variance, "total-variance", count=1)
     data = None
     if args.data is not None:
         kw = {} if args.encoding is None else {"encoding": args.encoding}
@@ -181,22 +184,20 @@ def run(args) -> int:
         if len(parts) != 3:
             raise QInputError(f"--unchecked {u!r}: expected CLAIM|PRINTED|REASON")
         unchecked.append(tuple(parts))
-    try:
+    claims = dict(eigenvalues=_list(args.eigenvalues, "eigenvalues"),
+                  explained_variance=_list(args.explained_variance, "explained-variance"),
+                  cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
+                  correlations=_list(args.correlations, "correlations"), grid=parse_grid(args.grid),
+                  arrays=table(args.arrays, args.arrays_prefix, "arrays") if args.arrays else None,
+                  zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None)
+    try:  # every input is read and checked: what verify() refuses now is about the tables together
         res = verify(lo, n_statements=args.n_statements, threshold=args.threshold, z=args.z, majority=args.majority,
                      flags=flags, defining_counts=None if counts is None else [int(float(c)) for c in counts],
                      n_flagged=args.n_flagged, n_confounded=args.n_confounded, n_nonsignificant=args.n_nonsignificant,
-                     eigenvalues=_list(args.eigenvalues, "eigenvalues"), eigenvalues_of=args.eigenvalues_of,
-                     explained_variance=_list(args.explained_variance, "explained-variance"),
-                     cumulative_variance=_list(args.cumulative_variance, "cumulative-variance"),
-                     total_variance=None if args.total_variance is None else _list(args.total_variance,
-                                                                                   "total-variance")[0],
-                     arrays=table(args.arrays, args.arrays_prefix) if args.arrays else None,
-                     zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
-                     grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
+                     eigenvalues_of=args.eigenvalues_of, total_variance=None if total is None else total[0],
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
-                     threshold_p=args.threshold_p,
-                     unchecked=unchecked, data=data, data_extraction=args.data_extraction,
-                     data_flavor=args.data_flavor)
+                     threshold_p=args.threshold_p, unchecked=unchecked, data=data,
+                     data_extraction=args.data_extraction, data_flavor=args.data_flavor, **claims)
     except ValueError as err:
         raise QInputError(str(err), file=lo.source) from None
     emit(args, res.to_text, res.to_dict)

@@ -37,6 +37,9 @@ def velicer_map(r, max_m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
 
     Returns ``(map2, map4)`` for m = 0..max_m (default n_sorts - 2); the suggested number of factors is the m of
     the minimum (as O'Connor's 2000 SPSS/SAS programs). All m at once: cumulative outer products on a stack.
+    Where the m components leave some Q-sort no variance of its own (a residual variance of at most
+    :data:`MAP_RESIDUAL_TOL`: identical or perfectly dependent sorts), the partial correlations are undefined and
+    so is the average: NaN, never a huge number from a division by almost zero.
     """
     r = np.asarray(r, dtype=np.float64)
     p = r.shape[0]
@@ -45,11 +48,19 @@ def velicer_map(r, max_m: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     a = vecs[:, ::-1][:, :max_m] * np.sqrt(np.maximum(vals[::-1][:max_m], 0.0))
     outer = np.einsum("im,jm->mij", a, a)
     c = r[None] - np.concatenate([np.zeros((1, p, p)), np.cumsum(outer, axis=0)])  # (max_m + 1, p, p)
-    d = np.sqrt(np.clip(np.diagonal(c, axis1=1, axis2=2), 1e-300, None))
+    resid = np.diagonal(c, axis1=1, axis2=2)
+    defined = (resid > MAP_RESIDUAL_TOL).all(axis=1)
+    d = np.sqrt(np.where(resid > MAP_RESIDUAL_TOL, resid, 1.0))
     pc = c / (d[:, :, None] * d[:, None, :])
     off = ~np.eye(p, dtype=bool)
     pc2 = pc[:, off] ** 2
-    return pc2.mean(axis=1), (pc2 * pc2).mean(axis=1)
+    map2, map4 = pc2.mean(axis=1), (pc2 * pc2).mean(axis=1)
+    map2[~defined] = map4[~defined] = np.nan
+    return map2, map4
+
+
+#: A residual variance at or below this after partialling out m components counts as none (MAP undefined).
+MAP_RESIDUAL_TOL = 1e-10
 
 
 # ---------------------------------------------------------------------------------------------- the criteria
@@ -271,8 +282,8 @@ def _suggestions(criteria, r, map2, map4, max_k: int, n_st: int, n_cent: int) ->
         "parallel_grid": _leading(criteria, "pa"),
         "parallel_normal": _leading(criteria, "pa_normal"),
         "parallel_revised": _leading(criteria, "rpa"),
-        "map": int(np.argmin(map2)),
-        "map4": int(np.argmin(map4)),
+        "map": int(np.nanargmin(map2)),  # m = 0 is always defined
+        "map4": int(np.nanargmin(map4)),
     }
     if n_cent:
         sugg["parallel_centroid"] = _leading(criteria, "pa_centroid")

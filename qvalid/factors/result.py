@@ -205,7 +205,9 @@ def _summary(fr: FactorsResult) -> str:
     lines += _table(phead, pbody)
     m = fr.map
     lines += ["", "Velicer's MAP (average squared / fourth-power partial correlation after m components): "
-              + ", ".join(f"m={i}: {m.map2.iloc[i]:.4f}/{m.map4.iloc[i]:.4f}" for i in range(min(len(m), fr.max_k + 1)))]
+              + ", ".join(f"m={i}: " + (f"{m.map2.iloc[i]:.4f}/{m.map4.iloc[i]:.4f}" if np.isfinite(m.map2.iloc[i])
+                                        else "undefined (no variance of its own left to some Q-sort)")
+                          for i in range(min(len(m), fr.max_k + 1)))]
     lines += ["", "Sensitivity: from k to k+1 factors (rotated factors matched by Tucker congruence, Hungarian; "
               "f1 = a factor of k, f1' = a factor of k+1; read upwards, a split is a merge)"]
     if len(fr.sensitivity):

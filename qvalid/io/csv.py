@@ -18,9 +18,9 @@ from pathlib import Path
 from ..errors import QInputError
 from ..study import MISSING_CODES, QStudy
 from .files import (SORT_PREFIXES, STATEMENT_PREFIXES, atomic_write, generated_ids, raw_scores, read_text,
-                    refuse_source, suffix)
+                    study_source, suffix)
 
-__all__ = ["read_csv", "write_csv", "column_spec", "study_from_records"]
+__all__ = ["read_csv", "write_csv", "format_csv", "column_spec", "study_from_records"]
 
 LAYOUTS = ("statements", "sorts")
 _SEPARATORS = (",", ";", "\t")
@@ -164,12 +164,18 @@ def write_csv(study: QStudy, path, *, layout="statements", text=False, sep=None)
     QInputError
         For an unknown layout, ``text=True`` without texts, or a target that is the study's source.
     """
+    data = format_csv(study, layout=layout, text=text,
+                      sep=sep if sep is not None else ("\t" if suffix(path) == ".tsv" else ","), path=path)
+    atomic_write({Path(path): data}, sources=study_source(study))
+
+
+def format_csv(study: QStudy, *, layout="statements", text=False, sep=",", path=None) -> str:
+    """The text :func:`write_csv` writes (``path`` only names the file in errors)."""
     if layout not in LAYOUTS:
         raise QInputError(f"unknown layout {layout!r}: use 'statements' or 'sorts'")
     if text and (layout != "statements" or study.statement_texts is None):
         raise QInputError("text=True needs the 'statements' layout and a study with statement texts", file=path)
-    refuse_source(study, path)
-    delim = sep if sep is not None else ("\t" if suffix(path) == ".tsv" else ",")
+    delim = sep
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=delim, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     scores = study.scores.tolist()
@@ -180,7 +186,7 @@ def write_csv(study: QStudy, path, *, layout="statements", text=False, sep=None)
     else:
         writer.writerow(["", *study.statement_ids])
         writer.writerows([sid, *column] for sid, column in zip(study.sort_ids, zip(*scores)))
-    atomic_write({Path(path): buf.getvalue()})
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------------- parsing

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QInputError
+from ..numbers import NumberError, number
 from ..study import QStudy
 from .workbook import blank, cell_text, excel_sheets
 
@@ -108,12 +109,12 @@ def study_from_kade_input(sheets: dict, path, *, grid=None, forced=True) -> QStu
     raw = sorts.iloc[:, 1:].to_numpy(dtype=object)
     n = raw.shape[1]
     pattern = sheets["pattern"].dropna(how="all").dropna(axis=1, how="all").to_numpy(dtype=object)
-    try:
-        design = {int(s): int(c) for s, c in zip(pattern[0], pattern[1])}
-    except (IndexError, TypeError, ValueError):
-        raise QInputError("sheet 'pattern' must hold the scores in row 1 and their cell counts in row 2",
-                          file=path) from None
-    texts = _statement_texts(sheets["statements"], n, header="Number")
+    if pattern.shape[0] < 2:
+        raise QInputError("sheet 'pattern' must hold the scores in row 1 and their cell counts in row 2", file=path)
+    design = {_number(s, path, "pattern", "score", whole=True): _number(c, path, "pattern", "cell count", whole=True,
+                                                                          low=0)
+              for s, c in zip(pattern[0], pattern[1])}
+    texts = _statement_texts(sheets["statements"], n, header="Number", path=path)
     name = _project_name(sheets.get("name"))
     return QStudy(raw.T, [f"S{i + 1}" for i in range(n)], ids, grid=design if grid is None else grid,
                   forced=forced, statement_texts=texts, name=name, source=str(path))
@@ -135,11 +136,12 @@ def study_from_kade_results(sheets: dict, path, *, grid=None, forced=True) -> QS
     raw = rows.iloc[:, 1:1 + len(header)].to_numpy(dtype=object)
     overview = _overview(sheets["Project Overview"])
     design = overview.get("Q sort Design")
-    if grid is None and design:
-        values = [int(float(v)) for v in str(design).split(",") if v.strip()]
+    if grid is None and not blank(design):
+        values = [_number(v, path, "Project Overview", f"Q sort Design {cell_text(design)!r}: score", whole=True)
+                  for v in str(cell_text(design)).split(",") if v.strip()]
         scores, counts = np.unique(values, return_counts=True)
         grid = dict(zip(scores.tolist(), counts.tolist()))
-    texts = _statement_texts(sheets["statements"], len(header), header="Statement Number")
+    texts = _statement_texts(sheets["statements"], len(header), header="Statement Number", path=path)
     return QStudy(raw.T, header, ids, grid=grid, forced=forced, statement_texts=texts,
                   name=str(overview.get("Project Name") or ""), source=str(path))
 
@@ -167,50 +169,64 @@ def read_kade_workbook(path) -> KadeWorkbook:
     labels = [str(v).strip() for v in fl_sheet.iloc[head]]
     cols = [c for c, v in enumerate(labels) if v.startswith("Factor")]
     k = len(cols)
-    body = _rows(fl_sheet, head, sorts, path, "Factor Loadings", col=1)
+    if k == 0:
+        raise QInputError("sheet 'Factor Loadings': no 'Factor  1' column", file=path)
     loadings = np.zeros((n_so, k))
     flags = np.zeros((n_so, k), dtype=bool)
-    for i, row in body:
-        loadings[i] = [float(row.iloc[c]) for c in cols]
-        flags[i] = [str(row.iloc[c + 1]).strip() == "Flagged" for c in cols]
+    for i, row in _all_sorts(fl_sheet, head, sorts, path, "Factor Loadings", col=1):
+        loadings[i] = [_number(row.iloc[c], path, "Factor Loadings", "loading", low=-1, high=1, sort=study.sort_ids[i])
+                       for c in cols]
+        flags[i] = [_flag_mark(row.iloc[c + 1] if c + 1 < len(row) else None, path, study.sort_ids[i]) for c in cols]
 
     tab = sheets["Factor Loadings Table"]
     head = _find_row(tab, "Nm", path, "Factor Loadings Table")
-    order = np.array([i for i, _ in _rows(tab, head, sorts, path, "Factor Loadings Table", col=1)])
+    order = np.array([i for i, _ in _all_sorts(tab, head, sorts, path, "Factor Loadings Table", col=1)])
 
     unrot = sheets["Unrotated Factor Matrix"]
     head = _find_row(unrot, "Nm", path, "Unrotated Factor Matrix")
     ucols = [c for c, v in enumerate(unrot.iloc[head]) if str(v).strip().startswith("Factor")]
     unrotated = np.zeros((n_so, len(ucols)))
-    for i, row in _rows(unrot, head, sorts, path, "Unrotated Factor Matrix", col=1):
-        unrotated[i] = [float(row.iloc[c]) for c in ucols]
+    for i, row in _all_sorts(unrot, head, sorts, path, "Unrotated Factor Matrix", col=1):
+        unrotated[i] = [_number(row.iloc[c], path, "Unrotated Factor Matrix", "loading", sort=study.sort_ids[i])
+                        for c in ucols]
 
     cor = sheets["Correlation Matrix"]
     head = _find_row(cor, "Participant", path, "Correlation Matrix")
     cor_ids = [cell_text(v) for v in cor.iloc[head, 1:1 + n_so]]
+    unknown = [c for c in cor_ids if c not in sorts]
+    if unknown or len(set(cor_ids)) != n_so:
+        raise QInputError("sheet 'Correlation Matrix': the header does not name each Q-sort once"
+                          + (f" ({unknown[0]!r} is not a Q-sort)" if unknown else ""), file=path)
     corr = np.zeros((n_so, n_so))
-    for i, row in _rows(cor, head, sorts, path, "Correlation Matrix", col=0):
-        corr[i, [sorts[s] for s in cor_ids]] = [float(v) for v in row.iloc[1:1 + n_so]]
+    for i, row in _all_sorts(cor, head, sorts, path, "Correlation Matrix", col=0):
+        corr[i, [sorts[s] for s in cor_ids]] = [
+            _number(v, path, "Correlation Matrix", "correlation (x 100)", low=-100, high=100, sort=study.sort_ids[i])
+            for v in row.iloc[1:1 + n_so]]
 
     weights = np.zeros((n_so, k))
     zscores = np.full((n_st, k), np.nan)
     arrays = np.full((n_st, k), np.nan)
     for j in range(k):
-        ws = _sheet(sheets, f"Fac. {j + 1} Sorts Weight", path)
-        head = _find_row(ws, "Nm", path, f"Fac. {j + 1} Sorts Weight")
-        for i, row in _rows(ws, head, sorts, path, f"Fac. {j + 1} Sorts Weight", col=1):
-            weights[i, j] = float(row.iloc[2])
-        fs = _sheet(sheets, f"Fac. {j + 1}", path)
-        head = _find_row(fs, "Statement Number", path, f"Fac. {j + 1}")
-        for s, row in _statement_rows(fs, head, n_st, path, f"Fac. {j + 1}"):
-            zscores[s, j], arrays[s, j] = float(row.iloc[2]), float(row.iloc[3])
+        name = f"Fac. {j + 1} Sorts Weight"
+        ws = _sheet(sheets, name, path)
+        head = _find_row(ws, "Nm", path, name)
+        for i, row in _rows(ws, head, sorts, path, name, col=1):
+            weights[i, j] = _number(row.iloc[2], path, name, "weight", sort=study.sort_ids[i])
+        name = f"Fac. {j + 1}"
+        fs = _sheet(sheets, name, path)
+        head = _find_row(fs, "Statement Number", path, name)
+        for s, row in _statement_rows(fs, head, n_st, path, name, every=True):
+            sid = study.statement_ids[s]
+            zscores[s, j] = _number(row.iloc[2], path, name, "z-score", statement=sid)
+            arrays[s, j] = _number(row.iloc[3], path, name, "Q sort value", whole=True, statement=sid)
 
     chars = _overview(sheets["Factor Characteristics"], width=k)
-    nload = np.array(chars.get("No. of Defining Variables", [np.nan] * k), dtype=float)
-    rel = np.array(chars.get("Composite Reliability", [np.nan] * k), dtype=float)
-    se = np.array(chars.get("S.E. of Factor Z-scores", [np.nan] * k), dtype=float)
+    nload = _labelled(chars, "No. of Defining Variables", k, path, "Factor Characteristics", whole=True, low=0)
+    rel = _labelled(chars, "Composite Reliability", k, path, "Factor Characteristics", low=0, high=1)
+    se = _labelled(chars, "S.E. of Factor Z-scores", k, path, "Factor Characteristics", low=0)
     sed_sheet = _overview(sheets["Standard Errors for Diffs"], width=k)
-    sed = np.array([sed_sheet.get(f"Factor  {j + 1}", [np.nan] * k) for j in range(k)], dtype=float)
+    sed = np.array([_labelled(sed_sheet, f"Factor  {j + 1}", k, path, "Standard Errors for Diffs", low=0)
+                    for j in range(k)])
 
     dist = np.zeros((n_st, k), dtype=np.int64)
     for j in range(k):
@@ -219,13 +235,13 @@ def read_kade_workbook(path) -> KadeWorkbook:
         head = _find_row(ds, "Nm", path, name)
         sig_col = _significance_column(ds, head, j + 1)
         for s, row in _statement_rows(ds, head, n_st, path, name):
-            dist[s, j] = 2 if str(row.iloc[sig_col]).strip() == "*" else 1
+            dist[s, j] = 1 + _star(row.iloc[sig_col], path, name, study.statement_ids[s])
     cons = np.zeros(n_st, dtype=np.int64)
     cs = sheets.get("Consensus Statements")
     if cs is not None:
         head = _find_row(cs, "Nm", path, "Consensus Statements")
         for s, row in _statement_rows(cs, head, n_st, path, "Consensus Statements"):
-            cons[s] = 2 if str(row.iloc[1]).strip() == "*" else 1
+            cons[s] = 1 + _star(row.iloc[1], path, "Consensus Statements", study.statement_ids[s])
     version = str(_overview(sheets["Project Overview"]).get("KADE Version Number") or "")
     return KadeWorkbook(str(path), version, study, k, loadings, flags, order, unrotated, corr, weights, zscores,
                         arrays, nload, rel, se, sed, dist, cons)
@@ -279,19 +295,76 @@ def _rows(frame, head: int, sorts: dict, path, sheet: str, *, col: int):
         yield sorts[sid], row
 
 
-def _statement_rows(frame, head: int, n: int, path, sheet: str):
-    """(0-based statement, row) for the rows under ``head`` whose first cell is a statement number."""
+def _all_sorts(frame, head: int, sorts: dict, path, sheet: str, *, col: int):
+    """:func:`_rows`, checking that every Q-sort of the study has exactly one row (a workbook is read completely)."""
+    seen = {}
+    for i, row in _rows(frame, head, sorts, path, sheet, col=col):
+        if i in seen:
+            raise QInputError(f"sheet {sheet!r}: a second row for this Q-sort", file=path, sort=cell_text(row.iloc[col]))
+        seen[i] = True
+        yield i, row
+    missing = [s for s, i in sorts.items() if i not in seen]
+    if missing:
+        raise QInputError(f"sheet {sheet!r}: no row for this Q-sort" + (f" (nor for {len(missing) - 1} more)"
+                                                                       if len(missing) > 1 else ""),
+                          file=path, sort=missing[0])
+
+
+def _statement_rows(frame, head: int, n: int, path, sheet: str, *, every: bool = False):
+    """(0-based statement, row) for the rows under ``head`` until the first blank first cell; each first cell must
+    be a statement number 1..n, listed once (with ``every``: every statement listed)."""
+    seen = set()
     for _, row in frame.iloc[head + 1:].iterrows():
         v = row.iloc[0]
         if blank(v):
             break
-        try:
-            s = int(float(v))
-        except ValueError:
-            continue
-        if not 1 <= s <= n:
-            raise QInputError(f"sheet {sheet!r}: statement number {s} outside 1..{n}", file=path)
+        s = _number(v, path, sheet, "statement number", whole=True, low=1, high=n)
+        if s in seen:
+            raise QInputError(f"sheet {sheet!r}: statement number {s} is listed twice", file=path)
+        seen.add(s)
         yield s - 1, row
+    if every and len(seen) != n:
+        missing = min(set(range(1, n + 1)) - seen)
+        raise QInputError(f"sheet {sheet!r}: statement {missing} is not listed (the sheet lists {len(seen)} of {n})",
+                          file=path)
+
+
+def _number(v, path, sheet: str, what: str, *, whole: bool = False, low=None, high=None, sort=None, statement=None):
+    """A number of a workbook cell by the rule of :mod:`qvalid.numbers`, or a one-line error naming the sheet, the
+    Q-sort or statement, what the cell is and the cell as written (a blank cell is refused too)."""
+    where = dict(file=path, sort=sort, statement=statement)
+    if blank(v):
+        raise QInputError(f"sheet {sheet!r}: {what} is blank", **where)
+    try:
+        return number(v, whole=whole, low=low, high=high)
+    except NumberError as err:
+        raise QInputError(f"sheet {sheet!r}: {what} {err}", **where) from None
+
+
+def _labelled(table: dict, label: str, k: int, path, sheet: str, **rule) -> np.ndarray:
+    """The k numbers right of ``label`` in an overview-style sheet."""
+    if label not in table:
+        raise QInputError(f"sheet {sheet!r}: no row {label!r}", file=path)
+    return np.array([_number(v, path, sheet, label, **rule) for v in table[label]], dtype=float)
+
+
+def _flag_mark(v, path, sort) -> bool:
+    if blank(v):
+        return False
+    if str(v).strip() == "Flagged":
+        return True
+    raise QInputError(f"sheet 'Factor Loadings': flag cell {cell_text(v)!r} is neither 'Flagged' nor blank",
+                      file=path, sort=sort)
+
+
+def _star(v, path, sheet: str, statement) -> int:
+    """A significance mark: 1 for ``*``, 0 for a blank cell."""
+    if blank(v):
+        return 0
+    if str(v).strip() == "*":
+        return 1
+    raise QInputError(f"sheet {sheet!r}: significance mark {cell_text(v)!r} is neither '*' nor blank", file=path,
+                      statement=statement)
 
 
 def _significance_column(frame, head: int, factor: int) -> int:
@@ -316,8 +389,10 @@ def _overview(frame, width: int = 1) -> dict:
     return out
 
 
-def _statement_texts(frame, n: int, *, header: str):
-    """Statement wordings 1..n from a "number | text" table (None when there are none)."""
+def _statement_texts(frame, n: int, *, header: str, path=None, sheet: str = "statements"):
+    """Statement wordings 1..n from a "number | text" table (None when there are none); below the header every
+    non-blank first cell must be a statement number (numbers beyond n are KADE's unused template rows: refused
+    when they hold a text)."""
     texts = [""] * n
     started = False
     for _, row in frame.iterrows():
@@ -325,12 +400,17 @@ def _statement_texts(frame, n: int, *, header: str):
         if not started:
             started = not blank(first) and str(first).strip() == header
             continue
-        try:
-            s = int(float(first))
-        except (TypeError, ValueError):
+        if blank(first):
             continue
-        if 1 <= s <= n and len(row) > 1 and not blank(row.iloc[1]):
-            texts[s - 1] = str(row.iloc[1]).strip()
+        s = _number(first, path, sheet, "statement number", whole=True, low=1)
+        text = row.iloc[1] if len(row) > 1 else None
+        if s > n:
+            if blank(text):  # an unused row of KADE's template (numbered on beyond the study's statements)
+                continue
+            raise QInputError(f"sheet {sheet!r}: statement {s} has a text, but the study has {n} statements",
+                              file=path)
+        if not blank(text):
+            texts[s - 1] = str(text).strip()
     return tuple(texts) if any(texts) else None
 
 

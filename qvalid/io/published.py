@@ -11,11 +11,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import QInputError
-from .csv import is_number, sniff_separator
+from ..numbers import NumberError, is_number, number, shown
+from .csv import sniff_separator
 from .files import read_text
 from .workbook import blank, cell_text, excel_sheets, is_workbook
 
-__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals", "markdown_rows"]
+__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals", "markdown_rows", "RULES"]
 
 _FACTOR = re.compile(r"^(f|factor|fac)[ _]?\d+$", re.IGNORECASE)
 _RULE = re.compile(r"^:?-{3,}:?$")
@@ -77,11 +78,11 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
         sid = r[icol].strip()
         row = []
         for i in fcols:
-            cell = r[i].strip()
-            if not is_number(cell):
-                raise QInputError(f"loading {cell!r} is not a number", file=path, line=ln,
-                                  sort=sid or None, statement=None)
-            row.append(float(cell))
+            try:
+                row.append(number(r[i], **RULES["loadings"]))
+            except NumberError as err:
+                raise QInputError(f"column {header[i]!r}: loading {err}", file=path, line=ln, sort=sid or None) \
+                    from None
         if sid in ids:
             raise QInputError(f"duplicate sort id {sid!r}", file=path, line=ln)
         ids.append(sid)
@@ -93,6 +94,10 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
 
 # ---------------------------------------------------------------------------------------------------------------
 # General published tables (loadings, arrays, z-scores) with the number of printed decimals of every cell.
+
+#: What a cell of each kind of published table must be (:func:`qvalid.numbers.number`): a loading lies in
+#: [-1, 1], a factor array holds whole scores, a z-score is any finite number.
+RULES = {"loadings": {"low": -1.0, "high": 1.0}, "arrays": {"whole": True}, "zscores": {}, None: {}}
 
 _MARK_COLUMN = re.compile(r"^(?:fg|flag|flagged|flag_f|flagged_f|x|def|defining)[ _]?(\d+)$", re.IGNORECASE)
 _TRUE_MARKS = {"x", "*", "1", "true", "yes", "y", "t"}
@@ -149,6 +154,8 @@ def printed_decimals(value) -> int:
     t = value.strip().lower()
     if not t or t in ("na", "nan"):
         return -1
+    if not is_number(t):  # not written as a number: no decimals (the reader then refuses the cell)
+        return 0
     if "e" in t:
         mant, _, exp = t.partition("e")
         return max(0, printed_decimals(mant) - int(exp))
@@ -156,7 +163,7 @@ def printed_decimals(value) -> int:
 
 
 def read_table(path, *, prefix: str | None = None, id_column: str | None = None, encoding: str | None = None,
-               sheet=None) -> PublishedTable:
+               sheet=None, kind: str | None = None) -> PublishedTable:
     """Read a published table from CSV/TSV or xlsx/ods, keeping the printed decimals of every cell.
 
     Factor columns are those named ``f1``, ``F2``, ``factor 3`` (or ``<prefix><j>`` with ``prefix``, e.g.
@@ -164,14 +171,18 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
     ``1``, ``TRUE``; blank, ``0``, ``FALSE`` = not marked). The id column is ``id_column``, else one named like an id
     (``id``, ``statement``, ``participant``, ...), else the first other
     column holding text (e.g. ``participant``), else the first other column. Blank factor cells are unknown
-    (NaN). A column ``flag`` (``defining``, ...) holding each sort's defining factor (1, 2, f2; blank for none)
-    gives the marks. Other columns are not used and :attr:`PublishedTable.notes` names them.
+    (NaN; also ``NA`` and ``nan``, as R and pandas print a missing value). A column ``flag`` (``defining``, ...)
+    holding each sort's defining factor (1, 2, f2; blank for none) gives the marks. Other columns are not used and
+    :attr:`PublishedTable.notes` names them. ``kind`` (``"loadings"``, ``"arrays"``, ``"zscores"``) adds the rule of
+    :data:`RULES` to every cell: loadings in [-1, 1], whole scores in arrays; every number must be written as one
+    (:mod:`qvalid.numbers`) and finite.
 
     Raises
     ------
     QInputError
-        Naming file, line and column: no factor columns, a cell that is not a number, an unreadable mark,
-        duplicate ids, a file that is not in ``encoding`` (default UTF-8).
+        Naming file, line, row id and column, quoting the cell as written: no factor columns, no rows, a cell that
+        is not a number (or not finite, whole, in range), an unreadable mark, duplicate ids, a file that is not in
+        ``encoding`` (default UTF-8, or UTF-16/32 with a byte-order mark).
     """
     import pandas as pd
 
@@ -204,6 +215,11 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
     notes = (f"{len(unused)} column(s) not used: {', '.join(map(repr, unused))}",) if unused else ()
     cells = frame.to_numpy(dtype=object)
     n, k = cells.shape[0], len(fcols)
+    if n == 0:
+        raise QInputError("no rows below the header", file=src)
+    rule = RULES[kind]
+    who = "sort" if kind == "loadings" else "statement" if kind in ("arrays", "zscores") else None
+    what = {"loadings": "loading", "arrays": "score", "zscores": "z-score"}.get(kind, "value")
     values, decimals = np.full((n, k), np.nan), np.full((n, k), -1, dtype=np.int64)
     ids = []
     for r in range(n):  # reading a printed table cell by cell, to report the bad one
@@ -218,9 +234,10 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
             if decimals[r, j] < 0:
                 continue
             try:
-                values[r, j] = float(raw.replace(",", ".") if isinstance(raw, str) else raw)
-            except (TypeError, ValueError):
-                raise QInputError(f"column {header[c]!r}: {raw!r} is not a number", file=src, line=line) from None
+                values[r, j] = number(raw.replace(",", ".") if isinstance(raw, str) else raw, **rule)
+            except NumberError as err:
+                raise QInputError(f"column {header[c]!r}: {what} {shown(raw)} {err.reason}", file=src, line=line,
+                                  **({who: sid} if who else {})) from None
     marks = None
     if dcols:
         marks = _defining_marks(cells[:, dcols[0]], header[dcols[0]], k, src)

@@ -4,10 +4,18 @@ qvalid's R code (``qmethod_steps.R``, shared with ``reference/golden/make_golden
 Importing this module never imports rpy2 or starts R. :func:`require_r` (cached) raises :class:`RNotAvailable`,
 naming what to install, when rpy2, R or qmethod is missing; :class:`RConsole` captures R's console for the
 duration of a call (modelled on dclab's ``AutoRConsole``).
+
+Before rpy2 embeds R, :func:`probe_r` starts R in a subprocess (with a timeout, once per process): embedded R with
+a broken ``R_HOME`` ends the whole Python process ("Fatal error: unable to open the base package"), and rpy2 prints
+a line of its own when R is not on the PATH; the probe turns both, and a missing qmethod, into one
+:class:`RNotAvailable` before either can happen.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +23,12 @@ from types import SimpleNamespace
 from ..errors import QInputError
 
 __all__ = ["RNotAvailable", "RConsole", "QuietConsole", "require_r", "r_available", "r_versions", "INSTALL_HINT",
-           "R_CODE"]
+           "R_CODE", "probe_r", "PROBE_TIMEOUT"]
+
+#: Seconds the subprocess probe may take to start R (a broken installation may hang instead of failing).
+PROBE_TIMEOUT = 30.0
+#: R packages the bridge needs.
+R_PACKAGES = ("qmethod", "psych")
 
 #: qvalid's R functions (one file, also sourced by reference/golden/make_golden.R).
 R_CODE = Path(__file__).with_name("qmethod_steps.R")
@@ -38,8 +51,14 @@ def require_r():
     """Import rpy2, start R, load qmethod and the bridge's R functions (once); raise :class:`RNotAvailable`."""
     try:
         import rpy2
+    except Exception as err:  # ImportError
+        raise RNotAvailable(f"rpy2 cannot be imported: {type(err).__name__}: {err}") from None
+    why = probe_r()  # before anything of rpy2 looks for R (it prints, and embedded R may end the process)
+    if why is not None:
+        raise RNotAvailable(why)
+    try:
         import rpy2.rinterface_lib.callbacks  # noqa: F401
-    except Exception as err:  # ImportError, or an rpy2 built for another R (undefined symbol ...)
+    except Exception as err:  # an rpy2 built for another R (undefined symbol ...)
         raise RNotAvailable(f"rpy2 cannot be imported: {type(err).__name__}: {err}") from None
     try:
         with QuietConsole():
@@ -65,20 +84,6 @@ def require_r():
 def r_available() -> bool:
     """True when rpy2, R, psych and qmethod can be used (starts R on first call)."""
     try:
-        _require_r()
-    except RNotAvailable:
-        return False
-    return True
-
-
-def r_versions() -> dict:
-    """``{"R": ..., "qmethod": ..., "psych": ..., "rpy2": ...}`` (starts R on first call)."""
-    return dict(_require_r().versions)
-
-
-def r_available() -> bool:
-    """True when rpy2, R, psych and qmethod can be used (starts R on first call)."""
-    try:
         require_r()
     except RNotAvailable:
         return False
@@ -88,6 +93,46 @@ def r_available() -> bool:
 def r_versions() -> dict:
     """``{"R": ..., "qmethod": ..., "psych": ..., "rpy2": ...}`` (starts R on first call)."""
     return dict(require_r().versions)
+
+
+@lru_cache(maxsize=1)
+def probe_r() -> str | None:
+    """Why R cannot be embedded on this machine, or None when it can (found once per process, without rpy2).
+
+    The R home is ``R_HOME`` or what ``R RHOME`` prints (as rpy2 finds it); R is then started there as a
+    subprocess (``Rscript``, with the environment and profile files embedded R reads too; at most
+    :data:`PROBE_TIMEOUT` seconds) and asked whether qmethod and psych are installed.
+    """
+    home = os.environ.get("R_HOME")
+    if not home:
+        exe = shutil.which("R")
+        if exe is None:
+            return "R is not on the PATH and R_HOME is not set"
+        try:
+            out = subprocess.run([exe, "RHOME"], capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"'{exe} RHOME' failed: {err}"
+        home = out.stdout.strip()
+        if out.returncode != 0 or not home:
+            return f"'{exe} RHOME' gave no R home"
+    rscript = Path(home) / "bin" / "Rscript"
+    if not rscript.is_file():
+        return f"R_HOME={home} holds no R installation (no bin/Rscript)"
+    code = "cat(" + ", ".join(f'nzchar(system.file(package = "{p}"))' for p in R_PACKAGES) + ")"
+    try:
+        out = subprocess.run([str(rscript), "-e", code], capture_output=True, text=True,
+                             timeout=PROBE_TIMEOUT, env={**os.environ, "R_HOME": home})
+    except subprocess.TimeoutExpired:
+        return f"R at {home} did not start within {PROBE_TIMEOUT:g} s"
+    except OSError as err:
+        return f"R at {home} cannot be run: {err.strerror or err}"
+    if out.returncode != 0:
+        last = (out.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"R at {home} does not start: {last.strip()}"
+    found = out.stdout.split()
+    missing = [p for p, ok in zip(R_PACKAGES, found) if ok != "TRUE"] if len(found) == len(R_PACKAGES) else \
+        list(R_PACKAGES)
+    return f"R package(s) {', '.join(missing)} not installed" if missing else None
 
 
 class QuietConsole:

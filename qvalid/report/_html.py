@@ -8,15 +8,22 @@ from __future__ import annotations
 import html
 import math
 
-__all__ = ["Raw", "esc", "table", "num", "CSS"]
+__all__ = ["Raw", "esc", "table", "num", "CSS", "BIDI_CONTROLS"]
 
 
 class Raw(str):
     """Text that is already HTML (not escaped again by :func:`table`)."""
 
 
+#: Bidirectional-text controls (Unicode's "Trojan Source" set): an id or a wording holding one could reorder what a
+#: reader sees, so the report shows each as a visible mark ``[U+202E]`` instead.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_MARK = {ord(c): f"[U+{ord(c):04X}]" for c in BIDI_CONTROLS}
+
+
 def esc(x) -> str:
-    return x if isinstance(x, Raw) else html.escape(str(x), quote=True)
+    """HTML-escaped text (quotes too: safe in attributes), bidirectional controls shown as ``[U+202E]``."""
+    return x if isinstance(x, Raw) else html.escape(str(x).translate(_MARK), quote=True)
 
 
 def num(x, digits: int = 2, *, signed: bool = False) -> str:

@@ -12,11 +12,13 @@ from pathlib import Path
 
 from .._version import __version__
 from ..checks.crosscheck import crosscheck
-from ..io.files import atomic_write, refuse_source
+from ..errors import QInputError
+from ..io.files import atomic_write, check_outputs, study_source
 from ..options import OPTION_INFO, options_differing
 from ..r.session import RNotAvailable
 from ..results import QResult
 from ._html import CSS, esc
+from .figures import quiet_rendering
 from .sections import SECTIONS, flag_short, glance
 from .stability import summary
 
@@ -156,6 +158,10 @@ class Report:
     # ------------------------------------------------------------------ renderers
     def to_html(self) -> str:
         """The whole report as one HTML page that loads nothing from anywhere."""
+        with quiet_rendering():
+            return self._html()
+
+    def _html(self) -> str:
         r = self.result
         s = r.study
         title = self.title or f"Q-methodological study: {s.name or (Path(s.source).stem if s.source else 'unnamed')}"
@@ -211,16 +217,29 @@ class Report:
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), allow_nan=False, **kw)
 
-    def write(self, html_path, json_path=None) -> None:
-        """Write the HTML (and the JSON) atomically; refuses to overwrite the study file."""
-
-        targets = {Path(html_path): self.to_html()}
+    def files(self, html_path, json_path=None) -> dict:
+        """Path -> text of the report's files: the HTML and, with ``json_path``, the JSON."""
+        out = {html_path: self.to_html()}
         if json_path is not None:
-            targets[Path(json_path)] = self.to_json(indent=1) + "\n"
-        refuse_source(self.result.study, *targets)
+            out[json_path] = self.to_json(indent=1) + "\n"
+        return out
+
+    def sources(self) -> dict:
+        """The files this report was made from (never overwritten by :meth:`write`): the study file and
+        :attr:`inputs`."""
+        out = {p: "a file this report was made from" for p in self.inputs if p}
+        return {**out, **study_source(self.result.study)}
+
+    def write(self, html_path, json_path=None) -> None:
+        """Write the HTML (and the JSON) atomically (:func:`qvalid.io.files.atomic_write`); refuses to overwrite the
+        study file or another input, a device or a directory, and one path given for both."""
+        targets = {Path(p): text for p, text in self.files(html_path, json_path).items()}
+        if len(targets) < 1 + (json_path is not None):
+            raise QInputError("the HTML and the JSON are the same file; give each its own", file=html_path)
+        check_outputs(list(targets), sources=self.sources())
         for t in targets:
             t.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(targets)
+        atomic_write(targets, sources=self.sources())
 
 
 def _as_dict(obj) -> dict:

@@ -7,13 +7,30 @@ report, byte for byte.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import warnings
 
 import numpy as np
 
 from ._html import PALETTE, esc
 
-__all__ = ["data_uri", "img", "zscore_figure"]
+__all__ = ["data_uri", "img", "zscore_figure", "quiet_rendering", "LABEL_WIDTH"]
+
+#: Longest id shown on a figure's axis (longer ones are cut with an ellipsis: a 3000-character id would leave no
+#: room for the plot).
+LABEL_WIDTH = 24
+
+
+@contextlib.contextmanager
+def quiet_rendering():
+    """Draw figures without matplotlib's UserWarnings about texts: a character the font lacks (Chinese or Japanese
+    ids: "Glyph ... missing from current font") is drawn as a box, a layout that cannot be tightened stays loose.
+    Both are about looks, not numbers, and qvalid promises its users no Python warnings."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Tight layout not applied", category=UserWarning)
+        yield
 
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
@@ -72,8 +89,8 @@ def zscore_figure(result, distinguishing_mask):
         spread = np.nanstd(z[:, ok], axis=1) if ok.any() else np.zeros(n)
     order = np.argsort(-spread, kind="stable")  # most contested first (drawn at the top)
     texts = result.study.statement_texts
-    labels = [f"{result.statement_ids[i]}  {short_text(texts[i], 48)}" if texts else result.statement_ids[i]
-              for i in order]
+    ids = [short_text(s, LABEL_WIDTH) for s in result.statement_ids]
+    labels = [f"{ids[i]}  {short_text(texts[i], 48)}" if texts else ids[i] for i in order]
     fig = Figure(figsize=(10.2, 0.9 + 0.24 * n))
     ax = fig.add_subplot()
     y = np.arange(n)[::-1]

@@ -527,7 +527,7 @@ class BootstrapResult:
             ax.axvline(0, color="0.8", lw=0.8)
             ax.set_title(fn)
             ax.set_xlabel(what)
-        axes[0][0].set_yticks(y, list(ids), fontsize=7)
+        axes[0][0].set_yticks(y, [s if len(s) <= 24 else s[:23] + "\u2026" for s in map(str, ids)], fontsize=7)
         axes[0][0].invert_yaxis()
         axes[0][-1].legend(fontsize=7, loc="lower right")
         how = "parametric bootstrap" if par else f"{self.counts['used']} resamples, percentile"
