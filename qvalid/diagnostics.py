@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .core import kernels
 from .core.notes import Note
 
 __all__ = ["QWarning", "WarningInfo", "WARNINGS", "as_warning", "flag_warnings", "grid_warnings"]
@@ -153,15 +154,23 @@ def flag_warnings(loadings, flags) -> list[QWarning]:
     Codes (docs/warnings.md): ``negative-loading-flagged``, ``sort-flagged-on-several-factors``,
     ``factor-without-flags``.
     """
+    fast = kernels.flag_summary(loadings, flags)  # one study: the three tests in one compiled pass
+    if fast is not None:
+        negative, several, empty, _ = fast
+        return _flag_warnings(negative, several, [j for j, e in enumerate(empty) if e])
     a, f = np.asarray(loadings), np.asarray(flags, dtype=bool)
+    return _flag_warnings((a[f] < 0).any(), (np.add.reduce(f, axis=-1) > 1).any(),
+                          np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else [])
+
+
+def _flag_warnings(negative: bool, several: bool, empty) -> list[QWarning]:
     out = []
-    if (a[f] < 0).any():
+    if negative:
         out.append(QWarning("negative-loading-flagged",
                             "one or more Q-sorts with negative loadings are flagged; check the flags"))
-    if (np.add.reduce(f, axis=-1) > 1).any():
+    if several:
         out.append(QWarning("sort-flagged-on-several-factors",
                             "one or more Q-sorts are flagged on two or more factors; check the flags"))
-    empty = np.flatnonzero(~f.any(axis=-2)) if f.ndim == 2 else []
     if len(empty):
         out.append(QWarning("factor-without-flags",
                             "factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
@@ -173,18 +182,25 @@ def grid_warnings(arrays, qscores, names=None) -> list[QWarning]:
     """``factor-array-off-grid``: one warning naming every factor whose array (a column of ``arrays``, NaN for a
     flagless factor) does not hold each score exactly as often as the grid ``qscores`` (ascending, one value per
     statement) does; qmethod's tie rule (R/qzscores.R:50-78, its issue #196) can do this."""
-    a = np.asarray(arrays, dtype=np.float64)
-    q = np.sort(np.asarray(qscores, dtype=np.float64))
-    bad = []
-    for j in range(a.shape[1]):  # a loop over factors
-        col = a[:, j]
-        if np.isnan(col).any() or np.array_equal(np.sort(col), q):
-            continue
+    over = kernels.off_grid(arrays, qscores)  # one study: the test and the counts compiled
+    if over is None:
+        a = np.asarray(arrays, dtype=np.float64)
+        q = np.sort(np.asarray(qscores, dtype=np.float64))
         vals, want = np.unique(q, return_counts=True)
-        have = (col[:, None] == vals[None, :]).sum(axis=0)
-        over = [f"score {f'{int(v):+d}' if v else '0'} given to {int(h)} statements, the grid has {int(w)}"
-                for v, h, w in zip(vals.tolist(), have.tolist(), want.tolist()) if h > w]
-        bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(over)})")
+        over = []
+        for j in range(a.shape[1]):  # a loop over factors
+            col = a[:, j]
+            if np.isnan(col).any() or np.array_equal(np.sort(col), q):
+                over.append(None)
+                continue
+            have = (col[:, None] == vals[None, :]).sum(axis=0)
+            over.append([(v, h, w) for v, h, w in zip(vals.tolist(), have.tolist(), want.tolist()) if h > w])
+    bad = []
+    for j, scores in enumerate(over):
+        if scores is not None:
+            text = [f"score {f'{int(v):+d}' if v else '0'} given to {int(h)} statements, the grid has {int(w)}"
+                    for v, h, w in scores]
+            bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(text)})")
     if not bad:
         return []
     return [QWarning("factor-array-off-grid",

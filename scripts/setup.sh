@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PKGS=(python3-numpy python3-scipy python3-pandas python3-rpy2 python3-hypothesis python3-pytest
           python3-pytest-benchmark python3-matplotlib python3-tqdm python3-venv python3-pip python3-setuptools
           python3-wheel python3-openpyxl python3-odf python3-xlrd python3-distributed r-base-core r-cran-psych r-cran-digest
-          r-cran-knitr r-cran-xtable r-cran-gparotation)
+          r-cran-knitr r-cran-xtable r-cran-gparotation gcc python3-dev)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
@@ -46,5 +46,13 @@ if [ ! -x .venv/bin/qvalid ] || ! (cd / && "$here/.venv/bin/python" -c \
      "import os, sys, qvalid; sys.exit(os.path.realpath(qvalid.__file__) != '$here/qvalid/__init__.py')") >/dev/null 2>&1
 then
   echo "setup: installing qvalid (editable) into .venv"
+  .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
+fi
+# The compiled kernels (qvalid/core/ckernels.c, built by pip through setup.py): rebuilt when missing or older than
+# their source. Without them qvalid runs on its numpy code (the same bits, slower); tests/test_kernels.py fails in CI
+# when they are missing.
+so=$(ls qvalid/core/ckernels.*.so 2>/dev/null | head -n 1 || true)
+if [ -z "$so" ] || [ qvalid/core/ckernels.c -nt "$so" ] || [ setup.py -nt "$so" ]; then
+  echo "setup: building qvalid's compiled kernels"
   .venv/bin/pip install -q --no-deps --no-build-isolation -e . >/dev/null
 fi

@@ -8,6 +8,7 @@ from itertools import combinations
 
 import numpy as np
 
+from . import kernels
 from .rounding import kround
 from .scores import divide
 
@@ -69,7 +70,13 @@ def characteristics(loadings, flags, z, *, av_rel_coef: float = 0.8, se_rule: st
     ``2_pushStandardErrorsDifferencesToOutput.js:79``; PQMethod's table): reliability
     r = round3(c p / (1 + (p - 1) c)), SE = round3(sqrt(|1 - r|)) from the rounded r (no sd(z) factor) and
     SED = round3(sqrt(SE_f^2 + SE_g^2)).
+
+    One study with ``se_rule="exact"`` runs compiled (:func:`qvalid.core.kernels.characteristics`, the same bits).
     """
+    if se_rule == "exact":
+        fast = kernels.characteristics(loadings, flags, z, av_rel_coef)
+        if fast is not None:
+            return Characteristics(np.full(len(fast[1]), float(av_rel_coef)), *fast)
     z = np.asarray(z, dtype=np.float64)
     k = z.shape[-1]
     nload = np.add.reduce(np.asarray(flags, dtype=bool), axis=-2)  # = .sum(axis=-2), an int count
@@ -187,6 +194,18 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars", flagles
     (p < .01) per pair; the labels are KADE's marks: the factors the statement distinguishes and its consensus
     tier, e.g. "f1 D*; f3 D", "C*", or "f1 D; f2 D; C" (significant at .05 but not .01 everywhere); ``dist_level`` and ``consensus_level`` hold the same as numbers.
     """
+    if rule == "stars":  # one study, compiled: the differences and star levels (the same bits), labels as below
+        keep = kernels.kept(z)
+        k = np.shape(z)[1]
+        if keep is not None and flagless == "positional" and (not keep or keep[-1] != k - 1) and \
+                len(keep) == 2 and keep[:2] != (0, 1):
+            keep = None  # R's all-NA table of f1 and f2 (the last factor flagless, one of them too), below
+        if keep is not None and len(keep) < 2:
+            return None
+        fast = None if keep is None else kernels.stars(z, sed, *_pairs(keep)[1:], _MULTS)
+        if fast is not None:
+            diffs, level, code = fast
+            return Distinguishing(keep, _pairs(keep)[0], diffs, _STARS[level], _labels(level, code, keep, labels))
     z = np.asarray(z, dtype=np.float64)
     sed = np.asarray(sed, dtype=np.float64)
     nan = np.isnan(z).any(axis=0)
@@ -221,6 +240,16 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars", flagles
     else:
         lab = _qdc_labels(sig, keep, labels)
     return Distinguishing(keep, pairs, diffs, stars, lab)
+
+
+def _labels(level: np.ndarray, code: np.ndarray, keep: tuple, labels: str) -> np.ndarray:
+    """The ``dist.and.cons`` labels from the star levels (n_statements, n_pairs) and the patterns of significant
+    pairs as bits, as :func:`distinguishing` makes them."""
+    if len(keep) == 2:
+        return np.where(level[:, 0] > 0, "Distinguishing", "Consensus").astype(object)
+    if len(keep) <= _TABLE_K:
+        return _label_table(keep, labels)[code]
+    return _qdc_labels(level > 0, keep, labels)
 
 
 def _qdc_labels(sig: np.ndarray, keep: tuple, labels: str) -> np.ndarray:
@@ -264,7 +293,7 @@ def _label_table(keep: tuple, labels: str) -> np.ndarray:
 def _pairs(keep: tuple) -> tuple:
     """Factor pairs in ``combn`` order and their two index arrays (read-only: cached per set of factors)."""
     pairs = tuple(combinations(keep, 2))
-    a, b = np.array(pairs).T
+    a, b = np.array(pairs).T.copy()  # (each a contiguous index array)
     a.setflags(write=False)
     b.setflags(write=False)
     return pairs, a, b

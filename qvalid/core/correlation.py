@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .rounding import kround
 from .rsum import LD, seqsum
 
@@ -67,6 +68,10 @@ def correlate(scores, *, method: str = "pearson", digits: int | None = None, exa
 def unit_columns(scores, *, method: str = "pearson") -> np.ndarray | None:
     """Z with ``correlate(scores, method) == Z'Z`` up to rounding: centred columns (of the average ranks for
     Spearman) scaled to unit length; None for Kendall, whose tau-b is no such product."""
+    if method == "pearson":
+        fast = kernels.unit_columns(scores)  # one study, compiled (the same bits)
+        if fast is not None:
+            return fast
     x = np.asarray(scores, dtype=np.float64)
     if method == "kendall":
         return None
@@ -78,7 +83,12 @@ def unit_columns(scores, *, method: str = "pearson") -> np.ndarray | None:
 
 
 def _pearson(x: np.ndarray) -> np.ndarray:
-    """r = Z' Z with Z the centred columns scaled to unit length; clipped to [-1, 1], diagonal exactly 1 (as R)."""
+    """r = Z' Z with Z the centred columns scaled to unit length; clipped to [-1, 1], diagonal exactly 1 (as R).
+
+    One study: compiled (:func:`qvalid.core.kernels.pearson`, the same bits)."""
+    r = kernels.pearson(x)
+    if r is not None:
+        return r
     xc = unit_columns(x)  # unit columns: r is one matrix product
     return _clamp_unit_diagonal(np.swapaxes(xc, -1, -2) @ xc)
 
@@ -95,7 +105,13 @@ def _pearson_exact(x: np.ndarray) -> np.ndarray:
 
     numpy's ``longdouble`` is x87 80-bit extended on x86-64 Linux, as R's ``LDOUBLE``; where it is plain double
     the result is still correct to rounding but not bit-identical to R.
+
+    One study: compiled (:func:`qvalid.core.kernels.pearson_exact`, the same bits; when the centred scores are small
+    multiples of a power of 2, as on a symmetric forced grid, every product and sum is exact and it runs in doubles).
     """
+    r = kernels.pearson_exact(x)
+    if r is not None:
+        return r
     n = x.shape[-2]
     xl = np.asarray(x, dtype=LD)
     tmp = seqsum(xl, axis=-2) / n

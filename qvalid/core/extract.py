@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.linalg.blas import dger as _dger
 
+from . import kernels
 from .correlation import correlate
 from .notes import Note
 from .rounding import kround, kround1, ksum
@@ -98,8 +99,25 @@ def centroid(r, nfactors: int = 7, *, spc: float = 1e-5, max_iter: int = 10_000,
     Notes
     -----
     Verified against: qmethod 1.8.4 ``centroid()`` on lipset, k = 1..5, and on the studies and regression cases
-    of reference/golden (1e-10; tied and duplicated sorts included).
+    of reference/golden (1e-10; tied and duplicated sorts included). The loop runs compiled
+    (:func:`qvalid.core.kernels.centroid`, the same bits) when it can; the numpy code below is the reference and
+    takes over for everything the compiled loop does not do (guards that raise or warn, nfactors > n).
     """
+    if nfactors <= np.shape(r)[0]:
+        max_steps = 50 * np.shape(r)[0] + 1000 if max_reflections is None else max_reflections
+        fast = kernels.centroid(r, nfactors, spc, max_iter, max_steps, False)
+        if fast is not None and fast[0] == kernels.CENTROID_OK:
+            return _compiled_extraction(fast)
+    return _centroid_numpy(r, nfactors, spc=spc, max_iter=max_iter, max_reflections=max_reflections)
+
+
+def _compiled_extraction(fast) -> Extraction:
+    _, out, iters, refl, close = fast
+    return Extraction(out, (out * out).sum(axis=0), iters, refl, (), close=close)
+
+
+def _centroid_numpy(r, nfactors: int, *, spc: float, max_iter: int, max_reflections) -> Extraction:
+    """:func:`centroid` in numpy (the reference for the compiled loop)."""
     m = np.array(r, dtype=np.float64, copy=True)
     n = m.shape[0]
     if m.ndim != 2 or m.shape[1] != n or not np.abs(m - m.T).max(initial=0.0) <= 100 * np.finfo(float).eps:
@@ -172,14 +190,22 @@ def centroid_on_r_bits(scores, nfactors: int, *, cor_method: str = "pearson", sp
     :func:`centroid` runs on the fast correlation ``r`` (computed when not given); when a decision was within
     rounding of a tie (``Extraction.close``) or a guard tripped (``FloatingPointError``, possibly a close decision
     taken the other way), it runs again on R's own ``cor()`` bits (``correlate(..., exact=True)``), which is then
-    the ``r`` returned. Raises ``FloatingPointError`` only from that second run.
+    the ``r`` returned. Raises ``FloatingPointError`` only from that second run. The first run stops at the first
+    close decision (its result would be discarded; issue 24: on a 60 x 2000 study with a tie this saves most of it).
     """
     if r is None:
         r = correlate(scores, method=cor_method)
-    try:
-        ext = centroid(r, nfactors, spc=spc)
-    except FloatingPointError:
+    n = np.shape(r)[0]
+    fast = kernels.centroid(r, nfactors, spc, 10_000, 50 * n + 1000, True) if nfactors <= n else None
+    if fast is not None and fast[0] == kernels.CENTROID_OK:
+        return r, _compiled_extraction(fast)
+    if fast is not None and fast[0] == kernels.CENTROID_CLOSE:
         ext = None
+    else:
+        try:
+            ext = _centroid_numpy(r, nfactors, spc=spc, max_iter=10_000, max_reflections=None)
+        except FloatingPointError:
+            ext = None
     if ext is None or ext.close:
         r = correlate(scores, method=cor_method, exact=True)
         ext = centroid(r, nfactors, spc=spc)
@@ -447,7 +473,8 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
         raise ValueError(f"nfactors={nfactors} exceeds the number of Q-sorts ({n}) for principal components")
     if z is not None and nfactors < z.shape[-2] - 1 < n - 1:
         zt = np.swapaxes(z, -1, -2)
-        values, u = np.linalg.eigh(z @ zt)
+        g = kernels.gram_rows(z)  # one study: z z' compiled (the same bits)
+        values, u = np.linalg.eigh(z @ zt if g is None else g)
         values, u = values[..., ::-1][..., :nfactors], u[..., ::-1][..., :nfactors]
         a = zt @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
         return Extraction(psych_sign(a), values.copy())

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from . import kernels
 from .rounding import kround
 
 __all__ = ["flag", "kade_flag"]
@@ -37,12 +38,17 @@ def flag(loadings, n_statements: int, *, z: float = 1.96, threshold: float | Non
     -------
     ndarray of bool, shape (..., n_sorts, k)
     """
+    lim = z / math.sqrt(n_statements) if threshold is None else threshold  # correctly rounded, as np.sqrt
+    if isinstance(lim, (int, float)):  # one study, compiled: the same decisions
+        fast = kernels.flag(loadings, float(lim), threshold is not None, majority)
+        if fast is not None:
+            return fast
     a = np.asarray(loadings, dtype=np.float64)
     a2 = a * a
     if threshold is None:
-        ok = np.abs(a) > z / math.sqrt(n_statements)  # correctly rounded, as np.sqrt
+        ok = np.abs(a) > lim
     else:
-        ok = np.abs(a) >= threshold
+        ok = np.abs(a) >= lim
     if majority:
         ok &= a2 > a2.sum(axis=-1, keepdims=True) - a2
     return ok

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg.lapack import dgesdd as _gesdd
 
+from . import kernels
 from .rounding import kround, kround1, ksum
 
 __all__ = ["Rotation", "varimax", "no_rotation", "kaiser_varimax", "kaiser_sweeps", "kaiser_unnormalise"]
@@ -80,6 +81,9 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
     if k < 2:
         return no_rotation(x0)
     if not batch:  # the common unbatched case, without fancy indexing
+        fast = kernels.varimax(x0, None, eps, max_iter, normalize=normalize)  # compiled, the same bits
+        if fast is not None:
+            return Rotation(*fast)
         sc = np.sqrt((x0 * x0).sum(axis=-1, keepdims=True)) if normalize else None
         return _varimax_one(x0 / sc if normalize else x0, sc, eps, max_iter)
     x = x0.reshape((-1, p, k))
@@ -129,7 +133,12 @@ def varimax(loadings, *, normalize: bool = True, eps: float = 1e-5, max_iter: in
 
 def _varimax_one(x, sc, eps, max_iter) -> Rotation:
     """:func:`varimax` for one (p, k) matrix ``x`` (already normalised when ``sc`` is given): the same operations,
-    on buffers reused across iterations (fewer numpy calls: this loop is most of a small study's time)."""
+    on buffers reused across iterations (fewer numpy calls: this loop is most of a small study's time). The loop
+    runs compiled when it can (:func:`qvalid.core.kernels.varimax`: the same LAPACK SVD and BLAS products through
+    scipy's pointers, the same bits); this numpy code is its reference."""
+    fast = kernels.varimax(x, sc, eps, max_iter)
+    if fast is not None:
+        return Rotation(*fast)
     p, k = x.shape
     xt = x.T
     tt = np.eye(k)

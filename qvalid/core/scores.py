@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import kernels
 from .correlation import average_ranks
 from .rounding import kround, kround1
 from .rsum import LD, colsums, seqsum
@@ -22,6 +23,9 @@ def weights(loadings, flags) -> np.ndarray:
     The sign is kept (a negatively flagged sort enters reversed). No scaling to a maximum of 1 or 10: it would
     cancel in the standardisation. ``|a| = 1`` gives an infinite weight; :func:`zscores` handles that limit.
     """
+    fast = kernels.weights(loadings, flags)  # one study, compiled (the same bits)
+    if fast is not None:
+        return fast
     fa = np.where(np.asarray(flags, dtype=bool), np.asarray(loadings, dtype=np.float64), 0.0)
     return divide(fa, 1.0 - fa * fa)
 
@@ -46,7 +50,12 @@ def zscores(scores, w) -> np.ndarray:
     zero (no flagged sort) gets a NaN column, where qmethod leaves NA. Where a factor has infinite weights
     (flagged loadings of exactly +-1) the limit of the formula is used: only those sorts count, with the signs of
     their loadings (qmethod returns NaN there).
+
+    One study with finite weights runs compiled (:func:`qvalid.core.kernels.zscores`, the same bits).
     """
+    fast = kernels.zscores(scores, w)
+    if fast is not None:
+        return fast
     x = np.asarray(scores, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     inf = np.isinf(w)
@@ -117,6 +126,9 @@ def close_ties(z, scores=None, w=None, *, rel: float = 1e-9) -> bool:
     With ``scores`` and ``w`` given, an exact tie of two statements whose scores agree on every sort with a
     nonzero weight is certain in any arithmetic (the same numbers summed in the same order) and does not count.
     """
+    fast = kernels.close_ties(z, scores, w, rel)  # one study, compiled: the same answer
+    if fast is not None:
+        return fast
     z = np.asarray(z, dtype=np.float64)
     for f in range(z.shape[1]):  # a loop over factors
         col = z[:, f]
@@ -159,6 +171,10 @@ def factor_arrays(z, qscores, *, ties: str = "mean-rank") -> np.ndarray:
     -------
     ndarray of float, shape (..., n_statements, k); NaN where z is NaN (factors without flags).
     """
+    if ties == "mean-rank":  # one study, compiled (the same values)
+        fast = kernels.factor_arrays(z, qscores)
+        if fast is not None:
+            return fast
     z = np.asarray(z, dtype=np.float64)
     q = np.sort(np.asarray(qscores, dtype=np.float64))
     n = z.shape[-2]
