@@ -277,17 +277,26 @@ def main(argv=None) -> int:
         chosen = [c for c in chosen if c[0].id not in done]
     print(f"{len(every)} sites in {len(paths)} modules ({', '.join(args.modules)}); running {len(chosen)} mutant(s)",
           file=sys.stderr)
-    counts = {"killed": 0, "survived": 0}
-    for n, (site, fn) in enumerate(chosen, 1):
-        res = run_one(site, fn, args.timeout, tests=args.tests)
+    run_all(chosen, lambda c: run_one(*c, args.timeout, tests=args.tests), lambda c: f"{c[0].id} ({c[0].what})",
+            args.out)
+    return 0
+
+
+def run_all(chosen, run, label, out=None, statuses=("killed", "survived")) -> dict:
+    """Run every mutant in ``chosen`` (``run(item)`` -> a result with ``status``, ``seconds``, ``by``), printing one
+    line each (``label(item)``) and appending the results to ``out`` (JSON lines); returns and prints the counts.
+    Shared with ``scripts/mutate_c.py``."""
+    counts = dict.fromkeys(statuses, 0)
+    for n, item in enumerate(chosen, 1):
+        res = run(item)
         counts[res["status"]] += 1
-        print(f"[{n}/{len(chosen)}] {res['status']:<8} {res['seconds']:6.1f}s {site.id} ({site.what}) {res['by']}",
+        print(f"[{n}/{len(chosen)}] {res['status']:<8} {res['seconds']:6.1f}s {label(item)} {res['by']}",
               file=sys.stderr, flush=True)
-        if args.out:
-            with args.out.open("a") as fh:
+        if out:
+            with out.open("a") as fh:
                 fh.write(json.dumps(res) + "\n")
     print(json.dumps(counts), file=sys.stderr)
-    return 0
+    return counts
 
 
 if __name__ == "__main__":

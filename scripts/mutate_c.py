@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutate import run_all  # noqa: E402  (the loop over mutants, shared with the Python mutation tester)
 SOURCE = ROOT / "qvalid" / "core" / "ckernels.c"
 FLAGS = ["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c99", "-fPIC", "-shared"]
 
@@ -206,16 +208,9 @@ def main(argv=None) -> int:
     chosen = [by_id[i] for i in args.only] if args.only else random.Random(args.seed).sample(every, min(args.n,
                                                                                                      len(every)))
     print(f"{len(every)} sites in {SOURCE.relative_to(ROOT)}; running {len(chosen)} mutant(s)", file=sys.stderr)
-    counts = {"killed": 0, "survived": 0, "invalid": 0}
-    for n, site in enumerate(chosen, 1):
-        res = run_one(text, site, args.tests, args.timeout)
-        counts[res["status"]] += 1
-        print(f"[{n}/{len(chosen)}] {res['status']:<8} {res['seconds']:6.1f}s {site['id']} ({site['old']} -> "
-              f"{site['new']}) {res['by']}", file=sys.stderr, flush=True)
-        if args.out:
-            with args.out.open("a") as fh:
-                fh.write(json.dumps(res) + "\n")
-    print(json.dumps(counts), file=sys.stderr)
+    run_all(chosen, lambda site: run_one(text, site, args.tests, args.timeout),
+            lambda site: f"{site['id']} ({site['old']} -> {site['new']})", args.out,
+            statuses=("killed", "survived", "invalid"))
     return 0
 
 
