@@ -157,3 +157,18 @@ def test_reorder_factors_renames_reflects_and_inverts_exactly(lipset):
     assert list(back.distinguishing.labels) == list(res.distinguishing.labels)
     with pytest.raises(QInputError, match="need a permutation of 0..2"):
         reorder_factors(res, [0, 0, 1], [1, 1, 1])
+
+
+def test_reorder_factors_keeps_the_warnings_that_are_not_about_flags(lipset):
+    """reorder_factors recomputes the flag warnings for the new signs and keeps every other warning as it was
+    (here qvalid's note that R qmethod does not rotate centroid factors obliquely)."""
+    import warnings as pywarnings
+
+    with pywarnings.catch_warnings():
+        pywarnings.simplefilter("ignore")
+        res = analyze(lipset, 3, extraction="centroid", rotation="oblimin")
+    codes = [w.code for w in res.warnings]
+    assert "rotation-beyond-qmethod" in codes and codes.count("negative-loading-flagged") == 1
+    again = [w.code for w in reorder_factors(res, [1, 0, 2], [1, -1, 1]).warnings]
+    assert "rotation-beyond-qmethod" in again and again.count("negative-loading-flagged") == 1
+    assert sorted(again) == sorted(codes)
