@@ -187,44 +187,92 @@ static void colsums_np(const double *a, Py_ssize_t m, Py_ssize_t k, double *out)
 
 /* ------------------------------------------------------------------------------------------ buffer glue */
 
+/*
+ * One array argument of a kernel: what it must be, then (once buf_arg has converted it) its buffer. Every array is
+ * C-contiguous, of ndim dimensions and items fmt: 'd' float64, 'l' int64 ("q" accepted), '?' bool, or 'n' float64
+ * or int64 (buf_arg then sets fmt to 'd' or 'l', what it is; name is "kernel: x", that kind's message names the
+ * kernel). A kernel keeps its arguments in one array, buf_t buf[] = {ARG(...), ...}, released together at its one
+ * exit (release_all), whether or not each was converted.
+ */
 typedef struct {
+    const char *name;
+    char fmt;
+    int ndim, flags;
     Py_buffer view;
     int held;
 } buf_t;
 
-/* a C-contiguous buffer of ndim dimensions whose items are fmt: "d" float64, "l" int64 ("q" accepted), "?" bool */
-static int get_buf_fmt(PyObject *obj, buf_t *b, int writable, int ndim, char fmt, const char *name)
+enum { RO = 0, WR = 1, OPT = 2 }; /* flags: read only; written by the kernel; may be None (then not held) */
+#define ARG(name_, fmt_, ndim_, flags_) {.name = (name_), .fmt = (fmt_), .ndim = (ndim_), .flags = (flags_)}
+#define NBUF(buf) ((int)(sizeof(buf) / sizeof((buf)[0])))
+
+/* PyArg_ParseTuple's "O&" converter for a buf_t: 1, or 0 with the error set (a buffer taken is released later) */
+static int buf_arg(PyObject *obj, void *p)
 {
-    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
-    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return -1;
+    buf_t *b = p;
+    if (obj == Py_None && (b->flags & OPT)) return 1;
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | ((b->flags & WR) ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) return 0;
     b->held = 1;
     const char *f = b->view.format;
     if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
-    int ok = f && b->view.ndim == ndim;
-    if (ok && fmt == 'd') ok = strcmp(f, "d") == 0 && b->view.itemsize == 8;
-    if (ok && fmt == 'l') ok = (strcmp(f, "l") == 0 || strcmp(f, "q") == 0) && b->view.itemsize == 8;
-    if (ok && fmt == '?') ok = strcmp(f, "?") == 0 && b->view.itemsize == 1;
-    if (!ok) {
-        PyErr_Format(PyExc_ValueError, "ckernels: %s must be a C-contiguous array of %d dimensions and type %c", name,
-                     ndim, fmt);
-        return -1;
+    int isd = f && strcmp(f, "d") == 0, isl = f && (strcmp(f, "l") == 0 || strcmp(f, "q") == 0);
+    int ok = b->view.ndim == b->ndim;
+    if (b->fmt == '?')
+        ok = ok && f && strcmp(f, "?") == 0 && b->view.itemsize == 1;
+    else
+        ok = ok && (b->fmt == 'd' ? isd : b->fmt == 'l' ? isl : isd || isl) && b->view.itemsize == 8;
+    if (!ok && b->fmt == 'n') {
+        PyErr_Format(PyExc_ValueError, "ckernels.%s must be a C-contiguous float64 or int64 matrix", b->name);
+        return 0;
     }
-    return 0;
+    if (!ok) {
+        PyErr_Format(PyExc_ValueError, "ckernels: %s must be a C-contiguous array of %d dimensions and type %c",
+                     b->name, b->ndim, b->fmt);
+        return 0;
+    }
+    if (b->fmt == 'n') b->fmt = isd ? 'd' : 'l';
+    return 1;
 }
 
-static int get_buf(PyObject *obj, buf_t *b, int writable, int ndim, const char *name)
+static void release_all(buf_t *buf, int n)
 {
-    return get_buf_fmt(obj, b, writable, ndim, 'd', name);
-}
-
-static void release(buf_t *b)
-{
-    if (b->held) PyBuffer_Release(&b->view);
-    b->held = 0;
+    for (int i = 0; i < n; i++) {
+        if (buf[i].held) PyBuffer_Release(&buf[i].view);
+        buf[i].held = 0;
+    }
 }
 
 #define SHAPE(b, i) ((b).view.shape[(i)])
 #define DATA(b) ((double *)(b).view.buf)
+
+/* is b (d0, d1) (one dimension: (d0,)) */
+static int has_shape(const buf_t *b, Py_ssize_t d0, Py_ssize_t d1)
+{
+    return b->view.shape[0] == d0 && (b->view.ndim < 2 || b->view.shape[1] == d1);
+}
+
+#define SHAPES "shapes do not match"
+
+/* when bad, the ValueError "ckernels.<kernel>: <what>"; returns bad */
+static int refuse(int bad, const char *kernel, const char *what)
+{
+    if (bad) PyErr_Format(PyExc_ValueError, "ckernels.%s: %s", kernel, what);
+    return bad;
+}
+
+/* no NaN and no infinity in a[0..n) (the kernels that would meet one leave the work to the numpy code) */
+static int all_finite(const double *a, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!isfinite(a[i])) return 0;
+    return 1;
+}
+
+static PyObject *new_none(void)
+{
+    Py_RETURN_NONE;
+}
 
 /* --------------------------------------------------------------------------------------------- varimax */
 
@@ -248,51 +296,42 @@ static void mm_nn(const double *a, const double *b, double *c, int rows, int inn
  */
 static PyObject *k_varimax(PyObject *self, PyObject *args)
 {
-    PyObject *ox, *oz, *ot, *osc;
     double eps;
     long max_iter;
     int normalize;
-    buf_t bx = {0}, bz = {0}, bt = {0}, bsc = {0};
-    if (!PyArg_ParseTuple(args, "OOOOdlp", &ox, &oz, &ot, &osc, &eps, &max_iter, &normalize)) return NULL;
-    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oz, &bz, 1, 2, "z") < 0 || get_buf(ot, &bt, 1, 2, "tt") < 0)
-        goto fail;
-    if (osc != Py_None && get_buf(osc, &bsc, 0, 2, "sc") < 0) goto fail;
-    int p = (int)SHAPE(bx, 0), k = (int)SHAPE(bx, 1);
-    if (SHAPE(bz, 0) != p || SHAPE(bz, 1) != k || SHAPE(bt, 0) != k || SHAPE(bt, 1) != k ||
-        (bsc.held && (SHAPE(bsc, 0) != p || SHAPE(bsc, 1) != 1)) || k < 1 || p < 1) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.varimax: shapes do not match");
-        goto fail;
+    buf_t buf[] = {ARG("x", 'd', 2, RO), ARG("z", 'd', 2, WR), ARG("tt", 'd', 2, WR), ARG("sc", 'd', 2, OPT)};
+    PyObject *res = NULL;
+    double *mem = NULL;
+    int *iwork = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&dlp", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2], buf_arg,
+                          &buf[3], &eps, &max_iter, &normalize))
+        goto done;
+    int p = (int)SHAPE(buf[0], 0), k = (int)SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], p, k) || !has_shape(&buf[2], k, k) || (buf[3].held && !has_shape(&buf[3], p, 1)) ||
+                   k < 1 || p < 1,
+               "varimax", SHAPES))
+        goto done;
+    const double *x = DATA(buf[0]);
+    double *z = DATA(buf[1]), *tt = DATA(buf[2]);
+    if (!all_finite(x, (Py_ssize_t)p * k)) {
+        res = new_none(); /* not done: the numpy code */
+        goto done;
     }
-    const double *x = DATA(bx);
-    double *z = DATA(bz), *tt = DATA(bt);
     int lwork = 4 * k * k + k + 9 * k; /* scipy's f2py default for dgesdd (compute_uv, full_matrices) */
     if (lwork < 1) lwork = 1;
     size_t nd = (size_t)p * k * 3 + p + (size_t)k * k * 4 + k + lwork;
-    double *mem = malloc(nd * sizeof(double));
-    int *iwork = malloc(8 * (size_t)k * sizeof(int));
+    mem = malloc(nd * sizeof(double));
+    iwork = malloc(8 * (size_t)k * sizeof(int));
     if (!mem || !iwork) {
-        free(mem);
-        free(iwork);
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     double *w = mem, *zz = w + (size_t)p * k, *bb = zz + (size_t)p * k, *a = bb + k * k, *u = a + k * k,
            *vt = u + k * k, *s = vt + k * k, *work = s + k, *xn = work + lwork, *scn = xn + (size_t)p * k;
-    const double *sc = bsc.held ? DATA(bsc) : NULL;
+    const double *sc = buf[3].held ? DATA(buf[3]) : NULL;
     long it = 0;
     int converged = 0, info = 0;
     double d = 0.0;
-    int finite = 1;
-    for (int i = 0; i < p * k && finite; i++) finite = isfinite(x[i]);
-    if (!finite) {
-        free(mem);
-        free(iwork);
-        release(&bx);
-        release(&bz);
-        release(&bt);
-        release(&bsc);
-        Py_RETURN_NONE; /* not done: the numpy code */
-    }
     Py_BEGIN_ALLOW_THREADS
     if (normalize) { /* qvalid.core.rotate.varimax: sc = sqrt((x * x).sum(axis=-1)) (a contiguous row: np_sum), x / sc */
         for (int i = 0; i < p; i++) {
@@ -348,19 +387,12 @@ static PyObject *k_varimax(PyObject *self, PyObject *args)
         }
     }
     Py_END_ALLOW_THREADS
+    res = Py_BuildValue("lii", it, converged, info);
+done:
     free(mem);
     free(iwork);
-    release(&bx);
-    release(&bz);
-    release(&bt);
-    release(&bsc);
-    return Py_BuildValue("lii", it, converged, info);
-fail:
-    release(&bx);
-    release(&bz);
-    release(&bt);
-    release(&bsc);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /* -------------------------------------------------------------------------------------------- centroid */
@@ -590,30 +622,31 @@ static int reflect(cstate *st, int *explicit_, ivec *refl, int *close_out)
  */
 static PyObject *k_centroid(PyObject *self, PyObject *args)
 {
-    PyObject *or_, *oout;
     double spc;
     long max_iter, max_steps;
     int stop_when_close;
-    buf_t br = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OOdllp", &or_, &oout, &spc, &max_iter, &max_steps, &stop_when_close)) return NULL;
-    if (get_buf(or_, &br, 0, 2, "r") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t n = SHAPE(br, 0);
-    int nf = (int)SHAPE(bo, 1);
-    if (SHAPE(br, 1) != n || SHAPE(bo, 0) != n || n < 2 || n > 2000000000) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.centroid: shapes do not match");
-        goto fail;
-    }
-    const double *r = DATA(br);
-    double *out = DATA(bo);
-    double *m = malloc((size_t)n * n * sizeof(double));
-    double *mem = malloc((size_t)n * 9 * sizeof(double));
-    Py_ssize_t *oo = malloc((size_t)n * sizeof(Py_ssize_t));
-    long *iters = calloc(nf > 0 ? nf : 1, sizeof(long));
-    Py_ssize_t *ends = calloc(nf > 0 ? nf : 1, sizeof(Py_ssize_t));
+    buf_t buf[] = {ARG("r", 'd', 2, RO), ARG("out", 'd', 2, WR)};
+    double *m = NULL, *mem = NULL;
+    Py_ssize_t *oo = NULL, *ends = NULL;
+    long *iters = NULL;
     ivec refl = {0};
     cstate st = {0};
     PyObject *its = NULL, *rfl = NULL, *res = NULL;
-    if (!m || !mem || !oo || !iters || !ends) goto nomem;
+    if (!PyArg_ParseTuple(args, "O&O&dllp", buf_arg, &buf[0], buf_arg, &buf[1], &spc, &max_iter, &max_steps,
+                          &stop_when_close))
+        goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0);
+    int nf = (int)SHAPE(buf[1], 1);
+    if (refuse(!has_shape(&buf[0], n, n) || !has_shape(&buf[1], n, nf) || n < 2 || n > 2000000000, "centroid", SHAPES))
+        goto done;
+    const double *r = DATA(buf[0]);
+    double *out = DATA(buf[1]);
+    m = malloc((size_t)n * n * sizeof(double));
+    mem = malloc((size_t)n * 9 * sizeof(double));
+    oo = malloc((size_t)n * sizeof(Py_ssize_t));
+    iters = calloc(nf > 0 ? nf : 1, sizeof(long));
+    ends = calloc(nf > 0 ? nf : 1, sizeof(Py_ssize_t));
+    if (!m || !mem || !oo || !iters || !ends) goto done;
     st.m = m;
     st.n = n;
     st.sign = mem;
@@ -722,15 +755,15 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
         ends[k] = refl.len;
     }
     Py_END_ALLOW_THREADS
-    if (status == ST_NOMEM) goto nomem;
+    if (status == ST_NOMEM) goto done;
     if (status == ST_OK) {
         its = PyTuple_New(nf);
         rfl = PyTuple_New(nf);
-        if (!its || !rfl) goto nomem;
+        if (!its || !rfl) goto done;
         Py_ssize_t start = 0;
         for (int q = 0; q < nf; q++) {
             PyObject *tup = PyTuple_New(ends[q] - start);
-            if (!tup) goto nomem;
+            if (!tup) goto done;
             for (Py_ssize_t i = start; i < ends[q]; i++)
                 PyTuple_SET_ITEM(tup, i - start, PyLong_FromSsize_t(refl.a[i]));
             PyTuple_SET_ITEM(rfl, q, tup);
@@ -742,7 +775,7 @@ static PyObject *k_centroid(PyObject *self, PyObject *args)
     } else {
         res = Py_BuildValue("iOOO", status, Py_None, Py_None, close ? Py_True : Py_False);
     }
-nomem:
+done: /* (with no result and no error set: out of memory) */
     Py_XDECREF(its);
     Py_XDECREF(rfl);
     free(m);
@@ -752,36 +785,23 @@ nomem:
     free(ends);
     free(refl.a);
     free(st.vec);
-    release(&br);
-    release(&bo);
+    release_all(buf, NBUF(buf));
     if (!res && !PyErr_Occurred()) PyErr_NoMemory();
     return res;
-fail:
-    release(&br);
-    release(&bo);
-    return NULL;
 }
 
 /* subtract_outer(m, g): m -= g g' as residual_pass does it (for the import-time comparison with scipy's dger) */
 static PyObject *k_subtract_outer(PyObject *self, PyObject *args)
 {
-    PyObject *om, *og;
-    buf_t bm = {0}, bg = {0};
-    if (!PyArg_ParseTuple(args, "OO", &om, &og)) return NULL;
-    if (get_buf(om, &bm, 1, 2, "m") < 0 || get_buf(og, &bg, 0, 1, "g") < 0) goto fail;
-    Py_ssize_t n = SHAPE(bg, 0);
-    if (SHAPE(bm, 0) != n || SHAPE(bm, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.subtract_outer: shapes do not match");
-        goto fail;
+    buf_t buf[] = {ARG("m", 'd', 2, WR), ARG("g", 'd', 1, RO)};
+    PyObject *res = NULL;
+    if (PyArg_ParseTuple(args, "O&O&", buf_arg, &buf[0], buf_arg, &buf[1]) &&
+        !refuse(!has_shape(&buf[0], SHAPE(buf[1], 0), SHAPE(buf[1], 0)), "subtract_outer", SHAPES)) {
+        residual_pass(DATA(buf[0]), SHAPE(buf[1], 0), DATA(buf[1]), NULL, NULL);
+        res = new_none();
     }
-    residual_pass(DATA(bm), n, DATA(bg), NULL, NULL);
-    release(&bm);
-    release(&bg);
-    Py_RETURN_NONE;
-fail:
-    release(&bm);
-    release(&bg);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /* ----------------------------------------------------------------------------------------- correlations */
@@ -924,132 +944,98 @@ static void mirror_upper(double *r, Py_ssize_t n, int clamp)
  */
 static PyObject *k_pearson(PyObject *self, PyObject *args)
 {
-    PyObject *ox, *ow, *oout;
-    buf_t bx = {0}, bw = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OOO", &ox, &ow, &oout)) return NULL;
-    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(ow, &bw, 1, 2, "work") < 0 ||
-        (oout != Py_None && get_buf(oout, &bo, 1, 2, "out") < 0))
-        goto fail;
-    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
-    if (SHAPE(bw, 0) != m || SHAPE(bw, 1) != n || (bo.held && (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n)) || m < 1 ||
-        n < 1) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.pearson: shapes do not match");
-        goto fail;
-    }
-    const double *x = DATA(bx);
-    double *z = DATA(bw), *out = bo.held ? DATA(bo) : NULL;
-    double *col = malloc((size_t)n * sizeof(double));
+    buf_t buf[] = {ARG("x", 'd', 2, RO), ARG("work", 'd', 2, WR), ARG("out", 'd', 2, WR | OPT)};
+    PyObject *res = NULL;
+    double *col = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), n = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], m, n) || (buf[2].held && !has_shape(&buf[2], n, n)) || m < 1 || n < 1, "pearson",
+               SHAPES))
+        goto done;
+    const double *x = DATA(buf[0]);
+    double *z = DATA(buf[1]), *out = buf[2].held ? DATA(buf[2]) : NULL;
+    col = malloc((size_t)n * sizeof(double));
     if (!col) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
-    int finite = 1;
+    int finite;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < m * n && finite; i++) finite = isfinite(x[i]);
+    finite = all_finite(x, m * n);
     if (finite) {
-    colsums_rect(x, m, n, col);
-    for (Py_ssize_t j = 0; j < n; j++) col[j] = col[j] / (double)m;
-    for (Py_ssize_t l = 0; l < m; l++)
-        for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = x[l * n + j] - col[j];
-    for (Py_ssize_t j = 0; j < n; j++) col[j] = 0.;
-    for (Py_ssize_t l = 0; l < m; l++)
-        for (Py_ssize_t j = 0; j < n; j++) col[j] += z[l * n + j] * z[l * n + j];
-    for (Py_ssize_t j = 0; j < n; j++) {
-        col[j] = sqrt(col[j]);
-        finite &= col[j] != 0 && isfinite(col[j]); /* a sort without variance: 0/0 in numpy's unit columns */
-    }
-    for (Py_ssize_t l = 0; l < m; l++)
-        for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = z[l * n + j] / col[j];
-    if (out && finite) {
-        gram_seq(z, m, n, out);
-        mirror_upper(out, n, 1);
-    }
-    }
-    Py_END_ALLOW_THREADS
-    free(col);
-    release(&bx);
-    release(&bw);
-    release(&bo);
-    return PyBool_FromLong(finite);
-fail:
-    release(&bx);
-    release(&bw);
-    release(&bo);
-    return NULL;
-}
-
-/* gram_rows(z, out): out = z z' for z (m, n): numpy's z @ z.T (reference dsyrk: each entry summed in order from 0),
- * through a transposed copy and gram_seq */
-static PyObject *k_gram_rows(PyObject *self, PyObject *args)
-{
-    PyObject *oz, *oout;
-    buf_t bz = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OO", &oz, &oout)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t m = SHAPE(bz, 0), n = SHAPE(bz, 1);
-    if (SHAPE(bo, 0) != m || SHAPE(bo, 1) != m) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.gram_rows: shapes do not match");
-        goto fail;
-    }
-    const double *z = DATA(bz);
-    for (Py_ssize_t i = 0; i < m * n; i++)
-        if (!isfinite(z[i])) {
-            release(&bz);
-            release(&bo);
-            Py_RETURN_FALSE;
+        colsums_rect(x, m, n, col);
+        for (Py_ssize_t j = 0; j < n; j++) col[j] = col[j] / (double)m;
+        for (Py_ssize_t l = 0; l < m; l++)
+            for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = x[l * n + j] - col[j];
+        for (Py_ssize_t j = 0; j < n; j++) col[j] = 0.;
+        for (Py_ssize_t l = 0; l < m; l++)
+            for (Py_ssize_t j = 0; j < n; j++) col[j] += z[l * n + j] * z[l * n + j];
+        for (Py_ssize_t j = 0; j < n; j++) {
+            col[j] = sqrt(col[j]);
+            finite &= col[j] != 0 && isfinite(col[j]); /* a sort without variance: 0/0 in numpy's unit columns */
         }
-    double *out = DATA(bo), *zt = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof(double));
-    if (!zt) {
-        PyErr_NoMemory();
-        goto fail;
+        for (Py_ssize_t l = 0; l < m; l++)
+            for (Py_ssize_t j = 0; j < n; j++) z[l * n + j] = z[l * n + j] / col[j];
+        if (out && finite) {
+            gram_seq(z, m, n, out);
+            mirror_upper(out, n, 1);
+        }
     }
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t a = 0; a < m; a++)
-        for (Py_ssize_t l = 0; l < n; l++) zt[l * m + a] = z[a * n + l];
-    gram_seq(zt, n, m, out);
-    mirror_upper(out, m, 0);
     Py_END_ALLOW_THREADS
-    free(zt);
-    release(&bz);
-    release(&bo);
-    Py_RETURN_TRUE;
-fail:
-    release(&bz);
-    release(&bo);
-    return NULL;
+    res = PyBool_FromLong(finite);
+done:
+    free(col);
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
-/* gram(z, out): out = z' z (gram_seq) */
+/*
+ * gram(z, out): out = z' z (gram_seq); gram_rows(z, out): out = z z' for z (m, n), numpy's z @ z.T (reference
+ * dsyrk: each entry summed in order from 0), through a transposed copy and gram_seq. False (nothing written) when z
+ * has a NaN or an infinity.
+ */
+static PyObject *gram_kernel(PyObject *args, int rows)
+{
+    buf_t buf[] = {ARG("z", 'd', 2, RO), ARG("out", 'd', 2, WR)};
+    PyObject *res = NULL;
+    double *zt = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&", buf_arg, &buf[0], buf_arg, &buf[1])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), n = SHAPE(buf[0], 1), side = rows ? m : n;
+    if (refuse(!has_shape(&buf[1], side, side), rows ? "gram_rows" : "gram", SHAPES)) goto done;
+    const double *z = DATA(buf[0]);
+    double *out = DATA(buf[1]);
+    int finite = all_finite(z, m * n);
+    if (finite && rows) {
+        zt = malloc((size_t)(m * n > 0 ? m * n : 1) * sizeof(double));
+        if (!zt) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
+    if (finite) {
+        Py_BEGIN_ALLOW_THREADS
+        if (rows)
+            for (Py_ssize_t a = 0; a < m; a++)
+                for (Py_ssize_t l = 0; l < n; l++) zt[l * m + a] = z[a * n + l];
+        gram_seq(rows ? zt : z, rows ? n : m, side, out); /* out = (zt)' zt = z z', or z' z */
+        mirror_upper(out, side, 0);
+        Py_END_ALLOW_THREADS
+    }
+    res = PyBool_FromLong(finite);
+done:
+    free(zt);
+    release_all(buf, NBUF(buf));
+    return res;
+}
+
 static PyObject *k_gram(PyObject *self, PyObject *args)
 {
-    PyObject *oz, *oout;
-    buf_t bz = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OO", &oz, &oout)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t m = SHAPE(bz, 0), n = SHAPE(bz, 1);
-    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.gram: shapes do not match");
-        goto fail;
-    }
-    const double *z = DATA(bz);
-    double *out = DATA(bo);
-    for (Py_ssize_t i = 0; i < m * n; i++)
-        if (!isfinite(z[i])) {
-            release(&bz);
-            release(&bo);
-            Py_RETURN_FALSE;
-        }
-    Py_BEGIN_ALLOW_THREADS
-    gram_seq(z, m, n, out);
-    mirror_upper(out, n, 0);
-    Py_END_ALLOW_THREADS
-    release(&bz);
-    release(&bo);
-    Py_RETURN_TRUE;
-fail:
-    release(&bz);
-    release(&bo);
-    return NULL;
+    return gram_kernel(args, 0);
+}
+
+static PyObject *k_gram_rows(PyObject *self, PyObject *args)
+{
+    return gram_kernel(args, 1);
 }
 
 /*
@@ -1090,33 +1076,26 @@ static double exact_in_doubles(const LD *xc, Py_ssize_t count, Py_ssize_t m)
  */
 static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
 {
-    PyObject *ox, *oout;
-    buf_t bx = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OO", &ox, &oout)) return NULL;
-    if (get_buf(ox, &bx, 0, 2, "x") < 0 || get_buf(oout, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1);
-    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != n || m < 1 || n < 1) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.pearson_exact: shapes do not match");
-        goto fail;
-    }
-    const double *x = DATA(bx);
-    double *out = DATA(bo);
-    LD *xc = malloc((size_t)m * n * sizeof(LD)); /* transposed: sort j's centred values xc[j * m .. j * m + m) */
-    double *sd = malloc((size_t)n * sizeof(double));
-    double *xd = NULL, *table = NULL;
-    int nomem = 0, shortcut = 0;
-    if (!xc || !sd) {
-        nomem = 1;
+    buf_t buf[] = {ARG("x", 'd', 2, RO), ARG("out", 'd', 2, WR)};
+    PyObject *res = NULL;
+    LD *xc = NULL;
+    double *sd = NULL, *xd = NULL, *table = NULL;
+    int shortcut = 0;
+    if (!PyArg_ParseTuple(args, "O&O&", buf_arg, &buf[0], buf_arg, &buf[1])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), n = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], n, n) || m < 1 || n < 1, "pearson_exact", SHAPES)) goto done;
+    const double *x = DATA(buf[0]);
+    double *out = DATA(buf[1]);
+    if (!all_finite(x, m * n)) {
+        res = PyLong_FromLong(-1); /* not done: the numpy code */
         goto done;
     }
-    for (Py_ssize_t i = 0; i < m * n; i++)
-        if (!isfinite(x[i])) {
-            free(xc);
-            free(sd);
-            release(&bx);
-            release(&bo);
-            return PyLong_FromLong(-1); /* not done: the numpy code */
-        }
+    xc = malloc((size_t)m * n * sizeof(LD)); /* transposed: sort j's centred values xc[j * m .. j * m + m) */
+    sd = malloc((size_t)n * sizeof(double));
+    if (!xc || !sd) {
+        PyErr_NoMemory();
+        goto done;
+    }
     Py_BEGIN_ALLOW_THREADS
     LD lm = (LD)m, lm1 = (LD)(m - 1);
     for (Py_ssize_t j = 0; j < n; j++) {
@@ -1190,19 +1169,14 @@ static PyObject *k_pearson_exact(PyObject *self, PyObject *args)
         for (Py_ssize_t j = i; j < n; j++) out[i * n + j] = out[i * n + j] / (sd[i] * sd[j]);
     mirror_upper(out, n, 1);
     Py_END_ALLOW_THREADS
+    res = PyLong_FromLong(shortcut);
 done:
     free(xc);
     free(sd);
     free(xd);
     free(table);
-    release(&bx);
-    release(&bo);
-    if (nomem) return PyErr_NoMemory();
-    return PyLong_FromLong(shortcut);
-fail:
-    release(&bx);
-    release(&bo);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /* ------------------------------------------------------------------------- flags, z-scores, characteristics */
@@ -1214,24 +1188,17 @@ fail:
  */
 static PyObject *k_flag(PyObject *self, PyObject *args)
 {
-    PyObject *oa, *oo;
     double lim;
     int threshold, majority;
-    buf_t ba = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OOdpp", &oa, &oo, &lim, &threshold, &majority)) return NULL;
-    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(oo, &bo, 1, 2, '?', "out") < 0) goto fail;
-    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
-    if (SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.flag: shapes do not match");
-        goto fail;
-    }
-    const double *a = DATA(ba);
-    char *out = (char *)bo.view.buf;
+    buf_t buf[] = {ARG("a", 'd', 2, RO), ARG("out", '?', 2, WR)};
+    PyObject *res = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&dpp", buf_arg, &buf[0], buf_arg, &buf[1], &lim, &threshold, &majority))
+        goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], n, k), "flag", SHAPES) || refuse(k > 64, "flag", "at most 64 factors")) goto done;
+    const double *a = DATA(buf[0]);
+    char *out = (char *)buf[1].view.buf;
     double sq[64];
-    if (k > 64) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.flag: at most 64 factors");
-        goto fail;
-    }
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *row = a + i * k;
         for (Py_ssize_t j = 0; j < k; j++) sq[j] = row[j] * row[j];
@@ -1243,13 +1210,10 @@ static PyObject *k_flag(PyObject *self, PyObject *args)
             out[i * k + j] = (char)ok;
         }
     }
-    release(&ba);
-    release(&bo);
-    Py_RETURN_NONE;
-fail:
-    release(&ba);
-    release(&bo);
-    return NULL;
+    res = new_none();
+done:
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /*
@@ -1258,20 +1222,16 @@ fail:
  */
 static PyObject *k_flag_summary(PyObject *self, PyObject *args)
 {
-    PyObject *oa, *of;
-    buf_t ba = {0}, bf = {0};
-    if (!PyArg_ParseTuple(args, "OO", &oa, &of)) return NULL;
-    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0) goto fail;
-    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
-    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.flag_summary: shapes do not match");
-        goto fail;
-    }
-    const double *a = DATA(ba);
-    const char *f = (const char *)bf.view.buf;
+    buf_t buf[] = {ARG("a", 'd', 2, RO), ARG("flags", '?', 2, RO)};
+    PyObject *res = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&", buf_arg, &buf[0], buf_arg, &buf[1])) goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], n, k), "flag_summary", SHAPES)) goto done;
+    const double *a = DATA(buf[0]);
+    const char *f = (const char *)buf[1].view.buf;
     int neg = 0, multi = 0, unit = 0;
     PyObject *empty = PyList_New(k);
-    if (!empty) goto fail;
+    if (!empty) goto done;
     for (Py_ssize_t j = 0; j < k; j++) {
         int any = 0;
         for (Py_ssize_t i = 0; i < n; i++) any |= f[i * k + j] != 0;
@@ -1290,46 +1250,31 @@ static PyObject *k_flag_summary(PyObject *self, PyObject *args)
             }
         multi |= cnt > 1;
     }
-    release(&ba);
-    release(&bf);
-    return Py_BuildValue("OONO", neg ? Py_True : Py_False, multi ? Py_True : Py_False, empty,
-                         unit ? Py_True : Py_False);
-fail:
-    release(&ba);
-    release(&bf);
-    return NULL;
+    res = Py_BuildValue("OONO", neg ? Py_True : Py_False, multi ? Py_True : Py_False, empty, unit ? Py_True : Py_False);
+done:
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /* weights(a, f, out): qvalid.scores.weights, w = fa / (1 - fa^2) with fa = a where flagged, else 0 */
 static PyObject *k_weights(PyObject *self, PyObject *args)
 {
-    PyObject *oa, *of, *oo;
-    buf_t ba = {0}, bf = {0}, bo = {0};
-    if (!PyArg_ParseTuple(args, "OOO", &oa, &of, &oo)) return NULL;
-    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0 ||
-        get_buf(oo, &bo, 1, 2, "out") < 0)
-        goto fail;
-    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1);
-    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bo, 0) != n || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.weights: shapes do not match");
-        goto fail;
-    }
-    const double *a = DATA(ba);
-    const char *f = (const char *)bf.view.buf;
-    double *w = DATA(bo);
+    buf_t buf[] = {ARG("a", 'd', 2, RO), ARG("flags", '?', 2, RO), ARG("out", 'd', 2, WR)};
+    PyObject *res = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2])) goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], n, k) || !has_shape(&buf[2], n, k), "weights", SHAPES)) goto done;
+    const double *a = DATA(buf[0]);
+    const char *f = (const char *)buf[1].view.buf;
+    double *w = DATA(buf[2]);
     for (Py_ssize_t i = 0; i < n * k; i++) {
         double fa = f[i] ? a[i] : 0.0;
         w[i] = fa / (1.0 - fa * fa);
     }
-    release(&ba);
-    release(&bf);
-    release(&bo);
-    Py_RETURN_NONE;
-fail:
-    release(&ba);
-    release(&bf);
-    release(&bo);
-    return NULL;
+    res = new_none();
+done:
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /*
@@ -1340,47 +1285,21 @@ fail:
  */
 static PyObject *k_zscores(PyObject *self, PyObject *args)
 {
-    PyObject *ox, *ow, *oo;
-    buf_t bx = {0}, bw = {0}, bo = {0};
+    buf_t buf[] = {ARG("zscores: x", 'n', 2, RO), ARG("w", 'd', 2, RO), ARG("out", 'd', 2, WR)};
+    PyObject *res = NULL;
     double *sq = NULL;
-    if (!PyArg_ParseTuple(args, "OOO", &ox, &ow, &oo)) return NULL;
-    if (PyObject_GetBuffer(ox, &bx.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
-    bx.held = 1;
-    {
-        const char *f = bx.view.format;
-        if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
-        if (bx.view.ndim != 2 || bx.view.itemsize != 8 ||
-            !(f && (strcmp(f, "d") == 0 || strcmp(f, "l") == 0 || strcmp(f, "q") == 0))) {
-            PyErr_SetString(PyExc_ValueError, "ckernels.zscores: x must be a C-contiguous float64 or int64 matrix");
-            goto fail;
-        }
+    if (!PyArg_ParseTuple(args, "O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), n = SHAPE(buf[0], 1), k = SHAPE(buf[1], 1);
+    if (refuse(SHAPE(buf[1], 0) != n || !has_shape(&buf[2], m, k) || m < 2 || k > 64, "zscores", SHAPES)) goto done;
+    const double *w = DATA(buf[1]);
+    double *z = DATA(buf[2]);
+    int isd = buf[0].fmt == 'd';
+    const double *xd = (const double *)buf[0].view.buf;
+    if (!all_finite(w, n * k) || (isd && !all_finite(xd, m * n))) {
+        res = PyBool_FromLong(0);
+        goto done;
     }
-    if (get_buf(ow, &bw, 0, 2, "w") < 0 || get_buf(oo, &bo, 1, 2, "out") < 0) goto fail;
-    Py_ssize_t m = SHAPE(bx, 0), n = SHAPE(bx, 1), k = SHAPE(bw, 1);
-    if (SHAPE(bw, 0) != n || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k || m < 2 || k > 64) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.zscores: shapes do not match");
-        goto fail;
-    }
-    const double *w = DATA(bw);
-    double *z = DATA(bo);
-    for (Py_ssize_t i = 0; i < n * k; i++)
-        if (!isfinite(w[i])) {
-            release(&bx);
-            release(&bw);
-            release(&bo);
-            Py_RETURN_FALSE;
-        }
-    int isd = bx.view.format[strlen(bx.view.format) - 1] == 'd';
-    const double *xd = (const double *)bx.view.buf;
-    if (isd)
-        for (Py_ssize_t i = 0; i < m * n; i++)
-            if (!isfinite(xd[i])) {
-                release(&bx);
-                release(&bw);
-                release(&bo);
-                Py_RETURN_FALSE;
-            }
-    const long long *xi = (const long long *)bx.view.buf;
+    const long long *xi = (const long long *)buf[0].view.buf;
     double col[64], acc[64];
     for (Py_ssize_t i = 0; i < m; i++) {
         for (Py_ssize_t j = 0; j < k; j++) acc[j] = 0.;
@@ -1397,12 +1316,10 @@ static PyObject *k_zscores(PyObject *self, PyObject *args)
     sq = malloc((size_t)m * k * sizeof(double));
     if (!sq) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     for (Py_ssize_t i = 0; i < m * k; i++) sq[i] = z[i] * z[i];
     colsums_np(sq, m, k, acc);
-    free(sq);
-    sq = NULL;
     for (Py_ssize_t j = 0; j < k; j++) {
         acc[j] = sqrt(acc[j] / (double)(m - 1));
         int used = 0;
@@ -1410,16 +1327,11 @@ static PyObject *k_zscores(PyObject *self, PyObject *args)
         col[j] = used;
     }
     for (Py_ssize_t i = 0; i < m * k; i++) z[i] = col[i % k] != 0 ? z[i] / acc[i % k] : NAN;
-    release(&bx);
-    release(&bw);
-    release(&bo);
-    Py_RETURN_TRUE;
-fail:
+    res = PyBool_FromLong(1);
+done:
     free(sq);
-    release(&bx);
-    release(&bw);
-    release(&bo);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1435,32 +1347,31 @@ static int cmp_double(const void *a, const void *b)
  */
 static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
 {
-    PyObject *oz, *oq, *oo;
-    buf_t bz = {0}, bq = {0}, bo = {0};
+    buf_t buf[] = {ARG("z", 'd', 2, RO), ARG("q", 'd', 1, RO), ARG("out", 'd', 2, WR)};
+    PyObject *res = NULL;
     double *qs = NULL;
-    if (!PyArg_ParseTuple(args, "OOO", &oz, &oq, &oo)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(oq, &bq, 0, 1, "q") < 0 || get_buf(oo, &bo, 1, 2, "out") < 0)
-        goto fail;
-    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1);
-    if (SHAPE(bq, 0) != m || SHAPE(bo, 0) != m || SHAPE(bo, 1) != k) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.factor_arrays: shapes do not match");
-        goto fail;
-    }
-    const double *z = DATA(bz), *q = DATA(bq);
-    double *out = DATA(bo);
+    if (!PyArg_ParseTuple(args, "O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], m, 0) || !has_shape(&buf[2], m, k), "factor_arrays", SHAPES)) goto done;
+    const double *z = DATA(buf[0]), *q = DATA(buf[1]);
+    double *out = DATA(buf[2]);
     /* a factor without flags has z-scores that are all NaN: its array is NaN (np.nan); partly NaN: not handled */
     unsigned char allnan[64];
-    if (k > 64) goto no;
-    for (Py_ssize_t j = 0; j < k; j++) {
+    int handled = k <= 64;
+    for (Py_ssize_t j = 0; j < k && handled; j++) {
         Py_ssize_t cnt = 0;
         for (Py_ssize_t i = 0; i < m; i++) cnt += z[i * k + j] != z[i * k + j];
-        if (cnt != 0 && cnt != m) goto no;
+        handled = cnt == 0 || cnt == m;
         allnan[j] = cnt != 0;
+    }
+    if (!handled) {
+        res = PyBool_FromLong(0);
+        goto done;
     }
     qs = malloc((m > 0 ? m : 1) * sizeof(double));
     if (!qs) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     memcpy(qs, q, m * sizeof(double));
     int sorted = 1;
@@ -1481,22 +1392,11 @@ static PyObject *k_factor_arrays(PyObject *self, PyObject *args)
             }
             out[i * k + j] = qs[(lt + le - 1) / 2];
         }
+    res = PyBool_FromLong(1);
+done:
     free(qs);
-    release(&bz);
-    release(&bq);
-    release(&bo);
-    Py_RETURN_TRUE;
-no:
-    release(&bz);
-    release(&bq);
-    release(&bo);
-    Py_RETURN_FALSE;
-fail:
-    free(qs);
-    release(&bz);
-    release(&bq);
-    release(&bo);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /*
@@ -1506,41 +1406,35 @@ fail:
  */
 static PyObject *k_characteristics(PyObject *self, PyObject *args)
 {
-    PyObject *oa, *of, *oz, *on, *oev, *opct, *orel, *ose, *ocor, *osed;
     double c;
-    buf_t ba = {0}, bf = {0}, bz = {0}, bn = {0}, bev = {0}, bpct = {0}, brel = {0}, bse = {0}, bcor = {0},
-          bsed = {0};
+    buf_t buf[] = {ARG("a", 'd', 2, RO),  ARG("flags", '?', 2, RO), ARG("z", 'd', 2, RO),   ARG("nload", 'l', 1, WR),
+                   ARG("ev", 'd', 1, WR), ARG("pct", 'd', 1, WR),   ARG("rel", 'd', 1, WR), ARG("se", 'd', 1, WR),
+                   ARG("cor", 'd', 2, WR), ARG("sed", 'd', 2, WR)};
+    PyObject *res = NULL;
     double *dev = NULL;
-    if (!PyArg_ParseTuple(args, "OOOdOOOOOOO", &oa, &of, &oz, &c, &on, &oev, &opct, &orel, &ose, &ocor, &osed))
-        return NULL;
-    if (get_buf(oa, &ba, 0, 2, "a") < 0 || get_buf_fmt(of, &bf, 0, 2, '?', "flags") < 0 ||
-        get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf_fmt(on, &bn, 1, 1, 'l', "nload") < 0 ||
-        get_buf(oev, &bev, 1, 1, "ev") < 0 || get_buf(opct, &bpct, 1, 1, "pct") < 0 ||
-        get_buf(orel, &brel, 1, 1, "rel") < 0 || get_buf(ose, &bse, 1, 1, "se") < 0 ||
-        get_buf(ocor, &bcor, 1, 2, "cor") < 0 || get_buf(osed, &bsed, 1, 2, "sed") < 0)
-        goto fail;
-    Py_ssize_t n = SHAPE(ba, 0), k = SHAPE(ba, 1), m = SHAPE(bz, 0);
-    if (SHAPE(bf, 0) != n || SHAPE(bf, 1) != k || SHAPE(bz, 1) != k || SHAPE(bn, 0) != k || SHAPE(bev, 0) != k ||
-        SHAPE(bpct, 0) != k || SHAPE(brel, 0) != k || SHAPE(bse, 0) != k || SHAPE(bcor, 0) != k ||
-        SHAPE(bcor, 1) != k || SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || k > 64) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.characteristics: shapes do not match");
-        goto fail;
+    if (!PyArg_ParseTuple(args, "O&O&O&dO&O&O&O&O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2], &c,
+                          buf_arg, &buf[3], buf_arg, &buf[4], buf_arg, &buf[5], buf_arg, &buf[6], buf_arg, &buf[7],
+                          buf_arg, &buf[8], buf_arg, &buf[9]))
+        goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1), m = SHAPE(buf[2], 0);
+    int bad = !has_shape(&buf[1], n, k) || SHAPE(buf[2], 1) != k || k > 64;
+    for (int i = 3; i < NBUF(buf); i++) bad = bad || !has_shape(&buf[i], k, k); /* nload .. se (k,), cor, sed (k, k) */
+    if (refuse(bad, "characteristics", SHAPES)) goto done;
+    const double *a = DATA(buf[0]), *z = DATA(buf[2]);
+    const char *f = (const char *)buf[1].view.buf;
+    long long *nload = (long long *)buf[3].view.buf;
+    double *ev = DATA(buf[4]), *pct = DATA(buf[5]), *rel = DATA(buf[6]), *se = DATA(buf[7]), *cor = DATA(buf[8]),
+           *sed = DATA(buf[9]);
+    if (!all_finite(z, m * k) || !all_finite(a, n * k)) { /* a factor without flags (NaN z-scores): the numpy code */
+        res = PyBool_FromLong(0);
+        goto done;
     }
-    const double *a = DATA(ba), *z = DATA(bz);
-    const char *f = (const char *)bf.view.buf;
-    long long *nload = (long long *)bn.view.buf;
-    double *ev = DATA(bev), *pct = DATA(bpct), *rel = DATA(brel), *se = DATA(bse), *cor = DATA(bcor),
-           *sed = DATA(bsed);
-    for (Py_ssize_t i = 0; i < m * k; i++) /* a factor without flags (NaN z-scores): the numpy code */
-        if (!isfinite(z[i])) goto nan;
-    for (Py_ssize_t i = 0; i < n * k; i++)
-        if (!isfinite(a[i])) goto nan;
     double col[64], ss[64];
     Py_ssize_t big = n > m ? n : m;
     dev = malloc((size_t)(big * k + m * k) * sizeof(double)); /* dev, then a scratch matrix of squares */
     if (!dev) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     double *sq = dev + m * k;
     for (Py_ssize_t j = 0; j < k; j++) nload[j] = 0;
@@ -1572,33 +1466,11 @@ static PyObject *k_characteristics(PyObject *self, PyObject *args)
     for (Py_ssize_t p = 0; p < k; p++) cor[p * k + p] = 1.0;
     for (Py_ssize_t p = 0; p < k; p++)
         for (Py_ssize_t q = 0; q < k; q++) sed[p * k + q] = sqrt(se[p] * se[p] + se[q] * se[q]);
+    res = PyBool_FromLong(1);
+done:
     free(dev);
-    release(&ba);
-    release(&bf);
-    release(&bz);
-    release(&bn);
-    release(&bev);
-    release(&bpct);
-    release(&brel);
-    release(&bse);
-    release(&bcor);
-    release(&bsed);
-    Py_RETURN_TRUE;
-nan:
-fail:
-    free(dev);
-    release(&ba);
-    release(&bf);
-    release(&bz);
-    release(&bn);
-    release(&bev);
-    release(&bpct);
-    release(&brel);
-    release(&bse);
-    release(&bcor);
-    release(&bsed);
-    if (PyErr_Occurred()) return NULL;
-    Py_RETURN_FALSE;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /*
@@ -1608,30 +1480,26 @@ fail:
  */
 static PyObject *k_stars(PyObject *self, PyObject *args)
 {
-    PyObject *oz, *osed, *oa, *ob, *om, *od, *ol, *oc;
-    buf_t bz = {0}, bsed = {0}, ba = {0}, bb = {0}, bm = {0}, bd = {0}, bl = {0}, bc = {0};
-    if (!PyArg_ParseTuple(args, "OOOOOOOO", &oz, &osed, &oa, &ob, &om, &od, &ol, &oc)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0 || get_buf(osed, &bsed, 0, 2, "sed") < 0 ||
-        get_buf_fmt(oa, &ba, 0, 1, 'l', "a") < 0 || get_buf_fmt(ob, &bb, 0, 1, 'l', "b") < 0 ||
-        get_buf(om, &bm, 0, 1, "mults") < 0 || get_buf(od, &bd, 1, 2, "diffs") < 0 ||
-        get_buf_fmt(ol, &bl, 1, 2, 'l', "level") < 0 || get_buf_fmt(oc, &bc, 1, 1, 'l', "code") < 0)
-        goto fail;
-    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), np_ = SHAPE(ba, 0), nm = SHAPE(bm, 0);
-    if (SHAPE(bsed, 0) != k || SHAPE(bsed, 1) != k || SHAPE(bb, 0) != np_ || SHAPE(bd, 0) != m ||
-        SHAPE(bd, 1) != np_ || SHAPE(bl, 0) != m || SHAPE(bl, 1) != np_ || SHAPE(bc, 0) != m || np_ > 62 || nm > 16) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.stars: shapes do not match");
-        goto fail;
-    }
-    const double *z = DATA(bz), *sed = DATA(bsed), *mults = DATA(bm);
-    const long long *pa = (const long long *)ba.view.buf, *pb = (const long long *)bb.view.buf;
-    double *diffs = DATA(bd);
-    long long *level = (long long *)bl.view.buf, *code = (long long *)bc.view.buf;
+    buf_t buf[] = {ARG("z", 'd', 2, RO),      ARG("sed", 'd', 2, RO),   ARG("a", 'l', 1, RO),
+                   ARG("b", 'l', 1, RO),      ARG("mults", 'd', 1, RO), ARG("diffs", 'd', 2, WR),
+                   ARG("level", 'l', 2, WR), ARG("code", 'l', 1, WR)};
+    PyObject *res = NULL;
+    if (!PyArg_ParseTuple(args, "O&O&O&O&O&O&O&O&", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2], buf_arg,
+                          &buf[3], buf_arg, &buf[4], buf_arg, &buf[5], buf_arg, &buf[6], buf_arg, &buf[7]))
+        goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1), np_ = SHAPE(buf[2], 0), nm = SHAPE(buf[4], 0);
+    if (refuse(!has_shape(&buf[1], k, k) || !has_shape(&buf[3], np_, 0) || !has_shape(&buf[5], m, np_) ||
+                   !has_shape(&buf[6], m, np_) || !has_shape(&buf[7], m, 0) || np_ > 62 || nm > 16,
+               "stars", SHAPES))
+        goto done;
+    const double *z = DATA(buf[0]), *sed = DATA(buf[1]), *mults = DATA(buf[4]);
+    const long long *pa = (const long long *)buf[2].view.buf, *pb = (const long long *)buf[3].view.buf;
+    double *diffs = DATA(buf[5]);
+    long long *level = (long long *)buf[6].view.buf, *code = (long long *)buf[7].view.buf;
     double lim[62 * 16];
     for (Py_ssize_t p = 0; p < np_; p++) {
-        if (pa[p] < 0 || pa[p] >= k || pb[p] < 0 || pb[p] >= k) {
-            PyErr_SetString(PyExc_ValueError, "ckernels.stars: factor index out of range");
-            goto fail;
-        }
+        if (refuse(pa[p] < 0 || pa[p] >= k || pb[p] < 0 || pb[p] >= k, "stars", "factor index out of range"))
+            goto done;
         double c = sed[pa[p] * k + pb[p]];
         for (Py_ssize_t l = 0; l < nm; l++) lim[p * nm + l] = c * mults[l];
     }
@@ -1648,25 +1516,10 @@ static PyObject *k_stars(PyObject *self, PyObject *args)
         }
         code[i] = bits;
     }
-    release(&bz);
-    release(&bsed);
-    release(&ba);
-    release(&bb);
-    release(&bm);
-    release(&bd);
-    release(&bl);
-    release(&bc);
-    Py_RETURN_NONE;
-fail:
-    release(&bz);
-    release(&bsed);
-    release(&ba);
-    release(&bb);
-    release(&bm);
-    release(&bd);
-    release(&bl);
-    release(&bc);
-    return NULL;
+    res = new_none();
+done:
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 typedef struct {
@@ -1694,38 +1547,22 @@ static int cmp_vi(const void *pa, const void *pb)
  */
 static PyObject *k_close_ties(PyObject *self, PyObject *args)
 {
-    PyObject *oz, *ox, *ow;
     double rel;
-    buf_t bz = {0}, bx = {0}, bw = {0};
+    buf_t buf[] = {ARG("z", 'd', 2, RO), ARG("close_ties: x", 'n', 2, OPT), ARG("w", 'd', 2, OPT)};
+    PyObject *res = NULL;
     vi_t *col = NULL;
-    if (!PyArg_ParseTuple(args, "OOOd", &oz, &ox, &ow, &rel)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0) goto fail;
-    int isd = 1;
-    if (ox != Py_None) {
-        if (PyObject_GetBuffer(ox, &bx.view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) goto fail;
-        bx.held = 1;
-        const char *f = bx.view.format;
-        if (f && (f[0] == '<' || f[0] == '=' || f[0] == '@')) f++;
-        if (bx.view.ndim != 2 || bx.view.itemsize != 8 ||
-            !(f && (strcmp(f, "d") == 0 || strcmp(f, "l") == 0 || strcmp(f, "q") == 0))) {
-            PyErr_SetString(PyExc_ValueError, "ckernels.close_ties: x must be a C-contiguous float64 or int64 matrix");
-            goto fail;
-        }
-        isd = strcmp(f, "d") == 0;
-        if (get_buf(ow, &bw, 0, 2, "w") < 0) goto fail;
-    }
-    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), n = bx.held ? SHAPE(bx, 1) : 0;
-    if (bx.held && (SHAPE(bx, 0) != m || SHAPE(bw, 0) != n || SHAPE(bw, 1) != k)) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.close_ties: shapes do not match");
-        goto fail;
-    }
-    const double *z = DATA(bz), *w = bx.held ? DATA(bw) : NULL;
-    const double *xd = bx.held ? (const double *)bx.view.buf : NULL;
-    const long long *xi = bx.held ? (const long long *)bx.view.buf : NULL;
+    if (!PyArg_ParseTuple(args, "O&O&O&d", buf_arg, &buf[0], buf_arg, &buf[1], buf_arg, &buf[2], &rel)) goto done;
+    int hasx = buf[1].held, isd = buf[1].fmt == 'd'; /* with x, w too (None: "shapes do not match") */
+    Py_ssize_t m = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1), n = hasx ? SHAPE(buf[1], 1) : 0;
+    if (refuse(hasx && (SHAPE(buf[1], 0) != m || !buf[2].held || !has_shape(&buf[2], n, k)), "close_ties", SHAPES))
+        goto done;
+    const double *z = DATA(buf[0]), *w = hasx ? DATA(buf[2]) : NULL;
+    const double *xd = hasx ? (const double *)buf[1].view.buf : NULL;
+    const long long *xi = hasx ? (const long long *)buf[1].view.buf : NULL;
     col = malloc((m > 0 ? m : 1) * sizeof(vi_t));
     if (!col) {
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
     int found = 0;
     for (Py_ssize_t f = 0; f < k && !found; f++) {
@@ -1753,17 +1590,11 @@ static PyObject *k_close_ties(PyObject *self, PyObject *args)
             found = 1;
         }
     }
+    res = PyBool_FromLong(found);
+done:
     free(col);
-    release(&bz);
-    release(&bx);
-    release(&bw);
-    return PyBool_FromLong(found);
-fail:
-    free(col);
-    release(&bz);
-    release(&bx);
-    release(&bw);
-    return NULL;
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 /*
@@ -1773,26 +1604,22 @@ fail:
  */
 static PyObject *k_off_grid(PyObject *self, PyObject *args)
 {
-    PyObject *oa, *oq;
-    buf_t ba = {0}, bq = {0};
+    buf_t buf[] = {ARG("arrays", 'd', 2, RO), ARG("q", 'd', 1, RO)};
+    PyObject *out = NULL;
     double *col = NULL, *qs = NULL;
-    if (!PyArg_ParseTuple(args, "OO", &oa, &oq)) return NULL;
-    if (get_buf(oa, &ba, 0, 2, "arrays") < 0 || get_buf(oq, &bq, 0, 1, "q") < 0) goto fail;
-    Py_ssize_t m = SHAPE(ba, 0), k = SHAPE(ba, 1);
-    if (SHAPE(bq, 0) != m) {
-        PyErr_SetString(PyExc_ValueError, "ckernels.off_grid: shapes do not match");
-        goto fail;
-    }
-    const double *a = DATA(ba);
+    if (!PyArg_ParseTuple(args, "O&O&", buf_arg, &buf[0], buf_arg, &buf[1])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1);
+    if (refuse(!has_shape(&buf[1], m, 0), "off_grid", SHAPES)) goto done;
+    const double *a = DATA(buf[0]);
     col = malloc((m > 0 ? m : 1) * sizeof(double));
     qs = malloc((m > 0 ? m : 1) * sizeof(double));
-    PyObject *out = PyTuple_New(k);
+    out = PyTuple_New(k);
     if (!col || !qs || !out) {
-        Py_XDECREF(out);
+        Py_CLEAR(out);
         PyErr_NoMemory();
-        goto fail;
+        goto done;
     }
-    memcpy(qs, DATA(bq), m * sizeof(double));
+    memcpy(qs, DATA(buf[1]), m * sizeof(double));
     qsort(qs, m, sizeof(double), cmp_double);
     for (Py_ssize_t j = 0; j < k; j++) {
         int nan = 0, off = 0;
@@ -1808,8 +1635,8 @@ static PyObject *k_off_grid(PyObject *self, PyObject *args)
         if (off) { /* the grid's scores in runs; the statements given each one (col sorted too) */
             item = PyList_New(0);
             if (!item) {
-                Py_DECREF(out);
-                goto fail;
+                Py_CLEAR(out);
+                goto done;
             }
             Py_ssize_t c = 0;
             for (Py_ssize_t i = 0; i < m;) {
@@ -1829,8 +1656,8 @@ static PyObject *k_off_grid(PyObject *self, PyObject *args)
                     if (!t || PyList_Append(item, t) < 0) {
                         Py_XDECREF(t);
                         Py_DECREF(item);
-                        Py_DECREF(out);
-                        goto fail;
+                        Py_CLEAR(out);
+                        goto done;
                     }
                     Py_DECREF(t);
                 }
@@ -1840,46 +1667,32 @@ static PyObject *k_off_grid(PyObject *self, PyObject *args)
         }
         PyTuple_SET_ITEM(out, j, item);
     }
+done:
     free(col);
     free(qs);
-    release(&ba);
-    release(&bq);
+    release_all(buf, NBUF(buf));
     return out;
-fail:
-    free(col);
-    free(qs);
-    release(&ba);
-    release(&bq);
-    return NULL;
 }
 
 /* kept(z) -> tuple: the factors whose z-scores have no NaN (qvalid.characteristics.distinguishing's keep) */
 static PyObject *k_kept(PyObject *self, PyObject *args)
 {
-    PyObject *oz;
-    buf_t bz = {0};
-    if (!PyArg_ParseTuple(args, "O", &oz)) return NULL;
-    if (get_buf(oz, &bz, 0, 2, "z") < 0) {
-        release(&bz);
-        return NULL;
-    }
-    Py_ssize_t m = SHAPE(bz, 0), k = SHAPE(bz, 1), cnt = 0;
-    const double *z = DATA(bz);
+    buf_t buf[] = {ARG("z", 'd', 2, RO)};
+    PyObject *t = NULL;
+    if (!PyArg_ParseTuple(args, "O&", buf_arg, &buf[0])) goto done;
+    Py_ssize_t m = SHAPE(buf[0], 0), k = SHAPE(buf[0], 1), cnt = 0;
+    const double *z = DATA(buf[0]);
     Py_ssize_t keep[64];
-    if (k > 64) {
-        release(&bz);
-        PyErr_SetString(PyExc_ValueError, "ckernels.kept: at most 64 factors");
-        return NULL;
-    }
+    if (refuse(k > 64, "kept", "at most 64 factors")) goto done;
     for (Py_ssize_t j = 0; j < k; j++) {
         int nan = 0;
         for (Py_ssize_t i = 0; i < m && !nan; i++) nan = z[i * k + j] != z[i * k + j];
         if (!nan) keep[cnt++] = j;
     }
-    release(&bz);
-    PyObject *t = PyTuple_New(cnt);
-    if (!t) return NULL;
-    for (Py_ssize_t i = 0; i < cnt; i++) PyTuple_SET_ITEM(t, i, PyLong_FromSsize_t(keep[i]));
+    t = PyTuple_New(cnt);
+    for (Py_ssize_t i = 0; t && i < cnt; i++) PyTuple_SET_ITEM(t, i, PyLong_FromSsize_t(keep[i]));
+done:
+    release_all(buf, NBUF(buf));
     return t;
 }
 
@@ -1887,15 +1700,11 @@ static PyObject *k_kept(PyObject *self, PyObject *args)
 static PyObject *k_probe(PyObject *self, PyObject *args)
 {
     const char *name;
-    PyObject *oa;
-    buf_t ba = {0};
-    if (!PyArg_ParseTuple(args, "sO", &name, &oa)) return NULL;
-    if (get_buf(oa, &ba, 0, 1, "a") < 0) {
-        release(&ba);
-        return NULL;
-    }
-    Py_ssize_t n = SHAPE(ba, 0);
-    const double *a = DATA(ba);
+    buf_t buf[] = {ARG("a", 'd', 1, RO)};
+    PyObject *res = NULL;
+    if (!PyArg_ParseTuple(args, "sO&", &name, buf_arg, &buf[0])) goto done;
+    Py_ssize_t n = SHAPE(buf[0], 0);
+    const double *a = DATA(buf[0]);
     double r;
     if (strcmp(name, "sum") == 0)
         r = np_sum(a, n);
@@ -1908,12 +1717,13 @@ static PyObject *k_probe(PyObject *self, PyObject *args)
     } else if (strcmp(name, "argmin") == 0 && n > 0)
         r = (double)np_argmin(a, n);
     else {
-        release(&ba);
-        PyErr_SetString(PyExc_ValueError, "ckernels.probe: unknown helper");
-        return NULL;
+        refuse(1, "probe", "unknown helper");
+        goto done;
     }
-    release(&ba);
-    return PyFloat_FromDouble(r);
+    res = PyFloat_FromDouble(r);
+done:
+    release_all(buf, NBUF(buf));
+    return res;
 }
 
 static PyMethodDef methods[] = {
@@ -1940,8 +1750,9 @@ static PyMethodDef methods[] = {
     {"probe", k_probe, METH_VARARGS, "probe(name, a) -> float"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, "ckernels",
-                                    "qvalid's compiled R-exact loops (see qvalid/core/kernels.py)", -1, methods};
+static struct PyModuleDef moddef = {PyModuleDef_HEAD_INIT, .m_name = "ckernels",
+                                    .m_doc = "qvalid's compiled R-exact loops (see qvalid/core/kernels.py)",
+                                    .m_size = -1, .m_methods = methods};
 
 /* a function pointer from scipy's cython_blas / cython_lapack capsules */
 static void *scipy_pointer(const char *module, const char *name)
