@@ -83,20 +83,27 @@ def test_bootstrap_vs_qmboots(benchmark, name, k, steps):
     assert res.counts["total"] == steps
 
 
-QV_CASES = [("nav36x25", 4, 1000, "pca"), ("nav36x25", 4, 1000, "centroid"), ("lipset", 3, 1000, "centroid")]
+#: (study, k, resamples, extraction, parametric): the resampling alone (``parametric=False``, the engine qmboots is
+#: compared with) and the default since issue 18 (resampling plus as many simulated samples: the calibrated verdict
+#: and intervals).
+QV_CASES = [("nav36x25", 4, 1000, "pca", False), ("nav36x25", 4, 1000, "centroid", False),
+            ("lipset", 3, 1000, "centroid", False), ("nav36x25", 4, 1000, "pca", True),
+            ("nav36x25", 4, 1000, "centroid", True), ("lipset", 3, 1000, "centroid", True)]
 if not FAST:
-    QV_CASES += [("nav36x25", 4, 10_000, "pca"), ("nav36x25", 4, 10_000, "centroid")]
+    QV_CASES += [("nav36x25", 4, 10_000, "pca", False), ("nav36x25", 4, 10_000, "centroid", False)]
 
 
-@pytest.mark.parametrize("name,k,n,extraction", QV_CASES, ids=[f"{s}-k{k}-{n}-{e}" for s, k, n, e in QV_CASES])
-def test_bootstrap_qvalid_alone(benchmark, name, k, n, extraction):
+@pytest.mark.parametrize("name,k,n,extraction,parametric", QV_CASES,
+                         ids=[f"{s}-k{k}-{n}-{e}{'-parametric' if p else ''}" for s, k, n, e, p in QV_CASES])
+def test_bootstrap_qvalid_alone(benchmark, name, k, n, extraction, parametric):
     s = study(name)
     n = 20 if FAST else n
-    kwargs = {"seed": 1, **(CENTROID if extraction == "centroid" else {})}
+    kwargs = {"seed": 1, "parametric": parametric, **(CENTROID if extraction == "centroid" else {})}
     benchmark.group = f"bootstrap {name} k={k} qvalid alone"
     benchmark.extra_info.update(kind="bootstrap_alone", study=name, description=describe(name), nfactors=k,
-                                steps=n, extraction=extraction,
+                                steps=n, extraction=extraction, parametric=parametric,
                                 **_memory(lambda: _with_tables(s, k, min(n, 1000), **kwargs)))
     res = benchmark.pedantic(_with_tables, args=(s, k, n), kwargs=kwargs, rounds=1 if FAST or n > 1000 else 3,
                              iterations=1)
+    assert (res.parametric is not None) == parametric
     assert res.counts["used"] + res.counts["failed"] == n
