@@ -14,7 +14,7 @@ from ..pipeline import analyze
 from ..r.qmethod import as_result, run_qmethod
 from .compare import compare
 
-__all__ = ["crosscheck", "R_MAPPED_OPTIONS"]
+__all__ = ["crosscheck", "r_solution", "r_options", "R_MAPPED_OPTIONS"]
 
 #: qvalid options passed one to one to R qmethod (``OptionInfo.r == "argument"``).
 R_MAPPED_OPTIONS = tuple(n for n, i in OPTION_INFO.items() if i.r == "argument")
@@ -56,17 +56,10 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
         rpy2, R or qmethod missing.
     """
 
-    opts = resolve_options(flavor, **options)
+    opts = r_options(flavor, **options)
     base = FLAVORS["qmethod"]
-    bad = [n for n in options_differing(opts) if OPTION_INFO[n].r not in ("argument", "qvalid")]
-    if bad:
-        raise QInputError("R qmethod has no counterpart for option(s) "
-                          + ", ".join(f"{b}={getattr(opts, b)!r}" for b in bad)
-                          + f" (qmethod's value: {', '.join(repr(getattr(base, b)) for b in bad)})")
     mine = analyze(study, nfactors, flavor=flavor, flags=flags, **options)
-    rrun = run_qmethod(study, nfactors, flags=flags, timeout=timeout,
-                       **{n: getattr(opts, n) for n in R_MAPPED_OPTIONS})
-    theirs = as_result(rrun)
+    theirs, rrun = r_solution(study, nfactors, flags=flags, timeout=timeout, flavor=flavor, **options)
     diff = compare(mine, theirs, align=align, tolerances=tolerances, rtol=rtol, unavailable=rrun.missing,
                    names=("qvalid", f"qmethod {rrun.versions.get('qmethod', '?')}"))
     notes = []
@@ -91,3 +84,25 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
                 "warnings": [{"code": getattr(w, "code", None), "message": str(w)} for w in mine.warnings]},
     )
     return diff, rrun
+
+
+def r_options(flavor: str = "qmethod", **options):
+    """The resolved options, after refusing those R qmethod has no counterpart for (:class:`QInputError`)."""
+    opts = resolve_options(flavor, **options)
+    base = FLAVORS["qmethod"]
+    bad = [n for n in options_differing(opts) if OPTION_INFO[n].r not in ("argument", "qvalid")]
+    if bad:
+        raise QInputError("R qmethod has no counterpart for option(s) "
+                          + ", ".join(f"{b}={getattr(opts, b)!r}" for b in bad)
+                          + f" (qmethod's value: {', '.join(repr(getattr(base, b)) for b in bad)})")
+    return opts
+
+
+def r_solution(study, nfactors: int, *, flags=None, flavor: str = "qmethod", timeout: float = 120.0, **options):
+    """R qmethod's solution of ``study`` with qvalid's options mapped one to one (:func:`r_options` refuses the
+    others): ``(QResult, RRun)``, the result by :func:`qvalid.r.qmethod.as_result`. The one way the checks reach R
+    (the cross-check and ``qvalid diff --against r``)."""
+    opts = r_options(flavor, **options)
+    rrun = run_qmethod(study, nfactors, flags=flags, timeout=timeout,
+                       **{n: getattr(opts, n) for n in R_MAPPED_OPTIONS})
+    return as_result(rrun), rrun
