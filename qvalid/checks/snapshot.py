@@ -48,7 +48,7 @@ from .diff import MAX_CELLS, Cell, Diff, OutputDiff, printed
 __all__ = ["SCHEMA", "SUFFIX", "SIDES", "KINDS", "FAIL_ON", "Snapshot", "Side", "SnapshotDiff", "snapshot_dict",
            "qvalid_side", "r_side", "load_snapshot", "parse_snapshot", "write_snapshot", "dumps", "result_from_dict",
            "study_dict", "study_from_dict", "study_sha256", "file_sha256", "current_versions", "diff_snapshot",
-           "compare_side", "compare_studies", "version_notes", "junit_xml"]
+           "compare_side", "compare_studies", "compare_flags", "version_notes", "junit_xml"]
 
 #: The snapshot schema this qvalid writes and reads; a snapshot of another schema is refused in one line.
 SCHEMA = 1
@@ -180,6 +180,22 @@ def compare_studies(old: QStudy, new: QStudy) -> OutputDiff:
     return OutputDiff("input", "exact", "differs" if len(bad) else "ok", n_cells=int(old.scores.size),
                       n_bad=int(len(bad)), worst=cells[0] if cells else None, mismatches=cells,
                       note=f"{len(bad)} score(s) changed" if len(bad) else "", n_reported=int(len(bad)))
+
+
+def compare_flags(snap: Snapshot, flags) -> OutputDiff:
+    """The manual flags recorded against those read now, as an exact output named ``input.flags``."""
+    old = snap.flags
+    new = np.asarray(flags, dtype=bool)
+    if old is None or old.shape != new.shape:
+        what = "the snapshot has no manual flags" if old is None else f"shapes {old.shape} vs {new.shape}"
+        return OutputDiff("input.flags", "exact", "shape", note=what, n_reported=1)
+    ids = list(snap.study.sort_ids)
+    bad = np.argwhere(old != new)
+    cells = tuple(Cell(f"sort {ids[i]}, f{j + 1}", (int(i), int(j)), bool(old[i, j]), bool(new[i, j]))
+                  for i, j in bad[:MAX_CELLS])
+    return OutputDiff("input.flags", "exact", "differs" if len(bad) else "ok", n_cells=int(old.size),
+                      n_bad=int(len(bad)), worst=cells[0] if cells else None, mismatches=cells,
+                      note=f"{len(bad)} manual flag(s) changed" if len(bad) else "", n_reported=int(len(bad)))
 
 
 def _few(ids) -> str:
@@ -493,8 +509,13 @@ def _with(res: QResult, arrays: dict) -> QResult:
 def version_notes(old: dict, new: dict, keys=None) -> list:
     """``["made with qvalid 0.1.0, now 0.2.0: compared anyway"]`` for the versions that differ."""
     keys = keys or [k for k in old if k in new]
-    moved = [f"{k} {old[k]} -> {new[k]}" for k in keys if k in old and k in new and str(old[k]) != str(new[k])]
+    moved = [f"{k} {_ver(old[k])} -> {_ver(new[k])}" for k in keys
+             if k in old and k in new and str(old[k]) != str(new[k])]
     return [f"versions differ from the snapshot's ({', '.join(moved)}): compared anyway"] if moved else []
+
+
+def _ver(v) -> str:
+    return str(v).removeprefix("R version ")
 
 
 def _side_notes(side: str, ref: Side, new: Side, snap_versions: dict) -> list:
@@ -507,7 +528,8 @@ def _side_notes(side: str, ref: Side, new: Side, snap_versions: dict) -> list:
         notes.append(f"the snapshot's {side} side was {_source_text(ref)}; now {_source_text(new)}")
     wa = [str(w) for w in ref.result.warnings]
     wb = [str(w) for w in new.result.warnings]
-    if wa != wb:
+    saved = {"rds", "export.qm"}
+    if wa != wb and ref.source not in saved and new.source not in saved:  # a saved result keeps no warnings
         gone, added = [w for w in wa if w not in wb], [w for w in wb if w not in wa]
         notes.append("warnings changed" + (f"; no longer: {' | '.join(gone)}" if gone else "")
                      + (f"; new: {' | '.join(added)}" if added else ""))
@@ -531,8 +553,8 @@ def _label(side: str, new: Side) -> str:
 
 
 def diff_snapshot(snap: Snapshot, *, against=None, result: Side | None = None, study: QStudy | None = None,
-                  input_sha256: str | None = None, tolerances=None, rtol: float = 0.0, print_digits=True,
-                  fail_on: str = "any", timeout: float = 120.0) -> "SnapshotDiff":
+                  flags=None, input_sha256: str | None = None, tolerances=None, rtol: float = 0.0,
+                  print_digits=True, fail_on: str = "any", timeout: float = 120.0) -> "SnapshotDiff":
     """Run what ``snap`` records again (or take ``result``) and compare side by side.
 
     Parameters
@@ -548,6 +570,9 @@ def diff_snapshot(snap: Snapshot, *, against=None, result: Side | None = None, s
     study : QStudy, optional
         The study as read now from the input file; it is compared with the recorded one (output ``input``) and
         analysed. Default: the study embedded in the snapshot.
+    flags : array-like of bool, optional
+        The manual flags as read now (from the flags file the snapshot names): compared with the recorded ones
+        (output ``input.flags``) and used. Default: the recorded flags.
     input_sha256 : str, optional
         The SHA-256 of the input file now (a note says when its bytes changed but the study read did not).
     tolerances, rtol, print_digits
@@ -570,6 +595,11 @@ def diff_snapshot(snap: Snapshot, *, against=None, result: Side | None = None, s
     if result is not None:
         now = result.result.study
     input_diff = compare_studies(snap.study, now) if now is not snap.study else None
+    inputs = () if input_diff is None else (input_diff,)
+    use_flags = snap.flags
+    if flags is not None:
+        use_flags = np.asarray(flags, dtype=bool)
+        inputs += (compare_flags(snap, use_flags),)
     notes = list(snap.notes)
     if input_diff is not None and input_diff.passed and input_sha256 is not None and \
             snap.input.get("sha256") not in (None, input_sha256):
@@ -583,13 +613,13 @@ def diff_snapshot(snap: Snapshot, *, against=None, result: Side | None = None, s
         if result is not None:
             new = result
         elif side == "qvalid":
-            new = qvalid_side(analyze(now, snap.nfactors, flags=snap.flags, **snap.options.to_dict()))
+            new = qvalid_side(analyze(now, snap.nfactors, flags=use_flags, **snap.options.to_dict()))
         else:
-            new = r_side(now, snap.nfactors, snap.options, flags=snap.flags, timeout=timeout)
+            new = r_side(now, snap.nfactors, snap.options, flags=use_flags, timeout=timeout)
         d = compare_side(ref, new, tolerances=tolerances, rtol=rtol, print_digits=print_digits,
                          names=("snapshot", _label(side, new)))
-        if input_diff is not None:
-            d = replace(d, outputs=(input_diff,) + d.outputs)
+        if inputs:
+            d = replace(d, outputs=inputs + d.outputs)
         diffs[side] = d.with_notes(*_side_notes(side, ref, new, snap.versions),
                                    seconds=round(time.perf_counter() - t0, 3), source=new.source)
     return SnapshotDiff(snap, diffs, tuple(notes), fail_on)

@@ -21,14 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import QInputError
-from ..io.files import read_text, suffix
 from ..results import QResult
 from ..study import QStudy
 from . import session
 from .qmethod import CHAR_FIELDS, RRun, as_result, to_rrun
 from .session import RConsole
 
-__all__ = ["SavedResult", "read_saved", "read_rds", "read_export_qm", "parse_export_qm", "NOT_SAVED"]
+__all__ = ["SavedResult", "read_rds", "parse_export_qm", "NOT_SAVED"]
 
 #: Why the correlation and unrotated loadings are never in a saved result.
 NOT_SAVED = "qmethod() does not return it (not in a saved result)"
@@ -77,17 +76,6 @@ class SavedResult:
         return dict(self.rrun.missing)
 
 
-def read_saved(path, *, grid=None) -> SavedResult:
-    """A ``saveRDS`` file (``.rds``, through rpy2) or an ``export.qm`` text (any other suffix).
-
-    ``grid`` is the distribution of a non-forced study (neither file records it); for a forced study it is taken
-    from the first sort, as qmethod does.
-    """
-    if suffix(path) == ".rds":
-        return read_rds(path, grid=grid)
-    return read_export_qm(path, grid=grid)
-
-
 # ---------------------------------------------------------------------------------------------------- brief
 def _brief_options(extraction: str | None, rotation: str | None, cor_method: str | None) -> dict:
     """qmethod's brief (``"PCA"``, ``"centroid (threshold = 1e-05)"``, ``"Unknown: ..."``) as qvalid's options."""
@@ -127,7 +115,8 @@ def _finish(rrun: RRun, source: str, path, brief: dict, manual: bool, version, d
 
 # ---------------------------------------------------------------------------------------------------- rds
 def read_rds(path, *, grid=None) -> SavedResult:
-    """A ``qmethod()`` (or ``qzscores()``) value saved with ``saveRDS``; needs rpy2, R and qmethod."""
+    """A ``qmethod()`` (or ``qzscores()``) value saved with ``saveRDS``; needs rpy2, R and qmethod. ``grid`` as
+    for :func:`parse_export_qm`."""
     from rpy2.rinterface_lib.embedded import RRuntimeError
 
     if not Path(path).is_file():
@@ -174,14 +163,13 @@ _SECTIONS = {"Original data :": "dataset", "Q-sort factor loadings :": "loa", "F
 _NUM = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
-def read_export_qm(path, *, grid=None, encoding=None) -> SavedResult:
-    """Parse the text ``export.qm(results, file)`` wrote (``style = "R"``); no R needed."""
-    return parse_export_qm(read_text(path, encoding), path=path, grid=grid)
-
-
 def parse_export_qm(text: str, *, path="export.qm text", grid=None) -> SavedResult:
-    """The outputs printed by ``export.qm`` (see :func:`read_export_qm`); :class:`QInputError` naming the line
-    when the text is not such a print (truncated, PQMethod style, a table of the wrong shape)."""
+    """The outputs printed by ``export.qm(results, file)`` (``style = "R"``), parsed without R; :class:`QInputError`
+    naming the line when the text is not such a print (truncated, PQMethod style, a table of the wrong shape).
+
+    ``grid``: the distribution of a non-forced study (the text does not print it); a forced study's grid is
+    taken from its first sort, as qmethod does. (The file is read by the caller, e.g. with
+    :func:`qvalid.io.files.read_text`.)"""
     lines = text.splitlines()
     if not lines or not lines[0].startswith(("Q-method analysis.", "Q-method z-scores.")):
         raise QInputError("not an export.qm text (it should start with qmethod's summary, \"Q-method analysis.\")",
