@@ -322,7 +322,7 @@ def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, digits=Non
     if bad.any():
         if status == "ok":
             status = "differs"
-        order = np.argsort(-d, axis=None, kind="stable")[: MAX_CELLS]
+        order = np.argsort(-np.where(bad, d, -1.0), axis=None, kind="stable")[: MAX_CELLS]  # the largest bad cells
         for flat in order:
             wi = tuple(int(v) for v in np.unravel_index(int(flat), d.shape))
             if bad[wi] and len(mism) < MAX_CELLS:

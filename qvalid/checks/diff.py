@@ -63,20 +63,22 @@ CLASSES = ("same", "within tolerance", "numerical only", "reported")
 def printed(x, digits) -> np.ndarray:
     """``x`` rounded as ``f"{x:.{digits}f}"`` prints it (correct rounding of the binary value), as floats; -0 is 0.
 
-    Vectorised: ``rint(x * 10**d)``, with the cells whose scaled value lies within 1e-6 of a half re-rounded through
-    the string formatting (where the product's own rounding could decide). ``digits`` may be an array of the shape
-    of ``x`` (decimals per cell, e.g. as a text printed them). NaN stays NaN.
+    Vectorised: ``rint(x * 10**d)``, with the cells whose scaled value lies within 1e-6 of a half re-rounded by
+    Python's ``round(x, d)`` (correctly rounded, as the formatting; the product's own rounding could decide there).
+    ``digits`` may be an array of the shape of ``x`` (decimals per cell, e.g. as a text printed them; negative =
+    tens, hundreds). NaN stays NaN.
     """
     x = np.asarray(x, dtype=np.float64)
-    d = np.broadcast_to(np.asarray(digits, dtype=np.int64), x.shape)
+    d = np.broadcast_to(np.asarray(digits, dtype=np.int64), x.shape).ravel()
+    flat = x.ravel()
     scale = 10.0 ** d
     with np.errstate(invalid="ignore", over="ignore"):
-        q = x * scale
+        q = flat * scale
         r = np.rint(q)
         near = np.abs(np.abs(q - np.trunc(q)) - 0.5) < 1e-6
-    for i in zip(*np.nonzero(near)):
-        r[i] = round(float(f"{x[i]:.{int(d[i])}f}") * scale[i])
-    return (r / scale) + 0.0  # + 0.0 turns -0.0 into 0.0
+    for i in np.flatnonzero(near):
+        r[i] = round(round(float(flat[i]), int(d[i])) * scale[i])
+    return ((r / scale) + 0.0).reshape(x.shape)  # + 0.0 turns -0.0 into 0.0
 
 
 # ---------------------------------------------------------------------- structures

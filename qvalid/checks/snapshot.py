@@ -48,7 +48,8 @@ from .diff import MAX_CELLS, Cell, Diff, OutputDiff, printed
 __all__ = ["SCHEMA", "SUFFIX", "SIDES", "KINDS", "FAIL_ON", "Snapshot", "Side", "SnapshotDiff", "snapshot_dict",
            "qvalid_side", "r_side", "load_snapshot", "parse_snapshot", "write_snapshot", "dumps", "result_from_dict",
            "study_dict", "study_from_dict", "study_sha256", "file_sha256", "current_versions", "diff_snapshot",
-           "compare_side", "compare_studies", "compare_flags", "version_notes", "junit_xml"]
+           "compare_side", "compare_studies", "compare_flags", "compare_options", "table_snapshot_dict", "version_notes",
+           "junit_xml"]
 
 #: The snapshot schema this qvalid writes and reads; a snapshot of another schema is refused in one line.
 SCHEMA = 1
@@ -285,6 +286,29 @@ def snapshot_dict(study: QStudy, nfactors: int, options: Options, sides: dict, *
     }
 
 
+def table_snapshot_dict(kind: str, study: QStudy, result: dict, *, mc_se: dict | None = None) -> dict:
+    """The snapshot of a bootstrap (``kind="bootstrap"``, its ``to_dict(replicates=False)`` and the Monte-Carlo
+    standard errors :func:`qvalid.checks.tables.mc_errors`) or of the number-of-factors evidence
+    (``kind="factors"``): written and compared by the ``qsnapshot`` pytest fixture."""
+    if kind not in KINDS[1:]:
+        raise ValueError(f"kind must be one of {', '.join(KINDS[1:])}, got {kind!r}")
+    side = {"source": "qvalid", "result": result}
+    if mc_se is not None:
+        side["mc_se"] = {t: {c: np.asarray(v).tolist() for c, v in cols.items()} for t, cols in mc_se.items()}
+    return {"qvalid_snapshot": SCHEMA, "kind": kind, "command": None, "versions": current_versions(),
+            "input": {"file": None, "sha256": None, "read": None, "study_sha256": study_sha256(study)},
+            "study": study_dict(study), "outputs": {"qvalid": side}}
+
+
+def compare_options(old: Options, new: Options) -> OutputDiff:
+    """Two option sets as an exact output named ``options`` (which options changed, old and new values)."""
+    names = [n for n in OPTION_INFO if getattr(old, n) != getattr(new, n)]
+    cells = tuple(Cell(n, (i,), getattr(old, n), getattr(new, n)) for i, n in enumerate(names[:MAX_CELLS]))
+    return OutputDiff("options", "exact", "differs" if names else "ok", n_cells=len(OPTION_INFO),
+                      n_bad=len(names), worst=cells[0] if cells else None, mismatches=cells,
+                      note=f"changed: {', '.join(names)}" if names else "", n_reported=len(names))
+
+
 def dumps(obj) -> str:
     """JSON text for snapshots: nested blocks indented, every list or object of plain values on one line (a
     matrix is one line per row, so a changed cell is one changed line in a version-control diff)."""
@@ -396,7 +420,7 @@ def parse_snapshot(d, *, path=None) -> Snapshot:
                 raise ValueError(f"analysis.flags has shape {flags.shape}, expected ({study.n_sorts}, {k})")
             sides = {name: _side_from_dict(s, study) for name, s in outputs.items()}
         else:
-            sides = {name: s["result"] for name, s in outputs.items()}
+            sides = {name: {"result": s["result"], "mc_se": s.get("mc_se")} for name, s in outputs.items()}
         return Snapshot(kind=kind, study=study, nfactors=k, options=opts, flags=flags, sides=sides,
                         versions=dict(d.get("versions") or {}), input=dict(d["input"]), command=d.get("command"),
                         flavor=str((d.get("analysis") or {}).get("flavor") or "qmethod"), path=path,

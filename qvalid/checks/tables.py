@@ -1,0 +1,299 @@
+"""Compare the JSON of a bootstrap (``BootstrapResult.to_dict``) or of the number-of-factors evidence
+(``FactorsResult.to_dict``) with a snapshot of it, as :class:`~qvalid.checks.diff.Diff` objects built from
+:func:`qvalid.checks.compare.compare_arrays` (the rules of :func:`~qvalid.checks.compare.compare`, cell by cell).
+
+**Bootstrap: a Monte-Carlo tolerance.** A bootstrap summary is an estimate from ``n`` replicates; two runs that
+differ only in their random stream (another seed, another numpy, another number of resamples) differ by Monte-Carlo
+noise. Each summary cell is compared within ``z`` standard errors of the difference of two independent estimates,
+``z * sqrt(se_a^2 + se_b^2)``, with the standard error from the replicate SD and the number of replicates ``n``
+that entered the cell (the table's ``n`` column):
+
+- mean and bias: ``sd / sqrt(n)``;
+- SD: ``sd * sqrt((kurtosis - 1) / (4 n))`` with a kurtosis of 6 (the SE of a sample SD, Casella & Berger 2002,
+  ex. 10.1; bootstrap distributions of loadings are heavier-tailed than normal: kurtosis 3 gave false alarms in the
+  calibration, docs/ci.md);
+- percentile bounds at probability p: ``sqrt(p (1 - p) / n) / phi(z_p) * sd`` (the asymptotic SE of a sample
+  quantile, at a normal density with the replicate SD), times 1.5 for the heavier tails;
+- frequencies and shares (flag frequency, kept array values, distinguishing and consensus frequencies, congruence
+  shares, counts): the binomial ``sqrt(pbar (1 - pbar) (1/n_a + 1/n_b))`` with the pooled share ``pbar``.
+
+``z`` is the normal quantile that keeps the family-wise false-alarm rate at ``alpha`` (default 1 %) over the ``m``
+Monte-Carlo cells compared (Bonferroni: ``z = Phi^-1(1 - alpha / (2 m))``, about 4.4 for 1000 cells). What is fixed
+by the full sample (full-sample loadings and z-scores, flags, factor arrays, distinguishing and consensus in the
+full sample, the options and the study) is compared at the ordinary tolerance. Outputs derived from Monte-Carlo
+estimates by ranks or thresholds (the bootstrapped factor arrays, FSI/NFSI, the congruence quantiles, the verdicts)
+move by whole steps under noise: they are compared exactly when every Monte-Carlo cell is identical (the same random
+stream), and otherwise not compared (their inputs are).
+
+**Number of factors**: a deterministic computation for a given seed (the parallel-analysis nulls are seeded): every
+table is compared at the ordinary tolerance, the suggested numbers of factors exactly (reported).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import norm
+
+from .compare import compare_arrays
+from .diff import DEFAULT_TOLERANCE, Alignment, Diff, OutputDiff
+
+__all__ = ["compare_bootstrap", "compare_factors", "mc_z", "mc_errors", "ALPHA", "SD_KURTOSIS", "QUANTILE_FACTOR",
+           "BOOT_DIGITS", "MC_COLUMNS", "SE_INFLATION"]
+
+#: Family-wise false-alarm rate of the Monte-Carlo tolerance.
+ALPHA = 0.01
+#: Kurtosis assumed for the SE of a replicate SD (normal: 3).
+SD_KURTOSIS = 6.0
+#: Inflation of the normal-theory SE of a percentile bound.
+QUANTILE_FACTOR = 1.5
+#: Every Monte-Carlo standard error is multiplied by this: the errors are themselves estimated from one run each, and
+#: across 40 seeds the spread of a cell's estimate exceeded its mean estimated SE by up to 30 % (nav_synth, 100
+#: cells; scripts/calibrate_mc_tolerance.py, docs/ci.md).
+SE_INFLATION = 1.3
+#: Print precisions of the bootstrap tables (means, SDs and bounds 2 dp as ``qvalid bootstrap`` prints them;
+#: frequencies and shares as whole percentages, i.e. 2 dp of the proportion).
+BOOT_DIGITS = 2
+
+#: The summary columns whose Monte-Carlo standard errors :func:`mc_errors` estimates from the replicates.
+MC_COLUMNS = ("mean", "bias", "sd", "ci_low", "ci_high")
+_MEANS = ("mean", "bias")
+_BOUNDS = ("ci_low", "ci_high")
+_FREQ_LOADINGS = ("flag_freq",)
+_FREQ_ZSCORES = ("keep_exact", "keep_within1", "distinguishing_freq", "consensus_freq")
+_FIXED_LOADINGS = ("full",)
+_EXACT_LOADINGS = ("flag_full",)
+_FIXED_ZSCORES = ("full",)
+_EXACT_ZSCORES = ("array_full", "distinguishing_full", "consensus_full")
+_DERIVED_ZSCORES = ("array_boot",)
+_SHARES = ("share_085", "share_095")
+_DERIVED_FACTORS = ("congruence_median", "congruence_p05", "fsi", "nfsi", "verdict")
+
+
+def mc_z(m: int, alpha: float = ALPHA) -> float:
+    """The two-sided normal quantile for ``m`` comparisons at family-wise rate ``alpha`` (Bonferroni)."""
+    return float(norm.isf(alpha / (2 * max(int(m), 1))))
+
+
+def mc_errors(replicates, ci: float = 0.95) -> dict:
+    """Monte-Carlo standard errors of the bootstrap summaries of one table, from its replicates.
+
+    ``replicates``: (n_replicates, rows, factors), NaN where a replicate has no value (a sort not resampled). Per
+    cell, with n its replicates: mean and bias ``sd / sqrt(n)``; SD ``sd sqrt((g - (n - 3) / (n - 1)) / (4 n))``
+    with the cell's own kurtosis g (the large-sample variance of a sample SD); the percentile bounds at p from the
+    order statistics, distribution-free: half the spread between the quantiles at
+    ``p -+ 3 sqrt(p (1 - p) / n)`` (clipped to 0 and 1) as the inverse density, times ``sqrt(p (1 - p) / n)`` (the
+    asymptotic SE of a sample quantile with the density read off the order statistics: right for the bimodal
+    replicate distributions of a factor that swaps with another in some resamples, where a normal density would
+    be wrong; the wide window steadies the estimate in the sparse tail of a 95 % bound). Returns column -> (rows, factors) array.
+    """
+    x = np.asarray(replicates, dtype=np.float64)
+    n = (~np.isnan(x)).sum(axis=0).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+        mean = np.nanmean(x, axis=0)
+        dev = x - mean
+        m2 = np.nanmean(dev ** 2, axis=0)
+        m4 = np.nanmean(dev ** 4, axis=0)
+        sd = np.sqrt(m2 * n / np.maximum(n - 1, 1))
+        g = m4 / (m2 * m2)
+        se_sd = sd * np.sqrt(np.maximum(g - (n - 3) / np.maximum(n - 1, 1), 0.0) / (4 * n))
+        se_mean = sd / np.sqrt(n)
+        out = {"mean": se_mean, "bias": se_mean, "sd": se_sd}
+        nmin = max(float(np.nanmin(np.where(n > 0, n, np.nan))) if (n > 0).any() else 1.0, 1.0)
+        for col, p in (("ci_low", (1 - ci) / 2), ("ci_high", 1 - (1 - ci) / 2)):
+            h = 3 * np.sqrt(p * (1 - p) / nmin)
+            plo, phi = max(p - h, 0.0), min(p + h, 1.0)
+            lo, hi = np.nanquantile(x, (plo, phi), axis=0)
+            out[col] = (hi - lo) / (phi - plo) * np.sqrt(p * (1 - p) / n)
+    return {k: np.where(n > 1, v, np.nan) for k, v in out.items()}
+
+
+class _quiet:
+    """Silence numpy's RuntimeWarnings of all-NaN slices (cells without replicates stay NaN)."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *exc):
+        return self._w.__exit__(*exc)
+
+
+def _grid(records, row_key, rows, factors, column):
+    """A long table's column as (rows x factors) floats (NaN for None), by (row id, factor)."""
+    where = {(str(r[row_key]), str(r["factor"])): r for r in records}
+    out = np.full((len(rows), len(factors)), np.nan)
+    for i, rid in enumerate(rows):
+        for j, f in enumerate(factors):
+            v = where[(rid, f)].get(column)
+            out[i, j] = np.nan if v is None else float(v)
+    return out
+
+
+def _ids(records, key):
+    return list(dict.fromkeys(str(r[key]) for r in records))
+
+
+def _exact_dict(name, a: dict, b: dict) -> OutputDiff:
+    keys = sorted(set(a) | set(b))
+    x = np.array([[str(a.get(k, "(absent)")) for k in keys]], dtype=object)
+    y = np.array([[str(b.get(k, "(absent)")) for k in keys]], dtype=object)
+    return compare_arrays(name, x, y, labels=(None, "factor"), columns=keys, exact=True, digits=0)
+
+
+def _binomial_se(pa, pb, na, nb):
+    na, nb = np.maximum(na, 1.0), np.maximum(nb, 1.0)
+    pbar = (pa * na + pb * nb) / (na + nb)
+    lo = 0.5 / (na + nb)
+    pbar = np.clip(pbar, lo, 1 - lo)
+    return np.sqrt(pbar * (1 - pbar) * (1 / na + 1 / nb))
+
+
+def _mc_se(column, xa, xb, sda, sdb, na, nb, ci):
+    """The standard error of the difference of two independent Monte-Carlo estimates of one summary column."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if column in _MEANS:
+            return np.sqrt(sda ** 2 / na + sdb ** 2 / nb)
+        if column == "sd":
+            c = (SD_KURTOSIS - 1) / 4
+            return np.sqrt(c * sda ** 2 / np.maximum(na - 1, 1) + c * sdb ** 2 / np.maximum(nb - 1, 1))
+        if column in _BOUNDS:
+            p = (1 - ci) / 2
+            k = np.sqrt(p * (1 - p)) / norm.pdf(norm.isf(p)) * QUANTILE_FACTOR
+            return k * np.sqrt(sda ** 2 / na + sdb ** 2 / nb)
+        return _binomial_se(xa, xb, na, nb)
+
+
+def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_new: dict | None = None,
+                      alpha: float = ALPHA, tolerance: float = DEFAULT_TOLERANCE, names=("snapshot", "now")) -> Diff:
+    """Compare two bootstrap JSON contracts (``to_dict(replicates=False)``): see the module docstring.
+
+    ``se_old`` / ``se_new``: table -> :func:`mc_errors` of that side (as stored in a snapshot); without them the
+    standard errors are approximated from the summaries (replicate SD and n)."""
+    outputs = []
+    ba, bb = old["bootstrap"], new["bootstrap"]
+    same_design = {k: ba.get(k) for k in ("resample", "balanced", "align", "ci", "indices_given")}
+    outputs.append(_exact_dict("settings", same_design, {k: bb.get(k) for k in same_design}))
+    outputs.append(_exact_dict("options", old["options"], new["options"]))
+    outputs.append(_exact_dict("study", old["study"], new["study"]))
+    ci = float(ba.get("ci", 0.95))
+    fa = _ids(old["factors"], "factor")
+    if fa != _ids(new["factors"], "factor") or _ids(old["loadings"], "sort") != _ids(new["loadings"], "sort") or \
+            _ids(old["zscores"], "statement") != _ids(new["zscores"], "statement"):
+        outputs.append(OutputDiff("ids", "exact", "shape", note="the factors, sorts or statements differ",
+                                  n_reported=1))
+        return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "bootstrap"})
+    outputs.append(OutputDiff("ids", "exact", "ok", n_reported=0))
+    mc, later = [], []
+    # counts: shares of all replicates
+    ca, cb = old["counts"], new["counts"]
+    keys = [k for k in ("used", "ok", "aligned", "rejected", "failed", "fallback") if k in ca and k in cb]
+    ta, tb = float(ca["total"]), float(cb["total"])
+    xa = np.array([[ca[k] / ta for k in keys]])
+    xb = np.array([[cb[k] / tb for k in keys]])
+    mc.append(("counts", xa, xb, _binomial_se(xa, xb, ta, tb), (None, "factor"), {}, keys))
+    for table, row_key, freq, fixed, exact, derived in (
+            ("loadings", "sort", _FREQ_LOADINGS, _FIXED_LOADINGS, _EXACT_LOADINGS, ()),
+            ("zscores", "statement", _FREQ_ZSCORES, _FIXED_ZSCORES, _EXACT_ZSCORES, _DERIVED_ZSCORES)):
+        rows = _ids(old[table], row_key)
+        g = lambda recs, col, rows=rows, row_key=row_key: _grid(recs, row_key, rows, fa, col)  # noqa: E731
+        na, nb = g(old[table], "n"), g(new[table], "n")
+        sda, sdb = g(old[table], "sd"), g(new[table], "sd")
+        lab, rid = (row_key, "factor"), {row_key: rows}
+        for col in fixed:
+            outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
+                                          rows=rid, columns=fa, tolerance=tolerance, digits=BOOT_DIGITS))
+        for col in exact:
+            outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
+                                          rows=rid, columns=fa, exact=True, digits=0))
+        for col in ("mean", "sd", "ci_low", "ci_high", "bias", *freq):
+            xa, xb = g(old[table], col), g(new[table], col)
+            se = _mc_se(col, xa, xb, sda, sdb, na, nb, ci)
+            if col in MC_COLUMNS and se_old is not None and se_new is not None:
+                ea, eb = (np.asarray(e[table][col], dtype=float) for e in (se_old, se_new))
+                if ea.shape == eb.shape == se.shape:  # SD and bounds: the larger side's error (its tail was seen)
+                    se = np.sqrt(ea ** 2 + eb ** 2) if col in _MEANS else np.sqrt(2) * np.fmax(ea, eb)
+            mc.append((f"{table}.{col}", xa, xb, se, lab, rid, fa))
+        used_a, used_b = float(ca["used"]), float(cb["used"])
+        mc.append((f"{table}.n", na / max(used_a, 1), nb / max(used_b, 1),
+                   _binomial_se(na / max(used_a, 1), nb / max(used_b, 1), used_a, used_b), lab, rid, fa))
+        later += [(f"{table}.{col}", g(old[table], col), g(new[table], col), lab, rid, fa) for col in derived]
+    fra = {str(r["factor"]): r for r in old["factors"]}
+    frb = {str(r["factor"]): r for r in new["factors"]}
+    nua = np.array([[float(fra[f]["n_used"]) for f in fa]])
+    nub = np.array([[float(frb[f]["n_used"]) for f in fa]])
+    for col in (*_SHARES, "n_no_flags"):
+        xa = np.array([[float(fra[f][col]) for f in fa]])
+        xb = np.array([[float(frb[f][col]) for f in fa]])
+        if col == "n_no_flags":
+            xa, xb = xa / np.maximum(nua, 1), xb / np.maximum(nub, 1)
+        mc.append((f"factors.{col}", xa, xb, _binomial_se(xa, xb, nua, nub), (None, "factor"), {}, fa))
+    for col in _DERIVED_FACTORS:
+        xa = np.array([[fra[f][col] for f in fa]], dtype=object)
+        xb = np.array([[frb[f][col] for f in fa]], dtype=object)
+        later.append((f"factors.{col}", xa, xb, (None, "factor"), {}, fa))
+    m = int(sum(np.isfinite(x[3]).sum() for x in mc))
+    z = mc_z(m, alpha)
+    note = f"Monte-Carlo: {z:.2f} x {SE_INFLATION} SE ({m} cells, family-wise alpha {alpha:g})"
+    identical = True
+    for name, xa, xb, se, lab, rid, cols in mc:
+        tol = np.where(np.isfinite(se), z * SE_INFLATION * se, 0.0) + tolerance
+        o = compare_arrays(name, xa, xb, labels=lab, rows=rid, columns=cols, tolerance=tol, digits=BOOT_DIGITS,
+                           note=note)
+        identical &= not o.max_abs
+        outputs.append(o)
+    for name, xa, xb, lab, rid, cols in later:
+        if identical:
+            outputs.append(compare_arrays(name, np.asarray(xa, dtype=object).astype(str),
+                                          np.asarray(xb, dtype=object).astype(str), labels=lab, rows=rid,
+                                          columns=cols, exact=True, digits=0))
+        else:
+            outputs.append(OutputDiff(name, "exact", "skipped", note="derived from Monte-Carlo estimates by ranks or "
+                                      "thresholds: compared only when the replicates are identical"))
+    ctx = {"kind": "bootstrap", "z": z, "alpha": alpha, "mc_cells": m, "identical": bool(identical),
+           "n_resamples": (ba.get("n_resamples"), bb.get("n_resamples")), "seed": (ba.get("seed"), bb.get("seed"))}
+    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, ctx)
+
+
+def compare_factors(old: dict, new: dict, *, tolerance: float = DEFAULT_TOLERANCE, digits: int = 2,
+                    names=("snapshot", "now")) -> Diff:
+    """Compare two number-of-factors JSON contracts: settings, options, study and suggestions exactly; every
+    table (``criteria``, ``parallel``, ``map``, ``sensitivity``, ``bootstrap``) column by column, numbers at
+    ``tolerance`` (classified at ``digits`` decimals), text, flags and counts exactly."""
+    outputs = [
+        _exact_dict("settings", {k: old.get(k) for k in ("nfactors", "max_k", "n_runs", "centile", "seed")},
+                    {k: new.get(k) for k in ("nfactors", "max_k", "n_runs", "centile", "seed")}),
+        _exact_dict("options", old["options"], new["options"]),
+        _exact_dict("study", old["study"], new["study"]),
+        _exact_dict("suggestions", old["suggestions"], new["suggestions"]),
+    ]
+    for table in ("criteria", "parallel", "map", "sensitivity", "bootstrap"):
+        ra, rb = old.get(table) or [], new.get(table) or []
+        if not ra and not rb:
+            continue
+        key = next(iter(ra[0] if ra else rb[0]))
+        ids_a = [str(r[key]) for r in ra]
+        ids_b = [str(r[key]) for r in rb]
+        cols = list(dict.fromkeys([c for r in ra for c in r] + [c for r in rb for c in r]))
+        if ids_a != ids_b or any(set(r) != set(cols) for r in ra + rb):
+            outputs.append(OutputDiff(table, "exact", "shape", n_reported=1,
+                                      note=f"rows {', '.join(ids_a)} vs {', '.join(ids_b)} or columns differ"))
+            continue
+        for col in cols[1:]:
+            va, vb = [r[col] for r in ra], [r[col] for r in rb]
+            is_float = any(isinstance(v, float) for v in va + vb) and \
+                all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in va + vb)
+            rows = {key: ids_a}
+            if is_float:
+                xa = np.array([[np.nan if v is None else float(v)] for v in va])
+                xb = np.array([[np.nan if v is None else float(v)] for v in vb])
+                outputs.append(compare_arrays(f"{table}.{col}", xa, xb, labels=(key, None), rows=rows,
+                                              tolerance=tolerance, digits=digits))
+            else:
+                xa = np.array([[str(v)] for v in va], dtype=object)
+                xb = np.array([[str(v)] for v in vb], dtype=object)
+                outputs.append(compare_arrays(f"{table}.{col}", xa, xb, labels=(key, None), rows=rows, exact=True,
+                                              digits=0))
+    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "factors"})

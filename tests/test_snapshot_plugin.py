@@ -1,0 +1,248 @@
+"""The qsnapshot pytest fixture (qvalid/pytest_plugin.py), run in pytest's own ``pytester`` sandbox: registered
+by the ``pytest11`` entry point, snapshots written with --qvalid-update beside the test, failures rendered like
+numpy.testing, and the three kinds of results (QResult, BootstrapResult with its Monte-Carlo tolerance,
+FactorsResult)."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qvalid import analyze, bootstrap
+from qvalid.checks.tables import compare_bootstrap, mc_errors, mc_z
+from qvalid.datasets import load_lipset
+
+pytest_plugins = "pytester"
+ROOT = Path(__file__).resolve().parents[1]
+QUIET = ("-p", "no:cacheprovider", "-p", "no:benchmark")  # the inner runs: no cache, no benchmark plugin noise
+
+ANALYSIS = """
+from qvalid import analyze
+from qvalid.datasets import load_lipset
+
+def test_lipset(qsnapshot):
+    qsnapshot.check(analyze(load_lipset(), 3, {options}))
+"""
+
+
+def test_the_plugin_is_registered_by_its_entry_point():
+    conf = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert conf["project"]["entry-points"]["pytest11"] == {"qvalid": "qvalid.pytest_plugin"}
+    from importlib.metadata import entry_points
+
+    eps = [e for e in entry_points(group="pytest11") if e.name == "qvalid"]
+    assert [e.value for e in eps] == ["qvalid.pytest_plugin"]
+
+
+def test_missing_snapshot_fails_then_update_writes_it_beside_the_test(pytester):
+    pytester.makepyfile(test_study=ANALYSIS.format(options=""))
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    r.stdout.fnmatch_lines(["*no qvalid snapshot *__qsnapshots__/test_study/test_lipset.qsnap.json: run pytest "
+                            "--qvalid-update to write it*"])
+    r = pytester.runpytest(*QUIET, "--qvalid-update")
+    r.assert_outcomes(passed=1)
+    r.stdout.fnmatch_lines(["qvalid: 1 snapshot(s) written (--qvalid-update)"])
+    path = pytester.path / "__qsnapshots__" / "test_study" / "test_lipset.qsnap.json"
+    d = json.loads(path.read_text())
+    assert d["qvalid_snapshot"] == 1 and d["kind"] == "analysis" and d["analysis"]["nfactors"] == 3
+    mtime = path.stat().st_mtime_ns
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(passed=1)
+    r = pytester.runpytest(*QUIET, "--qvalid-update")  # unchanged: not rewritten
+    r.assert_outcomes(passed=1)
+    assert path.stat().st_mtime_ns == mtime and "snapshot(s) written" not in r.stdout.str()
+
+
+def test_a_changed_analysis_fails_numpy_testing_style_naming_the_worst_cell(pytester):
+    pytester.makepyfile(test_study=ANALYSIS.format(options=""))
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    pytester.makepyfile(test_study=ANALYSIS.format(options="threshold=0.6"))
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    out = r.stdout.str()
+    # the threshold 0.6 unflags JP5's -0.83? no: it unflags the loadings between 0.34 and 0.6 (US8 0.66 stays)
+    res0, res1 = analyze(load_lipset(), 3), analyze(load_lipset(), 3, threshold=0.6)
+    changed = np.argwhere(res0.flags != res1.flags)
+    assert len(changed)
+    sid = res0.sort_ids[changed[0][0]]
+    assert "Q solutions not equal to tolerance" in out and "Mismatched outputs:" in out
+    assert re.search(r"options \(differs: changed: threshold\) \[reported\]", out)
+    assert re.search(r"flags \(differs\) \[reported\]", out)
+    assert f"Mismatch at sort {sid}, f{changed[0][1] + 1}: True (snapshot), False (now)" in out
+    assert "run pytest --qvalid-update to accept the new result" in out
+
+
+DRIFT = """
+from dataclasses import replace
+from qvalid import analyze
+from qvalid.datasets import load_lipset
+
+def test_drift(qsnapshot, request):
+    r = analyze(load_lipset(), 3)
+    z = r.zscores.copy()
+    if not request.config.getoption("qvalid_update"):
+        z[4, 1] += 1e-13  # statement sta_5, f2
+    qsnapshot.check(replace(r, zscores=z), {kw})
+"""
+
+
+def test_a_1e13_drift_passes_and_fails_only_at_tolerance_zero(pytester):
+    pytester.makepyfile(test_study=DRIFT.format(kw=""))
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)  # within the default 1e-10
+    pytester.makepyfile(test_study=DRIFT.format(kw="tolerances=0.0"))
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    assert re.search(r"zscores \(differs\) \[numerical only: same as printed at 3 dp\]", r.stdout.str())
+    assert "Max absolute difference: 1e-13 at statement sta_5, f2" in r.stdout.str()
+    pytester.makepyfile(test_study=DRIFT.format(kw="tolerances=0.0, fail_on='reported'"))
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+
+
+def test_several_checks_in_one_test_and_parametrized_names(pytester):
+    pytester.makepyfile(test_many="""
+import pytest
+from qvalid import analyze
+from qvalid.datasets import load_lipset
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_k(qsnapshot, k):
+    qsnapshot.check(analyze(load_lipset(), k))
+    qsnapshot.check(analyze(load_lipset(), k, extraction="centroid"))
+    qsnapshot.check(analyze(load_lipset(), k, rotation="none"), name="unrotated")
+""")
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=2)
+    names = sorted(p.name for p in (pytester.path / "__qsnapshots__" / "test_many").iterdir())
+    assert names == ["test_k_2.2.qsnap.json", "test_k_2.qsnap.json", "test_k_2.unrotated.qsnap.json",
+                     "test_k_3.2.qsnap.json", "test_k_3.qsnap.json", "test_k_3.unrotated.qsnap.json"]
+    pytester.runpytest(*QUIET).assert_outcomes(passed=2)
+
+
+def test_a_wrong_kind_of_object_and_a_snapshot_of_another_kind(pytester):
+    pytester.makepyfile(test_kind="""
+import pytest
+from qvalid import analyze, number_of_factors
+from qvalid.datasets import load_lipset
+
+def test_not_a_result(qsnapshot):
+    with pytest.raises(TypeError, match="takes a QResult, a BootstrapResult or a FactorsResult, not dict"):
+        qsnapshot.check({"a": 1})
+
+def test_kind(qsnapshot, request):
+    st = load_lipset()
+    if request.config.getoption("qvalid_update"):
+        qsnapshot.check(analyze(st, 2))
+    else:
+        qsnapshot.check(number_of_factors(st, 3, n_runs=20, seed=1))
+""")
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=2)
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(passed=1, failed=1)
+    r.stdout.fnmatch_lines(["*holds a analysis result, this is a factors result*"])
+
+
+def test_bootstrap_same_seed_passes_another_seed_passes_a_changed_analysis_fails(pytester):
+    pytester.makepyfile(test_boot="""
+from qvalid import bootstrap
+from qvalid.datasets import load_lipset
+import os
+
+def test_boot(qsnapshot):
+    seed = int(os.environ.get("SEED", "1"))
+    thr = os.environ.get("THRESHOLD")
+    kw = {} if thr is None else {"threshold": float(thr)}
+    qsnapshot.check(bootstrap(load_lipset(), 3, 200, seed=seed, **kw))
+""")
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    d = json.loads((pytester.path / "__qsnapshots__" / "test_boot" / "test_boot.qsnap.json").read_text())
+    assert d["kind"] == "bootstrap" and set(d["outputs"]["qvalid"]["mc_se"]) == {"loadings", "zscores"}
+    assert d["outputs"]["qvalid"]["result"]["replicates"] is None
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEED", "7")  # another random stream: Monte-Carlo noise only
+        pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+        mp.setenv("THRESHOLD", "0.6")  # another analysis
+        r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    out = r.stdout.str()
+    assert "(Monte-Carlo tolerance: " in out and "alpha 0.01)" in out
+    assert re.search(r"options \(differs\) \[reported\]", out)
+    assert re.search(r"loadings\.flag_full \(differs\) \[reported\]", out)
+
+
+def test_factors_result_snapshot(pytester):
+    pytester.makepyfile(test_k="""
+import os
+from qvalid import number_of_factors
+from qvalid.datasets import load_lipset
+
+def test_k(qsnapshot):
+    qsnapshot.check(number_of_factors(load_lipset(), 4, n_runs=30, seed=int(os.environ.get("SEED", "1"))))
+""")
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SEED", "2")  # other parallel-analysis nulls: the seed is a setting, and its centiles move
+        r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    out = r.stdout.str()
+    assert re.search(r"settings \(differs\) \[reported\]", out)
+    assert "Mismatch at seed: '1' (snapshot), '2' (now)" in out
+    assert re.search(r"parallel\.grid_centile \(differs\)", out)
+
+
+# ------------------------------------------------------------------------------------- the Monte-Carlo tolerance
+def test_mc_z_is_bonferroni():
+    from scipy.stats import norm
+
+    assert mc_z(1, 0.05) == pytest.approx(1.959964, abs=1e-6)
+    assert mc_z(1000, 0.01) == pytest.approx(norm.isf(0.01 / 2000))
+    assert 4.4 < mc_z(1000) < 4.5
+
+
+def test_mc_errors_by_hand():
+    """mean: sd/sqrt(n); SD: sd sqrt((g - (n-3)/(n-1)) / (4n)); a cell without replicates stays NaN."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 2, 1))
+    x[:100, 1, 0] = np.nan
+    e = mc_errors(x, ci=0.95)
+    col = x[:, 0, 0]
+    n = 400
+    sd = col.std(ddof=1)
+    assert e["mean"][0, 0] == pytest.approx(sd / np.sqrt(n), rel=1e-12)
+    assert e["bias"][0, 0] == e["mean"][0, 0]
+    dev = col - col.mean()
+    g = np.mean(dev ** 4) / np.mean(dev ** 2) ** 2
+    assert e["sd"][0, 0] == pytest.approx(sd * np.sqrt((g - (n - 3) / (n - 1)) / (4 * n)), rel=1e-12)
+    # normal data: the SE of the 97.5 % quantile is about sqrt(p(1-p)/n)/phi(1.96) = 0.134 / sqrt(n) * sd
+    assert e["ci_high"][0, 0] == pytest.approx(np.sqrt(0.975 * 0.025) / 0.05845 / np.sqrt(n), rel=0.35)
+    assert e["mean"][1, 0] == pytest.approx(np.nanstd(x[:, 1, 0], ddof=1) / np.sqrt(300), rel=1e-12)
+    y = np.full((5, 1, 1), np.nan)
+    assert np.isnan(mc_errors(y)["mean"]).all()
+
+
+def test_compare_bootstrap_tolerance_scales_with_the_replicates():
+    st = load_lipset()
+    a = bootstrap(st, 3, 200, seed=1)
+    b = bootstrap(st, 3, 200, seed=2)
+    ea = {t: mc_errors(a.raw[t][a.used], a.ci) for t in ("loadings", "zscores")}
+    eb = {t: mc_errors(b.raw[t][b.used], b.ci) for t in ("loadings", "zscores")}
+    da, db = a.to_dict(replicates=False), b.to_dict(replicates=False)
+    d = compare_bootstrap(da, db, se_old=ea, se_new=eb)
+    assert d.ok, d.message()
+    assert d["loadings.full"].max_abs == 0 and d["zscores.array_full"].passed
+    assert d["zscores.array_boot"].status == "skipped" and not d.context["identical"]
+    # shrink the replicates' errors 100 times: the same two runs now differ beyond tolerance
+    tiny = {t: {c: v / 100 for c, v in e.items()} for t, e in ea.items()}
+    tinyb = {t: {c: v / 100 for c, v in e.items()} for t, e in eb.items()}
+    assert not compare_bootstrap(da, db, se_old=tiny, se_new=tinyb)["zscores.mean"].passed
+    # identical runs: the derived outputs are compared exactly
+    same = compare_bootstrap(da, da, se_old=ea, se_new=ea)
+    assert same.context["identical"] and same["zscores.array_boot"].status == "ok"
+    assert same["factors.verdict"].status == "ok"
