@@ -166,7 +166,7 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
 
 def _row(d):
     """Decimals of a (k,) characteristics column as the (1, k) row the comparison sees."""
-    return None if d is None or np.ndim(d) == 0 else np.asarray(d)[None, :]
+    return d if d is None or np.ndim(d) == 0 else np.asarray(d)[None, :]
 
 
 def _classify_exact(o: OutputDiff) -> OutputDiff:
@@ -190,8 +190,8 @@ def resolve_digits(print_digits) -> dict:
         if not targets:
             raise ValueError(f"unknown output {key!r} in print digits; known: {', '.join(FLOAT_OUTPUTS)}")
         v = np.asarray(val)
-        if v.dtype.kind not in "iu" or (v < 0).any() or (v > 15).any():
-            raise ValueError(f"print digits of {key} must be whole numbers in 0..15, got {val!r}")
+        if v.dtype.kind not in "iu" or (v < -15).any() or (v > 30).any():
+            raise ValueError(f"print digits of {key} must be whole numbers in -15..30, got {val!r}")
         for n in targets:
             out[n] = int(v) if v.ndim == 0 else v
     return out

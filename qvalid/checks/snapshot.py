@@ -371,8 +371,8 @@ class Snapshot:
 
     def title(self) -> str:
         s, o = self.study, self.options
-        head = f"{s.name or (self.input or {}).get('file') or 'study'} ({s.n_statements} statements x {s.n_sorts} " \
-               f"Q-sorts{'' if s.forced else ', non-forced'})"
+        head = f"{s.name or Path((self.input or {}).get('file') or 'study').name} ({s.n_statements} statements x " \
+               f"{s.n_sorts} Q-sorts{'' if s.forced else ', non-forced'})"
         if self.kind != "analysis" or o is None:
             return f"{head}, {self.kind}"
         return (f"{head}, {self.nfactors} factor(s), {o.extraction} + {o.rotation}, {o.cor_method}"

@@ -47,8 +47,9 @@ def parse_digits(values) -> dict | None:
             out[key.strip()] = int(val)
         except ValueError:
             raise QInputError(f"--print-digits {text!r}: expected OUTPUT=DECIMALS, e.g. loadings=3") from None
-        if not sep:
-            raise QInputError(f"--print-digits {text!r}: expected OUTPUT=DECIMALS, e.g. loadings=3")
+        if not sep or not 0 <= out[key.strip()] <= 15:
+            raise QInputError(f"--print-digits {text!r}: expected OUTPUT=DECIMALS with 0 to 15 decimals, e.g. "
+                              "loadings=3")
     try:
         resolve_digits(out)
     except ValueError as err:

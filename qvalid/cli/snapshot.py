@@ -171,7 +171,7 @@ def _summary(out, d: dict) -> str:
     s, a = d["study"], d["analysis"]
     o = a["options"]
     lines = [("wrote " + str(out) if out is not None else "snapshot (not written: no -o)") + ": "
-             f"{s['name'] or d['input']['file']} ({len(s['statement_ids'])} statements x {len(s['sort_ids'])} "
+             f"{s['name'] or Path(d['input']['file']).name} ({len(s['statement_ids'])} statements x {len(s['sort_ids'])} "
              f"Q-sorts), {a['nfactors']} factor(s), {o['extraction']} + {o['rotation']}, {o['cor_method']}"
              + (", manual flags" if a["flags"] is not None else "")]
     for name, side in d["outputs"].items():
