@@ -4,6 +4,8 @@
    kernels), JSON kept in benchmarks/.results/ (git-ignored);
 2. scaling of ``analyze`` with sorts and with statements (time and peak memory, fitted exponent);
 3. the per-step breakdown of ``analyze`` on lipset and a 36 x 25 study;
+4. the bootstrap's scaling in resamples x sorts (time, peak memory) and the overhead of running its chunks on a
+   process pool or a dask LocalCluster (benchmarks/_bootstrap_scaling.py);
 then renders the Markdown file with the machine, BLAS and versions. ``--quick`` runs the small studies only.
 """
 
@@ -73,7 +75,7 @@ def _breakdown_table(breakdown: dict, scale: float) -> list:
 
 
 def render(bench: dict, scal: dict, breakdown: dict, mach: dict, quick: bool, large: dict | None = None,
-           reuse: bool = False) -> str:
+           reuse: bool = False, boot_scaling: list | None = None) -> str:
     rows, versions = [], {}
     for b in bench["benchmarks"]:
         info, st = b.get("extra_info", {}), b["stats"]
@@ -139,6 +141,7 @@ def render(bench: dict, scal: dict, breakdown: dict, mach: dict, quick: bool, la
                 f"{r['peak_bytes'] / 2**20:.1f} MiB |" for r in rows_]
         out.append("")
     out += bootstrap_section(bench)
+    out += boot_scaling or []
     others = [b for b in bench["benchmarks"]
               if "r_median" not in b.get("extra_info", {}) and "kind" not in b.get("extra_info", {})]
     if others:
@@ -247,8 +250,13 @@ def main(argv=None) -> int:
     if not args.quick:
         big["60 x 2000 (seed 2)"] = study("p60x2000")
     large = {f"{name} {ex}": step_breakdown(s, 4, ex, calls=3) for name, s in big.items() for ex in ("pca", "centroid")}
+    from _bootstrap_scaling import SIZES, bootstrap_scaling, executor_overhead, section
+
+    sizes = {m: n for m, n in SIZES.items() if m <= (100 if args.quick else 10 ** 9)}
+    boot = section(bootstrap_scaling(sizes, (100, 1000) if args.quick else (100, 1000, 10000)),
+                   [] if args.quick else executor_overhead())
     plot(scal, HERE / "scaling.png")
-    text = render(bench, scal, breakdown, machine(), args.quick, large, args.reuse)
+    text = render(bench, scal, breakdown, machine(), args.quick, large, args.reuse, boot)
     out = Path(args.out)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(text)

@@ -1,35 +1,102 @@
-"""The whole Q method in one function: :func:`analyze`. The only place where the steps are wired."""
+"""The Q method, wired once: :func:`analyze` runs it on one study, and the batched analyses (the bootstrap) run the
+same stages on a stack of resamples.
+
+The stages, in the order R qmethod's ``qmethod()`` runs them (R/qmethod.R):
+
+1. :func:`solve`: correlation -> extraction (PCA via psych::principal, the centroid, Horst 5.5) -> rotation
+   (varimax or none) -> for PCA, psych's sort and sign;
+2. :func:`flag_stage`: automatic flags (qmethod's qflag, or KADE's rounded Auto-Flag);
+3. :func:`score_stage`: weights, z-scores, factor arrays, characteristics, distinguishing and consensus statements.
+
+Each stage takes one study (scores of shape (n_statements, n_sorts)) or a stack of B resamples (B, n_statements, m)
+and chooses its kernels from the options, never from a flavour name. On a stack it uses the batched kernels and
+marks ``close`` the items where a decision (a centroid tie, a varimax stopping test, psych's sign of a column summing
+to ~0, a flag cut-off, two z-scores within rounding) was within :data:`CLOSE` of flipping; the batched analyses take
+those items again on the single-study path, so that every item equals :func:`analyze` on its resample to rounding.
+The batched stages compute qmethod's arithmetic (the options whose ``OptionInfo.batched`` allows it).
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .core.characteristics import characteristics, distinguishing, explained_variance
+from .core.characteristics import characteristics, distinguishing, distinguishing_consensus, explained_variance
 from .core.congruence import align_factors
 from .core.correlation import correlate, unit_columns
-from .core.extract import (brown_centroid, centroid, centroid_on_r_bits, centroid_strict, horst55_centroid,
-                           kade_principal, principal, psych_tidy)
+from .core.extract import (brown_centroid, centroid, centroid_batch, centroid_on_r_bits, centroid_strict,
+                           horst55_centroid, kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
 from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import factor_arrays, kade_zscores, weights, zscores
 from .diagnostics import QWarning, as_warning, flag_warnings
 from .errors import QInputError
-from .options import resolve_options
+from .options import Options, resolve_options
 from .results import QResult
 from .study import QStudy
 
-__all__ = ["analyze", "reorder_factors", "align_to"]
+__all__ = ["analyze", "solve", "flag_stage", "score_stage", "Solution", "Scores", "reorder_factors", "align_to",
+           "CLOSE"]
+
+#: A batched decision within this distance of flipping is taken again on the single-study path.
+CLOSE = 1e-10
 
 
-def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, **options) -> QResult:
+@dataclass(frozen=True)
+class Solution:
+    """The loadings stage (:func:`solve`) of one study or of a stack of resamples.
+
+    Attributes
+    ----------
+    correlation : ndarray (..., m, m) or None
+        None for a stack whose principal components came from the small Gram matrix (more sorts than statements).
+    unrotated, loadings : ndarray (..., m, k)
+    rotation_matrix : ndarray (..., k, k)
+    n_iter, converged : int and bool, or arrays (B,)
+        Varimax iterations and convergence.
+    close : bool or ndarray of bool (B,)
+        Stack only: items to take again on the single-study path (their values here are not valid).
+    warnings : tuple of QWarning
+        One study only.
+    """
+
+    correlation: np.ndarray | None
+    unrotated: np.ndarray
+    loadings: np.ndarray
+    rotation_matrix: np.ndarray
+    n_iter: object
+    converged: object
+    close: object = False
+    warnings: tuple = ()
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The scoring stage (:func:`score_stage`): weights and z-scores (..., n, k), factor arrays, characteristics.
+
+    ``distinguishing`` is qmethod's qdc table for one study (:class:`~qvalid.core.characteristics.Distinguishing`
+    or None); on a stack ``distinguishes`` (B, n, k) and ``consensus`` (B, n) are the per-item masks (NaN where
+    undefined), from the one definition :func:`qvalid.core.characteristics.distinguishing_consensus`.
+    """
+
+    weights: np.ndarray
+    zscores: np.ndarray
+    factor_arrays: np.ndarray
+    characteristics: object
+    distinguishing: object = None
+    distinguishes: np.ndarray | None = None
+    consensus: np.ndarray | None = None
+
+
+def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, options: Options | None = None,
+            **overrides) -> QResult:
     """Run the Q method on a study and return one :class:`~qvalid.results.QResult`.
 
     The steps mirror R qmethod's ``qmethod()`` (R/qmethod.R) with the ``qmethod`` flavour:
     correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax or none; for PCA,
     psych's sort-and-sign afterwards) -> flags -> weights and z-scores -> factor arrays -> characteristics ->
-    distinguishing/consensus statements.
+    distinguishing/consensus statements (:func:`solve`, :func:`flag_stage`, :func:`score_stage`).
 
     Parameters
     ----------
@@ -40,7 +107,9 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         An option preset from :data:`qvalid.FLAVORS`.
     flags : array-like of bool, shape (n_sorts, nfactors), optional
         Manual flags (as qmethod's ``qzscores(..., flagged=)``); replaces automatic flagging.
-    **options
+    options : Options, optional
+        Resolved options (e.g. another result's ``options``), instead of ``flavor`` and ``**overrides``.
+    **overrides
         Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
 
     Examples
@@ -52,18 +121,56 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     >>> res.warning_codes   # as R qmethod 1.8.4 warns: negative loadings are flagged
     ('negative-loading-flagged',)
     """
-    opts = resolve_options(flavor, **options)
+    if options is not None and overrides:
+        raise QInputError(f"give either options= or option overrides, not both ({', '.join(sorted(overrides))})")
+    opts = options if options is not None else resolve_options(flavor, **overrides)
     k = _check_nfactors(study, nfactors, opts.extraction)
-    warnings: list[QWarning] = []  # codes and their meaning: qvalid.diagnostics.WARNINGS, docs/warnings.md
+    sol = solve(study.scores, k, opts, study=study)
+    warnings = list(sol.warnings)  # codes and their meaning: qvalid.diagnostics.WARNINGS, docs/warnings.md
+    loa = sol.loadings
+    fl = flag_stage(loa, study.n_statements, opts)[0] if flags is None else _check_flags(flags, study, k)
+    warnings += flag_warnings(loa, fl)
+    if (np.abs(loa[fl]) >= 1).any():
+        warnings.append(QWarning("flagged-loading-unit",
+                                 "a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative"))
+    sc = score_stage(study.scores, study.qscores, loa, fl, opts)
+    if sc.distinguishing is None and k > 1:
+        warnings.append(QWarning("qdc-fewer-than-two-factors",
+                                 "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
+    unrot_ev, unrot_pct = explained_variance(sol.unrotated)
+    return QResult(
+        study=study, options=opts, nfactors=k, correlation=sol.correlation, unrotated_loadings=sol.unrotated,
+        unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa,
+        rotation_matrix=sol.rotation_matrix, flags=fl, weights=sc.weights, zscores=sc.zscores,
+        factor_arrays=sc.factor_arrays, characteristics=sc.characteristics, distinguishing=sc.distinguishing,
+        varimax_iterations=int(sol.n_iter), converged=bool(sol.converged), warnings=tuple(warnings),
+        manual_flags=flags is not None,
+    )
 
-    r = correlate(study.scores, method=opts.cor_method, digits=opts.cor_digits)
-    r, ext = _extract(r, k, opts, study)
-    warnings += [as_warning(w) for w in ext.warnings]
 
+# ---------------------------------------------------------------------------------------------- stage 1: loadings
+def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None) -> Solution:
+    """Correlation, extraction, rotation and (PCA) psych's sort and sign of one study or a stack of resamples.
+
+    ``scores`` (n_statements, n_sorts): the single-study path, every decision taken as R takes it (R's own
+    ``cor()`` bits where qmethod's centroid needs them); ``study`` only names the file and sorts in errors.
+    ``scores`` (B, n_statements, m): the batched path (qmethod's arithmetic only), with ``close`` per item.
+    """
+    x = np.asarray(scores)
+    if x.ndim == 2:
+        return _solve_one(x, int(nfactors), opts, study)
+    return _solve_batch(x.astype(np.float64, copy=False), int(nfactors), opts)
+
+
+def _solve_one(x, k: int, opts: Options, study: QStudy | None) -> Solution:
+    source = None if study is None else study.source
+    r = correlate(x, method=opts.cor_method, digits=opts.cor_digits)
+    r, ext = _extract(x, r, k, opts, source)
+    warnings = [as_warning(w) for w in ext.warnings]
     if opts.rotation == "varimax" and k > 1:
         if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
             _check_communalities(ext.loadings, study)
-        rot = _varimax(ext.loadings, opts, study)
+        rot = _varimax(ext.loadings, opts, source)
         if not rot.converged:
             warnings.append(QWarning("varimax-not-converged",
                                      f"varimax did not converge in {opts.varimax_max_iter} iterations"))
@@ -73,88 +180,147 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
             warnings.append(QWarning("one-factor-not-rotated",
                                      "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
     loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
-
-    if flags is None:
-        flagger = kade_flag if opts.flag_rule == "rounded" else flag
-        fl = flagger(loa, study.n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
-    else:
-        fl = _check_flags(flags, study, k)
-    warnings += flag_warnings(loa, fl)
-    if (np.abs(loa[fl]) >= 1).any():
-        warnings.append(QWarning("flagged-loading-unit",
-                                 "a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative"))
-
-    w, z, arrays, chars, dc = _factor_scores(study, opts, loa, fl)
-    if dc is None and k > 1:
-        warnings.append(QWarning("qdc-fewer-than-two-factors",
-                                 "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
-    unrot_ev, unrot_pct = explained_variance(ext.loadings)
-    return QResult(
-        study=study, options=opts, nfactors=k, correlation=r, unrotated_loadings=ext.loadings,
-        unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa, rotation_matrix=rot.matrix,
-        flags=fl, weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
-        varimax_iterations=int(rot.n_iter), converged=bool(rot.converged), warnings=tuple(warnings),
-        manual_flags=flags is not None,
-    )
+    return Solution(r, ext.loadings, loa, rot.matrix, rot.n_iter, rot.converged, False, tuple(warnings))
 
 
-def _extract(r, k: int, opts, study: QStudy):
+def _extract(x, r, k: int, opts: Options, source):
     """The unrotated factors chosen by ``extraction`` and its rule: ``(r, extraction)``, ``r`` recomputed with R's
     own bits when qmethod's centroid needs them."""
     try:
         if opts.extraction == "pca" and opts.pca_rule == "qpca":
             return r, kade_principal(r, k)
         if opts.extraction == "pca":
-            big = study.n_sorts > study.n_statements  # then the small Gram matrix gives the leading eigenpairs
-            return r, principal(r, k, unit_columns=unit_columns(study.scores, method=opts.cor_method) if big else None)
+            big = x.shape[1] > x.shape[0]  # more sorts than statements: the small Gram matrix gives the eigenpairs
+            return r, principal(r, k, unit_columns=unit_columns(x, method=opts.cor_method) if big else None)
         if opts.extraction == "horst55":
-            return r, horst55_centroid(r, k, n_statements=study.n_statements, extract=opts.horst_factors,
+            return r, horst55_centroid(r, k, n_statements=x.shape[0], extract=opts.horst_factors,
                                        max_iter=opts.horst_max_iter, tol=opts.horst_tol, autostop=opts.horst_autostop)
         if opts.centroid_rule == "brown":
             return r, brown_centroid(r, k)
         if opts.centroid_ties == "strict" or opts.cor_digits is not None:
             return r, (centroid if opts.centroid_ties == "joint" else centroid_strict)(r, k, spc=opts.spc)
-        return centroid_on_r_bits(study.scores, k, cor_method=opts.cor_method, spc=opts.spc, r=r)
+        return centroid_on_r_bits(x, k, cor_method=opts.cor_method, spc=opts.spc, r=r)
     except FloatingPointError as err:
-        raise QInputError(str(err), file=study.source) from None
+        raise QInputError(str(err), file=source) from None
 
 
-def _varimax(loadings, opts, study: QStudy):
+def _varimax(loadings, opts: Options, source):
     if opts.varimax_rule == "kaiser":
         return kaiser_varimax(loadings, eps=opts.varimax_eps, max_sweeps=opts.varimax_max_iter)
     try:
         return varimax(loadings, normalize=opts.varimax_normalize, eps=opts.varimax_eps,
                        max_iter=opts.varimax_max_iter)
     except np.linalg.LinAlgError as err:
-        raise QInputError(f"varimax failed: {err}", file=study.source) from None
+        raise QInputError(f"varimax failed: {err}", file=source) from None
 
 
-def _factor_scores(study: QStudy, opts, loa, fl):
-    """From final loadings and flags: weights, z-scores, factor arrays, characteristics, distinguishing."""
-    if opts.scores_rule == "rounded":
-        w, z = kade_zscores(study.scores, loa, fl)
+def _solve_batch(x, k: int, o: Options) -> Solution:
+    """The loadings of a stack of resamples (B, n_statements, m) with the items to take again singly."""
+    n_st, m = x.shape[-2:]
+    r = None
+    if o.extraction == "pca":
+        z = unit_columns(x, method=o.cor_method) if m > n_st else None  # the Gram route, as analyze() for one study
+        r = correlate(x, method=o.cor_method) if z is None or not k < n_st - 1 else None
+        a = principal(r, k, unit_columns=z).loadings
+        close = (np.abs(a.sum(axis=-2)) < CLOSE).any(axis=-1)  # psych's sign of a column summing to ~0
     else:
-        w = weights(loa, fl)
-        z = zscores(study.scores, w)
-    arrays = factor_arrays(z, study.qscores, ties=opts.array_ties)
-    chars = characteristics(loa, fl, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
-    return w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule)
+        r = correlate(x, method=o.cor_method)
+        ext = centroid_batch(r, k, spc=o.spc, ties=o.centroid_ties)
+        a, close = ext.loadings, ext.close
+    unrot = a
+    rot = no_rotation(a)
+    if o.rotation == "varimax" and k > 1:
+        ok = ((a * a).sum(axis=-1) > 0).all(axis=-1) & np.isfinite(a).all(axis=(-1, -2)) & ~close
+        close = close | ~ok
+        if ok.any():
+            part = varimax(a[ok], normalize=o.varimax_normalize, eps=o.varimax_eps, max_iter=o.varimax_max_iter)
+            loa, mat = a.copy(), rot.matrix.copy()
+            n_iter, conv = np.zeros(a.shape[0], dtype=np.int64), np.ones(a.shape[0], dtype=bool)
+            loa[ok], mat[ok], n_iter[ok], conv[ok] = part.loadings, part.matrix, part.n_iter, part.converged
+            close[np.flatnonzero(ok)[part.stop_margin < 1e-9]] = True  # a stopping test within rounding
+            rot = replace(rot, loadings=loa, matrix=mat, n_iter=n_iter, converged=conv)
+    a = rot.loadings
+    if o.extraction == "pca" and o.pca_tidy:
+        ss = np.sort((a * a).sum(axis=-2), axis=-1)
+        close |= (np.diff(ss, axis=-1) < CLOSE * ss[..., 1:]).any(axis=-1)  # psych's order of near-equal factors
+        a = psych_tidy(a)
+        close |= (np.abs(a.sum(axis=-2)) < CLOSE).any(axis=-1)
+    n_iter = rot.n_iter if np.ndim(rot.n_iter) else np.zeros(a.shape[0], dtype=np.int64)
+    conv = rot.converged if np.ndim(rot.converged) else np.ones(a.shape[0], dtype=bool)
+    return Solution(r, unrot, a, rot.matrix, n_iter, conv, close)
 
 
+# ---------------------------------------------------------------------------------------------- stage 2: flags
+def flag_stage(loadings, n_statements: int, opts: Options):
+    """Automatic flags of one solution (n_sorts, k) or a stack (B, m, k): ``(flags, close)``.
+
+    qmethod's ``qflag`` (``flag_rule="exact"``) or KADE's Auto-Flag on 5-dp squares (``"rounded"``). On a stack,
+    ``close`` marks items with a loading within :data:`CLOSE` of a cut-off (qflag's two inequalities).
+    """
+    a = np.asarray(loadings)
+    flagger = kade_flag if opts.flag_rule == "rounded" else flag
+    fl = flagger(a, n_statements, z=opts.flag_z, threshold=opts.threshold, majority=opts.majority)
+    if a.ndim == 2:
+        return fl, False
+    cut = opts.threshold if opts.threshold is not None else opts.flag_z / np.sqrt(n_statements)
+    close = np.abs(np.abs(a) - cut) < CLOSE
+    if opts.majority:
+        a2 = a * a
+        close |= np.abs(2 * a2 - a2.sum(axis=-1, keepdims=True)) < CLOSE
+    return fl, close.any(axis=(-1, -2))
+
+
+# ---------------------------------------------------------------------------------------------- stage 3: scores
+def score_stage(scores, qscores, loadings, flags, opts: Options) -> Scores:
+    """Weights, z-scores, factor arrays, characteristics and distinguishing statements from final loadings and flags.
+
+    One study: qmethod's qzscores/qfcharact/qdc (or KADE's rounded rules). A stack (B, n, m) with loadings and
+    flags (B, m, k): qmethod's arithmetic, z-scores of an item that has two within :data:`CLOSE` (a near tie that
+    decides a factor array) recomputed on the single-study path, and the distinguishing/consensus masks per item.
+    """
+    x = np.asarray(scores)
+    if x.ndim == 2:
+        if opts.scores_rule == "rounded":
+            w, z = kade_zscores(x, loadings, flags)
+        else:
+            w = weights(loadings, flags)
+            z = zscores(x, w)
+        arrays = factor_arrays(z, qscores, ties=opts.array_ties)
+        chars = characteristics(loadings, flags, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
+        return Scores(w, z, arrays, chars,
+                      distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule))
+    w = weights(loadings, flags)
+    z = zscores(x, w)
+    arrays = factor_arrays(z, qscores, ties=opts.array_ties)
+    for i in np.flatnonzero(_near_ties(z)):  # near-tied z-scores: the single-study arithmetic decides
+        z[i] = zscores(x[i], w[i])
+        arrays[i] = factor_arrays(z[i], qscores, ties=opts.array_ties)
+    chars = characteristics(loadings, flags, z, av_rel_coef=opts.av_rel_coef)
+    dist, cons = distinguishing_consensus(z, chars.sd_dif)
+    return Scores(w, z, arrays, chars, None, dist, cons)
+
+
+def _near_ties(z) -> np.ndarray:
+    """Items where two z-scores of a factor differ, but by less than :data:`CLOSE` (array ties)."""
+    d = np.diff(np.sort(z, axis=-2), axis=-2)
+    with np.errstate(invalid="ignore"):
+        return ((d > 0) & (d < CLOSE)).any(axis=(-1, -2))
+
+
+# ---------------------------------------------------------------------------------------------- after the method
 def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | None = None) -> QResult:
     """The same solution with its factors reordered and reflected: new factor j is ``signs[j]`` times old factor
     ``permutation[j]``.
 
     Loadings, the rotation matrix's columns and the flags are permuted (and signed); weights, z-scores, factor
-    arrays, characteristics and distinguishing statements are recomputed from them by the steps :func:`analyze`
-    uses, so a reflected factor gets exactly negated z-scores and the arrays of those z-scores (with an asymmetric
-    grid or ties these are not simply the negated arrays). The unrotated loadings (the extraction's) are kept.
-    Reordering is a renaming. Reflecting a factor (PQMethod's and KADE's "reflect") keeps the flags but changes the
-    differences z_f - z_g with other factors, so distinguishing and consensus statements are recomputed, not
-    renamed.
+    arrays, characteristics and distinguishing statements are recomputed from them by :func:`score_stage`, so a
+    reflected factor gets exactly negated z-scores and the arrays of those z-scores (with an asymmetric grid or ties
+    these are not simply the negated arrays). The unrotated loadings (the extraction's) are kept. Reordering is a
+    renaming. Reflecting a factor (PQMethod's and KADE's "reflect") keeps the flags but changes the differences
+    z_f - z_g with other factors, so distinguishing and consensus statements are recomputed, not renamed.
 
-    ``alignment`` (e.g. the target and congruences, :func:`align_to`) is stored in
-    ``result.alignment`` and the JSON diagnostics.
+    ``alignment`` (e.g. the target and congruences, :func:`align_to`) is stored in ``result.alignment`` and the JSON
+    diagnostics.
     """
     k = result.nfactors
     perm = [int(p) for p in permutation]
@@ -164,13 +330,14 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
                           f"{list(permutation)} and {list(signs)}")
     loa = result.loadings[:, perm] * sg
     fl = result.flags[:, perm]
-    w, z, arrays, chars, dc = _factor_scores(result.study, result.options, loa, fl)
+    sc = score_stage(result.study.scores, result.study.qscores, loa, fl, result.options)
     old = flag_warnings(result.loadings, result.flags)
     warnings = tuple(x for x in result.warnings if x not in old) + tuple(flag_warnings(loa, fl))
     info = {"permutation": perm, "signs": [int(x) for x in sg], **(alignment or {})}
     return replace(result, loadings=loa, rotation_matrix=result.rotation_matrix[:, perm] * sg, flags=fl,
-                   weights=w, zscores=z, factor_arrays=arrays, characteristics=chars, distinguishing=dc,
-                   warnings=warnings, alignment=info)
+                   weights=sc.weights, zscores=sc.zscores, factor_arrays=sc.factor_arrays,
+                   characteristics=sc.characteristics, distinguishing=sc.distinguishing, warnings=warnings,
+                   alignment=info)
 
 
 def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None):
@@ -215,7 +382,7 @@ def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None)
                                                                 "n_sorts": len(ids)})
 
 
-def _check_communalities(loadings, study: QStudy) -> None:
+def _check_communalities(loadings, study: QStudy | None) -> None:
     """Kaiser normalisation divides each row by its length: a sort with no common variance cannot be rotated.
 
     R's ``stats::varimax`` stops here too ("La.svd(B): infinite or missing values").
@@ -224,13 +391,12 @@ def _check_communalities(loadings, study: QStudy) -> None:
     if (h2 > 0).all():
         return
     bad = np.flatnonzero(~(h2 > 0))
-    if bad.size:
-        ids = [study.sort_ids[i] for i in bad]
-        raise QInputError(f"zero communality on the {loadings.shape[1]} extracted factors (the sort is uncorrelated "
-                          f"with the others there), so varimax's Kaiser normalisation divides by 0"
-                          + (f"; also {', '.join(ids[1:])}" if len(ids) > 1 else "")
-                          + "; drop the sort, change nfactors or use --rotation none",
-                          file=study.source, sort=ids[0])
+    ids = [study.sort_ids[i] for i in bad] if study is not None else [f"#{i + 1}" for i in bad]
+    raise QInputError(f"zero communality on the {loadings.shape[1]} extracted factors (the sort is uncorrelated "
+                      f"with the others there), so varimax's Kaiser normalisation divides by 0"
+                      + (f"; also {', '.join(ids[1:])}" if len(ids) > 1 else "")
+                      + "; drop the sort, change nfactors or use --rotation none",
+                      file=None if study is None else study.source, sort=ids[0])
 
 
 def _check_nfactors(study: QStudy, nfactors, extraction: str) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .chunks import chunk_sizes, run_chunks, seeds
 from .study import QStudy
 
 __all__ = ["quasi_normal_grid", "planted_study", "tie_statements", "grid_qscores", "standardise", "orthogonalise",
@@ -310,10 +311,10 @@ def simulate_studies(loadings, grid, n_studies: int = 1, *, latent=None, arrays=
     part = None if arrays is None else np.asarray(arrays, dtype=np.float64)
     if part is not None:
         open_cells(part, grid)  # fail early, naming the factor
-    sizes = [min(chunk_size, n_studies - c) for c in range(0, n_studies, chunk_size)]
-    seeds = np.random.SeedSequence(seed).spawn(len(sizes))
-    jobs = [(a, grid, given, part, correlation, latent_mode, n, chunk_size, ss) for n, ss in zip(sizes, seeds)]
-    chunks = list((executor.map if executor is not None else map)(_simulate_chunk, jobs))
+    sizes = chunk_sizes(n_studies, chunk_size)
+    jobs = [(a, grid, given, part, correlation, latent_mode, n, chunk_size, ss)
+            for n, ss in zip(sizes, seeds(seed, len(sizes)))]
+    chunks = run_chunks(_simulate_chunk, jobs, executor=executor)
     return Simulation(scores=np.concatenate([c[0] for c in chunks]), latent=np.concatenate([c[1] for c in chunks]),
                       loadings=a, grid=grid, seed=seed, latent_mode=latent_mode, chunk_size=chunk_size)
 

@@ -54,7 +54,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORE = ("correlation", "extract", "rotate", "flag", "scores", "characteristics", "pipeline", "study")
+#: The default modules: the numerical core and the model and pipeline around it (``--modules`` picks others, e.g.
+#: ``--modules 'qvalid/stability/*.py'``).
+CORE = ("qvalid/core/*.py", "qvalid/pipeline.py", "qvalid/study.py", "qvalid/options.py", "qvalid/chunks.py",
+        "qvalid/jsonable.py")
 PYTEST = ["-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m", "not r", "tests"]
 
 CMP_FLIP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -189,15 +192,14 @@ def mutant_source(site: Site, fn) -> str:
     return ast.unparse(tree)
 
 
-def run_one(site: Site | None, fn, timeout: float) -> dict:
-    """Run the subset on a copy of the package holding the mutant (``site=None``: the baseline, every core module
-    only re-printed by ``ast.unparse``, which must pass)."""
+def run_one(site: Site | None, fn, timeout: float, paths=()) -> dict:
+    """Run the subset on a copy of the package holding the mutant (``site=None``: the baseline, every module of
+    ``paths`` only re-printed by ``ast.unparse``, which must pass)."""
     with tempfile.TemporaryDirectory(prefix="qvalid-mutant-") as tmp:
         shutil.copytree(ROOT / "qvalid", Path(tmp) / "qvalid", ignore=shutil.ignore_patterns("__pycache__"))
         if site is None:
-            for m in CORE:
-                (Path(tmp) / "qvalid" / f"{m}.py").write_text(ast.unparse(ast.parse((ROOT / "qvalid" / f"{m}.py")
-                                                                                     .read_text())))
+            for m in paths:
+                (Path(tmp) / m).write_text(ast.unparse(ast.parse((ROOT / m).read_text())))
         else:
             (Path(tmp) / site.path).write_text(mutant_source(site, fn))
         env = dict(os.environ, PYTHONPATH=tmp, PYTHONDONTWRITEBYTECODE="1", QVALID_ALLOW_NO_R="1")
@@ -241,9 +243,14 @@ def main(argv=None) -> int:
     ap.add_argument("--only", action="append", default=[], metavar="ID", help="run only these mutants")
     ap.add_argument("--baseline", action="store_true", help="run the unmutated (re-printed) core once and exit")
     ap.add_argument("--skip", type=Path, help="a JSONL file of mutants already run: do not run them again")
+    ap.add_argument("--modules", nargs="+", default=list(CORE), metavar="GLOB",
+                    help="modules to mutate, as paths or globs relative to the repository (default: the core, "
+                         "pipeline, study, options, chunks, jsonable)")
     args = ap.parse_args(argv)
 
-    every = sites([f"qvalid/{m}.py" for m in CORE])
+    paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
+                    if p.suffix == ".py" and p.name != "__init__.py"})
+    every = sites(paths)
     by_id = {s.id: (s, f) for s, f in every}
     if args.list:
         for s, _ in every:
@@ -254,7 +261,7 @@ def main(argv=None) -> int:
             print(show(*by_id[i]))
         return 0
     if args.baseline:
-        res = run_one(None, None, args.timeout)
+        res = run_one(None, None, args.timeout, paths)
         print(json.dumps(res))
         return 0 if res["status"] == "survived" else 1
     if args.only:
@@ -264,7 +271,8 @@ def main(argv=None) -> int:
     if args.skip and args.skip.exists():
         done = {json.loads(ln)["id"] for ln in args.skip.read_text().splitlines() if ln.strip()}
         chosen = [c for c in chosen if c[0].id not in done]
-    print(f"{len(every)} sites in {', '.join(CORE)}; running {len(chosen)} mutant(s)", file=sys.stderr)
+    print(f"{len(every)} sites in {len(paths)} modules ({', '.join(args.modules)}); running {len(chosen)} mutant(s)",
+          file=sys.stderr)
     counts = {"killed": 0, "survived": 0}
     for n, (site, fn) in enumerate(chosen, 1):
         res = run_one(site, fn, args.timeout)

@@ -21,7 +21,7 @@ PKG = ROOT / "qvalid"
 PARTS = {
     "core": ("qvalid.core",),
     "model": ("qvalid.study", "qvalid.options", "qvalid.results", "qvalid.errors", "qvalid.diagnostics",
-              "qvalid.jsonable", "qvalid._version"),
+              "qvalid.jsonable", "qvalid.chunks", "qvalid._version"),
     "pipeline": ("qvalid.pipeline",),
     "io": ("qvalid.io",),
     "r": ("qvalid.r",),

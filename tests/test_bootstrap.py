@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from qvalid import QStudy, analyze, bootstrap
+from qvalid import pipeline
 from qvalid.stability import JSON_KEYS, balanced_indices, from_qmboots, hungarian, plain_indices, qindtest
 from qvalid.stability.run import CHUNK_SIZE
 from qvalid.cli import main
@@ -373,7 +374,7 @@ def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monk
     from qvalid.stability import engine
 
     batched = bootstrap(nav, 4, 60, seed=3, **options)
-    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    monkeypatch.setattr(pipeline, "CLOSE", 10.0)
     single = bootstrap(nav, 4, 60, seed=3, **options)
     assert single.counts["fallback"] == 60 and batched.counts["fallback"] < 60
     for key in ("loadings", "zscores", "congruence"):
@@ -395,7 +396,7 @@ def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
             raise QInputError("zero communality: varimax's Kaiser normalisation divides by 0")
         return real(*a, **kw)
 
-    monkeypatch.setattr(engine, "CLOSE", 10.0)
+    monkeypatch.setattr(pipeline, "CLOSE", 10.0)
     monkeypatch.setattr(engine, "single_loadings", flaky)
     b = bootstrap(s, 3, 10, seed=1, progress=True)
     assert b.counts["failed"] == 1 and b.counts["used"] == 9 and b.counts["total"] == 10

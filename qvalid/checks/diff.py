@@ -2,14 +2,9 @@
 worst :class:`Cell`, and the factor :class:`Alignment`), built by :func:`qvalid.checks.compare.compare` and
 rendered as text, markdown, JSON or a numpy.testing-style failure message.
 
-The checks follow numpy.testing's ladder: ids and shapes first, then the NaN pattern, then the exact outputs
-(flags, factor arrays, qdc pairs, stars, labels, consensus set), then the floats within tolerance. Each output gets
-its maximum absolute and relative difference and its worst cell named by sort, statement and factor ids.
-
-Factors are aligned only when asked (``align=True``): the Hungarian assignment
-(:func:`scipy.optimize.linear_sum_assignment`) on the absolute Tucker congruence of the loadings pairs the factors,
-and the sign of each congruence gives the sign flips. The permutation and flips are reported; with qvalid's
-``qmethod`` flavour against R qmethod none should be needed, and the report then says "no alignment needed".
+Built first, rendered after (numpy.testing style, but as a value): the outputs are named by
+:data:`OUTPUT_NAMES`, floats compared within a tolerance (:data:`FLOAT_OUTPUTS`), the rest exactly
+(:data:`EXACT_OUTPUTS`); how they are compared is :mod:`qvalid.checks.compare`'s business.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from itertools import combinations
 
 import numpy as np
 
+from ..chunks import run_chunks
 from ..core.congruence import align_factors
 from ..core.flag import flag
 from ..core.scores import factor_arrays
@@ -105,7 +106,7 @@ def recover(sim: Simulation, nfactors: int, *, arrays=None, true_flags=None, exe
     pub = None if arrays is None else np.asarray(arrays, dtype=np.float64)
     starts = range(0, len(sim), chunk_size)
     jobs = [(sim.scores[s:s + chunk_size], sim.grid, a, true_flags, pub, nfactors, options) for s in starts]
-    rows = [r for chunk in (executor.map if executor is not None else map)(_recover_chunk, jobs) for r in chunk]
+    rows = [r for chunk in run_chunks(_recover_chunk, jobs, executor=executor) for r in chunk]
     return Recovery(studies=pd.DataFrame(rows), nfactors=int(nfactors), options=dict(options), true_flags=true_flags)
 
 

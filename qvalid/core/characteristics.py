@@ -13,7 +13,7 @@ from .scores import divide
 
 __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
            "STAR_LEVELS", "KADE_LEVELS", "kade_significance",
-           "distinguishing_consensus"]
+           "distinguishing_consensus", "distinguishing_masks"]
 
 #: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
 STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
@@ -126,6 +126,19 @@ class Distinguishing:
 
     def pair_names(self, names) -> list[str]:
         return [f"{names[a]}_{names[b]}" for a, b in self.pairs]
+
+    def masks(self, nfactors: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(dist, cons)`` as bool arrays (n_statements, nfactors) and (n_statements,): :func:`distinguishing_masks`
+        of this table's significant pairs (a star at p < .05, under whichever rule made the table)."""
+        n = self.diffs.shape[0]
+        sig = np.zeros((n, nfactors, nfactors), dtype=bool)
+        marked = np.asarray(self.stars, dtype=object) != ""
+        for p, (a, b) in enumerate(self.pairs):  # a loop over factor pairs (k(k-1)/2 of them)
+            sig[:, a, b] = sig[:, b, a] = marked[:, p]
+        valid = np.zeros(nfactors, dtype=bool)
+        valid[list(self.factors)] = True
+        dist, cons = distinguishing_masks(sig, valid)
+        return dist == 1.0, cons == 1.0
 
 
 def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Distinguishing | None:
@@ -300,18 +313,41 @@ def _kade_distinguishing(z, sed, keep, pairs, diffs) -> Distinguishing:
     return Distinguishing(keep, pairs, diffs, stars, labels, dist_level, cons)
 
 
-def distinguishing_consensus(z, sed):
-    """Per replicate, statement and factor: does the statement distinguish the factor (its z-score differs
-    significantly, |z_f - z_g| > 1.96 SED_fg as qmethod's qdc at p < .05, from every other factor with flags), and is
-    it a consensus statement (no pair significant)? Float arrays (B, n, k) and (B, n), NaN where undefined (the
-    factor, or all but one factor, has no flagged sort)."""
-    k = z.shape[-1]
-    valid = ~np.isnan(z).any(axis=-2)  # (B, k): factors with flags
-    pair = valid[:, :, None] & valid[:, None, :] & ~np.eye(k, dtype=bool)
-    with np.errstate(invalid="ignore"):
-        sig = np.abs(z[..., :, None] - z[..., None, :]) > 1.96 * sed[:, None]
-    sig &= pair[:, None]
+def distinguishing_masks(sig, valid):
+    """The one definition of distinguishing and consensus statements, from the significance of the factor pairs.
+
+    Statement i *distinguishes* factor f when its z-score differs significantly from that of every other compared
+    factor (every pair (f, g) significant; PQMethod, Brown 1980 p. 245); it is a *consensus* statement when no pair
+    is significant. qmethod's "Distinguishes fN only" labels are the subset where no other pair differs as well.
+
+    Parameters
+    ----------
+    sig : ndarray of bool, shape (..., n_statements, k, k)
+        Pair (f, g) significant for the statement (symmetric; the diagonal is ignored).
+    valid : ndarray of bool, shape (..., k)
+        The factors compared (those with flagged sorts).
+
+    Returns
+    -------
+    (dist, cons) : float arrays (..., n_statements, k) and (..., n_statements), 1.0/0.0, NaN where undefined (the
+    factor is not compared, or fewer than two factors are).
+    """
+    k = valid.shape[-1]
+    pair = valid[..., :, None] & valid[..., None, :] & ~np.eye(k, dtype=bool)
+    sig = sig & pair[..., None, :, :]
     enough = valid.sum(axis=-1) >= 2
-    dist = np.where((valid & enough[:, None])[:, None, :], (sig | ~pair[:, None]).all(axis=-1), np.nan)
-    cons = np.where(enough[:, None], ~sig.any(axis=(-1, -2)), np.nan)
+    dist = np.where((valid & enough[..., None])[..., None, :], (sig | ~pair[..., None, :, :]).all(axis=-1), np.nan)
+    cons = np.where(enough[..., None], ~sig.any(axis=(-1, -2)), np.nan)
     return dist, cons
+
+
+def distinguishing_consensus(z, sed):
+    """:func:`distinguishing_masks` under qmethod's qdc rule at p < .05 (|z_f - z_g| > 1.96 SED_fg, strict), for one
+    solution (z: (n, k), sed: (k, k)) or a stack of replicates (B, n, k) and (B, k, k); factors whose z-scores are NaN
+    (no flagged sort) are not compared."""
+    z = np.asarray(z, dtype=np.float64)
+    sed = np.asarray(sed, dtype=np.float64)
+    valid = ~np.isnan(z).any(axis=-2)
+    with np.errstate(invalid="ignore"):
+        sig = np.abs(z[..., :, None] - z[..., None, :]) > STAR_LEVELS[0][0] * sed[..., None, :, :]
+    return distinguishing_masks(sig, valid)

@@ -425,10 +425,10 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
 
     Parameters
     ----------
-    r : array-like of shape (..., n_sorts, n_sorts)
+    r : array-like of shape (..., n_sorts, n_sorts), or None with ``unit_columns`` (Gram route)
         One correlation matrix or a stack of them (loadings then have shape (..., n_sorts, nfactors)).
     nfactors : int, at most n_sorts
-    unit_columns : array-like of shape (n_statements, n_sorts), optional
+    unit_columns : array-like of shape (..., n_statements, n_sorts), optional
         Z with ``r = Z'Z`` (centred columns of unit length, :func:`qvalid.core.correlation.unit_columns`). When a study
         has more sorts than statements, R has rank < n_statements and its leading eigenpairs are those of the
         small Gram matrix G = Z Z' (n_statements x n_statements): G u = lambda u gives R (Z'u) = lambda (Z'u), so
@@ -441,16 +441,19 @@ def principal(r, nfactors: int, *, unit_columns=None) -> Extraction:
     -----
     Verified against: psych 2.2.9 via qmethod 1.8.4 on lipset, k = 1..5 (reference/golden, 1e-10).
     """
-    r = np.asarray(r, dtype=np.float64)
-    n = r.shape[-1]
+    z = None if unit_columns is None else np.asarray(unit_columns, dtype=np.float64)
+    n = z.shape[-1] if r is None else np.shape(r)[-1]
     if nfactors > n:
         raise ValueError(f"nfactors={nfactors} exceeds the number of Q-sorts ({n}) for principal components")
-    if unit_columns is not None and nfactors < unit_columns.shape[0] - 1 < n - 1:
-        z = np.asarray(unit_columns, dtype=np.float64)
-        values, u = np.linalg.eigh(z @ z.T)
-        values, u = values[::-1][:nfactors], u[:, ::-1][:, :nfactors]
-        a = z.T @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
+    if z is not None and nfactors < z.shape[-2] - 1 < n - 1:
+        zt = np.swapaxes(z, -1, -2)
+        values, u = np.linalg.eigh(z @ zt)
+        values, u = values[..., ::-1][..., :nfactors], u[..., ::-1][..., :nfactors]
+        a = zt @ u  # = V sqrt(lambda): the unit eigenvectors of R are Z'u / sqrt(lambda)
         return Extraction(psych_sign(a), values.copy())
+    if r is None:
+        raise ValueError("principal needs the correlation matrix unless the Gram route applies")
+    r = np.asarray(r, dtype=np.float64)
     values, vectors = np.linalg.eigh(r)  # a stack (..., n, n) is decomposed matrix by matrix (the bootstrap)
     values, vectors = values[..., ::-1][..., :nfactors], vectors[..., ::-1][..., :nfactors]
     a = psych_sign(vectors * np.sqrt(np.maximum(values, np.finfo(float).eps))[..., None, :])

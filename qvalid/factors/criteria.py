@@ -125,64 +125,102 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
         raise QInputError(f"centile={centile!r} must be at least 50 and below 100", file=study.source)
     max_k = int(max_k)
     notes: list[str] = []
+    results = _solutions(study, max_k, opts, notes)
+    r = results[min(results)].correlation
+    s_grid, s_normal, s_boot, s_rev = np.random.SeedSequence(seed).spawn(4)
+    n_cent = max_k + 1 if opts.extraction == "centroid" else 0
+    null_kw = {"cor_method": opts.cor_method, "executor": executor, "progress": progress}
+    parallel = _parallel_table(study, r, results, n_runs, centile, n_cent, opts, s_grid, s_normal, notes, null_kw)
+    rev = _revised_parallel(study, r, max_k, n_runs, centile, n_cent, opts, s_rev, null_kw)
+    map2, map4 = velicer_map(r, max_m=max(2 * max_k, 20))
+    map_frame = pd.DataFrame({"map2": map2, "map4": map4}, index=pd.RangeIndex(0, len(map2), name="m"))
+    criteria = _criteria_table(study, r, results, max_k, opts, parallel, rev, n_cent)
+    sugg = _suggestions(criteria, r, map2, map4, max_k, n_st, n_cent)
+    if nfactors is None:
+        k0 = max(1, sugg["parallel_grid"])
+        notes.append(f"solution in question: k = {k0}, the number of factors the grid-aware parallel analysis "
+                     "supports" + (" (none, so 1)" if sugg["parallel_grid"] < 1 else "")
+                     + "; give nfactors (--nfactors K) to examine another")
+    else:
+        k0 = int(nfactors)
+    if not 1 <= k0 <= max_k:
+        raise QInputError(f"nfactors={nfactors!r} must be between 1 and max_k={max_k}", file=study.source)
+    transitions = tuple(transition(results[k], results[k + 1]) for k in range(1, max_k + 1)
+                        if k in results and k + 1 in results)
+    sensitivity = pd.DataFrame([t.row() for t in transitions])
+    if len(sensitivity):
+        sensitivity = sensitivity.set_index("step")
+    boot = None
+    if bootstrap:
+        boot = bootstrap_view(study, results, max_k, int(bootstrap), s_boot, executor, flavor, progress, options)
+    return FactorsResult(study=study, options=opts, nfactors=k0, max_k=max_k, n_runs=int(n_runs),
+                         centile=float(centile), seed=seed, criteria=criteria, parallel=parallel, map=map_frame,
+                         sensitivity=sensitivity, suggestions=sugg, transitions=transitions, bootstrap=boot,
+                         notes=tuple(notes))
 
-    # --- one analysis per k (k = max_k + 1 only for the sensitivity table)
+
+def _solutions(study: QStudy, max_k: int, opts, notes: list) -> dict:
+    """k -> the analysis of the study with k factors, k = 1..max_k + 1 (k + 1 only for the sensitivity table)."""
     results = {}
-    for k in range(1, max_k + 2):
-        if k > p:
-            break
+    for k in range(1, min(max_k + 1, study.n_sorts) + 1):
         try:
-            results[k] = analyze(study, k, flavor=flavor, **options)
+            results[k] = analyze(study, k, options=opts)
         except QInputError as err:
             notes.append(f"k = {k}: not analysed ({err.reason})")
-    r = results[min(results)].correlation if results else None
-    if r is None:
+    if not results:
         raise QInputError("no k could be analysed", file=study.source)
+    return results
 
-    # --- nulls
-    root = np.random.SeedSequence(seed)
-    s_grid, s_normal, s_boot, s_rev = root.spawn(4)
-    n_cent = max_k + 1 if opts.extraction == "centroid" else 0
-    grid_null = null_eigenvalues(study.scores, n_runs, kind="grid", cor_method=opts.cor_method, seed=s_grid,
-                                 executor=executor, centroid_factors=n_cent, spc=opts.spc, progress=progress)
-    normal_null = null_eigenvalues(study.scores, n_runs, kind="normal", cor_method=opts.cor_method, seed=s_normal,
-                                   executor=executor, progress=progress)
-    observed = np.linalg.eigvalsh(r)[::-1]
+
+def _parallel_table(study, r, results, n_runs, centile, n_cent, opts, s_grid, s_normal, notes, null_kw):
+    """Per rank: the observed eigenvalue against the grid-aware and the normal-noise nulls (and, for centroid
+    studies, the centroid sums of squares against the centroid null)."""
+    import pandas as pd
+
+    p = study.n_sorts
+    grid_null = null_eigenvalues(study.scores, n_runs, kind="grid", seed=s_grid, centroid_factors=n_cent,
+                                 spc=opts.spc, **null_kw)
+    normal_null = null_eigenvalues(study.scores, n_runs, kind="normal", seed=s_normal, **null_kw)
     parallel = pd.DataFrame({
-        "observed": observed,
+        "observed": np.linalg.eigvalsh(r)[::-1],
         "grid_centile": grid_null.centile(centile), "grid_lower": grid_null.centile(100.0 - centile),
         "grid_mean": grid_null.mean(),
         "normal_centile": normal_null.centile(centile), "normal_mean": normal_null.mean(),
     }, index=pd.RangeIndex(1, p + 1, name="k"))
     if n_cent:
-        cobs = np.full(p, np.nan)
+        cobs, ccent, cmean = np.full(p, np.nan), np.full(p, np.nan), np.full(p, np.nan)
         last = results[max(results)]
         cobs[: last.nfactors] = last.unrotated_eigenvalues
-        ccent = np.full(p, np.nan)
-        cmean = np.full(p, np.nan)
         ccent[:n_cent] = grid_null.centile(centile, which="centroid")
         cmean[:n_cent] = grid_null.mean(which="centroid")
         parallel["centroid_observed"], parallel["centroid_centile"], parallel["centroid_mean"] = cobs, ccent, cmean
         failed = int(np.isnan(grid_null.centroid).any(axis=1).sum())
         if failed:
             notes.append(f"centroid failed on {failed} of {n_runs} random matrices (left out of its null)")
+    return parallel
 
-    # --- revised parallel analysis (Green et al. 2012): factor k against studies from a (k - 1)-factor population
+
+def _revised_parallel(study, r, max_k, n_runs, centile, n_cent, opts, s_rev, null_kw) -> dict:
+    """Revised parallel analysis (Green et al. 2012): k -> the centile of eigenvalue k (and of the centroid's
+    k-th sum of squares) over studies drawn from the study's own (k - 1)-factor population."""
     rev = {}
     for k, child in zip(range(2, max_k + 1), s_rev.spawn(max_k)):
-        nul = null_eigenvalues(study.scores, n_runs, cor_method=opts.cor_method, seed=child,
-                               centroid_factors=k if n_cent else 0, spc=opts.spc,
-                               population=principal_axis(r, k - 1), executor=executor, progress=progress)
+        nul = null_eigenvalues(study.scores, n_runs, seed=child, centroid_factors=k if n_cent else 0, spc=opts.spc,
+                               population=principal_axis(r, k - 1), **null_kw)
         rev[k] = (float(nul.centile(centile)[k - 1]),
                   float(nul.centile(centile, which="centroid")[k - 1]) if n_cent else None)
+    return rev
 
-    # --- Velicer's MAP
-    map2, map4 = velicer_map(r, max_m=max(2 * max_k, 20))
-    map_frame = pd.DataFrame({"map2": map2, "map4": map4}, index=pd.RangeIndex(0, len(map2), name="m"))
 
-    # --- criteria per k
+def _criteria_table(study, r, results, max_k, opts, parallel, rev, n_cent):
+    """One row per k: the criteria of :func:`number_of_factors`'s docstring."""
+    import pandas as pd
+
+    p, n_st = study.n_sorts, study.n_statements
+    observed = parallel["observed"].to_numpy()
     se = 1.0 / math.sqrt(n_st)
     zcut = opts.flag_z * se
+    off = ~np.eye(p, dtype=bool)
     rows = []
     for k in range(1, max_k + 1):
         res = results.get(k)
@@ -194,9 +232,10 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
         ev = float(res.unrotated_eigenvalues[k - 1])
         top2 = np.sort(np.abs(u[:, k - 1]))[-2:]
         resid = r - u @ u.T
-        off = ~np.eye(p, dtype=bool)
         nsig = (np.abs(res.loadings) > zcut).sum(axis=0)
         ndef = res.flags.sum(axis=0)
+        pa_cent = float(parallel["grid_centile"].iloc[k - 1])
+        normal_cent = float(parallel["normal_centile"].iloc[k - 1])
         row.update(
             eigenvalue=ev, pct_variance=100.0 * ev / p, cum_pct=100.0 * float(res.unrotated_eigenvalues.sum()) / p,
             kaiser=ev > 1.0,
@@ -204,10 +243,9 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
             min_significant=int(nsig.min()), significant=bool(nsig.min() >= 2),
             defining="/".join(str(int(x)) for x in ndef), min_defining=int(ndef.min()),
             msr=float((resid[off] ** 2).mean()), horst=bool((resid[off] ** 2).mean() > 1.0 / n_st),
-            observed=float(observed[k - 1]), pa_centile=float(parallel["grid_centile"].iloc[k - 1]),
-            pa_mean=float(parallel["grid_mean"].iloc[k - 1]), pa=bool(observed[k - 1] > parallel["grid_centile"].iloc[k - 1]),
-            pa_normal_centile=float(parallel["normal_centile"].iloc[k - 1]),
-            pa_normal=bool(observed[k - 1] > parallel["normal_centile"].iloc[k - 1]),
+            observed=float(observed[k - 1]), pa_centile=pa_cent,
+            pa_mean=float(parallel["grid_mean"].iloc[k - 1]), pa=bool(observed[k - 1] > pa_cent),
+            pa_normal_centile=normal_cent, pa_normal=bool(observed[k - 1] > normal_cent),
         )
         rc, rcc = rev.get(k, (row["pa_centile"], parallel["centroid_centile"].iloc[k - 1] if n_cent else None))
         row.update(rpa_centile=rc, rpa=bool(observed[k - 1] > rc))
@@ -216,9 +254,12 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
             row.update(pa_centroid_centile=cc, pa_centroid=bool(ev > cc), rpa_centroid_centile=float(rcc),
                        rpa_centroid=bool(ev > rcc))
         rows.append(row)
-    criteria = pd.DataFrame(rows).set_index("k")
+    return pd.DataFrame(rows).set_index("k")
 
-    # --- suggestions
+
+def _suggestions(criteria, r, map2, map4, max_k: int, n_st: int, n_cent: int) -> dict:
+    """Criterion -> the number of factors it supports (see :func:`number_of_factors`)."""
+    p = r.shape[0]
     msr0 = float((r[~np.eye(p, dtype=bool)] ** 2).mean())
     sugg = {
         "kaiser": _leading(criteria, "kaiser"),
@@ -236,23 +277,7 @@ def number_of_factors(study: QStudy, max_k: int | None = None, *, nfactors: int 
     if n_cent:
         sugg["parallel_centroid"] = _leading(criteria, "pa_centroid")
         sugg["parallel_revised_centroid"] = _leading(criteria, "rpa_centroid")
-    k0 = max(1, sugg["parallel_grid"]) if nfactors is None else int(nfactors)
-    if not 1 <= k0 <= max_k:
-        raise QInputError(f"nfactors={nfactors!r} must be between 1 and max_k={max_k}", file=study.source)
-
-    transitions = tuple(transition(results[k], results[k + 1]) for k in range(1, max_k + 1)
-                        if k in results and k + 1 in results)
-    sensitivity = pd.DataFrame([t.row() for t in transitions])
-    if len(sensitivity):
-        sensitivity = sensitivity.set_index("step")
-
-    boot = None
-    if bootstrap:
-        boot = bootstrap_view(study, results, max_k, int(bootstrap), s_boot, executor, flavor, progress, options)
-    return FactorsResult(study=study, options=opts, nfactors=k0, max_k=max_k, n_runs=int(n_runs),
-                         centile=float(centile), seed=seed, criteria=criteria, parallel=parallel, map=map_frame,
-                         sensitivity=sensitivity, suggestions=sugg, transitions=transitions, bootstrap=boot,
-                         notes=tuple(notes))
+    return sugg
 
 
 def _leading(criteria, col) -> int:

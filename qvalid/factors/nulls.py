@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..chunks import chunk_sizes, run_chunks, seeds
 from ..core.correlation import correlate
 from ..core.extract import centroid_batch
 from ..errors import QInputError
@@ -158,17 +159,12 @@ def null_eigenvalues(scores, n_runs: int = 2000, *, kind: str = "grid", cor_meth
     n_runs = int(n_runs)
     if n_runs < 1:
         raise QInputError(f"n_runs={n_runs} must be >= 1")
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    sizes = [min(CHUNK, n_runs - i) for i in range(0, n_runs, CHUNK)]
+    sizes = chunk_sizes(n_runs, CHUNK)
     pop = None if population is None else np.asarray(population, dtype=np.float64)
     tasks = [(template, kind, cor_method, n, child, int(centroid_factors), spc, pop)
-             for n, child in zip(sizes, ss.spawn(len(sizes)))]
-    results = executor.map(_null_chunk, tasks) if executor is not None else map(_null_chunk, tasks)
-    if progress:
-        from tqdm import tqdm
-
-        results = tqdm(results, total=len(tasks), desc=f"parallel analysis ({kind} null)", unit="chunk")
-    results = list(results)
+             for n, child in zip(sizes, seeds(seed, len(sizes)))]
+    results = run_chunks(_null_chunk, tasks, executor=executor, progress=progress,
+                         desc=f"parallel analysis ({kind} null)")
     ev = np.concatenate([r[0] for r in results])
     cent = np.concatenate([r[1] for r in results]) if centroid_factors else None
     return NullSample(kind, ev, cent)

@@ -22,19 +22,13 @@ _P = {"*": "p < .05", "**": "p < .01", "***": "p < .001", "6*": "p < .000001"}
 
 # ---------------------------------------------------------------------- shared views
 def distinguishing_mask(result) -> np.ndarray:
-    """Bool (n_statements, k): the statement's z-score on factor f differs from that on *every* other compared
-    factor at p < .05 (all of f's pairs carry a star in qmethod's qdc table). This is the usual definition of a
-    distinguishing statement (PQMethod, Brown 1980 p. 245); qmethod's "Distinguishes fN only" labels are the
-    subset where no other pair differs as well."""
+    """Bool (n_statements, k): the statement distinguishes factor f (its z-score differs at p < .05 from that on
+    every other compared factor), the one definition of
+    :func:`qvalid.core.characteristics.distinguishing_masks`, read from the result's qdc table."""
     d = result.distinguishing
-    mask = np.zeros((result.study.n_statements, result.nfactors), dtype=bool)
     if d is None:
-        return mask
-    sig = np.asarray(d.stars, dtype=object) != ""
-    for f in d.factors:  # a loop over factors
-        idx = [p for p, (a, b) in enumerate(d.pairs) if f in (a, b)]
-        mask[:, f] = sig[:, idx].all(axis=1)
-    return mask
+        return np.zeros((result.study.n_statements, result.nfactors), dtype=bool)
+    return d.masks(result.nfactors)[0]
 
 
 def _pair_star(result, i: int, f: int, g: int) -> str:

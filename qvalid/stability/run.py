@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..chunks import chunk_sizes, run_chunks, seeds
 from ..errors import QInputError
 from ..options import OPTION_INFO
 from ..pipeline import analyze
@@ -96,20 +97,11 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     job = Job(scores=study.scores.astype(np.float64), qscores=study.qscores, nfactors=k, options=full.options,
               target=np.array(full.loadings), manual_flags=None if manual_flags is None else np.array(full.flags),
               resample=resample, balanced=bool(balanced), align=align, forced=study.forced)
-    starts = list(range(0, n_resamples, CHUNK_SIZE))
-    sizes = [min(CHUNK_SIZE, n_resamples - s) for s in starts]
-    seeds = np.random.SeedSequence(seed).spawn(len(starts))
-    args = [(job, n, sd, None if indices is None else indices[s:s + n]) for s, n, sd in zip(starts, sizes, seeds)]
-    if executor is None:
-        parts = (run_chunk(*a) for a in args)
-    else:
-        futures = [executor.submit(run_chunk, *a) for a in args]
-        parts = (f.result() for f in futures)
-    if progress:
-        from tqdm import tqdm
-
-        parts = tqdm(parts, total=len(args), desc="bootstrap", unit="chunk", leave=False)
-    parts = list(parts)
+    sizes = chunk_sizes(n_resamples, CHUNK_SIZE)
+    starts = np.cumsum([0] + sizes[:-1])
+    tasks = [(job, n, sd, None if indices is None else indices[s:s + n])
+             for s, n, sd in zip(starts, sizes, seeds(seed, len(sizes)))]
+    parts = run_chunks(run_chunk, tasks, executor=executor, progress=progress, desc="bootstrap")
     raw = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return BootstrapResult(full=full, n_resamples=n_resamples, resample=resample, balanced=bool(balanced),
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw)

@@ -1,0 +1,87 @@
+"""Every random analysis runs through one ``concurrent.futures.Executor`` argument (qvalid.chunks.run_chunks) and
+gives the same bytes wherever its chunks run: here, on a process pool, or on a dask.distributed LocalCluster."""
+
+from __future__ import annotations
+
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+from qvalid import bootstrap
+from qvalid.checks.recovery import recover
+from qvalid.chunks import chunk_sizes, run_chunks, seeds
+from qvalid.datasets import load_lipset, nav_grid
+from qvalid.factors import null_eigenvalues
+from qvalid.simulate import planted_loadings, simulate_studies
+
+
+def _square(x):
+    return x * x
+
+
+def test_chunks_and_seeds():
+    assert chunk_sizes(600, 250) == [250, 250, 100] and chunk_sizes(250, 250) == [250] and chunk_sizes(0, 5) == []
+    a, b = seeds(7, 2), seeds(np.random.SeedSequence(7), 2)
+    assert [s.generate_state(2).tolist() for s in a] == [s.generate_state(2).tolist() for s in b]
+    assert a[0].generate_state(1)[0] != a[1].generate_state(1)[0]
+    assert run_chunks(_square, [3, 1, 2]) == [9, 1, 4]
+
+
+class _Cancelling:
+    """An executor whose second result raises KeyboardInterrupt: run_chunks must cancel what is left."""
+
+    def __init__(self):
+        self.futures = []
+
+    def submit(self, fn, arg):
+        class F:
+            cancelled = False
+
+            def result(self_inner):
+                if arg == 2:
+                    raise KeyboardInterrupt
+                return fn(arg)
+
+            def cancel(self_inner):
+                self_inner.cancelled = True
+                return True
+        f = F()
+        self.futures.append(f)
+        return f
+
+
+def test_an_interrupt_cancels_the_chunks_not_yet_run():
+    ex = _Cancelling()
+    with pytest.raises(KeyboardInterrupt):
+        run_chunks(_square, [1, 2, 3, 4], executor=ex)
+    assert [f.cancelled for f in ex.futures] == [True, True, True, True]
+
+
+def _all(executor):
+    lip = load_lipset()
+    boot = bootstrap(lip, 2, 300, seed=11, executor=executor)  # two chunks of the fixed size (250 + 50)
+    null = null_eigenvalues(lip.scores, 300, seed=5, executor=executor, centroid_factors=2)
+    sim = simulate_studies(planted_loadings([3, 3], strength=0.7), nav_grid(), 60, seed=3, chunk_size=25,
+                           executor=executor)
+    rec = recover(sim, 2, executor=executor, chunk_size=25)
+    return pickle.dumps((boot.raw, null.eigenvalues, null.centroid, sim.scores, rec.studies.to_dict()))
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return _all(None)
+
+
+def test_a_process_pool_gives_the_same_bytes(serial):
+    with ProcessPoolExecutor(2) as ex:
+        assert _all(ex) == serial
+
+
+def test_a_dask_cluster_gives_the_same_bytes(serial):
+    import distributed  # Debian python3-distributed, installed by scripts/setup.sh (a failure, not a skip, without it)
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        assert _all(client.get_executor()) == serial
