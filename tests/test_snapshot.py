@@ -27,6 +27,7 @@ from qvalid.r.saved import NOT_SAVED, parse_export_qm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _golden import load_golden  # noqa: E402
+from _junit import validate_junit  # noqa: E402
 from _r import GOLDEN, r_session, require_r  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -300,77 +301,6 @@ def test_missing_option_in_an_old_snapshot_takes_its_default_with_a_note(lipset_
 
 
 # ------------------------------------------------------------------------------------------- renderers
-JUNIT_XSD = """<?xml version="1.0" encoding="UTF-8"?>
-<!-- The common JUnit XML shape (Ant's junitreport as Jenkins, GitLab and GitHub reporters read it): testsuites of
-     testcases with an optional failure, error or skipped each; counts as attributes. -->
-<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" elementFormDefault="qualified">
-  <xs:element name="failure"><xs:complexType><xs:simpleContent><xs:extension base="xs:string">
-    <xs:attribute name="message" type="xs:string"/><xs:attribute name="type" type="xs:string"/>
-  </xs:extension></xs:simpleContent></xs:complexType></xs:element>
-  <xs:element name="error"><xs:complexType><xs:simpleContent><xs:extension base="xs:string">
-    <xs:attribute name="message" type="xs:string"/><xs:attribute name="type" type="xs:string"/>
-  </xs:extension></xs:simpleContent></xs:complexType></xs:element>
-  <xs:element name="skipped"><xs:complexType><xs:simpleContent><xs:extension base="xs:string">
-    <xs:attribute name="message" type="xs:string"/>
-  </xs:extension></xs:simpleContent></xs:complexType></xs:element>
-  <xs:element name="system-out" type="xs:string"/>
-  <xs:element name="system-err" type="xs:string"/>
-  <xs:element name="properties"><xs:complexType><xs:sequence>
-    <xs:element name="property" minOccurs="0" maxOccurs="unbounded"><xs:complexType>
-      <xs:attribute name="name" type="xs:string" use="required"/>
-      <xs:attribute name="value" type="xs:string" use="required"/>
-    </xs:complexType></xs:element>
-  </xs:sequence></xs:complexType></xs:element>
-  <xs:element name="testcase"><xs:complexType>
-    <xs:sequence>
-      <xs:choice minOccurs="0" maxOccurs="unbounded">
-        <xs:element ref="skipped"/><xs:element ref="error"/><xs:element ref="failure"/>
-      </xs:choice>
-      <xs:element ref="system-out" minOccurs="0" maxOccurs="unbounded"/>
-      <xs:element ref="system-err" minOccurs="0" maxOccurs="unbounded"/>
-    </xs:sequence>
-    <xs:attribute name="name" type="xs:string" use="required"/>
-    <xs:attribute name="classname" type="xs:string" use="required"/>
-    <xs:attribute name="time" type="xs:decimal"/>
-  </xs:complexType></xs:element>
-  <xs:element name="testsuite"><xs:complexType>
-    <xs:sequence>
-      <xs:element ref="properties" minOccurs="0"/>
-      <xs:element ref="testcase" minOccurs="0" maxOccurs="unbounded"/>
-      <xs:element ref="system-out" minOccurs="0"/>
-      <xs:element ref="system-err" minOccurs="0"/>
-    </xs:sequence>
-    <xs:attribute name="name" type="xs:string" use="required"/>
-    <xs:attribute name="tests" type="xs:nonNegativeInteger" use="required"/>
-    <xs:attribute name="failures" type="xs:nonNegativeInteger" use="required"/>
-    <xs:attribute name="errors" type="xs:nonNegativeInteger" use="required"/>
-    <xs:attribute name="skipped" type="xs:nonNegativeInteger"/>
-    <xs:attribute name="time" type="xs:decimal"/>
-    <xs:attribute name="timestamp" type="xs:string"/>
-    <xs:attribute name="hostname" type="xs:string"/>
-  </xs:complexType></xs:element>
-  <xs:element name="testsuites"><xs:complexType>
-    <xs:sequence><xs:element ref="testsuite" minOccurs="0" maxOccurs="unbounded"/></xs:sequence>
-    <xs:attribute name="name" type="xs:string"/>
-    <xs:attribute name="tests" type="xs:nonNegativeInteger"/>
-    <xs:attribute name="failures" type="xs:nonNegativeInteger"/>
-    <xs:attribute name="errors" type="xs:nonNegativeInteger"/>
-    <xs:attribute name="skipped" type="xs:nonNegativeInteger"/>
-    <xs:attribute name="time" type="xs:decimal"/>
-  </xs:complexType></xs:element>
-</xs:schema>
-"""
-
-
-def validate_junit(path: Path):
-    from lxml import etree
-
-    schema = etree.XMLSchema(etree.fromstring(JUNIT_XSD.encode()))
-    doc = etree.parse(str(path))
-    schema.assertValid(doc)
-    return doc.getroot()
-
-
 def test_junit_xml_is_valid_and_counts_failures_and_skips(lipset_snap, tmp_path, capsys):
     junit, md = tmp_path / "diff.xml", tmp_path / "diff.md"
     code, _, _ = run_cli(capsys, "diff", lipset_snap, "--junit", junit, "--markdown", md)

@@ -382,7 +382,7 @@ class Diff:
                              f"({self.names[0]}), {_v(o.worst.b)} ({self.names[1]})")
                 lines.append(f" Max relative difference: {_g(o.max_rel)}")
             c = o.worst_reported
-            if c is not None and o.kind == "float":
+            if c is not None and o.kind == "float" and (o.worst is None or c.index != o.worst.index):
                 lines.append(f" Largest printed change: {c.where}: {_v(c.a)} ({self.names[0]}), {_v(c.b)} "
                              f"({self.names[1]}) (as printed: {_p(c.a, o.digits)} vs {_p(c.b, o.digits)})")
             for c in o.mismatches[: MAX_CELLS]:

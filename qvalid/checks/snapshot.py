@@ -48,7 +48,7 @@ from .diff import MAX_CELLS, Cell, Diff, OutputDiff, printed
 __all__ = ["SCHEMA", "SUFFIX", "SIDES", "KINDS", "FAIL_ON", "Snapshot", "Side", "SnapshotDiff", "snapshot_dict",
            "qvalid_side", "r_side", "load_snapshot", "parse_snapshot", "write_snapshot", "dumps", "result_from_dict",
            "study_dict", "study_from_dict", "study_sha256", "file_sha256", "current_versions", "diff_snapshot",
-           "compare_side", "compare_studies", "compare_flags", "compare_options", "table_snapshot_dict", "version_notes",
+           "compare_side", "compare_studies", "compare_flags", "compare_options", "compare_brief", "table_snapshot_dict", "version_notes",
            "junit_xml"]
 
 #: The snapshot schema this qvalid writes and reads; a snapshot of another schema is refused in one line.
@@ -87,6 +87,9 @@ class Side:
         The file read, the R call, qmethod's route (``RRun.route``).
     versions : dict
         Versions of what computed it (R, qmethod, psych, rpy2 for R).
+    brief : dict or None
+        A saved R result: the options its brief records (``extraction``, ``rotation``, ``cor_method``, ``spc``;
+        None where unknown); compared with the snapshot's options (output ``options``).
     """
 
     result: QResult
@@ -97,6 +100,7 @@ class Side:
     call: str | None = None
     route: str | None = None
     versions: dict = field(default_factory=dict)
+    brief: dict | None = None
 
     def to_dict(self) -> dict:
         return {"source": self.source, "file": self.file, "call": self.call, "route": self.route,
@@ -471,8 +475,22 @@ def compare_side(ref: Side, new: Side, *, tolerances=None, rtol: float = 0.0, pr
     if dec:
         a, b, used = _as_printed(_strip_labels(a), _strip_labels(b), dec)
         digits.update(used)
-    return compare(a, b, tolerances=tolerances, rtol=rtol, unavailable={**ref.missing, **new.missing}, names=names,
-                   print_digits=digits or None)
+    d = compare(a, b, tolerances=tolerances, rtol=rtol, unavailable={**ref.missing, **new.missing}, names=names,
+                print_digits=digits or None)
+    if new.brief is not None:
+        d = replace(d, outputs=(compare_brief(a.options, new.brief),) + d.outputs)
+    return d
+
+
+def compare_brief(options: Options, brief: dict) -> OutputDiff:
+    """The options an R result's brief records against the snapshot's, as an exact output named ``options``
+    (an R script run with other options)."""
+    known = {k: v for k, v in brief.items() if v is not None and k in OPTION_INFO}
+    bad = [k for k, v in known.items() if getattr(options, k) != v]
+    cells = tuple(Cell(k, (i,), getattr(options, k), known[k]) for i, k in enumerate(bad[:MAX_CELLS]))
+    return OutputDiff("options", "exact", "differs" if bad else "ok", n_cells=len(known), n_bad=len(bad),
+                      worst=cells[0] if cells else None, mismatches=cells, n_reported=len(bad),
+                      note=f"the R result was made with other options: {', '.join(bad)}" if bad else "")
 
 
 def _coarser(d1, d2) -> dict:

@@ -33,7 +33,8 @@ def read_r_result(path, *, grid=None, encoding=None):
 def side_of(saved) -> Side:
     """A :class:`~qvalid.r.saved.SavedResult` as the R side of a snapshot."""
     return Side(saved.result, saved.source, missing=saved.missing, decimals=saved.decimals, file=str(saved.path),
-                call=saved.rrun.call, route=saved.rrun.route, versions=dict(saved.rrun.versions))
+                call=saved.rrun.call, route=saved.rrun.route, versions=dict(saved.rrun.versions),
+                brief=dict(saved.options))
 
 
 def parse_digits(values) -> dict | None:
