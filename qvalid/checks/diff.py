@@ -285,8 +285,8 @@ class Diff:
                 status = f"ok ({o.note})" if o.note else "ok"
             else:
                 status = f"{o.status}: {o.note}" if o.note else o.status
-                if o.n_reported is not None or o.kind == "exact":
-                    status += f" [{_class_text(o)}]" if o.klass is not None else ""
+                if o.n_reported is not None:  # classified (compare(..., print_digits=...))
+                    status += f" [{_class_text(o)}]"
             yield o.name, str(o.n_cells) if o.n_cells else "-", diff, rel, tol, worst, status
 
     def to_text(self) -> str:
