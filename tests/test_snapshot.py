@@ -519,3 +519,39 @@ def test_rds_of_a_non_forced_study_takes_the_snapshot_grid(r_session, tmp_path, 
     assert code == 0, err
     code, out, _ = run_cli(capsys, "diff", snap, rds, "--against", "both")
     assert code == 0 and "[qvalid] snapshot vs nf.rds: SAME" in out and "[r] snapshot vs nf.rds: SAME" in out
+
+
+def test_export_qm_continued_table_rows_must_match_the_first_block():
+    """R wraps a wide table into blocks of columns; a second block whose rows are not the first block's is refused
+    (the dataset, whose row names are read from the text itself)."""
+    from qvalid.errors import QInputError
+
+    text = (EXPORTS / "nav_synth_centroid_varimax_pearson_k4.txt").read_text().splitlines()
+    i = text.index("   16YH 17GM 18YT 19BN 20BX 21CM 22FU 23FD 24UK 25XQ")
+    a, b = text[i + 1], text[i + 2]
+    text[i + 1], text[i + 2] = b, a  # rows 1 and 2 of the second block swapped
+    with pytest.raises(QInputError, match=r"row '2' of a continued table does not match the first block") as e:
+        parse_export_qm("\n".join(text) + "\n", path="x.txt")
+    assert e.value.line == i + 2
+    text = (EXPORTS / "nav_synth_centroid_varimax_pearson_k4.txt").read_text().splitlines()
+    del text[i + 36]  # the second block has one row fewer: the rows are of different lengths
+    with pytest.raises(QInputError, match="rows of different lengths"):
+        parse_export_qm("\n".join(text) + "\n", path="x.txt")
+
+
+def test_text_side_without_a_qdc_table():
+    """One factor: no distinguishing table on either side; the text's precision still applies to the rest."""
+    res = analyze(load_lipset(), 1)
+    assert res.distinguishing is None
+    dec = {"loadings": np.full(res.loadings.shape, 3), "zscores": np.full(res.zscores.shape, 2),
+           "qdc.diffs": np.zeros((33, 0), dtype=int)}
+    text = Side(replace_loadings(res, printed(res.loadings, 3)), "export.qm", decimals=dec)
+    d = compare_side(qvalid_side(res), text)
+    assert d.ok and d["loadings"].klass == "same" and d["qdc.pairs"].note == "absent on both sides"
+    assert d["zscores"].n_reported == 0 and d["zscores"].digits == 2
+
+
+def replace_loadings(res, loa):
+    from dataclasses import replace
+
+    return replace(res, loadings=loa)

@@ -225,6 +225,10 @@ def test_mc_errors_by_hand():
     assert e["mean"][1, 0] == pytest.approx(np.nanstd(x[:, 1, 0], ddof=1) / np.sqrt(300), rel=1e-12)
     y = np.full((5, 1, 1), np.nan)
     assert np.isnan(mc_errors(y)["mean"]).all()
+    y[0, 0, 0] = 0.5  # one replicate: no spread to estimate an error from
+    assert all(np.isnan(v).all() for v in mc_errors(y).values())
+    y[1, 0, 0] = 0.7
+    assert mc_errors(y)["mean"][0, 0] == pytest.approx(np.std([0.5, 0.7], ddof=1) / np.sqrt(2))
 
 
 def test_compare_bootstrap_tolerance_scales_with_the_replicates():
