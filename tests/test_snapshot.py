@@ -555,3 +555,139 @@ def replace_loadings(res, loa):
     from dataclasses import replace
 
     return replace(res, loadings=loa)
+
+
+# ------------------------------------------------------------------------------------------- details (mutation)
+LIPSET_TEXT = EXPORTS / "lipset_pca_varimax_pearson_k3.txt"
+
+
+def test_compare_studies_grid_and_forced():
+    from qvalid.checks.snapshot import compare_studies
+
+    st = load_lipset()
+    same = compare_studies(st, st)
+    assert same.passed and same.n_reported == 0 and same.n_cells == 297
+    free = st.replace(forced=False)  # same scores and grid, only non-forced
+    o = compare_studies(st, free)
+    assert o.status == "shape" and o.note == "the grid or forced/non-forced changed" and o.klass == "reported"
+    g = dict(st.grid)
+    g[-4], g[0] = 1, 6  # another notional grid of a non-forced study
+    o = compare_studies(free, free.replace(grid=g))
+    assert o.status == "shape" and "grid" in o.note
+    o = compare_studies(st, st.replace(sort_ids=tuple(reversed(st.sort_ids))))
+    assert o.note == "sort ids differ: the same ids in another order"
+
+
+def test_compare_flags_and_input_path_and_source(lipset_snap):
+    from qvalid.checks.snapshot import compare_flags
+
+    snap = load_snapshot(lipset_snap)
+    o = compare_flags(snap, np.zeros((9, 3), dtype=bool))
+    assert o.status == "shape" and o.note == "the snapshot has no manual flags" and o.n_reported == 1
+    assert snap.study.source == "study.csv" and snap.flavor == "qmethod"
+    assert snap.input_path() == lipset_snap.parent / "study.csv"
+    d = json.loads(lipset_snap.read_text())
+    d["analysis"]["flavor"] = "kade"
+    loose = parse_snapshot(d)  # no file: a relative input stays relative
+    assert loose.path is None and loose.input_path() == Path("study.csv") and loose.flavor == "kade"
+    d["input"]["file"] = str(LIPSET)
+    assert parse_snapshot(d, path=lipset_snap).input_path() == LIPSET
+    d["input"]["file"] = None
+    assert parse_snapshot(d).input_path() is None and "study.csv" not in parse_snapshot(d).title()
+
+
+def test_rounding_boundary_of_a_printed_cell():
+    """Compared as printed: a value within a millionth of a half unit may print either way (R's round() and C's
+    formatting differ there); a value further off than half a unit is a printed difference."""
+    res = analyze(load_lipset(), 3)
+    dec = {"loadings": np.full(res.loadings.shape, 2)}
+
+    def side(v):
+        loa = res.loadings.copy()
+        loa[0, 0] = v
+        return replace_loadings(res, loa)
+
+    text = Side(side(0.13), "export.qm", decimals=dec)  # R printed 0.13
+    assert compare_side(qvalid_side(side(0.125)), text).ok  # exactly the half: either rounding
+    assert compare_side(qvalid_side(side(0.12500000001)), text).ok
+    d = compare_side(qvalid_side(side(0.1249)), text)  # 0.12 as printed, 0.0051 from 0.13
+    assert not d.ok and d["loadings"].klass == "reported" and d["loadings"].worst.where == "sort US1, f1"
+    assert compare_side(qvalid_side(side(0.1351)), text)["loadings"].klass == "reported"
+
+
+def test_warning_and_iteration_notes(tmp_path, capsys):
+    shutil.copy(LIPSET, tmp_path / "study.csv")
+    snap = tmp_path / "s.qsnap.json"
+    assert run_cli(capsys, "snapshot", tmp_path / "study.csv", "-k", 3, "--rotation", "none", "-o", snap)[0] == 0
+
+    def old(d):
+        diag = d["outputs"]["qvalid"]["result"]["diagnostics"]
+        diag["warnings"], diag["varimax_iterations"] = [], 3
+    edit(snap, old)
+    code, out, _ = run_cli(capsys, "diff", snap)
+    assert code == 0
+    assert "  note: warnings changed; new: one or more Q-sorts with negative loadings are flagged" in out
+    assert "  note: varimax iterations 3 -> 0" in out
+
+
+def test_text_lines_name_numerical_failures_and_format_numbers(lipset_snap, capsys):
+    res = analyze(load_lipset(), 3)
+
+    def drift(d):
+        r = d["outputs"]["qvalid"]["result"]
+        r["loadings"][0][1] = res.loadings[0, 1] + 1.0         # reported, |diff| exactly 1
+        r["zscores"][4][1] = res.zscores[4, 1] + 0.00012345     # numerical only at 3 dp (sta_5, f2 = -0.322...)
+    edit(lipset_snap, drift)
+    code, out, _ = run_cli(capsys, "diff", lipset_snap)
+    assert code == 1
+    assert "  loadings: reported: 1 of 27 cells beyond 1e-10, max |diff| 1, 1 print differently at 2 dp; " \
+           "sort US1, f2: " in out
+    assert "  zscores: numerical only: 1 of 99 cells beyond 1e-10, max |diff| 0.00012; statement sta_5, f2: " in out
+    junit = lipset_snap.parent / "j.xml"
+    run_cli(capsys, "diff", lipset_snap, "--junit", junit)
+    root = validate_junit(junit)
+    assert root.get("errors") == "0" and root.find("testsuite").get("errors") == "0"
+    assert root.get("failures") == "2"
+
+
+def test_print_digits_zero_is_allowed(lipset_snap, capsys):
+    assert run_cli(capsys, "diff", lipset_snap, "--print-digits", "characteristics.expl_var=0")[0] == 0
+    one_line(*run_cli(capsys, "diff", lipset_snap, "--print-digits", "loadings=16")[::2],
+             "expected OUTPUT=DECIMALS with 0 to 15 decimals")
+
+
+def test_export_qm_structure_errors():
+    from qvalid.errors import QInputError
+
+    lines = LIPSET_TEXT.read_text().splitlines()
+    text = "\n".join(lines) + "\n"
+    with pytest.raises(QInputError, match="lacks 'Original data: N statements, M Q-sorts' or 'Number of factors'"):
+        parse_export_qm(text.replace("Number of factors:         3\n", ""), path="x.txt")
+    with pytest.raises(QInputError, match="no 'Original data' table"):
+        parse_export_qm("\n".join(lines[:10]), path="x.txt")  # the summary alone, not even a blank line after it
+    with pytest.raises(QInputError, match=r"'Q-sort factor loadings': columns f1 f2 g3, expected f1 f2 f3") as e:
+        parse_export_qm(text.replace("        f1     f2     f3\nUS1", "        f1     f2     g3\nUS1"),
+                        path="x.txt")
+    assert e.value.line == 49
+    with pytest.raises(QInputError, match="expected the row of US1") as e:
+        parse_export_qm(text.replace("US1  0.191", "US1X 0.191"), path="x.txt")
+    assert e.value.line == 50
+    with pytest.raises(QInputError, match="expected the row of no more rows"):
+        parse_export_qm(text.replace("FR9  0.204 -0.183 -0.448\n", "FR9  0.204 -0.183 -0.448\nXX9  0.1 0.1 0.1\n"),
+                        path="x.txt")
+
+
+def test_export_qm_continued_table_with_an_extra_row():
+    from qvalid.errors import QInputError
+
+    text = (EXPORTS / "nav_synth_centroid_varimax_pearson_k4.txt").read_text().splitlines()
+    i = text.index("   16YH 17GM 18YT 19BN 20BX 21CM 22FU 23FD 24UK 25XQ")
+    text.insert(i + 37, "37   -2   -2   -1    3    3    3   -3   -2    5   -1")
+    with pytest.raises(QInputError, match="row '37' of a continued table does not match the first block") as e:
+        parse_export_qm("\n".join(text) + "\n", path="x.txt")
+    assert e.value.line == i + 38
+    text = (EXPORTS / "nav_synth_centroid_varimax_pearson_k4.txt").read_text().splitlines()
+    del text[i + 36]  # the last row missing from the second block
+    with pytest.raises(QInputError, match="rows of different lengths") as e:
+        parse_export_qm("\n".join(text) + "\n", path="x.txt")
+    assert e.value.line == 13  # the table's first line (its header)
