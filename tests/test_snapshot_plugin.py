@@ -250,3 +250,115 @@ def test_compare_bootstrap_tolerance_scales_with_the_replicates():
     same = compare_bootstrap(da, da, se_old=ea, se_new=ea)
     assert same.context["identical"] and same["zscores.array_boot"].status == "ok"
     assert same["factors.verdict"].status == "ok"
+
+
+# the tolerance of each kind of cell, pinned by hand: passes just inside, fails just outside
+def _boot():
+    import copy
+
+    st = load_lipset()
+    b = bootstrap(st, 3, 200, seed=1)
+    d = json.loads(json.dumps(b.to_dict(replicates=False)))
+    e = {t: mc_errors(b.raw[t][b.used], b.ci) for t in ("loadings", "zscores")}
+    return d, e, copy.deepcopy
+
+
+def _set(d, where, value):
+    table, col, key = where
+    if table == "counts":
+        d["counts"][col] = value
+        return
+    rows = d[table]
+    rec = next(r for r in rows if all(str(r[k]) == v for k, v in key.items()))
+    rec[col] = value
+
+
+def _get(d, where):
+    table, col, key = where
+    if table == "counts":
+        return d["counts"][col]
+    return next(r for r in d[table] if all(str(r[k]) == v for k, v in key.items()))[col]
+
+
+@pytest.mark.parametrize("where, kind", [
+    (("loadings", "mean", {"sort": "US2", "factor": "f2"}), "mean"),
+    (("zscores", "bias", {"statement": "sta_3", "factor": "f1"}), "mean"),
+    (("loadings", "sd", {"sort": "US2", "factor": "f2"}), "max"),
+    (("zscores", "ci_low", {"statement": "sta_3", "factor": "f1"}), "max"),
+    (("zscores", "ci_high", {"statement": "sta_9", "factor": "f3"}), "max"),
+    (("zscores", "keep_exact", {"statement": "sta_1", "factor": "f1"}), "share"),
+    (("loadings", "flag_freq", {"sort": "US3", "factor": "f1"}), "share"),
+    (("loadings", "n", {"sort": "US1", "factor": "f1"}), "n"),
+    (("factors", "share_085", {"factor": "f2"}), "factor share"),
+    (("factors", "n_no_flags", {"factor": "f3"}), "no flags"),
+    (("counts", "aligned", {}), "count"),
+])
+def test_monte_carlo_tolerance_of_each_kind_of_cell_by_hand(where, kind):
+    from qvalid.checks.tables import SE_INFLATION
+
+    a, e, copy = _boot()
+    e_new = {t: {c: v * 2 for c, v in cols.items()} for t, cols in e.items()}  # the other run's errors: doubled
+    base = compare_bootstrap(a, a, se_old=e, se_new=e_new)
+    z = base.context["z"]
+    name = "counts" if where[0] == "counts" else f"{where[0]}.{where[1]}"
+    x = float(_get(a, where))
+    rows = {"loadings": list(load_lipset().sort_ids), "zscores": list(load_lipset().statement_ids)}
+    if kind in ("mean", "max"):
+        i = rows[where[0]].index(next(iter(where[2].values())))
+        j = int(where[2]["factor"][1:]) - 1
+        se = e[where[0]][where[1]][i, j]
+        diff_se = np.sqrt(se ** 2 + (2 * se) ** 2) if kind == "mean" else np.sqrt(2) * 2 * se
+        tol = z * SE_INFLATION * diff_se + 1e-10
+
+        def value(delta):
+            return x + delta
+
+        def tol_at(delta):
+            return tol
+    else:
+        used, total = float(a["counts"]["used"]), float(a["counts"]["total"])
+        if kind in ("share", "n"):
+            n_a = float(_get(a, (where[0], "n", where[2])))
+        elif kind in ("factor share", "no flags"):
+            n_a = float(_get(a, ("factors", "n_used", where[2])))
+        else:
+            n_a = total
+        scale = {"n": used, "no flags": n_a, "count": total}.get(kind, 1.0)  # counts are shares of this
+        p = x / scale
+
+        def value(delta):
+            return (p + delta) * scale
+
+        def tol_at(delta):
+            nb = n_a if kind != "n" else used
+            na_ = nb
+            pbar = np.clip((p * na_ + (p + delta) * nb) / (na_ + nb), 0.5 / (na_ + nb), 1 - 0.5 / (na_ + nb))
+            return z * SE_INFLATION * np.sqrt(pbar * (1 - pbar) * (1 / na_ + 1 / nb)) + 1e-10
+    # the crossing point of |delta| = tol(delta), found by bisection on the formula above
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if mid < tol_at(mid) else (lo, mid)
+    for factor, ok in ((0.98, True), (1.02, False)):
+        b = copy(a)
+        _set(b, where, value(lo * factor))
+        d = compare_bootstrap(a, b, se_old=e, se_new=e_new)
+        assert d[name].passed is ok, (name, factor, lo, d[name])
+        assert d[name].klass in (("within tolerance",) if ok else ("reported", "numerical only"))
+
+
+def test_compare_bootstrap_without_replicate_errors_and_design_changes():
+    a, e, copy = _boot()
+    d = compare_bootstrap(a, a)
+    assert d.ok and d["loadings.mean"].status == "skipped" and d["zscores.ci_high"].status == "skipped"
+    assert d["loadings.mean"].note == "no Monte-Carlo errors of the replicates recorded"
+    assert d["zscores.keep_exact"].status == "ok"  # frequencies need no replicate errors
+    b = copy(a)
+    b["bootstrap"]["resample"] = "statements"
+    d = compare_bootstrap(a, b, se_old=e, se_new=e)
+    assert not d.ok and d["settings"].klass == "reported" and d["settings"].worst.where == "resample"
+    b = copy(a)
+    b["loadings"] = [r for r in b["loadings"] if r["sort"] != "FR9"]
+    d = compare_bootstrap(a, b, se_old=e, se_new=e)
+    assert d["ids"].status == "shape" and d["ids"].klass == "reported" and len(d.outputs) == 4
+    assert compare_bootstrap(a, a, se_old=e, se_new=e)["ids"].n_reported == 0

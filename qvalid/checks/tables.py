@@ -4,18 +4,14 @@
 
 **Bootstrap: a Monte-Carlo tolerance.** A bootstrap summary is an estimate from ``n`` replicates; two runs that
 differ only in their random stream (another seed, another numpy, another number of resamples) differ by Monte-Carlo
-noise. Each summary cell is compared within ``z`` standard errors of the difference of two independent estimates,
-``z * sqrt(se_a^2 + se_b^2)``, with the standard error from the replicate SD and the number of replicates ``n``
-that entered the cell (the table's ``n`` column):
-
-- mean and bias: ``sd / sqrt(n)``;
-- SD: ``sd * sqrt((kurtosis - 1) / (4 n))`` with a kurtosis of 6 (the SE of a sample SD, Casella & Berger 2002,
-  ex. 10.1; bootstrap distributions of loadings are heavier-tailed than normal: kurtosis 3 gave false alarms in the
-  calibration, docs/ci.md);
-- percentile bounds at probability p: ``sqrt(p (1 - p) / n) / phi(z_p) * sd`` (the asymptotic SE of a sample
-  quantile, at a normal density with the replicate SD), times 1.5 for the heavier tails;
-- frequencies and shares (flag frequency, kept array values, distinguishing and consensus frequencies, congruence
-  shares, counts): the binomial ``sqrt(pbar (1 - pbar) (1/n_a + 1/n_b))`` with the pooled share ``pbar``.
+noise. Each summary cell is compared within ``z x SE_INFLATION`` standard errors of the difference of the two
+estimates. The standard errors of the replicate statistics (mean, bias, SD, percentile bounds) are estimated from
+the replicates themselves by :func:`mc_errors` and stored with the snapshot; the difference's SE is
+``sqrt(se_a^2 + se_b^2)`` for means and biases, ``sqrt(2) max(se_a, se_b)`` for SDs and bounds (whose errors are
+estimated from the tails of one run each: the larger one saw more of the tail). Frequencies and shares (flag
+frequency, kept array values, distinguishing and consensus frequencies, congruence shares, replicates containing a
+sort, counts) are binomial: ``sqrt(pbar (1 - pbar) (1/n_a + 1/n_b))`` with the pooled share ``pbar``. Without the
+replicates' errors (a JSON from elsewhere) the replicate statistics are not compared.
 
 ``z`` is the normal quantile that keeps the family-wise false-alarm rate at ``alpha`` (default 1 %) over the ``m``
 Monte-Carlo cells compared (Bonferroni: ``z = Phi^-1(1 - alpha / (2 m))``, about 4.4 for 1000 cells). What is fixed
@@ -23,7 +19,7 @@ by the full sample (full-sample loadings and z-scores, flags, factor arrays, dis
 full sample, the options and the study) is compared at the ordinary tolerance. Outputs derived from Monte-Carlo
 estimates by ranks or thresholds (the bootstrapped factor arrays, FSI/NFSI, the congruence quantiles, the verdicts)
 move by whole steps under noise: they are compared exactly when every Monte-Carlo cell is identical (the same random
-stream), and otherwise not compared (their inputs are).
+stream), and otherwise not compared (their inputs are). Calibration: docs/ci.md (scripts/calibrate_mc_tolerance.py).
 
 **Number of factors**: a deterministic computation for a given seed (the parallel-analysis nulls are seeded): every
 table is compared at the ordinary tolerance, the suggested numbers of factors exactly (reported).
@@ -37,15 +33,11 @@ from scipy.stats import norm
 from .compare import compare_arrays
 from .diff import DEFAULT_TOLERANCE, Alignment, Diff, OutputDiff
 
-__all__ = ["compare_bootstrap", "compare_factors", "mc_z", "mc_errors", "ALPHA", "SD_KURTOSIS", "QUANTILE_FACTOR",
-           "BOOT_DIGITS", "MC_COLUMNS", "SE_INFLATION"]
+__all__ = ["compare_bootstrap", "compare_factors", "mc_z", "mc_errors", "ALPHA", "BOOT_DIGITS", "MC_COLUMNS",
+           "SE_INFLATION"]
 
 #: Family-wise false-alarm rate of the Monte-Carlo tolerance.
 ALPHA = 0.01
-#: Kurtosis assumed for the SE of a replicate SD (normal: 3).
-SD_KURTOSIS = 6.0
-#: Inflation of the normal-theory SE of a percentile bound.
-QUANTILE_FACTOR = 1.5
 #: Every Monte-Carlo standard error is multiplied by this: the errors are themselves estimated from one run each, and
 #: across 40 seeds the spread of a cell's estimate exceeded its mean estimated SE by up to 30 % (nav_synth, 100
 #: cells; scripts/calibrate_mc_tolerance.py, docs/ci.md).
@@ -151,27 +143,12 @@ def _binomial_se(pa, pb, na, nb):
     return np.sqrt(pbar * (1 - pbar) * (1 / na + 1 / nb))
 
 
-def _mc_se(column, xa, xb, sda, sdb, na, nb, ci):
-    """The standard error of the difference of two independent Monte-Carlo estimates of one summary column."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if column in _MEANS:
-            return np.sqrt(sda ** 2 / na + sdb ** 2 / nb)
-        if column == "sd":
-            c = (SD_KURTOSIS - 1) / 4
-            return np.sqrt(c * sda ** 2 / np.maximum(na - 1, 1) + c * sdb ** 2 / np.maximum(nb - 1, 1))
-        if column in _BOUNDS:
-            p = (1 - ci) / 2
-            k = np.sqrt(p * (1 - p)) / norm.pdf(norm.isf(p)) * QUANTILE_FACTOR
-            return k * np.sqrt(sda ** 2 / na + sdb ** 2 / nb)
-        return _binomial_se(xa, xb, na, nb)
-
-
 def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_new: dict | None = None,
                       alpha: float = ALPHA, tolerance: float = DEFAULT_TOLERANCE, names=("snapshot", "now")) -> Diff:
     """Compare two bootstrap JSON contracts (``to_dict(replicates=False)``): see the module docstring.
 
     ``se_old`` / ``se_new``: table -> :func:`mc_errors` of that side (as stored in a snapshot); without them the
-    standard errors are approximated from the summaries (replicate SD and n)."""
+    replicate statistics (mean, bias, SD, bounds) are not compared."""
     outputs = []
     ba, bb = old["bootstrap"], new["bootstrap"]
     same_design = {k: ba.get(k) for k in ("resample", "balanced", "align", "ci", "indices_given")}
@@ -186,7 +163,7 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
                                   n_reported=1))
         return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "bootstrap"})
     outputs.append(OutputDiff("ids", "exact", "ok", n_reported=0))
-    mc, later = [], []
+    mc, later, skipped = [], [], []
     # counts: shares of all replicates
     ca, cb = old["counts"], new["counts"]
     keys = [k for k in ("used", "ok", "aligned", "rejected", "failed", "fallback") if k in ca and k in cb]
@@ -200,7 +177,6 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
         rows = _ids(old[table], row_key)
         g = lambda recs, col, rows=rows, row_key=row_key: _grid(recs, row_key, rows, fa, col)  # noqa: E731
         na, nb = g(old[table], "n"), g(new[table], "n")
-        sda, sdb = g(old[table], "sd"), g(new[table], "sd")
         lab, rid = (row_key, "factor"), {row_key: rows}
         for col in fixed:
             outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
@@ -208,14 +184,17 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
         for col in exact:
             outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
                                           rows=rid, columns=fa, exact=True, digits=0))
-        for col in ("mean", "sd", "ci_low", "ci_high", "bias", *freq):
+        for col in MC_COLUMNS:
             xa, xb = g(old[table], col), g(new[table], col)
-            se = _mc_se(col, xa, xb, sda, sdb, na, nb, ci)
-            if col in MC_COLUMNS and se_old is not None and se_new is not None:
-                ea, eb = (np.asarray(e[table][col], dtype=float) for e in (se_old, se_new))
-                if ea.shape == eb.shape == se.shape:  # SD and bounds: the larger side's error (its tail was seen)
-                    se = np.sqrt(ea ** 2 + eb ** 2) if col in _MEANS else np.sqrt(2) * np.fmax(ea, eb)
+            ea, eb = ((None if e is None else np.asarray(e[table][col], dtype=float)) for e in (se_old, se_new))
+            if ea is None or eb is None or not ea.shape == eb.shape == xa.shape:
+                skipped.append(f"{table}.{col}")
+                continue
+            se = np.sqrt(ea ** 2 + eb ** 2) if col in _MEANS else np.sqrt(2) * np.fmax(ea, eb)
             mc.append((f"{table}.{col}", xa, xb, se, lab, rid, fa))
+        for col in freq:
+            xa, xb = g(old[table], col), g(new[table], col)
+            mc.append((f"{table}.{col}", xa, xb, _binomial_se(xa, xb, na, nb), lab, rid, fa))
         used_a, used_b = float(ca["used"]), float(cb["used"])
         mc.append((f"{table}.n", na / max(used_a, 1), nb / max(used_b, 1),
                    _binomial_se(na / max(used_a, 1), nb / max(used_b, 1), used_a, used_b), lab, rid, fa))
@@ -244,6 +223,8 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
                            note=note)
         identical &= not o.max_abs
         outputs.append(o)
+    outputs += [OutputDiff(name, "float", "skipped", note="no Monte-Carlo errors of the replicates recorded")
+                for name in skipped]
     for name, xa, xb, lab, rid, cols in later:
         if identical:
             outputs.append(compare_arrays(name, np.asarray(xa, dtype=object).astype(str),
