@@ -691,3 +691,69 @@ def test_export_qm_continued_table_with_an_extra_row():
     with pytest.raises(QInputError, match="rows of different lengths") as e:
         parse_export_qm("\n".join(text) + "\n", path="x.txt")
     assert e.value.line == 13  # the table's first line (its header)
+
+
+def test_more_text_lines_and_refusals(lipset_snap, tmp_path, capsys):
+    res = analyze(load_lipset(), 3)
+    star = res.distinguishing.stars[0, 0]  # sta_1, f1_f2: '6*'
+    edit(lipset_snap, lambda d: d["outputs"]["qvalid"]["result"]["distinguishing"]["per_statement"][0]["stars"]
+         .__setitem__("f1_f2", "**"))
+    code, out, _ = run_cli(capsys, "diff", lipset_snap)
+    assert code == 1 and f"  qdc.stars: reported: 1 of 99 cells; statement sta_1, f1_f2: '**' (snapshot) vs " \
+        f"'{star}' (qvalid" in out
+    one_line(*run_cli(capsys, "diff", lipset_snap, "--print-digits", "flags=2")[::2],
+             "--print-digits: unknown output 'flags' in print digits")
+    # a renamed sort: the input's ids differ (the note is the line)
+    src = tmp_path / "study.csv"
+    src.write_text(src.read_text().replace("US1", "US01", 1))
+    code, out, _ = run_cli(capsys, "diff", lipset_snap)
+    assert code == 1 and "  input: reported: sort ids differ: 1 gone (US1), 1 new (US01)\n" in out
+
+
+def test_other_sides_and_kinds_are_refused(lipset_snap, capsys):
+    from qvalid.checks.snapshot import table_snapshot_dict
+    from qvalid.errors import QInputError
+
+    edit(lipset_snap, lambda d: d["outputs"].__setitem__("kade", d["outputs"]["qvalid"]))
+    one_line(*run_cli(capsys, "diff", lipset_snap)[::2], "invalid snapshot: 'outputs' must hold some of the sides "
+                                                          "qvalid, r")
+    boot = lipset_snap.parent / "boot.qsnap.json"
+    boot.write_text(dumps(table_snapshot_dict("factors", load_lipset(), {"criteria": []})))
+    one_line(*run_cli(capsys, "diff", boot)[::2],
+             "this snapshot holds a factors result (written by the qsnapshot pytest fixture): compare it from its test")
+    with pytest.raises(QInputError, match="holds a factors result"):
+        diff_snapshot(load_snapshot(boot))
+    with pytest.raises(ValueError, match="kind must be one of bootstrap, factors"):
+        table_snapshot_dict("analysis", load_lipset(), {})
+
+
+def test_iterations_note_from_zero(lipset_snap, capsys):
+    res = analyze(load_lipset(), 3)
+    edit(lipset_snap, lambda d: d["outputs"]["qvalid"]["result"]["diagnostics"].__setitem__("varimax_iterations", 0))
+    code, out, _ = run_cli(capsys, "diff", lipset_snap)
+    assert code == 0 and f"  note: varimax iterations 0 -> {res.varimax_iterations}" in out
+
+
+def test_coarser_precision_is_taken_cell_by_cell():
+    """Two printed texts with other decimals per cell: each cell at the coarser of its two precisions."""
+    res = analyze(load_lipset(), 3)
+    loa = res.loadings.copy()
+    d_ref = np.full(loa.shape, 3)
+    d_new = np.full(loa.shape, 3)
+    d_new[8, 2] = 2  # one cell printed with 2 decimals in the new text: only that cell is compared at 2 dp
+    moved = loa.copy()
+    moved[0, 0] += 0.001  # US1 f1 0.191 -> 0.192 at 3 dp
+    a = Side(replace_loadings(res, printed(loa, d_ref)), "export.qm", decimals={"loadings": d_ref})
+    b = Side(replace_loadings(res, printed(moved, d_new)), "export.qm", decimals={"loadings": d_new})
+    d = compare_side(a, b)
+    assert not d.ok and d["loadings"].n_bad == 1 and d["loadings"].worst.where == "sort US1, f1"
+    assert d["loadings"].klass == "reported" and d["loadings"].digits == 2
+
+
+def test_export_qm_table_must_start_with_its_header():
+    from qvalid.errors import QInputError
+
+    text = LIPSET_TEXT.read_text().replace("        f1     f2     f3\nUS1", "US1", 1)
+    with pytest.raises(QInputError, match="expected a table header") as e:
+        parse_export_qm(text, path="x.txt")
+    assert e.value.line == 49
