@@ -18,7 +18,7 @@ import numpy as np
 
 from .core.notes import Note
 
-__all__ = ["QWarning", "WarningInfo", "WARNINGS", "as_warning", "flag_warnings"]
+__all__ = ["QWarning", "WarningInfo", "WARNINGS", "as_warning", "flag_warnings", "grid_warnings"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,21 @@ WARNINGS = {
         "its weight a/(1-a^2) is infinite (at +-1) or has the wrong sign (beyond); at +-1 qvalid uses the limit: "
         "only those sorts define the factor (R returns NaN z-scores)",
         "check for duplicated or mirrored Q-sorts and for more factors than the data support"),
+    "factor-array-off-grid": WarningInfo(
+        "diagnostics.grid_warnings",
+        "a factor array does not fill the grid: some score holds more (and another fewer) statements than the grid "
+        "has cells, because statements with tied z-scores share one value (array_ties='mean-rank', qmethod's rule, "
+        "its issue #196)",
+        "the array is what qmethod gives, but it is not a Q-sort on the study's grid; KADE and PQMethod never do this",
+        "report it as qmethod's array, or pass array_ties='strict' (--array-ties strict) for an array that fills the "
+        "grid (ties broken by statement order, as KADE/PQMethod)"),
+    "qdc-compares-flagless-factor": WarningInfo(
+        "pipeline.analyze",
+        "qdc_flagless='positional' (qmethod) and the last factor has no flags: qmethod's qdc compares f1..f(k-m) by "
+        "position (m flagless factors), and a flagless factor is among the two compared",
+        "the distinguishing/consensus table is all NA (one pair, NaN differences, no stars, no labels), as R "
+        "returns it",
+        "pass qdc_flagless='skip' (--qdc-flagless skip) to compare the factors that have flags; or flag sorts by hand"),
     "qdc-fewer-than-two-factors": WarningInfo(
         "pipeline.analyze",
         "nfactors >= 2 but fewer than two factors have flagged Q-sorts",
@@ -138,3 +153,26 @@ def flag_warnings(loadings, flags) -> list[QWarning]:
                             "factor(s) " + ", ".join(f"f{j + 1}" for j in empty) + " have no flagged Q-sort: "
                             "their z-scores and factor arrays are undefined (NaN)"))
     return out
+
+
+def grid_warnings(arrays, qscores, names=None) -> list[QWarning]:
+    """``factor-array-off-grid``: one warning naming every factor whose array (a column of ``arrays``, NaN for a
+    flagless factor) does not hold each score exactly as often as the grid ``qscores`` (ascending, one value per
+    statement) does; qmethod's tie rule (R/qzscores.R:50-78, its issue #196) can do this."""
+    a = np.asarray(arrays, dtype=np.float64)
+    q = np.sort(np.asarray(qscores, dtype=np.float64))
+    bad = []
+    for j in range(a.shape[1]):  # a loop over factors
+        col = a[:, j]
+        if np.isnan(col).any() or np.array_equal(np.sort(col), q):
+            continue
+        vals, want = np.unique(q, return_counts=True)
+        have = (col[:, None] == vals[None, :]).sum(axis=0)
+        over = [f"score {f'{int(v):+d}' if v else '0'} given to {int(h)} statements, the grid has {int(w)}"
+                for v, h, w in zip(vals.tolist(), have.tolist(), want.tolist()) if h > w]
+        bad.append(f"{names[j] if names else f'f{j + 1}'} ({'; '.join(over)})")
+    if not bad:
+        return []
+    return [QWarning("factor-array-off-grid",
+                     "factor array(s) break the grid, tied z-scores sharing a value (qmethod's tie rule, its issue "
+                     "#196; array_ties='strict' fills the grid): " + ", ".join(bad))]

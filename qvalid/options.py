@@ -155,7 +155,8 @@ class Options:
         8 and the iterated communalities depend on it); None = ``nfactors``.
     horst_max_iter, horst_tol, horst_autostop
         Horst 5.5: at most NL = 30 communality rounds, until max |residual diagonal| <= P = 1e-4; optionally stop
-        adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off).
+        adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off;
+        PQMethod 2.35 stops at P = 1e-3: the ``pqmethod`` flavour).
     rotation : {"varimax", "none"}
     varimax_rule : {"stats", "kaiser"}
         ``stats::varimax`` (SVD iteration, R's factanal.R; alias ``qmethod``) or Kaiser's pairwise varimax as KADE
@@ -191,14 +192,20 @@ class Options:
     se_rule : {"exact", "rounded"}
         Standard errors of factor scores: sd(z) sqrt(1 - r) (R/qfcharact.R), or KADE/PQMethod's sqrt(1 - r) with r,
         SE and SED each rounded to 3 dp first.
-    qdc_rule : {"stars", "rounded"}
+    qdc_rule : {"stars", "four-star", "two-star", "rounded"}
         Distinguishing/consensus statements: qmethod's strict ``>`` at 1.96/2.576/3.291/4.8916 with one consensus
-        tier (``stars``, alias ``qmethod``), or KADE/PQMethod's ``>=`` at 1.96/2.575 on z rounded in place to 2 dp,
-        D/D* per factor, consensus tiers C*/C (``rounded``, alias ``kade``;
-        ``2_pushDistinguishingStatementsToOutput.js``).
+        tier (``stars``, alias ``qmethod``; qmethod 1.5.5 to 1.8.4), the tiers of older qmethod releases for papers
+        made with them (``four-star``, alias ``qmethod-1.5.4``: "****" at 4.753, qmethod 1.5.2-1.5.4, 2017-2018;
+        ``two-star``, alias ``qmethod-1.5``: "*" at 1.96 and "**" at 2.58 only, qmethod 1.0-1.5, 2014-2017), or
+        KADE/PQMethod's ``>=`` at 1.96/2.575 on z rounded in place to 2 dp, D/D* per factor, consensus tiers C*/C
+        (``rounded``, alias ``kade``; ``2_pushDistinguishingStatementsToOutput.js``).
     qdc_labels : {"grep", "strict"}
         How distinguishing labels find a factor's pairs: qmethod's unanchored ``grep`` (``grep``, alias ``qmethod``;
         R/qdc.R:48-68, wrong for k >= 10) or ``strict`` (exact pair membership).
+    qdc_flagless : {"positional", "skip"}
+        Factors without flags in the distinguishing/consensus table: qmethod's qdc (``positional``, alias
+        ``qmethod``; R/qdc.R:4-7) compares f1..f(k-m) by position when the last factor is flagless (m flagless
+        factors), an all-NA table when a flagless one is among two; ``skip`` leaves every flagless factor out.
     """
 
     cor_method: str = _opt("pearson", "correlation", values=("pearson", "spearman", "kendall"), r="argument",
@@ -234,10 +241,13 @@ class Options:
                            r="qvalid")
     av_rel_coef: float = _opt(0.8, "characteristics", kind=float, low=0, high=1, low_open=True)
     se_rule: str = _opt("exact", "characteristics", **_EXACT_ROUNDED, batched=("exact",))
-    qdc_rule: str = _opt("stars", "distinguishing", values=("stars", "rounded"),
-                         aliases={"qmethod": "stars", "kade": "rounded"}, batched=("stars",))
+    qdc_rule: str = _opt("stars", "distinguishing", values=("stars", "four-star", "two-star", "rounded"),
+                         aliases={"qmethod": "stars", "kade": "rounded", "qmethod-1.5.4": "four-star",
+                                  "qmethod-1.5": "two-star"}, batched=("stars",))
     qdc_labels: str = _opt("grep", "distinguishing", values=("grep", "strict"), aliases={"qmethod": "grep"},
                            r="qvalid")
+    qdc_flagless: str = _opt("positional", "distinguishing", values=("positional", "skip"),
+                             aliases={"qmethod": "positional"}, r="qvalid")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -252,14 +262,19 @@ OPTION_INFO = MappingProxyType({f.name: f.metadata["info"] for f in fields(Optio
 #: Allowed values of the choice options (derived from :data:`OPTION_INFO`).
 ALLOWED = MappingProxyType({n: i.values for n, i in OPTION_INFO.items() if i.values})
 
+_KADE = Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
+                varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded", array_ties="strict",
+                se_rule="rounded", qdc_rule="rounded", qdc_labels="strict", qdc_flagless="skip")
+
 #: Flavour presets. ``qmethod`` mirrors R qmethod 1.8.4 exactly (../shared/docs/qmethod-r-spec.md); ``kade``
 #: mirrors KADE 1.3 / Ken-Q, the ports of PQMethod (../shared/docs/kade-pqmethod-spec.md; field by field in
-#: docs/kade.md). Extraction stays ``pca`` in both (``extraction="centroid"`` gives each tool's centroid).
+#: docs/kade.md); ``pqmethod`` is KADE's port with PQMethod 2.35's own Horst 5.5 stopping rule, a communality change
+#: of 1e-3 where KADE's default is 1e-4 (docs/kade.md, "PQMethod and KADE"). Extraction stays ``pca`` in all
+#: (``extraction="centroid"`` gives each tool's centroid).
 FLAVORS = MappingProxyType({
     "qmethod": Options(),
-    "kade": Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
-                    varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded",
-                    array_ties="strict", se_rule="rounded", qdc_rule="rounded", qdc_labels="strict"),
+    "kade": _KADE,
+    "pqmethod": replace(_KADE, horst_tol=1e-3),
 })
 
 

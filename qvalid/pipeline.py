@@ -29,8 +29,8 @@ from .core.extract import (brown_centroid, centroid, centroid_batch, centroid_on
                            horst55_centroid, kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
 from .core.rotate import kaiser_varimax, no_rotation, varimax
-from .core.scores import factor_arrays, kade_zscores, weights, zscores
-from .diagnostics import QWarning, as_warning, flag_warnings
+from .core.scores import close_ties, factor_arrays, kade_zscores, weights, zscores, zscores_on_r_bits
+from .diagnostics import QWarning, as_warning, flag_warnings, grid_warnings
 from .errors import QInputError
 from .options import Options, resolve_options
 from .results import QResult
@@ -112,6 +112,14 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     **overrides
         Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
 
+    Notes
+    -----
+    R's exact decisions are taken on R's bits (docs/ties.md): the centroid's (issue 8), and the factor arrays'
+    ties (issue 21). When two z-scores of a factor are within rounding of a tie, :func:`score_stage` recomputes them
+    with R's arithmetic (:func:`~qvalid.core.scores.zscores_on_r_bits`), and with qmethod's centroid the analysis
+    runs once more on R's ``cor()`` bits (``solve(..., r_bits=True)``), on which the centroid's loadings, hence the
+    weights, are R's to the last bit.
+
     Examples
     --------
     >>> from qvalid.datasets import load_lipset
@@ -125,15 +133,25 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         raise QInputError(f"give either options= or option overrides, not both ({', '.join(sorted(overrides))})")
     opts = options if options is not None else resolve_options(flavor, **overrides)
     k = _check_nfactors(study, nfactors, opts.extraction)
-    sol = solve(study.scores, k, opts, study=study)
+    for r_bits in (False, True):  # once more on R's cor() bits when an array tie hangs on the loadings' last bits
+        sol = solve(study.scores, k, opts, study=study, r_bits=r_bits)
+        loa = sol.loadings
+        fl = flag_stage(loa, study.n_statements, opts)[0] if flags is None else _check_flags(flags, study, k)
+        sc = score_stage(study.scores, study.qscores, loa, fl, opts)
+        if r_bits or not _r_bits_decide(opts, study, sc):
+            break
     warnings = list(sol.warnings)  # codes and their meaning: qvalid.diagnostics.WARNINGS, docs/warnings.md
-    loa = sol.loadings
-    fl = flag_stage(loa, study.n_statements, opts)[0] if flags is None else _check_flags(flags, study, k)
     warnings += flag_warnings(loa, fl)
     if (np.abs(loa[fl]) >= 1).any():
         warnings.append(QWarning("flagged-loading-unit",
                                  "a flagged loading is +-1 or beyond: its weight a/(1-a^2) is infinite or negative"))
-    sc = score_stage(study.scores, study.qscores, loa, fl, opts)
+    warnings += grid_warnings(sc.factor_arrays, study.qscores)
+    d = sc.distinguishing
+    if d is not None and np.isnan(sc.zscores[:, list(d.factors)]).any():
+        warnings.append(QWarning("qdc-compares-flagless-factor",
+                                 "qmethod's qdc compares the factors by position when the last one has no flags: a "
+                                 "flagless factor is paired, so the table is all NA (qdc_flagless='skip' compares "
+                                 "the flagged factors)"))
     if sc.distinguishing is None and k > 1:
         warnings.append(QWarning("qdc-fewer-than-two-factors",
                                  "fewer than two factors have flagged Q-sorts: no distinguishing/consensus statements"))
@@ -149,22 +167,23 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
 
 
 # ---------------------------------------------------------------------------------------------- stage 1: loadings
-def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None) -> Solution:
+def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None, r_bits: bool = False) -> Solution:
     """Correlation, extraction, rotation and (PCA) psych's sort and sign of one study or a stack of resamples.
 
     ``scores`` (n_statements, n_sorts): the single-study path, every decision taken as R takes it (R's own
-    ``cor()`` bits where qmethod's centroid needs them); ``study`` only names the file and sorts in errors.
-    ``scores`` (B, n_statements, m): the batched path (qmethod's arithmetic only), with ``close`` per item.
+    ``cor()`` bits where qmethod's centroid needs them; always with ``r_bits``); ``study`` only names the file and
+    sorts in errors. ``scores`` (B, n_statements, m): the batched path (qmethod's arithmetic only), with ``close``
+    per item.
     """
     x = np.asarray(scores)
     if x.ndim == 2:
-        return _solve_one(x, int(nfactors), opts, study)
+        return _solve_one(x, int(nfactors), opts, study, r_bits)
     return _solve_batch(x.astype(np.float64, copy=False), int(nfactors), opts)
 
 
-def _solve_one(x, k: int, opts: Options, study: QStudy | None) -> Solution:
+def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = False) -> Solution:
     source = None if study is None else study.source
-    r = correlate(x, method=opts.cor_method, digits=opts.cor_digits)
+    r = correlate(x, method=opts.cor_method, digits=opts.cor_digits, exact=r_bits)
     r, ext = _extract(x, r, k, opts, source)
     warnings = [as_warning(w) for w in ext.warnings]
     if opts.rotation == "varimax" and k > 1:
@@ -202,6 +221,15 @@ def _extract(x, r, k: int, opts: Options, source):
         return centroid_on_r_bits(x, k, cor_method=opts.cor_method, spc=opts.spc, r=r)
     except FloatingPointError as err:
         raise QInputError(str(err), file=source) from None
+
+
+def _r_bits_decide(opts: Options, study: QStudy, sc: Scores) -> bool:
+    """Whether the factor arrays' tie decisions hang on the last bits of loadings that R's ``cor()`` bits would
+    make R's own: qmethod's centroid (joint ties, full-precision correlations; R's to the last bit on R's
+    correlation) with two z-scores of a factor within rounding of a tie."""
+    centroid_r = (opts.extraction == "centroid" and opts.centroid_rule == "hermans" and opts.centroid_ties == "joint"
+                  and opts.cor_digits is None and opts.cor_method != "kendall")
+    return centroid_r and opts.scores_rule == "exact" and close_ties(sc.zscores, study.scores, sc.weights)
 
 
 def _varimax(loadings, opts: Options, source):
@@ -285,10 +313,12 @@ def score_stage(scores, qscores, loadings, flags, opts: Options) -> Scores:
         else:
             w = weights(loadings, flags)
             z = zscores(x, w)
+            if close_ties(z, x, w):  # the arrays' tie decisions are R's: take them on R's bits (docs/ties.md)
+                z = zscores_on_r_bits(x, w)
         arrays = factor_arrays(z, qscores, ties=opts.array_ties)
         chars = characteristics(loadings, flags, z, av_rel_coef=opts.av_rel_coef, se_rule=opts.se_rule)
-        return Scores(w, z, arrays, chars,
-                      distinguishing(z, chars.sd_dif, labels=opts.qdc_labels, rule=opts.qdc_rule))
+        return Scores(w, z, arrays, chars, distinguishing(z, chars.sd_dif, labels=opts.qdc_labels,
+                                                          rule=opts.qdc_rule, flagless=opts.qdc_flagless))
     w = weights(loadings, flags)
     z = zscores(x, w)
     arrays = factor_arrays(z, qscores, ties=opts.array_ties)

@@ -131,7 +131,7 @@ class QSnapshot:
             diff = compare_side(snap.sides["qvalid"], qvalid_side(result), tolerances=tolerances, rtol=rtol,
                                 print_digits=print_digits, names=("snapshot", "now"))
             extra = (compare_studies(snap.study, result.study), compare_options(snap.options, result.options))
-            diff = replace(diff, outputs=extra + diff.outputs)
+            diff = replace(diff, outputs=extra + diff.outputs, notes=diff.notes + snap.notes)
         elif kind == "bootstrap":
             side = snap.sides["qvalid"]
             diff = compare_bootstrap(side["result"], data["outputs"]["qvalid"]["result"], se_old=side.get("mc_se"),

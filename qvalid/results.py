@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from ._version import __version__
-from .core.characteristics import STAR_LEVELS, Characteristics, Distinguishing
+from .core.characteristics import Characteristics, Distinguishing, star_levels
 from .jsonable import num
 from .options import Options
 from .study import QStudy, format_score, study_block
@@ -156,9 +156,9 @@ class QResult:
             names = d.pair_names(self.factors)
             dist["consensus"] = [s for s, m in zip(self.statement_ids, d.consensus) if m]
             dist["per_statement"] = [
-                {"statement": s, "label": str(d.labels[i]),
+                {"statement": s, "label": _na(d.labels[i]),
                  "diffs": {nm: num(d.diffs[i, j]) for j, nm in enumerate(names)},
-                 "stars": {nm: str(d.stars[i, j]) for j, nm in enumerate(names)}}
+                 "stars": {nm: _na(d.stars[i, j]) for j, nm in enumerate(names)}}
                 for i, s in enumerate(self.statement_ids)]
         return {
             "qvalid_version": __version__,
@@ -252,8 +252,9 @@ class QResult:
         d = self.distinguishing
         if d is None:
             return []
+        tiers = star_levels(self.options.qdc_rule)
         level = np.zeros(d.stars.shape, dtype=int)
-        for n, (_, mark) in enumerate(STAR_LEVELS, start=1):
+        for n, (_, mark) in enumerate(tiers, start=1):
             level[d.stars == mark] = n
         ws = max(len(x) for x in self.statement_ids + ["statement"])
         out = []
@@ -266,7 +267,7 @@ class QResult:
                    "KADE/PQMethod: p < .05, * p < .01")
             out += ["", f"Distinguishing statements for f{f + 1} ({len(rows)}: f{f + 1} differs from every other "
                         f"factor; {how})", self._array_header(ws, "sig")]
-            out += [self._array_row(i, ws, STAR_LEVELS[weakest[i] - 1][1] if d.dist_level is None else
+            out += [self._array_row(i, ws, tiers[weakest[i] - 1][1] if d.dist_level is None else
                                     ("*" if weakest[i] == 2 else "")) for i in rows]
         return out
 
@@ -277,15 +278,16 @@ class QResult:
             return ["Distinguishing and consensus statements: none (fewer than two factors have flagged sorts)"]
         names = [n.replace("_", "-") for n in d.pair_names(self.factors)]
         ws = max(len(x) for x in self.statement_ids + ["statement"])
-        wl = max(len(str(x).strip()) for x in [*d.labels, "label"])
-        levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in STAR_LEVELS) if d.dist_level is None else \
+        wl = max(len(_na(x, "NA").strip()) for x in [*d.labels, "label"])
+        levels = ", ".join(f"{mark} |d| > {m} SED" for m, mark in star_levels(self.options.qdc_rule)) \
+            if d.dist_level is None else \
             "* |d| >= 1.96 SED, ** |d| >= 2.575 SED, KADE's rounding; labels: D/D* distinguishing, C*/C consensus"
         out = [f"Distinguishing and consensus statements (d = z_f - z_g; {levels})",
                (f"{'statement':<{ws}} " + " ".join(f"{n:>11}" for n in names) + f"  {'label':<{wl}}"
                 + ("  text" if self.study.statement_texts else "")).rstrip()]
         for i, st in enumerate(self.statement_ids):
-            cells = " ".join(f"{d.diffs[i, j]:7.2f} {d.stars[i, j]:<3}" for j in range(len(names)))
-            out.append(f"{st:<{ws}} {cells}  {str(d.labels[i]).strip():<{wl}}  {self._text(i)}".rstrip())
+            cells = " ".join(f"{d.diffs[i, j]:7.2f} {_na(d.stars[i, j], 'NA'):<3}" for j in range(len(names)))
+            out.append(f"{st:<{ws}} {cells}  {_na(d.labels[i], 'NA').strip():<{wl}}  {self._text(i)}".rstrip())
         n_cons = int(d.consensus.sum())
         out.append(f"consensus statements: {n_cons}" + (": " + " ".join(
             s for s, m in zip(self.statement_ids, d.consensus) if m) if n_cons else ""))
@@ -299,6 +301,11 @@ class QResult:
         return ("factors reordered" + (f" to match {a['target']}" if a.get("target") else "") + f": {pairs} of the "
                 "solution as computed" + (" (Tucker congruence " + ", ".join(f"{c:+.3f}" for c in cong) + ")"
                                           if cong else ""))
+
+
+def _na(v, na=None):
+    """A qdc star or label as text; R's NA (``None``, qmethod's table pairing a flagless factor) as ``na``."""
+    return na if v is None else str(v)
 
 
 def _code(w) -> str | None:

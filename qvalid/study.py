@@ -58,6 +58,9 @@ class QStudy:
         Study title (PQMethod's header title).
     source : str, optional
         File the study was read from, used in error messages.
+    notes : tuple of str
+        What the reader of the file wants said but did not refuse, e.g. input columns it did not use (the command
+        line prints each as a warning). Not part of the study's data: ignored by ``==`` and ``hash``.
 
     The value is validated on construction (see :meth:`validate`) and its arrays are read-only. Two studies are
     equal (and hash alike) when their data are: scores, ids, grid, ``forced``, texts and name; ``source`` is ignored.
@@ -71,6 +74,7 @@ class QStudy:
     statement_texts: tuple | None = None
     name: str = ""
     source: str | None = None
+    notes: tuple = field(default=(), repr=False, compare=False)
     _locate: Locator | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
@@ -78,6 +82,7 @@ class QStudy:
         set_ = object.__setattr__
         set_(self, "statement_ids", tuple(str(s) for s in self.statement_ids))
         set_(self, "sort_ids", tuple(str(s) for s in self.sort_ids))
+        set_(self, "notes", tuple(str(n) for n in self.notes))
         if self.statement_texts is not None:
             set_(self, "statement_texts", tuple("" if t is None else str(t) for t in self.statement_texts))
         if scores.ndim != 2:

@@ -192,7 +192,7 @@ def mutant_source(site: Site, fn) -> str:
     return ast.unparse(tree)
 
 
-def run_one(site: Site | None, fn, timeout: float, paths=(), pytest_args=PYTEST) -> dict:
+def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",), with_r: bool = False) -> dict:
     """Run the subset on a copy of the package holding the mutant (``site=None``: the baseline, every module of
     ``paths`` only re-printed by ``ast.unparse``, which must pass)."""
     with tempfile.TemporaryDirectory(prefix="qvalid-mutant-") as tmp:
@@ -209,7 +209,8 @@ def run_one(site: Site | None, fn, timeout: float, paths=(), pytest_args=PYTEST)
                                    env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant copy"
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, *pytest_args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        marks = [] if with_r else PYTEST[-3:-1]  # -m "not r", unless the live-R tests are wanted too
+        proc = subprocess.Popen([sys.executable, *PYTEST[:-3], *marks, *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -247,11 +248,12 @@ def main(argv=None) -> int:
                     help="modules to mutate, as paths or globs relative to the repository (default: the core, "
                          "pipeline, study, options, chunks, jsonable)")
     ap.add_argument("--tests", nargs="+", default=["tests"], metavar="PATH",
-                    help="the test files or folders to run against each mutant (default: tests)")
+                    help="test files (or node ids) to run per mutant (default: the whole non-R suite); a subset makes "
+                         "runs on one module affordable, at the risk of counting as survivors mutants that other "
+                         "files would kill")
     ap.add_argument("--with-r", action="store_true",
                     help="also run the tests marked r (live R; for modules only those reach, e.g. qvalid/r/)")
     args = ap.parse_args(argv)
-    pytest_args = PYTEST[:-3] + ([] if args.with_r else PYTEST[-3:-1]) + list(args.tests)
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
                     if p.suffix == ".py" and p.name != "__init__.py"})
@@ -266,7 +268,7 @@ def main(argv=None) -> int:
             print(show(*by_id[i]))
         return 0
     if args.baseline:
-        res = run_one(None, None, args.timeout, paths, pytest_args)
+        res = run_one(None, None, args.timeout, paths, args.tests, args.with_r)
         print(json.dumps(res))
         return 0 if res["status"] == "survived" else 1
     if args.only:
@@ -280,7 +282,7 @@ def main(argv=None) -> int:
           file=sys.stderr)
     counts = {"killed": 0, "survived": 0}
     for n, (site, fn) in enumerate(chosen, 1):
-        res = run_one(site, fn, args.timeout, pytest_args=pytest_args)
+        res = run_one(site, fn, args.timeout, tests=args.tests, with_r=args.with_r)
         counts[res["status"]] += 1
         print(f"[{n}/{len(chosen)}] {res['status']:<8} {res['seconds']:6.1f}s {site.id} ({site.what}) {res['by']}",
               file=sys.stderr, flush=True)

@@ -75,11 +75,14 @@ KNOWN = {
        "of cor() and colSums(), which R computes in long double; fixed: qvalid takes close decisions on R's bits "
        "(README: known disagreement 1)",
     2: "qvalid/core/characteristics.py: R's qdc() compares a flagless factor when the last factor is also flagless (all-NA "
-       "table); qvalid skips flagless factors (README: known disagreement 2)",
+       "table); fixed: qvalid's qdc_flagless='positional' (the qmethod flavour) does the same (README: known "
+       "disagreement 2)",
     3: "limitation: PCA components beyond the rank of R are a degenerate eigenspace; R's and numpy's LAPACK pick "
        "different bases (~1e-8 loadings) (README: known disagreement 3)",
-    4: "qvalid/core/scores.py: z-scores that tie exactly in R (rowSums in long double) differ in the last bit in qvalid, so "
-       "qmethod's tie rule gives different factor arrays (README: known disagreement 4)",
+    4: "qvalid/core/scores.py: z-scores that tie exactly in R (rowSums in long double) differed in the last bit in qvalid, so "
+       "qmethod's tie rule gave different factor arrays; fixed where the loadings are R's to the last bit (qmethod's "
+       "centroid on R's cor()); a tie that hangs on LAPACK's last bits (PCA, varimax) can remain (README: known "
+       "disagreement 4)",
     5: "qvalid/core/rotate.py: varimax with as many factors as Q-sorts, or with (near-)null factors, is ill-conditioned: "
        "last-bit differences end up as large differences in the rotated loadings (README: known disagreement 5)",
     7: "qvalid/core/extract.py: psych flips each component by the sign of its column sum; for a component whose loadings "
@@ -93,12 +96,11 @@ FIXED = {
         "centroid_colsum_tie/centroid_none_kendall_k5", "centroid_cor_last_bit/centroid_varimax_spearman_k4",
         "centroid_colsum_values/centroid_varimax_kendall_k3", "centroid_cor_pearson/centroid_none_pearson_k1",
         *(f"centroid_tie_flat7/centroid_{rot}_pearson_k{k}" for rot in ("none", "varimax") for k in (1, 2, 3))],
+    2: ["nonforced/centroid_none_pearson_k5", "qdc_flagless_first/pca_none_spearman_k4"],
+    4: ["zscore_ties/centroid_none_pearson_k3", "zscore_tie_flat7/centroid_none_spearman_k3"],
 }
 KNOWN_DISAGREEMENTS = {
-    "nonforced/centroid_none_pearson_k5": KNOWN[2],
-    "qdc_flagless_first/pca_none_spearman_k4": KNOWN[2],
     "pca_null_components/pca_varimax_spearman_k6": KNOWN[3],
-    "zscore_ties/centroid_none_pearson_k3": KNOWN[4],
     "varimax_square/centroid_varimax_kendall_k4": KNOWN[5],
     "pca_zero_sum_sign/pca_varimax_kendall_k5": KNOWN[7],
     "varimax_null_factors/centroid_varimax_pearson_k4": KNOWN[5],
@@ -262,9 +264,6 @@ def explain(study, k, opts, mine, rr, diff):
                 factor_arrays(z, study.qscores), out["factor_arrays"], equal_nan=True):
             classes.add(4)
             failing.discard("factor_arrays")
-    if failing & _QDC and out["qdc"] is not None and np.isnan(out["qdc"]["diffs"]).all(axis=0).any():
-        classes.add(2)
-        failing -= _QDC
     return classes if not failing else None
 
 

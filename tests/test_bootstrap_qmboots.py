@@ -101,3 +101,28 @@ def test_replay_of_live_qmboots(name, k, steps):
 
     study = read_study(GOLDEN / "inputs" / f"{name}.csv")
     check_replay(study, k, run_qmboots(study, k, steps, seed=7))
+
+
+def test_cli_replays_a_qmboots_run_from_its_resamples_csv(tmp_path, capsys):
+    """``qvalid bootstrap --indices resamples.csv`` (issue 21): the resamples written as R's
+    write.csv(boots$resamples) writes them, replayed from the command line; the result is the library's replay,
+    whose every step equals qmboots' (test above)."""
+    from qvalid.cli import main
+    from qvalid.io import read_resamples
+
+    d = _from_json(json.loads(CASES[0].read_text()))
+    study = read_study(GOLDEN / d["input"])
+    r = d["resamples"].astype(int)  # positions x steps, 1-based sort numbers
+    lines = ['"",' + ",".join(f'"bsampl_{j + 1}"' for j in range(r.shape[1]))]
+    lines += [f'"{i + 1}",' + ",".join(map(str, row)) for i, row in enumerate(r)]
+    p = tmp_path / "resamples.csv"
+    p.write_text("\n".join(lines) + "\n")
+    np.testing.assert_array_equal(read_resamples(p, study.n_sorts), from_qmboots(d["resamples"]))
+    assert main(["bootstrap", str(GOLDEN / d["input"]), "-k", str(d["nfactors"]), "--align", "qindtest",
+                 "--indices", str(p), "--format", "json"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    lib = bootstrap(study, d["nfactors"], indices=from_qmboots(d["resamples"]), align="qindtest")
+    assert got == json.loads(json.dumps(lib.to_dict()))
+    p.write_text("\n".join(lines[:-1]) + "\n")  # a position missing: one line, exit 2
+    assert main(["bootstrap", str(GOLDEN / d["input"]), "-k", "3", "--indices", str(p)]) == 2
+    assert "rows (Q-sort positions), the study has 9 Q-sorts" in capsys.readouterr().err

@@ -79,7 +79,8 @@ def test_tolerances_per_output_and_rtol(res3):
     assert not compare(other, res3, tolerances={"*": 1e-7, "zscores": 1e-9}).ok
     assert compare(other, res3, rtol=1e-6, tolerances={"zscores": 0}).ok is False  # |z| near 0: rtol not enough
     d = compare(other, res3, tolerances={"characteristics": 1})
-    assert d["characteristics.eigenvals"].tolerance == 1 and d["zscores"].tolerance == DEFAULT_TOLERANCE
+    assert d["characteristics.reliability"].tolerance == 1 and d["zscores"].tolerance == DEFAULT_TOLERANCE
+    assert d["characteristics.eigenvals"].tolerance == pytest.approx(2 * np.abs(res3.loadings).sum(axis=0).max())
     with pytest.raises(ValueError, match="unknown output 'loa'"):
         compare(res3, res3, tolerances={"loa": 1})
     with pytest.raises(ValueError, match="compared exactly"):
@@ -203,3 +204,39 @@ def test_assert_solutions_close_aligns(res3):
         assert_solutions_close(res3, other)
     d = assert_solutions_close(res3, other, align=True)
     assert d.alignment.permutation == (1, 0, 2)
+
+
+def test_characteristics_tolerances_are_scaled_to_their_quantity():
+    """eigenvals (a sum of squared loadings) and expl_var (100 eigenvals / n) get the loadings' tolerance scaled by
+    max(1, 2 sum|a|) and by 100/n (issue 21): a difference that is a rounding of the loadings passes, a real one not."""
+    from dataclasses import replace
+
+    from qvalid import analyze
+    from qvalid.checks.compare import compare
+    from qvalid.datasets import load_lipset
+
+    a = analyze(load_lipset(), 3)
+    ch = a.characteristics
+    scale = np.maximum(1, 2 * np.abs(a.loadings).sum(axis=0))  # by hand: 2 sum|a| per factor, about 3-4 here
+    assert (scale > 2).all()
+
+    def with_chars(**kw):
+        return replace(a, characteristics=replace(ch, **{k: getattr(ch, k) + v for k, v in kw.items()}))
+
+    ok = compare(a, with_chars(eigenvals=1.5e-10, expl_var=1.5e-10 * 100 / 9))
+    assert ok.ok and "scaled" in ok["characteristics.expl_var"].note
+    assert ok["characteristics.expl_var"].tolerance == pytest.approx(1e-10 * scale.max() * 100 / 9)
+    bad = compare(a, with_chars(expl_var=np.array([0.0, 1e-10 * scale[1] * 100 / 9 * 1.01, 0.0])))
+    assert [o.name for o in bad.failures] == ["characteristics.expl_var"]
+    assert not compare(a, with_chars(eigenvals=np.array([1e-10 * scale[0] * 1.01, 0, 0]))).ok
+    assert compare(a, with_chars(reliability=5e-11)).ok and not compare(a, with_chars(reliability=2e-10)).ok
+
+
+def test_variance_scale_is_at_least_one():
+    """The tolerance of an eigenvalue never shrinks below the loadings' (a near-null factor: 2 sum|a| < 1)."""
+    from qvalid.checks.compare import _variance_scale
+
+    a = np.array([[0.9, 0.01], [0.8, -0.02], [0.7, 0.03]])
+    s = _variance_scale(a, [0, 1], 3)
+    np.testing.assert_allclose(s["eigenvals"], [[4.8, 1.0]])
+    np.testing.assert_allclose(s["expl_var"], [[4.8 * 100 / 3, 100 / 3]])

@@ -303,3 +303,21 @@ def test_differential_tie_heavy(seed, ex, rot, cor, k):
     explained known disagreement; the thorough run is scripts/differential_ties.py (>= 3000 studies)."""
     require_r()
     _check_differential(tie_heavy_study(seed), k, {"extraction": ex, "rotation": rot, "cor_method": cor})
+
+
+# ---------------------------------------------------------------------- issue 21
+def test_tolerances_scale_to_the_quantity_near_null_centroid_factor(r_session):
+    """A false alarm of issue 21: with a near-null second centroid factor (13 sorts, almost copies of one sort),
+    qvalid and R agree in the loadings and eigenvalues within 1e-10 but expl_var = 100 eigenvals / 13 differs by
+    1.5e-10; the percentage's tolerance is now the eigenvalues' scaled by 100/n (and by 2 sum|a|, the first-order
+    propagation of the loadings' tolerance through a sum of squares)."""
+    from qvalid.checks.crosscheck import crosscheck
+    from qvalid.simulate import planted_study
+
+    study = planted_study(36, 13, 1, noise=0.04, seed=1)[0]
+    diff, _ = crosscheck(study, 2, extraction="centroid")
+    ev, pv = diff["characteristics.eigenvals"], diff["characteristics.expl_var"]
+    assert diff["loadings"].max_abs < 1e-10 and ev.max_abs < 1e-10
+    assert pv.max_abs > 1e-10  # the flat 1e-10 failed this run ("DIFFER", exit 1)
+    assert diff.ok and pv.passed and "scaled" in pv.note
+    assert pv.max_abs / ev.max_abs == pytest.approx(100 / 13, rel=1e-3)

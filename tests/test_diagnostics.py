@@ -93,8 +93,9 @@ def test_a_run_without_anything_to_report_has_no_warnings(lipset):
     auto = analyze(lipset, 3)
     manual = auto.flags & (auto.loadings > 0)
     assert manual.sum() == auto.flags.sum() - 2
-    res = analyze(lipset, 3, flags=manual)
+    res = analyze(lipset, 3, flags=manual, array_ties="strict")  # (qmethod's tie rule breaks the grid here)
     assert res.warnings == () and res.warning_codes == ()
+    assert analyze(lipset, 3, flags=manual).warning_codes == ("factor-array-off-grid",)
     assert json.loads(res.to_json())["diagnostics"]["warnings"] == []
     assert "warning" not in res.summary()
     # automatic flags: sorts A, A, B (two copies of lipset's US1 and its US2), one principal component:
@@ -102,6 +103,28 @@ def test_a_run_without_anything_to_report_has_no_warnings(lipset):
     res = analyze(_study(lipset.scores[:, 0], lipset.scores[:, 0], lipset.scores[:, 1], like=lipset), 1)
     assert res.flags.all() and (res.loadings > 0).all() and (res.loadings < 1).all()
     assert res.warnings == ()
+
+
+def test_factor_array_off_grid_names_factor_and_scores():
+    """qmethod's issue #196 by hand: six statements, grid -1, 0, 0, 1 ... with z tied across a bin edge."""
+    from qvalid.diagnostics import grid_warnings
+
+    q = np.array([-1, -1, 0, 0, 1, 1])
+    ok = np.array([[-1, 0], [-1, 1], [0, -1], [0, 0], [1, -1], [1, 1]], dtype=float)
+    assert grid_warnings(ok, q) == []
+    bad = ok.copy()
+    bad[2, 1] = 0.0  # f2: score 0 three times, -1 once
+    (w,) = grid_warnings(bad, q)
+    assert w.code == "factor-array-off-grid" and str(w).endswith(": f2 (score 0 given to 3 statements, the grid has 2)")
+    assert "f1" not in w
+    two = ok.copy()
+    two[:, 0] = [-1, -1, -1, 1, 1, 1]  # f1: -1 and +1 over-filled, 0 under-filled; f2 fine
+    (w,) = grid_warnings(two, q)
+    assert str(w).endswith(": f1 (score -1 given to 3 statements, the grid has 2; score +1 given to 3 statements, "
+                           "the grid has 2)")
+    nan = bad.copy()
+    nan[:, 1] = np.nan  # a flagless factor has no array: nothing to say
+    assert grid_warnings(nan, q) == []
 
 
 def test_warnings_agree_with_the_ones_r_recorded_in_every_golden_case():

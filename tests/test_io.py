@@ -217,11 +217,11 @@ def test_read_study_dispatches_on_extension(lipset, tmp_path):
     assert read_study(LIPSET_DAT) == read_dat(LIPSET_DAT)
     shutil.copy(LIPSET_CSV, tmp_path / "lipset.txt")
     assert read_study(tmp_path / "lipset.txt") == lipset
-    with pytest.raises(QInputError, match=r"unknown file type '\.json'"):
+    with pytest.raises(QInputError, match=r"x\.json: cannot read the file: No such file"):  # JSON: read_sort_json
         read_study(tmp_path / "x.json")
     with pytest.raises(QInputError, match=r"x\.xlsx: cannot read the file: no such file"):  # spreadsheets: read_xlsx
         read_study(tmp_path / "x.xlsx")
-    with pytest.raises(QInputError, match="unknown file type"):
+    with pytest.raises(QInputError, match=r"cannot write '\.json' files: use \.csv, \.tsv, \.txt or \.dat"):
         write_study(lipset, tmp_path / "x.json")
 
 
@@ -355,3 +355,14 @@ def test_nav_data():
     assert loadings.loc["01ZH"].tolist() == [0.75615, 0.13723, 0.02557, 0.07625]
     assert loadings.loc["3CUL", "f3"] == -0.49433
     assert loadings.index.is_unique
+
+
+def test_dat_title_loses_pqmethods_padding(tmp_path):
+    """Issue 21 item 10: PQMethod pads the title of line 1 with blanks ("UHH test<60 blanks>: 69 statements")."""
+    lines = Path(LIPSET_DAT).read_text().splitlines()
+    lines[0] = lines[0][:10] + "UHH test" + " " * 60
+    p = tmp_path / "PAD.DAT"
+    p.write_text("\n".join(lines) + "\n")
+    s = read_dat(p, sta=False)
+    assert s.name == "UHH test"
+    assert repr(s).startswith("QStudy('UHH test': 33 statements")

@@ -158,7 +158,8 @@ def test_kade_preset_and_qmethod_preset_differ_only_in_documented_fields():
     q, k = resolve_options("qmethod"), resolve_options("kade")
     changed = {f for f, v in k.to_dict().items() if q.to_dict()[f] != v}
     assert changed == {"cor_digits", "pca_rule", "centroid_rule", "varimax_rule", "varimax_eps", "varimax_max_iter",
-                       "pca_tidy", "flag_rule", "scores_rule", "array_ties", "se_rule", "qdc_rule", "qdc_labels"}
+                       "pca_tidy", "flag_rule", "scores_rule", "array_ties", "se_rule", "qdc_rule", "qdc_labels",
+                       "qdc_flagless"}
     doc = (ROOT / "docs/kade.md").read_text()
     assert all(f"`{f}`" in doc for f in changed)
 
@@ -380,3 +381,20 @@ def test_lipset_centroid_varimax_as_the_kade_notes_measured():
     s = varimax(brown_centroid(R5, 3).loadings, eps=1e-5).loadings
     s = s * np.sign((s * k.loadings).sum(axis=0))
     assert round(float(np.abs(s - k.loadings).max()), 5) == 0.00016
+
+
+def test_pqmethod_flavour_is_kade_with_pqmethods_horst_stopping_rule():
+    """PQMethod 2.35 stops Horst 5.5 at a communality change of 1e-3 (issue 21; docs/kade.md), KADE at 1e-4: the
+    pqmethod preset differs from kade in that field only, and that field decides the Horst loadings."""
+    from qvalid.options import FLAVORS, options_differing
+
+    assert options_differing(FLAVORS["pqmethod"], FLAVORS["kade"]) == ("horst_tol",)
+    assert FLAVORS["pqmethod"].horst_tol == 1e-3 and FLAVORS["kade"].horst_tol == 1e-4
+    study = read_csv(LIPSET)
+    pq = analyze(study, 2, flavor="pqmethod", extraction="horst55")
+    np.testing.assert_array_equal(pq.unrotated_loadings,
+                                  analyze(study, 2, flavor="kade", extraction="horst55",
+                                          horst_tol=1e-3).unrotated_loadings)
+    kade = analyze(study, 2, flavor="kade", extraction="horst55")
+    d = np.abs(pq.unrotated_loadings - kade.unrotated_loadings).max()
+    assert 0 < d < 1e-2  # the looser rule stops earlier, a little away from KADE's

@@ -37,7 +37,7 @@ def test_every_preset_value_is_allowed_by_the_table(flavor):
 def test_aliases_name_tools_and_map_to_allowed_values():
     for name, info in OPTION_INFO.items():
         for alias, value in info.aliases.items():
-            assert alias in ("qmethod", "kade", "psych") and value in info.values, (name, alias)
+            assert alias.split("-")[0] in ("qmethod", "kade", "psych") and value in info.values, (name, alias)
             assert getattr(resolve_options(**{name: alias.upper()}), name) == value
     # the tool names are never canonical values: numerical modules see method names only
     assert not any(v in ("qmethod", "kade", "psych") for i in OPTION_INFO.values() for v in i.values)
@@ -51,9 +51,12 @@ def test_batched_values_are_allowed_values_and_include_the_qmethod_preset():
 
 
 def test_set_by_is_derived_from_the_presets():
-    assert set_by("varimax_rule") == ("kade",)
+    assert set_by("varimax_rule") == ("kade", "pqmethod")
     assert set_by("threshold") == ()
-    assert set(options_differing(FLAVORS["kade"])) == {n for n in NAMES if set_by(n)}
+    assert set(options_differing(FLAVORS["kade"])) | set(options_differing(FLAVORS["pqmethod"])) == \
+        {n for n in NAMES if set_by(n)}
+    assert set_by("horst_tol") == ("pqmethod",)
+    assert set(options_differing(FLAVORS["pqmethod"], FLAVORS["kade"])) == {"horst_tol"}
 
 
 @pytest.mark.parametrize("name", [n for n, i in OPTION_INFO.items() if i.kind in (int, float)])

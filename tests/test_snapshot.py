@@ -757,3 +757,26 @@ def test_export_qm_table_must_start_with_its_header():
     with pytest.raises(QInputError, match="expected a table header") as e:
         parse_export_qm(text, path="x.txt")
     assert e.value.line == 49
+
+
+def test_study_reading_options_are_recorded_and_reused(tmp_path, capsys):
+    """A study read with --layout sorts and a named id column is read the same way by qvalid diff."""
+    import csv
+
+    rows = list(csv.reader(open(LIPSET, newline="")))
+    cols = list(zip(*rows))  # one Q-sort per row; the first row holds the statement ids
+    with open(tmp_path / "sorts.csv", "w", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["who", *cols[0][1:]])
+        for c in cols[1:]:
+            w.writerow(c)
+    snap = tmp_path / "s.qsnap.json"
+    code, _, err = run_cli(capsys, "snapshot", tmp_path / "sorts.csv", "--layout", "sorts", "--id-column", "who",
+                           "-k", 2, "-o", snap)
+    assert code == 0, err
+    d = json.loads(snap.read_text())
+    assert d["input"]["read"]["layout"] == "sorts" and d["input"]["read"]["id_column"] == "who"
+    assert "--layout sorts --id-column who -k 2" in d["command"]
+    assert d["study"]["sort_ids"] == list(load_lipset().sort_ids)
+    code, out, err = run_cli(capsys, "diff", snap)
+    assert code == 0 and ": SAME: 21 outputs identical" in out, out + err

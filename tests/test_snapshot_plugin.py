@@ -362,3 +362,24 @@ def test_compare_bootstrap_without_replicate_errors_and_design_changes():
     d = compare_bootstrap(a, b, se_old=e, se_new=e)
     assert d["ids"].status == "shape" and d["ids"].klass == "reported" and len(d.outputs) == 4
     assert compare_bootstrap(a, a, se_old=e, se_new=e)["ids"].n_reported == 0
+
+
+def test_an_option_added_since_the_snapshot_counts_at_its_default():
+    from qvalid.checks.tables import compare_factors
+    from qvalid import number_of_factors
+
+    a, e, copy = _boot()
+    old = copy(a)
+    gone = "qdc_labels"
+    default = old["options"].pop(gone)  # a snapshot by a qvalid without this option
+    d = compare_bootstrap(old, a, se_old=e, se_new=e)
+    assert d.ok and d["options"].status == "ok"
+    assert d.notes == (f"option(s) not recorded on one side (another qvalid), taken at their defaults: "
+                       f"{gone}={default!r}",)
+    old["options"][gone] = "something else"
+    assert compare_bootstrap(old, a, se_old=e, se_new=e)["options"].klass == "reported"
+    f = json.loads(json.dumps(number_of_factors(load_lipset(), 3, n_runs=20, seed=1).to_dict()))
+    g = copy(f)
+    g["options"].pop(gone)
+    d = compare_factors(g, f)
+    assert d.ok and len(d.notes) == 1 and gone in d.notes[0]

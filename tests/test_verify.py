@@ -2,12 +2,14 @@
 (../shared, licence) and of small hand-made tables whose claims contradict them."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from qvalid import QInputError
 from qvalid.cli import main
 from qvalid.io.published import PublishedTable, read_table
 from qvalid.checks.verify import verify
@@ -289,3 +291,113 @@ def test_total_variance_is_checkable_without_eigenvalues():
                  total_variance=55)
     assert [c.verdict for c in res.claims if c.table == "variance"] == ["cannot be checked"] * 4 + ["agrees"]
     assert res.claims[-1].recomputed == "54.85"
+
+
+# ---------------------------------------------------------------------- issue 21: the files papers come in
+FIX = Path(__file__).parent / "fixtures"
+
+
+def test_xls_loadings_with_a_flag_column_are_checked(capsys, tmp_path):
+    """A loadings table (.xls) whose column 'flag' holds each sort's defining factor: used as the X marks, never
+    dropped (issue 21 item 6); the other columns would be named as not used."""
+    t = read_table(FIX / "loadings_flag.xls")
+    assert t.ids == ("A1", "A2", "A3", "A4", "A5") and t.factors == ("f1", "f2") and t.notes == ()
+    assert t.marks.tolist() == [[True, False], [True, False], [False, True], [False, True], [False, False]]
+    assert main(["verify", str(FIX / "loadings_flag.xls"), "--threshold", "0.4"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"defining sorts of F1 \(X marks\) +A1 A2 +A1 A2 +agrees", out) and "3 agrees" in out
+    # the same table as CSV with a wrong mark: contradicted (exit 1), not "1 agrees"
+    p = tmp_path / "t.csv"
+    p.write_text("participant,f1,f2,flag,note\nA1,0.71,0.12,1,x\nA2,0.65,-0.05,2,\nA3,0.08,0.66,2,\n")
+    assert main(["verify", str(p), "--threshold", "0.4"]) == 1
+    out, err = capsys.readouterr()
+    assert "contradicts" in out and "A2 is marked differently" in out
+    assert "warning: " in err and "1 column(s) not used: 'note'" in err
+
+
+@pytest.mark.parametrize("cell, msg", [("X", "'X' names no factor 1..2"), ("3", "'3' names no factor 1..2")])
+def test_a_flag_column_that_names_no_factor_is_refused(tmp_path, cell, msg):
+    p = tmp_path / "t.csv"
+    p.write_text(f"id,f1,f2,flag\nA1,0.71,0.12,1\nA2,0.65,-0.05,{cell}\n")
+    with pytest.raises(QInputError, match=msg):
+        read_table(p)
+    p.write_text("id,f1,f2,flag,fg1,fg2\nA1,0.71,0.12,1,X,\n")
+    with pytest.raises(QInputError, match="two sets of defining-sort marks"):
+        read_table(p)
+
+
+def test_verify_without_a_loadings_table(capsys):
+    """A paper printing only arrays (here as .xls) and z-scores: their claims are checked, nothing else asked."""
+    assert main(["verify", "--arrays", str(FIX / "arrays.xls"), "--grid=-2:1,2,3,2,1"]) == 0
+    out, err = capsys.readouterr()
+    assert "F1: factor array fits the grid" in out and "2 agrees" in out and "'text'" in err
+    assert main(["verify", "--arrays", str(FIX / "arrays.xls"), "--grid=-2:1,1,4,2,1"]) == 1  # another grid
+    capsys.readouterr()
+    assert main(["verify", "--arrays", str(FIX / "arrays.xls"), "--grid=-2:1,2,3,2,1", "--eigenvalues", "1,2"]) == 2
+    assert "--eigenvalues need(s) the loadings table" in capsys.readouterr().err
+    assert main(["verify", "--threshold", "0.4"]) == 2
+    assert "give the loadings table, or --arrays" in capsys.readouterr().err
+
+
+def test_verify_on_a_broken_xls_is_one_line_exit_2(capsys, tmp_path):
+    bad = tmp_path / "t.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64))
+    for argv in (["verify", str(bad), "--threshold", "0.4"],
+                 ["verify", str(FIX / "loadings_flag.xls"), "--threshold", "0.4", "--arrays", str(bad),
+                  "--grid=-2:1,2,3,2,1"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "t.xls: not a readable workbook" in err
+
+
+def test_markdown_tables_are_read(tmp_path, capsys):
+    p = tmp_path / "t.md"
+    p.write_text("| participant | f1 | f2 |\n|---|---:|:---:|\n| A1 | 0.71 | 0.12 |\n| A2 | 0.08 | 0.66 |\n")
+    t = read_table(p)
+    assert t.ids == ("A1", "A2") and t.values.tolist() == [[0.71, 0.12], [0.08, 0.66]]
+    from qvalid.io.published import read_loadings
+
+    ids, factors, a = read_loadings(p)
+    assert ids == ["A1", "A2"] and factors == ["f1", "f2"] and a[1, 1] == 0.66
+    assert main(["flag", str(p), "--threshold", "0.4"]) == 0
+    assert "A1" in capsys.readouterr().out
+
+
+def test_published_table_edges(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("participant,f1,f2\nA1,0.71\nA2,0.08,0.66\n")
+    with pytest.raises(QInputError, match=r"t\.csv:2: row has 2 fields, the header has 3"):
+        read_table(p)
+    p.write_text("participant,f1,f2\nA1,0.71,0.12\nA2,0.08,0.66\n")
+    with pytest.raises(QInputError, match="no column 'nope' in the header"):
+        read_table(p, id_column="nope")
+    assert read_table(p, id_column="participant").ids == ("A1", "A2")
+    p.write_text("nr,who,f1,f2\n1,A1,0.71,0.12\n2,A2,0.08,0.66\n")  # no id-like name: the column holding text
+    t = read_table(p)
+    assert t.ids == ("A1", "A2") and t.notes == ("1 column(s) not used: 'nr'",)
+
+
+def test_flag_column_values_and_lines(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("id,f1,f2,flag\nA1,0.71,0.12,f1\nA2,0.08,0.66,Factor 2\nA3,0.2,0.1,-\n")
+    assert read_table(p).marks.tolist() == [[True, False], [False, True], [False, False]]
+    p.write_text("id,f1,f2,flag\nA1,0.71,0.12,1\nA2,0.08,0.66,f0\n")
+    with pytest.raises(QInputError, match=r"t\.csv:3: column 'flag': 'f0' names no factor 1\.\.2"):
+        read_table(p)
+
+
+def test_verify_without_loadings_refuses_loadings_claims():
+    arrays = read_table(FIX / "arrays.xls")
+    with pytest.raises(ValueError, match="eigenvalues: these claims are checked against the loadings table"):
+        verify(None, arrays=arrays, grid={-2: 1, -1: 2, 0: 3, 1: 2, 2: 1}, eigenvalues=[1, 2])
+    with pytest.raises(ValueError, match="nothing to check"):
+        verify(None)
+
+
+def test_an_empty_sheet_is_one_line(tmp_path):
+    import pandas as pd
+
+    p = tmp_path / "t.xlsx"
+    pd.DataFrame().to_excel(p, index=False)
+    with pytest.raises(QInputError, match="sheet 'Sheet1' is empty"):
+        read_table(p)

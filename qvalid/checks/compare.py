@@ -139,11 +139,13 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
     results.append(_maybe("characteristics.nload", unavail("characteristics.nload"), lambda: _exact(
         "characteristics.nload", np.asarray(ca.nload, float)[None, :], np.asarray(cb.nload, float)[None, p],
         (None, "factor"), rows_for, fnames)))
+    scale = _variance_scale(b.loadings, p, a.study.n_sorts)
     for c in CHAR_FLOATS:
         nm = f"characteristics.{c}"
         results.append(_maybe(nm, unavail(nm), lambda: _float(
             nm, np.asarray(getattr(ca, c), float)[None, :], np.asarray(getattr(cb, c), float)[None, p],
-            (None, "factor"), rows_for, fnames, tol[nm], rtol, digits=_row(digits.get(nm)))))
+            (None, "factor"), rows_for, fnames, tol[nm] * scale.get(c, 1.0), rtol,
+            note=SCALED_NOTES.get(c, ""), digits=_row(digits.get(nm)))))
     ss = np.outer(s, s)
     with np.errstate(invalid="ignore"):
         czb = np.asarray(cb.cor_zsc, float)[np.ix_(p, p)] * ss
@@ -236,6 +238,24 @@ def _short(ids) -> str:
     return "[" + ", ".join(ids[:4]) + (", ..." if len(ids) > 4 else "") + f"] ({len(ids)})"
 
 
+#: How the tolerance of a characteristic is scaled to its quantity (:func:`_variance_scale`); the tolerance given is
+#: that of the loadings it is computed from.
+SCALED_NOTES = {"eigenvals": "tolerance scaled: x max(1, 2 sum|a|) per factor",
+                "expl_var": "tolerance scaled: x max(1, 2 sum|a|) x 100/n per factor"}
+
+
+def _variance_scale(loadings, p, n_sorts: int) -> dict:
+    """Per factor, the factor by which a loadings tolerance grows in the quantities made from the loadings:
+    ``eigenvals`` = sum_i a_ij^2 moves by up to 2 sum_i |a_ij| times a loading's error (first order; at least 1),
+    and ``expl_var`` = 100 eigenvals / n is the same in percent, times 100 / n. (Without this, a difference within
+    rounding of the loadings and eigenvalues failed the percentages: issue 21, a near-null second centroid factor.)
+    """
+    a = np.asarray(loadings, dtype=np.float64)[:, list(p)]
+    with np.errstate(invalid="ignore"):
+        s = np.maximum(1.0, 2.0 * np.nan_to_num(np.abs(a)).sum(axis=0))
+    return {"eigenvals": s[None, :], "expl_var": s[None, :] * (100.0 / n_sorts)}
+
+
 def resolve_tolerances(tolerances) -> dict:
     out = {name: DEFAULT_TOLERANCE for name in FLOAT_OUTPUTS}
     if tolerances is None:
@@ -284,18 +304,18 @@ def _where(lab, idx, rows_for, fnames, pairs=None) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, digits=None) -> OutputDiff:
+def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, note: str = "", digits=None) -> OutputDiff:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
+    shown = float(np.max(atol))  # a tolerance scaled per cell is reported by its largest value
     if x.shape != y.shape:
-        return OutputDiff(name, "float", "shape", tolerance=atol, note=f"shapes {x.shape} vs {y.shape}",
+        return OutputDiff(name, "float", "shape", tolerance=shown, note=f"shapes {x.shape} vs {y.shape}",
                           n_reported=None if digits is None else 1)
     n = x.size
     nx, ny = np.isnan(x), np.isnan(y)
     both = ~nx & ~ny
     mism = []
     status = "ok"
-    note = ""
     nan_bad = nx != ny
     if nan_bad.any():
         status = "nan"
@@ -336,7 +356,7 @@ def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, digits=Non
         if (rep & both).any():
             wi = tuple(int(v) for v in np.unravel_index(int(np.argmax(np.where(rep & both, d, -1.0))), d.shape))
             worst_rep = Cell(_where(lab, wi, rows_for, fnames, pairs), wi, float(x[wi]), float(y[wi]), float(d[wi]))
-    return OutputDiff(name, "float", status, n, n_bad, max_abs, max_rel, atol, worst, tuple(mism), note,
+    return OutputDiff(name, "float", status, n, n_bad, max_abs, max_rel, shown, worst, tuple(mism), note,
                       n_rep, worst_rep, dig)
 
 

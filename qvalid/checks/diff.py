@@ -364,9 +364,11 @@ class Diff:
     def message(self, header: str = "") -> str:
         """A numpy.testing-style message: tolerance, mismatched outputs, then per output the count of mismatched
         cells, the worst cell by ids with both values, max absolute and relative differences."""
-        tol = sorted({o.tolerance for o in self.outputs if o.kind == "float" and o.tolerance is not None})
+        tol = sorted({o.tolerance for o in self.outputs if o.kind == "float" and o.tolerance is not None
+                      and "scaled" not in o.note})  # the scaled ones are given per output below
+        atol = "/".join(_g(t) for t in tol) if len(tol) <= 3 else f"{_g(tol[0])}..{_g(tol[-1])} (per output)"
         lines = [(header + "\n" if header else "")
-                 + f"Q solutions not equal to tolerance rtol={_g(self.rtol)}, atol={'/'.join(_g(t) for t in tol)}"
+                 + f"Q solutions not equal to tolerance rtol={_g(self.rtol)}, atol={atol}"
                  + f" ({self.names[0]} vs {self.names[1]})",
                  self.alignment.describe(self.names)]
         n = sum(o.compared for o in self.outputs)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from ..options import OPTION_INFO, Options
 from .compare import compare_arrays
 from .diff import DEFAULT_TOLERANCE, Alignment, Diff, OutputDiff
 
@@ -135,6 +136,20 @@ def _exact_dict(name, a: dict, b: dict) -> OutputDiff:
     return compare_arrays(name, x, y, labels=(None, "factor"), columns=keys, exact=True, digits=0)
 
 
+def _options(old: dict, new: dict, notes: list) -> OutputDiff:
+    """The options of two results; an option one side does not record (written by another qvalid) counts at its
+    default, with a note."""
+    default = Options()
+    filled = []
+    for d in (old, new):
+        missing = [k for k in OPTION_INFO if k not in d]
+        if missing:
+            notes.append("option(s) not recorded on one side (another qvalid), taken at their defaults: "
+                         + ", ".join(f"{k}={getattr(default, k)!r}" for k in missing))
+        filled.append({**{k: getattr(default, k) for k in missing}, **d})
+    return _exact_dict("options", *filled)
+
+
 def _binomial_se(pa, pb, na, nb):
     na, nb = np.maximum(na, 1.0), np.maximum(nb, 1.0)
     pbar = (pa * na + pb * nb) / (na + nb)
@@ -153,7 +168,8 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
     ba, bb = old["bootstrap"], new["bootstrap"]
     same_design = {k: ba.get(k) for k in ("resample", "balanced", "align", "ci", "indices_given")}
     outputs.append(_exact_dict("settings", same_design, {k: bb.get(k) for k in same_design}))
-    outputs.append(_exact_dict("options", old["options"], new["options"]))
+    notes = []
+    outputs.append(_options(old["options"], new["options"], notes))
     outputs.append(_exact_dict("study", old["study"], new["study"]))
     ci = float(ba.get("ci", 0.95))
     fa = _ids(old["factors"], "factor")
@@ -161,7 +177,8 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
             _ids(old["zscores"], "statement") != _ids(new["zscores"], "statement"):
         outputs.append(OutputDiff("ids", "exact", "shape", note="the factors, sorts or statements differ",
                                   n_reported=1))
-        return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "bootstrap"})
+        return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "bootstrap"},
+                    tuple(notes))
     outputs.append(OutputDiff("ids", "exact", "ok", n_reported=0))
     mc, later, skipped = [], [], []
     # counts: shares of all replicates
@@ -235,7 +252,7 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
                                       "thresholds: compared only when the replicates are identical"))
     ctx = {"kind": "bootstrap", "z": z, "alpha": alpha, "mc_cells": m, "identical": bool(identical),
            "n_resamples": (ba.get("n_resamples"), bb.get("n_resamples")), "seed": (ba.get("seed"), bb.get("seed"))}
-    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, ctx)
+    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, ctx, tuple(notes))
 
 
 def compare_factors(old: dict, new: dict, *, tolerance: float = DEFAULT_TOLERANCE, digits: int = 2,
@@ -246,10 +263,10 @@ def compare_factors(old: dict, new: dict, *, tolerance: float = DEFAULT_TOLERANC
     outputs = [
         _exact_dict("settings", {k: old.get(k) for k in ("nfactors", "max_k", "n_runs", "centile", "seed")},
                     {k: new.get(k) for k in ("nfactors", "max_k", "n_runs", "centile", "seed")}),
-        _exact_dict("options", old["options"], new["options"]),
-        _exact_dict("study", old["study"], new["study"]),
-        _exact_dict("suggestions", old["suggestions"], new["suggestions"]),
     ]
+    notes = []
+    outputs += [_options(old["options"], new["options"], notes), _exact_dict("study", old["study"], new["study"]),
+                _exact_dict("suggestions", old["suggestions"], new["suggestions"])]
     for table in ("criteria", "parallel", "map", "sensitivity", "bootstrap"):
         ra, rb = old.get(table) or [], new.get(table) or []
         if not ra and not rb:
@@ -277,4 +294,4 @@ def compare_factors(old: dict, new: dict, *, tolerance: float = DEFAULT_TOLERANC
                 xb = np.array([[str(v)] for v in vb], dtype=object)
                 outputs.append(compare_arrays(f"{table}.{col}", xa, xb, labels=(key, None), rows=rows, exact=True,
                                               digits=0))
-    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "factors"})
+    return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, {"kind": "factors"}, tuple(notes))

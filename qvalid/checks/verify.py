@@ -167,7 +167,7 @@ def _state_text(c, p) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- verify
-def verify(loadings: PublishedTable, *, n_statements: int | None = None, threshold: float | None = None,
+def verify(loadings: PublishedTable | None, *, n_statements: int | None = None, threshold: float | None = None,
            z: float = 1.96, majority: bool = True, flags=None, defining_counts=None, n_flagged=None,
            n_confounded=None, n_nonsignificant=None, eigenvalues=None, eigenvalues_of: str = "unrotated",
            explained_variance=None, cumulative_variance=None, total_variance=None, arrays: PublishedTable = None,
@@ -178,8 +178,10 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
 
     Parameters
     ----------
-    loadings : PublishedTable
-        Sorts x factors as printed (:func:`qvalid.io.published.read_table`), with X marks if the table has them.
+    loadings : PublishedTable or None
+        Sorts x factors as printed (:func:`qvalid.io.published.read_table`), with X marks if the table has them (or
+        a column naming each sort's defining factor). None when the paper prints only arrays and z-scores: then only
+        their claims (grid, order, correlations) are checked.
     n_statements : int
         Needed for the 1.96/sqrt(N) rule (when ``threshold`` is None) and for arrays.
     threshold, z, majority
@@ -212,9 +214,27 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     names : sequence of str, optional
         Factor names for the claims (default ``F1``, ``F2``, ...).
     """
-    a, eps = loadings.values, _half(loadings.decimals)
     if eigenvalues_of not in ("unrotated", "rotated") or correlations_of not in ("zscores", "arrays"):
         raise ValueError("eigenvalues_of is 'unrotated' or 'rotated'; correlations_of is 'zscores' or 'arrays'")
+    if loadings is None:  # a paper that prints only arrays and z-scores
+        given = [w for w, x in (("defining sorts", flags), ("defining counts", defining_counts),
+                                ("counts of flagged sorts", n_flagged), ("confounded sorts", n_confounded),
+                                ("non-significant sorts", n_nonsignificant), ("eigenvalues", eigenvalues),
+                                ("explained variance", explained_variance), ("cumulative variance", cumulative_variance),
+                                ("total variance", total_variance), ("reliability", nload_reliability),
+                                ("rotation", rotation), ("threshold p", threshold_p)) if x is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: these claims are checked against the loadings table; give it")
+        tables = [t for t in (arrays, zscores) if t is not None]
+        if not tables:
+            raise ValueError("nothing to check: give a loadings table, or factor arrays or z-scores")
+        k = tables[0].k
+        if zscores is not None and arrays is not None and zscores.k != k:
+            raise ValueError(f"the z-scores ({zscores.source}) have {zscores.k} factors, the arrays {k}")
+        names = list(names or [f"F{j + 1}" for j in range(k)])
+        claims = _table_claims(arrays, zscores, grid, correlations, correlations_of, names, unchecked, k)
+        return Verification(tuple(claims), {}, tables[0].source)
+    a, eps = loadings.values, _half(loadings.decimals)
     if np.isnan(a).any():
         raise ValueError("the loadings table has blank cells")
     n_sorts, k = a.shape
@@ -227,9 +247,6 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     for what, t in (("arrays", arrays), ("zscores", zscores)):
         if t is not None and t.k != k:
             raise ValueError(f"{what} ({t.source}) have {t.k} factors, the loadings {k}")
-    if correlations is not None and np.size(correlations) not in (k * (k - 1) // 2, k * k):
-        raise ValueError(f"correlations: {np.size(correlations)} values; give the {k * (k - 1) // 2} of the upper "
-                         f"triangle or the {k} x {k} matrix")
     claims: list[Claim] = []
     derived: dict = {}
     T = "loadings"
@@ -289,7 +306,16 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
     if nload_reliability is not None:
         claims += _check_reliability(nload_reliability, fc, fp, names)
 
-    # factor arrays and z-scores
+    claims += _table_claims(arrays, zscores, grid, correlations, correlations_of, names, unchecked, k)
+    return Verification(tuple(claims), derived, loadings.source)
+
+
+def _table_claims(arrays, zscores, grid, correlations, correlations_of, names, unchecked, k) -> list:
+    """The claims of the factor arrays and z-scores (grid, order, correlations) and the unchecked ones."""
+    claims = []
+    if correlations is not None and np.size(correlations) not in (k * (k - 1) // 2, k * k):
+        raise ValueError(f"correlations: {np.size(correlations)} values; give the {k * (k - 1) // 2} of the upper "
+                         f"triangle or the {k} x {k} matrix")
     if arrays is not None:
         if grid is None:
             raise ValueError("checking factor arrays needs the grid")
@@ -301,7 +327,7 @@ def verify(loadings: PublishedTable, *, n_statements: int | None = None, thresho
         claims += _check_correlations(correlations, correlations_of, arrays, zscores, grid, names)
     for claim, text, reason in unchecked:
         claims.append(Claim("other", claim, text, "", UNCHECKABLE, reason))
-    return Verification(tuple(claims), derived, loadings.source)
+    return claims
 
 
 def _check_threshold_p(threshold, p, n_statements) -> Claim:

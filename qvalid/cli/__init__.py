@@ -66,9 +66,12 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_INPUT
+    args.warnings = []  # what the command wants said besides its output (cli._args.warn): printed on success
     try:
         code = args.func(args)
         sys.stdout.flush()  # inside the try: a closed pipe must surface here, not at interpreter exit
+        for text in args.warnings:
+            print(f"qvalid {args.command}: warning: {text}", file=sys.stderr)
         return code
     except BrokenPipeError:
         _silence_stdout()

@@ -18,14 +18,15 @@ import json
 import re
 from dataclasses import fields
 
+import sys
+
 from ..errors import QInputError
-from ..io import read_flags, read_study
-from ..io.files import suffix
+from ..io import FORMATS, read_flags, read_study, sniff_format
 from ..options import FLAVORS, OPTION_INFO, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
-           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS"]
+           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "warn"]
 
 #: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
 #: (``qvalid analyze ... | head``: 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe).
@@ -44,13 +45,28 @@ OPTION_FLAGS = {f.name: _option_flags(f.name) for f in fields(Options)}
 
 
 # ---------------------------------------------------------------------------------------------------- study
-def add_study_options(p: argparse.ArgumentParser) -> None:
-    """How to read a study file (same flags for every subcommand that reads one)."""
+def add_study_options(p: argparse.ArgumentParser, *, file: str | None = "file") -> None:
+    """How to read a study file (same flags for every subcommand that reads one). ``file``: the name of the
+    positional argument, or None when the command takes the study as ``--study FILE`` (``qvalid compare``)."""
     g = p.add_argument_group("study file")
-    g.add_argument("file", help="study file: CSV/TSV (statements as rows, Q-sorts as columns), PQMethod .DAT, or a "
-                                "spreadsheet .xlsx/.ods (first sheet as a CSV; KADE/Ken-Q input and result workbooks)")
+    what = ("study file: CSV/TSV (statements as rows, Q-sorts as columns, or one Q-sort per row with --layout sorts), "
+            "PQMethod .DAT, a spreadsheet .xlsx/.xls/.ods (first sheet as a CSV; KADE/Ken-Q input and result "
+            "workbooks), an HTMLQ/FlashQ CSV export, easy-htmlq/EQ Web Sort JSON or EQ Web Sort CSV (docs/inputs.md)")
+    if file is None:
+        g.add_argument("--study", metavar="FILE", help=what)
+    else:
+        g.add_argument(file, help=what)
+    g.add_argument("--format-in", choices=tuple(FORMATS), metavar="{" + ",".join(FORMATS) + "}",
+                   help="the study file's format (default: sniffed from its content and extension)")
     g.add_argument("--layout", choices=("statements", "sorts"), default="statements",
                    help="CSV orientation: 'statements' = qmethod's layout (default), 'sorts' = one Q-sort per row")
+    g.add_argument("--id-column", metavar="NAME",
+                   help="the column of row ids (statement ids; Q-sort names with --layout sorts, HTMLQ, EQ Web Sort "
+                        "fields): a header name or a 0-based index (default: found by itself; numeric participant "
+                        "ids beside the scores need it)")
+    g.add_argument("--statements-column", metavar="COLS",
+                   help="with one Q-sort per row: the columns of the statements' scores, e.g. 's1..s40' or "
+                        "'S1,S2,S3' (header names, ranges FIRST..LAST; the other columns are reported as unused)")
     g.add_argument("--non-forced", action="store_true",
                    help="sorts need not fill the grid exactly (then --grid gives the notional distribution)")
     g.add_argument("--grid", metavar="COUNTS",
@@ -80,30 +96,59 @@ def parse_grid(text: str | None) -> dict | None:
 _LAYOUT_TEXT = {"statements": "statements as rows", "sorts": "one Q-sort per row"}
 
 
-def read_study_from_args(args):
-    """The study of ``args.file``; when it fails in the layout given but validates in the other one, the one-line
-    error starts with "did you mean --layout OTHER?"."""
-
-    kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid)}
-    if getattr(args, "encoding", None) is not None:
-        kw["encoding"] = args.encoding
-    if suffix(args.file) not in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods"):  # spreadsheets: as CSV
-        return read_study(args.file, **kw)
+def read_study_from_args(args, path=None):
+    """The study of ``args.file`` (or ``path``), read with the study options; what the reader reports without
+    refusing (``QStudy.notes``: e.g. input columns not used) goes to stderr as one warning line each. When a CSV or
+    spreadsheet fails in the layout given but validates in the other one, the one-line error starts with "did you
+    mean --layout OTHER?"."""
+    path = args.file if path is None else path
+    fmt = getattr(args, "format_in", None) or sniff_format(path, getattr(args, "encoding", None))
+    kw = {"forced": not args.non_forced, "grid": parse_grid(args.grid), "format": fmt,
+          "encoding": getattr(args, "encoding", None), "id_column": _column_arg(getattr(args, "id_column", None)),
+          "statements_column": getattr(args, "statements_column", None)}
+    if fmt not in ("csv", "spreadsheet"):  # one Q-sort per row by definition: --layout has nothing to choose
+        if getattr(args, "text_column", None):
+            raise QInputError(f"--text-column applies to CSV files and spreadsheets, not to this format "
+                              f"({FORMATS[fmt].split(' (')[0]})", file=path)
+        return _with_notes(args, read_study(path, **kw))
     layout = args.layout
     text_column = getattr(args, "text_column", None) or "auto"
     try:
-        return read_study(args.file, layout=layout, text_column=text_column if layout == "statements" else None,
-                          **kw)
+        return _with_notes(args, read_study(path, layout=layout,
+                                            text_column=text_column if layout == "statements" else None, **kw))
     except QInputError as err:
         other = "sorts" if layout == "statements" else "statements"
         try:
-            s = read_study(args.file, layout=other, **kw)
+            s = read_study(path, layout=other, **{**kw, "statements_column": None})
         except QInputError:
             raise err from None
         where = QInputError(err.reason, line=err.line, sort=err.sort, statement=err.statement)
         raise QInputError(f"did you mean --layout {other}? Read with {_LAYOUT_TEXT[other]}, the file is a valid "
                           f"study of {s.n_statements} statements x {s.n_sorts} Q-sorts; with {_LAYOUT_TEXT[layout]} "
-                          f"it fails: {where}", file=args.file) from None
+                          f"it fails: {where}", file=path) from None
+
+
+def _column_arg(text):
+    """``--id-column 0`` is the first column; any other text a header name."""
+    if text is None:
+        return None
+    return int(text) if text.strip().isdigit() else text
+
+
+def _with_notes(args, study):
+    for note in study.notes:
+        warn(args, f"{study.source}: {note}")
+    return study
+
+
+def warn(args, text: str) -> None:
+    """A warning line for stderr, printed once the command has succeeded (qvalid's main prints ``args.warnings``;
+    a failing command prints its one error line only)."""
+    pending = getattr(args, "warnings", None)
+    if pending is None:  # called outside qvalid's main (a test calling run() directly): print now
+        print(f"qvalid {getattr(args, 'command', '')}: warning: {text}", file=sys.stderr)
+    else:
+        pending.append(text)
 
 
 # ---------------------------------------------------------------------------------------------------- analysis

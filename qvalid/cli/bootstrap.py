@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..errors import QInputError
+from ..io import read_resamples
 from ..io.files import atomic_write
 from ..stability import bootstrap
 from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
@@ -19,7 +20,8 @@ _EXAMPLES = """examples:
   qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
   qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
       --output out/ --figures out/
-  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule"""
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule
+  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run"""
 
 
 def register(sub) -> None:
@@ -35,6 +37,10 @@ def register(sub) -> None:
                    help="plain resampling instead of the balanced bootstrap (each unit exactly n times overall)")
     g.add_argument("--align", choices=("hungarian", "procrustes", "qindtest"), default="hungarian",
                    help="alignment to the full-sample factors (default hungarian; qindtest = qmethod's greedy rule)")
+    g.add_argument("--indices", metavar="RESAMPLES.csv",
+                   help="replay a qmboots run: its resamples as R's write.csv(result$resamples) writes them (one row "
+                        "per Q-sort position, one column bsampl_i per step, 1-based sort numbers); -n is then the "
+                        "number of columns. With --align qindtest qvalid takes every step as qmboots does")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
     g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
@@ -52,6 +58,11 @@ def run(args) -> int:
         raise QInputError(f"--workers {args.workers}: must be >= 1")
     study = read_study_from_args(args)
     progress = args.format != "json" and sys.stderr.isatty()
+    indices = None
+    if args.indices is not None:
+        if args.resample != "sorts":
+            raise QInputError("--indices replays qmboots, which resamples the Q-sorts: drop --resample statements")
+        indices = read_resamples(args.indices, study.n_sorts, encoding=getattr(args, "encoding", None))
     executor = None
     if args.workers > 1:
         from concurrent.futures import ProcessPoolExecutor
@@ -59,8 +70,9 @@ def run(args) -> int:
         executor = ProcessPoolExecutor(args.workers)
     try:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
-                        align=args.align, seed=args.seed, executor=executor, progress=progress, flavor=args.flavor,
-                        manual_flags=manual_flags_from_args(args, study), ci=args.ci, **analysis_overrides(args))
+                        indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
+                        flavor=args.flavor, manual_flags=manual_flags_from_args(args, study), ci=args.ci,
+                        **analysis_overrides(args))
     finally:
         if executor is not None:
             executor.shutdown()

@@ -2,7 +2,8 @@
 
 Each of A and B is a flavour name (``qmethod``, ``kade``: the study is analysed with it) or a KADE result workbook
 (``.xlsx``: its printed solution). The study is ``--study FILE``, or the Q-sorts inside a workbook; ``-k`` defaults
-to a workbook's number of factors. ``--flags FILE`` (a CSV table of 0/1/X marks or a KADE workbook) gives both
+to a workbook's number of factors; the study options (``--layout``, ``--id-column``, ``--grid``, ...) say how to read
+``--study``, as for every command that reads a study. ``--flags FILE`` (a CSV table of 0/1/X marks or a KADE workbook) gives both
 analysed sides the same manual flags; ``--workbook-flags`` takes them from the workbook compared.
 """
 
@@ -17,10 +18,10 @@ from .. import io
 from ..checks.agreement import Solution, compare_solutions
 from ..core.congruence import align_factors
 from ..errors import QInputError
-from ..io import read_kade_workbook, read_study
+from ..io import read_kade_workbook
 from ..options import FLAVORS
 from ..pipeline import analyze
-from ._args import EXIT_OK
+from ._args import EXIT_OK, add_study_options, read_study_from_args
 
 
 def register(sub) -> None:
@@ -28,7 +29,7 @@ def register(sub) -> None:
                        epilog="example: qvalid compare qmethod KADE_results.xlsx --workbook-flags")
     p.add_argument("a", help="a flavour name or a KADE result workbook (.xlsx)")
     p.add_argument("b", help="a flavour name or a KADE result workbook (.xlsx)")
-    p.add_argument("--study", metavar="FILE", help="the study (default: the Q-sorts of a workbook given as A or B)")
+    add_study_options(p, file=None)  # --study FILE and how to read it (default: the Q-sorts of a workbook A or B)
     p.add_argument("-k", "--nfactors", type=int, help="number of factors (default: the workbook's)")
     p.add_argument("--flags", metavar="FILE", dest="flags_file",
                    help="manual flags for the analysed sides: a KADE result workbook or a flags table")
@@ -49,7 +50,7 @@ def _diff(args):
     if not books and args.study is None:
         raise QInputError("give --study FILE (or a KADE workbook as A or B)")
     book = next(iter(books.values()), None)
-    study = read_study(args.study) if args.study else book.study
+    study = read_study_from_args(args, path=args.study) if args.study else book.study
     k = args.nfactors or (book.nfactors if book else None)
     if k is None:
         raise QInputError("give -k K (the number of factors)")

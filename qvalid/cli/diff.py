@@ -125,10 +125,10 @@ def run(args) -> int:
         kw["result"] = side_of(read_r_result(args.result, grid=grid, encoding=args.encoding))
     elif not args.embedded and (args.study or snap.input_path() is not None):
         path = Path(args.study) if args.study else snap.input_path()
-        read = dict(snap.input.get("read") or {})
-        ns = argparse.Namespace(file=str(path), layout=read.get("layout", "statements"),
-                                non_forced=bool(read.get("non_forced")), grid=read.get("grid"),
-                                text_column=read.get("text_column"), encoding=args.encoding or read.get("encoding"))
+        read = {"layout": "statements", "non_forced": False, "grid": None, **(snap.input.get("read") or {})}
+        read.update(file=str(path), encoding=args.encoding or read.get("encoding"), command=args.command,
+                    warnings=getattr(args, "warnings", None))
+        ns = argparse.Namespace(**read)
         kw["study"] = read_study_from_args(ns)
         kw["input_sha256"] = file_sha256(path)
         flags_file = snap.input.get("flags_file")

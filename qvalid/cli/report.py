@@ -39,7 +39,7 @@ def register(sub) -> None:
     g = p.add_argument_group("report")
     g.add_argument("--statements", metavar="FILE",
                    help="CSV of statement wordings: statement id, then a text column (text, text_en or the 2nd)")
-    g.add_argument("--statements-column", metavar="NAME", help="the text column of --statements to use")
+    g.add_argument("--statements-text-column", metavar="NAME", help="the text column of --statements to use")
     g.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="bootstrap the solution with N resamples of the Q-sorts (default: no bootstrap)")
     g.add_argument("--factors", type=int, default=0, metavar="N",
@@ -61,7 +61,7 @@ def run(args) -> int:
             raise QInputError(f"--{opt} {getattr(args, opt)}: must be >= 0")
     study = read_study_from_args(args)
     if args.statements:
-        texts = read_statement_texts(args.statements, column=args.statements_column, encoding=args.encoding)
+        texts = read_statement_texts(args.statements, column=args.statements_text_column, encoding=args.encoding)
         study = attach_statement_texts(study, texts, source=args.statements)
     overrides = analysis_overrides(args)
     flags = manual_flags_from_args(args, study)

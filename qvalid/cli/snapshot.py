@@ -23,6 +23,11 @@ __all__ = ["register", "run"]
 
 #: The options an R result's brief records (qmethod's arguments).
 R_BRIEF = ("extraction", "rotation", "cor_method", "spc")
+#: How the study file was read (the study options; recorded so that ``qvalid diff`` reads it the same way), with
+#: their command-line spellings.
+READ_OPTIONS = {"format_in": "--format-in", "layout": "--layout", "id_column": "--id-column",
+                "statements_column": "--statements-column", "non_forced": "--non-forced", "grid": "--grid",
+                "text_column": "--text-column", "encoding": "--encoding"}
 
 
 def register(sub) -> None:
@@ -93,8 +98,7 @@ def run(args) -> int:
     base = out.resolve().parent if out is not None else Path.cwd()
     flags_file = getattr(args, "flags_file", None)
     inp = {"file": _rel(args.file, base), "sha256": file_sha256(args.file),
-           "read": {"layout": args.layout, "non_forced": args.non_forced, "grid": args.grid,
-                    "text_column": getattr(args, "text_column", None), "encoding": getattr(args, "encoding", None)},
+           "read": {k: getattr(args, k, None) for k in READ_OPTIONS},
            "flags_file": _rel(flags_file, base) if flags_file else None,
            "flags_sha256": file_sha256(flags_file) if flags_file else None}
     d = snapshot_dict(study, args.nfactors, opts, sides, flags=flags, flavor=args.flavor, input=inp,
@@ -131,16 +135,11 @@ def _rel(path, base: Path) -> str:
 def _command(args, overrides: dict) -> str:
     """The command line that makes this snapshot again (what ``qvalid diff`` suggests to accept a change)."""
     parts = ["qvalid", "snapshot", args.file]
-    if args.layout != "statements":
-        parts += ["--layout", args.layout]
-    if args.non_forced:
-        parts.append("--non-forced")
-    for flag, val in (("--grid", args.grid), ("--text-column", getattr(args, "text_column", None)),
-                      ("--encoding", getattr(args, "encoding", None))):
-        if val is not None:
-            parts.append(f"{flag}={val}" if flag == "--grid" else flag)
-            if flag != "--grid":
-                parts.append(str(val))
+    for name, flag in READ_OPTIONS.items():
+        val = getattr(args, name, None)
+        if name == "layout" and val == "statements" or val in (None, False):
+            continue
+        parts += [flag] if val is True else [f"{flag}={val}"] if name == "grid" else [flag, str(val)]
     if not args.r_result:
         parts += ["-k", str(args.nfactors)]
     if args.flavor != "qmethod":

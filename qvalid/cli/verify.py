@@ -9,7 +9,7 @@ from ..checks.verify import verify
 from ..errors import QInputError
 from ..io import read_flags
 from ..io.published import read_table
-from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid
+from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid, warn
 
 EPILOG = """verdicts: agrees | agrees within print rounding | contradicts | cannot be checked (with the reason)
 exit codes: 0 nothing contradicted, 1 some claim contradicted, 2 invalid input
@@ -29,8 +29,11 @@ example (the NAV report's Tabell 3-5; docs/verify.md):
 def register(sub) -> None:
     p = sub.add_parser("verify", help="re-check a paper's published tables claim by claim",
                        description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("loadings", help="loadings table, sorts x factors (CSV/TSV/xlsx; columns f1, f2, ...; optional "
-                                    "X-mark columns fg1, flag_f1, x1, ...)")
+    p.add_argument("loadings", nargs="?",
+                   help="loadings table, sorts x factors (CSV/TSV, markdown, .xlsx/.xls/.ods; columns f1, f2, ...; "
+                        "optional X-mark columns fg1, flag_f1, x1, ... or one column 'flag' holding each sort's "
+                        "defining factor; other columns are reported as not used). Optional when the paper prints "
+                        "only arrays and z-scores (--arrays, --zscores)")
     g = p.add_argument_group("reading the tables")
     g.add_argument("--encoding", help="text encoding of CSV files (default UTF-8), e.g. latin-1")
     g.add_argument("--decimals", type=int,
@@ -89,6 +92,32 @@ def _list(text, name):
     return items
 
 
+def _without_loadings(args, table) -> int:
+    """``qvalid verify --arrays A --zscores Z``: a paper that prints no loadings; only the tables' claims."""
+    if not (args.arrays or args.zscores):
+        raise QInputError("give the loadings table, or --arrays / --zscores (a paper printing only those)")
+    given = [f"--{n.replace('_', '-')}" for n in ("defining", "flags_file", "defining_counts", "n_flagged",
+                                                   "n_confounded", "n_nonsignificant", "eigenvalues",
+                                                   "explained_variance", "cumulative_variance", "total_variance",
+                                                   "reliability", "se", "rotation", "threshold_p")
+             if getattr(args, n) is not None]
+    if given:
+        raise QInputError(f"{', '.join(g.replace('--flags-file', '--flags') for g in given)} "
+                          "need(s) the loadings table")
+    unchecked = [tuple(u.split("|")) for u in args.unchecked or []]
+    if any(len(u) != 3 for u in unchecked):
+        raise QInputError("--unchecked: expected CLAIM|PRINTED|REASON")
+    try:
+        res = verify(None, arrays=table(args.arrays, args.arrays_prefix) if args.arrays else None,
+                     zscores=table(args.zscores, args.zscores_prefix) if args.zscores else None,
+                     grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
+                     correlations_of=args.correlations_of, unchecked=unchecked)
+    except ValueError as err:
+        raise QInputError(str(err), file=args.arrays or args.zscores) from None
+    emit(args, res.to_text, res.to_dict)
+    return EXIT_DIFF if res.contradicted else EXIT_OK
+
+
 def run(args) -> int:
     import dataclasses
 
@@ -99,8 +128,12 @@ def run(args) -> int:
         t = read_table(path, prefix=prefix, encoding=args.encoding, sheet=args.sheet)
         if args.decimals is not None:
             t = dataclasses.replace(t, decimals=np.where(t.decimals < 0, -1, np.maximum(t.decimals, args.decimals)))
+        for note in t.notes:
+            warn(args, f"{t.source}: {note}")
         return t
 
+    if args.loadings is None:
+        return _without_loadings(args, table)
     lo = table(args.loadings)
     if args.threshold is None and args.n_statements is None:
         raise QInputError("give the paper's rule: --threshold X, or --n-statements N for |a| > z/sqrt(N)")

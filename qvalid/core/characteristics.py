@@ -12,13 +12,24 @@ from .rounding import kround
 from .scores import divide
 
 __all__ = ["Characteristics", "characteristics", "Distinguishing", "distinguishing", "explained_variance",
-           "STAR_LEVELS", "KADE_LEVELS", "kade_significance",
+           "STAR_LEVELS", "STAR_RULES", "star_levels", "KADE_LEVELS", "kade_significance",
            "distinguishing_consensus", "distinguishing_masks"]
 
 #: (multiplier of the SED, label), strict ``>``; qmethod R/qdc.R:37-45 (4.8916 = p < 1e-6 since issue #362).
 STAR_LEVELS = ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.8916, "6*"))
+#: The star tiers of each qmethod release (CRAN sources of R/qdc.R): ``stars`` qmethod 1.5.5 (2020-02) to 1.8.4;
+#: ``four-star`` qmethod 1.5.2 (2017-03) to 1.5.4 (2018-05), the top tier "****" at 4.753 (qnorm(1e-6), one-sided);
+#: ``two-star`` qmethod 1.0 (2014) to 1.5 (2017-01), "*" at 1.96 and "**" at 2.58.
+STAR_RULES = {"stars": STAR_LEVELS,
+              "four-star": ((1.96, "*"), (2.576, "**"), (3.291, "***"), (4.753, "****")),
+              "two-star": ((1.96, "*"), (2.58, "**"))}
 _MULTS = np.array([m for m, _ in STAR_LEVELS])
 _STARS = np.array([""] + [s for _, s in STAR_LEVELS], dtype=object)
+
+
+def star_levels(rule: str) -> tuple:
+    """The (SED multiplier, mark) tiers of a qdc star rule (:data:`STAR_RULES`); KADE's rule has none."""
+    return STAR_RULES.get(rule, ())
 
 
 @dataclass(frozen=True)
@@ -132,16 +143,18 @@ class Distinguishing:
         of this table's significant pairs (a star at p < .05, under whichever rule made the table)."""
         n = self.diffs.shape[0]
         sig = np.zeros((n, nfactors, nfactors), dtype=bool)
-        marked = np.asarray(self.stars, dtype=object) != ""
+        stars = np.asarray(self.stars, dtype=object)
+        marked = (stars != "") & (stars != None)  # noqa: E711 (elementwise: R's NA stars, qdc_flagless="positional")
         for p, (a, b) in enumerate(self.pairs):  # a loop over factor pairs (k(k-1)/2 of them)
             sig[:, a, b] = sig[:, b, a] = marked[:, p]
         valid = np.zeros(nfactors, dtype=bool)
-        valid[list(self.factors)] = True
+        compared = ~np.isnan(self.diffs).all(axis=0)  # R's all-NA table compares nothing
+        valid[[f for p, pq in enumerate(self.pairs) if compared[p] for f in pq]] = True
         dist, cons = distinguishing_masks(sig, valid)
         return dist == 1.0, cons == 1.0
 
 
-def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Distinguishing | None:
+def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars", flagless: str = "skip") -> Distinguishing | None:
     """Distinguishing and consensus statements as qmethod's ``qdc()`` (R/qdc.R).
 
     For each factor pair (f, g) in ``combn`` order the difference d = z_f - z_g gets stars by the SED c_fg, with
@@ -160,6 +173,16 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Dist
     Factors whose z-scores are NaN (no flagged sort) are left out; R drops them only when they are the last
     factors and stops otherwise. Returns None when fewer than two factors remain (R returns a message).
 
+    ``rule`` ``"four-star"`` and ``"two-star"``: the tiers of older qmethod releases (:data:`STAR_RULES`: "****" at
+    4.753 SED in qmethod 1.5.2-1.5.4; only "*" at 1.96 and "**" at 2.58 in qmethod 1.0-1.5).
+
+    ``flagless="positional"`` (qmethod, R/qdc.R:4-7): when the *last* factor has no flags, R subtracts the number
+    of flagless factors m from nfactors and compares f1..f(k-m) by position, flagless ones included. With k - m = 2
+    and a flagless factor among them the table is all NA: one pair, NaN differences, ``None`` stars and labels
+    (what R returns). With k - m >= 3 and a flagless factor among them R's label loop stops ("missing value where
+    TRUE/FALSE needed"), and when a flagless factor is not the last R stops at once; there, as with
+    ``flagless="skip"``, the flagless factors are left out.
+
     ``rule="rounded"``: KADE's and PQMethod's definitions (:func:`kade_significance`); stars "*" (p < .05) and "**"
     (p < .01) per pair; the labels are KADE's marks: the factors the statement distinguishes and its consensus
     tier, e.g. "f1 D*; f3 D", "C*", or "f1 D; f2 D; C" (significant at .05 but not .01 everywhere); ``dist_level`` and ``consensus_level`` hold the same as numbers.
@@ -167,6 +190,11 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Dist
     z = np.asarray(z, dtype=np.float64)
     sed = np.asarray(sed, dtype=np.float64)
     nan = np.isnan(z).any(axis=0)
+    if flagless == "positional" and nan[-1]:
+        reduced = z.shape[1] - int(nan.sum())  # R: nfactors - (number of flagless factors)
+        if reduced == 2 and nan[:2].any():  # R compares f1 with f2 and returns an all-NA table
+            na = np.full((z.shape[0], 1), None, dtype=object)
+            return Distinguishing((0, 1), ((0, 1),), z[:, :1] - z[:, 1:2], na, na[:, 0].copy())
     keep = tuple(int(j) for j in np.flatnonzero(~nan)) if nan.any() else tuple(range(z.shape[1]))
     if len(keep) < 2:
         return None
@@ -176,8 +204,14 @@ def distinguishing(z, sed, *, labels: str = "grep", rule: str = "stars") -> Dist
         return _kade_distinguishing(z, sed, keep, pairs, diffs)
     c = sed[a, b]
     # the thresholds increase, so the number exceeded is the star level (0 = not significant)
-    level = (np.abs(diffs)[..., None] > c[:, None] * _MULTS).sum(axis=-1)
-    stars = _STARS[level]
+    if rule == "stars":
+        mults, marks = _MULTS, _STARS
+    else:
+        tiers = STAR_RULES[rule]
+        mults = np.array([m for m, _ in tiers])
+        marks = np.array([""] + [t for _, t in tiers], dtype=object)
+    level = (np.abs(diffs)[..., None] > c[:, None] * mults).sum(axis=-1)
+    stars = marks[level]
     sig = level > 0
     if len(keep) == 2:
         lab = np.where(sig[:, 0], "Distinguishing", "Consensus").astype(object)

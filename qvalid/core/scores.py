@@ -10,8 +10,10 @@ import numpy as np
 
 from .correlation import average_ranks
 from .rounding import kround, kround1
+from .rsum import LD, colsums, seqsum
 
-__all__ = ["weights", "zscores", "factor_arrays", "kade_table_order", "kade_zscores", "divide"]
+__all__ = ["weights", "zscores", "zscores_on_r_bits", "close_ties", "factor_arrays", "kade_table_order",
+           "kade_zscores", "divide"]
 
 
 def weights(loadings, flags) -> np.ndarray:
@@ -58,6 +60,80 @@ def zscores(scores, w) -> np.ndarray:
     z = divide(dev, sd)
     used = (w != 0).any(axis=-2, keepdims=True)
     return z if used.all() else np.where(used, z, np.nan)
+
+
+def _unit_limit(w: np.ndarray) -> np.ndarray:
+    """Weights with the limit of :func:`zscores` applied where a factor has infinite weights."""
+    inf = np.isinf(w)
+    if inf.any():
+        lim = inf.any(axis=-2, keepdims=True)
+        w = np.where(lim, np.where(inf, np.sign(w), 0.0), w)
+    return w
+
+
+def _r_mean(x: np.ndarray) -> np.float64:
+    """R's ``mean()`` of doubles (src/main/summary.c, ``real_mean``): a sequential long double sum / n, then the
+    correction pass sum(x_i - mean) / n in long double, rounded to double."""
+    n = x.shape[0]
+    s = seqsum(x) / n
+    return np.float64(s + seqsum(x.astype(LD) - s) / n)
+
+
+def _r_sd(x: np.ndarray) -> np.float64:
+    """R's ``sd()`` = sqrt(var()), var from src/library/stats/src/cov.c: the mean as :func:`_r_mean` stored as a
+    double, then the sum of squared deviations in long double over n - 1, rounded to double; the root in double."""
+    m = LD(_r_mean(x))
+    d = x.astype(LD) - m
+    return np.sqrt(np.float64(seqsum(d * d) / (x.shape[0] - 1)))
+
+
+def zscores_on_r_bits(scores, w) -> np.ndarray:
+    """Factor z-scores with R's arithmetic, bit for bit (qmethod R/qzscores.R in R 4.2): the weighted scores
+    ``t(t(dataset) * w)`` as double products, ``rowSums`` as a sequential long double sum over the sorts
+    (src/main/array.c), ``mean`` and ``sd`` as :func:`_r_mean` and :func:`_r_sd`, and ``(S - mean) / sd`` in double.
+
+    :func:`zscores` (one BLAS product) agrees with it to ~1e-15; the difference matters only where two statements'
+    weighted sums are mathematically equal: R sees them tie exactly (or not) on these bits and qmethod's tie rule
+    gives the tie group one grid value, so the factor arrays follow R's bits (known disagreement 4 of
+    reference/golden/README.md, closed). One study (statements x sorts); a flagless factor gets NaN, and infinite
+    weights take the limit of :func:`zscores`.
+    """
+    x = np.asarray(scores, dtype=np.float64)
+    w = _unit_limit(np.asarray(w, dtype=np.float64))
+    z = np.full((x.shape[0], w.shape[1]), np.nan)
+    for f in range(w.shape[1]):  # a loop over factors; R's sums are sequential over the sorts (long double)
+        if not (w[:, f] != 0).any():
+            continue
+        s = colsums((x * w[None, :, f]).T)  # R's rowSums = colSums of the transposed products
+        z[:, f] = (s - _r_mean(s)) / _r_sd(s)
+    return z
+
+
+def close_ties(z, scores=None, w=None, *, rel: float = 1e-9) -> bool:
+    """Whether two z-scores of one factor (columns of ``z``, one study) are equal or within ``rel`` of each other
+    (relative to the column's largest |z|): then the factor arrays' tie decisions depend on the last bits, and
+    :func:`zscores_on_r_bits` must take them.
+
+    With ``scores`` and ``w`` given, an exact tie of two statements whose scores agree on every sort with a
+    nonzero weight is certain in any arithmetic (the same numbers summed in the same order) and does not count.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    for f in range(z.shape[1]):  # a loop over factors
+        col = z[:, f]
+        order = np.argsort(col, kind="stable")
+        zs = col[order]
+        scale = np.nanmax(np.abs(zs), initial=0.0)
+        gap = np.diff(zs)
+        with np.errstate(invalid="ignore"):
+            near = np.flatnonzero(gap <= rel * scale)
+        if near.size and scores is not None:
+            used = np.asarray(w)[:, f] != 0
+            x = np.asarray(scores)[:, used]
+            same = (x[order[near]] == x[order[near + 1]]).all(axis=1)
+            near = near[~(same & (gap[near] == 0))]
+        if near.size:
+            return True
+    return False
 
 
 def factor_arrays(z, qscores, *, ties: str = "mean-rank") -> np.ndarray:

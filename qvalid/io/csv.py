@@ -17,16 +17,17 @@ from pathlib import Path
 
 from ..errors import QInputError
 from ..study import MISSING_CODES, QStudy
-from .files import atomic_write, raw_scores, read_text, refuse_source, suffix
+from .files import (SORT_PREFIXES, STATEMENT_PREFIXES, atomic_write, generated_ids, raw_scores, read_text,
+                    refuse_source, suffix)
 
-__all__ = ["read_csv", "write_csv"]
+__all__ = ["read_csv", "write_csv", "column_spec", "study_from_records"]
 
 LAYOUTS = ("statements", "sorts")
 _SEPARATORS = (",", ";", "\t")
 
 
 def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_column="auto", grid=None, forced=True,
-             name="", encoding=None) -> QStudy:
+             name="", encoding=None, statements_column=None) -> QStudy:
     """Read a Q study from a CSV, semicolon-separated or tab-separated file.
 
     Parameters
@@ -42,10 +43,13 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     id_column : "auto", None, int or str
         The column holding the row ids (statement ids, or Q-sort ids in the ``"sorts"`` layout): a 0-based index,
         a header name, ``None`` for no id column, or ``"auto"``. With ``"auto"`` the first column holds ids when its
-        header cell is blank (``write.csv`` row names), when a value in it is not an integer, or when its values
-        are exactly 1, 2, ..., n (row numbers); otherwise it is taken as data. A header one field shorter than the
-        rows (R ``write.table`` with row names) also means the first column holds ids. Without an id column the
-        ids are qmethod's defaults, ``sta_1, sta_2, ...`` for statements and ``s1, s2, ...`` for Q-sorts.
+        header cell is blank (``write.csv`` row names), when a value in it is not an integer, when its values
+        are exactly 1, 2, ..., n (row numbers), or (``"sorts"`` layout) when a value lies outside the range of every
+        other cell (participant numbers such as 2071129 beside scores -5..+5); otherwise it is taken as data. A
+        header one field shorter than the rows (R ``write.table`` with row names) also means the first column holds
+        ids. Without an id column the ids are qmethod's defaults, ``sta_1, sta_2, ...`` for statements and ``s1,
+        s2, ...`` for Q-sorts, unless one of them is also an id of the other kind (a statement column named ``s1``):
+        then ``sort_1, ...`` (``statement_1, ...``).
     text_column : "auto", None, int or str
         A column of statement wordings (``"statements"`` layout only): a 0-based index, a header name, ``None`` for
         none, or ``"auto"`` (default): the one column besides the id column whose every non-blank value is
@@ -60,6 +64,10 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
         The study's name.
     encoding : str, optional
         The file's text encoding, e.g. ``"cp1252"``; default UTF-8 (see :func:`qvalid.io.files.read_text`).
+    statements_column : str or sequence, optional
+        ``"sorts"`` layout only: the columns holding the statements' scores, as header names or 0-based indices;
+        a string is a comma-separated list whose items may be ranges ``FIRST..LAST`` in header order (``"s1..s40"``).
+        Every other column but the id column is not used, and ``QStudy.notes`` says so (the command line warns).
 
     Returns
     -------
@@ -83,17 +91,42 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
         raise QInputError("text_column applies to the 'statements' layout only", file=path)
     text = read_text(path, encoding)
     records = split_records(text, sep if sep is not None else sniff_separator(text, path), path)
+    return study_from_records(records, path, layout=layout, id_column=id_column, text_column=text_column, grid=grid,
+                              forced=forced, name=name, statements_column=statements_column)
+
+
+def study_from_records(records, path, *, layout="statements", id_column="auto", text_column="auto", grid=None,
+                       forced=True, name="", statements_column=None) -> QStudy:
+    """A study from a table's records, ``(line number, cells as text)`` with the header first, read as
+    :func:`read_csv` reads them (the parameters are its own). Spreadsheets use it for any sheet laid out as a
+    study (the line numbers are then the sheet's rows)."""
+    if layout not in LAYOUTS:
+        raise QInputError(f"unknown layout {layout!r}: use 'statements' or 'sorts'")
+    if layout == "sorts" and text_column not in (None, "auto"):
+        raise QInputError("text_column applies to the 'statements' layout only", file=path)
     if not records:
         raise QInputError("empty file", file=path)
     table = _Table(records, layout, path)
     id_col = table.resolve_ids(id_column)
-    text_col = table.resolve_text(text_column, id_col)
-    if text_col is not None and text_col == id_col:
-        raise QInputError("text_column and id_column are the same column", file=path, line=table.header_line)
-    data_cols = [c for c in range(len(table.header)) if c not in (id_col, text_col)]
-    table.check_lengths(id_col, len(data_cols))
+    notes = ()
+    if statements_column is not None:
+        if layout != "sorts":
+            raise QInputError("statements_column (--statements-column) picks the score columns of a file with one "
+                              "Q-sort per row (layout 'sorts'); in qmethod's layout the statements are rows",
+                              file=path)
+        data_cols = table.resolve_columns(statements_column, "statements_column")
+        if id_col in data_cols:
+            raise QInputError("the id column is also a statement column", file=path, line=table.header_line)
+        text_col = None
+        notes = table.unused(set(data_cols) | {id_col})
+    else:
+        text_col = table.resolve_text(text_column, id_col)
+        if text_col is not None and text_col == id_col:
+            raise QInputError("text_column and id_column are the same column", file=path, line=table.header_line)
+        data_cols = [c for c in range(len(table.header)) if c not in (id_col, text_col)]
+    table.check_lengths(id_col, len(data_cols) + len(table.unused_cols))
     col_ids = table.column_ids(data_cols)
-    row_ids = table.row_ids(id_col)
+    row_ids = table.row_ids(id_col, taken=col_ids)
     cells = [[row[c] for c in data_cols] for _, row in table.body]
     row_lines = [line for line, _ in table.body]
     by_sort = layout != "statements"
@@ -102,8 +135,9 @@ def read_csv(path, *, layout="statements", sep=None, id_column="auto", text_colu
     if not by_sort:
         texts = None if text_col is None else [row[text_col] for _, row in table.body]
         return QStudy(raw, row_ids, col_ids, grid=grid, forced=forced, statement_texts=texts, name=name,
-                      source=str(path), _locate=locate)
-    return QStudy(raw.T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path), _locate=locate)
+                      source=str(path), notes=notes, _locate=locate)
+    return QStudy(raw.T, col_ids, row_ids, grid=grid, forced=forced, name=name, source=str(path), notes=notes,
+                  _locate=locate)
 
 
 def write_csv(study: QStudy, path, *, layout="statements", text=False, sep=None) -> None:
@@ -207,6 +241,24 @@ def _is_text_column(body, c) -> bool:
     return bool(cells) and not any(is_number(v) for v in cells)
 
 
+def column_spec(spec) -> list:
+    """Columns as given on the command line or to a reader: ``"s1..s40,s45"`` -> ``[("s1", "s40"), "s45"]``;
+    a sequence of names or 0-based indices is taken as it is."""
+    if isinstance(spec, (int, str)) and not isinstance(spec, bool):
+        spec = [spec]
+    out = []
+    for item in spec:
+        if isinstance(item, str):
+            for part in (p.strip() for p in item.split(",")):
+                if not part:
+                    continue
+                lo, sep, hi = part.partition("..")
+                out.append((lo.strip(), hi.strip()) if sep else part)
+        else:
+            out.append(item)
+    return out
+
+
 def is_number(cell: str) -> bool:
     try:
         float(cell)
@@ -220,6 +272,7 @@ class _Table:
 
     def __init__(self, records, layout, path):
         self.path = path
+        self.unused_cols = []
         self.layout = layout
         self.header_line, self.header = records[0]
         self.header = list(self.header)
@@ -240,6 +293,33 @@ class _Table:
             raise QInputError(f"{what}={column!r}: no such column in the header", file=self.path,
                               line=self.header_line)
         return names.index(str(column).strip())
+
+    def resolve_columns(self, spec, what) -> list[int]:
+        """Columns named by :func:`column_spec` (names, 0-based indices, ``FIRST..LAST`` ranges) -> indices."""
+        names = [h.strip() for h in self.header]
+        out = []
+        for item in column_spec(spec):
+            if isinstance(item, tuple):
+                lo, hi = (self.resolve(x, what) for x in item)
+                if hi < lo:
+                    raise QInputError(f"{what}: the range {names[lo]}..{names[hi]} runs backwards in the header",
+                                      file=self.path, line=self.header_line)
+                out += range(lo, hi + 1)
+            else:
+                out.append(self.resolve(item, what))
+        if len(set(out)) != len(out):
+            raise QInputError(f"{what}: a column is named twice", file=self.path, line=self.header_line)
+        if not out:
+            raise QInputError(f"{what}: no columns named", file=self.path, line=self.header_line)
+        return out
+
+    def unused(self, used) -> tuple:
+        """A note naming the columns outside ``used`` (None ignored), or () when every column is used."""
+        self.unused_cols = [c for c in range(len(self.header)) if c not in used]
+        if not self.unused_cols:
+            return ()
+        names = [repr(self.header[c].strip() or f"column {c + 1}") for c in self.unused_cols]
+        return (f"{len(names)} column(s) not used: {', '.join(names)}",)
 
     def resolve_text(self, text_column, id_col):
         """The statement-text column: as given, or with ``"auto"`` the one non-id column holding only text."""
@@ -266,6 +346,10 @@ class _Table:
             return 0
         if firsts and all(_is_int(v) for v in firsts) and [int(v) for v in firsts] == list(range(1, len(firsts) + 1)):
             return 0
+        if self.layout == "sorts" and firsts and all(_is_int(v) for v in firsts):
+            rest = [int(v) for _, row in self.body for v in row[1:] if _is_int(v)]
+            if rest and any(not min(rest) <= int(v) <= max(rest) for v in firsts):
+                return 0  # participant numbers, not scores: outside the range of every other cell
         return None
 
     def check_lengths(self, id_col, n_data):
@@ -293,10 +377,10 @@ class _Table:
                               f"line naming the {'Q-sorts' if self.col_kind == 'sort' else 'statements'}", **where)
         return ids
 
-    def row_ids(self, id_col):
+    def row_ids(self, id_col, taken=()):
         if id_col is None:
-            prefix = "sta_" if self.row_kind == "statement" else "s"
-            return [f"{prefix}{i + 1}" for i in range(len(self.body))]
+            prefixes = STATEMENT_PREFIXES if self.row_kind == "statement" else SORT_PREFIXES
+            return generated_ids(len(self.body), prefixes, taken)
         ids = [row[id_col].strip() for _, row in self.body]
         for (line, _), rid in zip(self.body, ids):
             if not rid:

@@ -11,7 +11,24 @@ import numpy as np
 
 from ..errors import QInputError
 
-__all__ = ["read_text", "raw_scores", "atomic_write", "refuse_source", "suffix"]
+__all__ = ["read_text", "raw_scores", "atomic_write", "refuse_source", "suffix", "generated_ids", "SORT_PREFIXES",
+           "STATEMENT_PREFIXES"]
+
+#: Prefixes of generated ids, tried in order until none of the ids made collides with an id of the other kind
+#: (qmethod's defaults first: ``s1, s2, ...`` for Q-sorts, ``sta_1, ...`` for statements).
+SORT_PREFIXES = ("s", "sort_", "qsort_")
+STATEMENT_PREFIXES = ("sta_", "statement_", "st_")
+
+
+def generated_ids(n: int, prefixes, taken=()) -> list[str]:
+    """``prefix1, prefix2, ..., prefixn`` with the first prefix whose ids are not among ``taken`` (the ids of the
+    other kind: a generated Q-sort name ``s1`` must not be a statement's name too)."""
+    taken = set(taken)
+    for prefix in prefixes:
+        ids = [f"{prefix}{i + 1}" for i in range(n)]
+        if taken.isdisjoint(ids):
+            return ids
+    return [f"{prefixes[-1]}{i + 1}_" for i in range(n)]
 
 
 def suffix(path) -> str:

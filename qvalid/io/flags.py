@@ -11,8 +11,9 @@ column, then one column per factor in factor order, each cell a flag::
 
 True: ``1``, ``X``/``x``, ``true``, ``yes``; false: ``0``, blank, ``false``, ``no`` (case-insensitive).
 
-Or a KADE result workbook (``.xlsx``/``.xlsm``): its "Flagged" marks, matched by sort name
-(:func:`qvalid.io.kade.read_kade_flags`).
+Or a KADE result workbook (``.xlsx``/``.xlsm``/``.xls``): its "Flagged" marks, matched by sort name
+(:func:`qvalid.io.kade.read_kade_flags`); any other workbook (.xlsx, .xls, .ods): its first sheet read as the table
+above.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ import numpy as np
 
 from ..errors import QInputError
 from .csv import sniff_separator, split_records
-from .files import read_text, suffix
-from .kade import read_kade_flags
+from .files import read_text
+from .kade import is_kade_results, read_kade_flags
+from .workbook import blank, cell_text, excel_sheets, is_workbook
 
 __all__ = ["read_flags", "FLAG_TRUE", "FLAG_FALSE"]
 
@@ -55,10 +57,18 @@ def read_flags(path, sort_ids, nfactors: int, *, encoding=None) -> np.ndarray:
         One line naming file, line and sort: a cell that is not a flag, a wrong number of factor columns, an unknown,
         duplicate or missing sort id.
     """
-    if suffix(path) in (".xlsx", ".xlsm"):
-        return read_kade_flags(path, sort_ids, nfactors)
-    text = read_text(path, encoding)
-    records = split_records(text, sniff_separator(text, path), path)
+    if is_workbook(path):
+        sheets = excel_sheets(path)
+        if is_kade_results(sheets):
+            return read_kade_flags(path, sort_ids, nfactors)
+        frame = next(iter(sheets.values())).dropna(how="all").dropna(axis=1, how="all")
+        records = [(int(i) + 1, ["" if blank(v) else cell_text(v) for v in row])
+                   for i, row in zip(frame.index, frame.itertuples(index=False))]
+    else:
+        text = read_text(path, encoding)
+        records = split_records(text, sniff_separator(text, path), path)
+    if not records:
+        raise QInputError("empty flags table", file=path)
     (header_line, header), body = records[0], records[1:]
     if len(header) - 1 != nfactors:
         raise QInputError(f"{len(header) - 1} factor column(s) after the sort id column, the analysis has "

@@ -51,7 +51,8 @@ def read_dat(path, *, sta=None, forced=True, grid=None, encoding=None) -> QStudy
     -------
     QStudy
         Statements ``sta_1..sta_n``; Q-sort ids are the 10-character names with blanks removed (as
-        qmethod's ``gsub(" ", "", ...)``); ``name`` is the title of line 1; the grid is line 2.
+        qmethod's ``gsub(" ", "", ...)``); ``name`` is the title of line 1 without PQMethod's padding blanks; the
+        grid is line 2.
 
     Raises
     ------
@@ -177,7 +178,7 @@ def _parse_title_line(line: str, path) -> tuple[int, int, str]:
         raise QInputError(f"malformed .DAT header: line 1 says {n_sorts} Q-sorts and {n_statements} statements",
                           file=path, line=1)
     title = line[10:] if line[9:10] == " " else line[9:]
-    return n_sorts, n_statements, title
+    return n_sorts, n_statements, title.strip()  # PQMethod pads the title with blanks to a fixed width
 
 
 def _parse_grid_line(line: str, n_statements: int, path) -> dict[int, int]:

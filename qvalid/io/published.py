@@ -12,11 +12,28 @@ import numpy as np
 
 from ..errors import QInputError
 from .csv import is_number, sniff_separator
-from .files import read_text, suffix
+from .files import read_text
+from .workbook import blank, cell_text, excel_sheets, is_workbook
 
-__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals"]
+__all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals", "markdown_rows"]
 
 _FACTOR = re.compile(r"^(f|factor|fac)[ _]?\d+$", re.IGNORECASE)
+_RULE = re.compile(r"^:?-{3,}:?$")
+
+
+def markdown_rows(text: str):
+    """The cells of a markdown (pipe) table, ``| id | f1 | f2 |`` rows without the ``|---|`` rule, or None when the
+    text is not one (its first non-blank line does not start with ``|``)."""
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines or not lines[0].startswith("|"):
+        return None
+    rows = []
+    for ln in lines:
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        if all(_RULE.match(c.replace(" ", "")) for c in cells if c):
+            continue
+        rows.append(cells)
+    return rows
 
 
 def read_loadings(path, *, id_column: str | None = None, encoding=None):
@@ -34,7 +51,9 @@ def read_loadings(path, *, id_column: str | None = None, encoding=None):
     loadings : ndarray of shape (n_sorts, k)
     """
     text = read_text(path, encoding)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text, path)))
+    rows = markdown_rows(text)
+    if rows is None:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text, path)))
     if not rows or not any(rows[0]):
         raise QInputError("empty loadings file", file=path)
     header, body = [h.strip() for h in rows[0]], [r for r in rows[1:] if any(c.strip() for c in r)]
@@ -96,8 +115,11 @@ class PublishedTable:
         Decimals printed in each cell (-1 for blank cells): ``0.2724`` has 4. A printer that drops trailing zeros
         makes this a lower bound, so the rounding bounds derived from it are conservative.
     marks : ndarray of bool (n_rows, k) or None
-        X marks of defining sorts when the table has mark columns (``fg1``, ``flag_f1``, ``x1`` ...).
+        X marks of defining sorts when the table has mark columns (``fg1``, ``flag_f1``, ``x1`` ...) or one column
+        naming each sort's defining factor (``flag``, ``defining``: 1, 2, ``f2``, blank for none).
     source : str
+    notes : tuple of str
+        The columns that were not used (neither ids, factors nor marks), as a sentence each.
     """
 
     ids: tuple
@@ -106,6 +128,7 @@ class PublishedTable:
     decimals: np.ndarray
     marks: np.ndarray | None
     source: str
+    notes: tuple = ()
 
     @property
     def k(self) -> int:
@@ -138,9 +161,11 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
 
     Factor columns are those named ``f1``, ``F2``, ``factor 3`` (or ``<prefix><j>`` with ``prefix``, e.g.
     ``"zsc_f"``); mark columns ``fg1``, ``flag_f1``, ``x1`` ... hold X marks of defining sorts (``X``, ``*``,
-    ``1``, ``TRUE``; blank, ``0``, ``FALSE`` = not marked). The id column is ``id_column``, else the first other
+    ``1``, ``TRUE``; blank, ``0``, ``FALSE`` = not marked). The id column is ``id_column``, else one named like an id
+    (``id``, ``statement``, ``participant``, ...), else the first other
     column holding text (e.g. ``participant``), else the first other column. Blank factor cells are unknown
-    (NaN). Other columns are ignored.
+    (NaN). A column ``flag`` (``defining``, ...) holding each sort's defining factor (1, 2, f2; blank for none)
+    gives the marks. Other columns are not used and :attr:`PublishedTable.notes` names them.
 
     Raises
     ------
@@ -152,18 +177,7 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
 
 
     src = str(path)
-    is_sheet = suffix(path) in (".xlsx", ".xlsm", ".xls", ".ods")
-    try:
-        if is_sheet:
-            frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python",
-                                encoding=encoding or "utf-8-sig")
-    except UnicodeDecodeError:
-        raise QInputError(f"not {encoding or 'UTF-8'} text: give the file's encoding (e.g. latin-1)", file=src) \
-            from None
-    except (ValueError, pd.errors.ParserError) as err:
-        raise QInputError(f"cannot read the table: {err}", file=src) from None
+    frame = _sheet_frame(path, sheet) if is_workbook(path) else _text_frame(path, encoding)
     header = [str(c).strip() for c in frame.columns]
     pat = _FACTOR if prefix is None else re.compile(rf"^{re.escape(prefix)}\d+$", re.IGNORECASE)
     fcols = [i for i, h in enumerate(header) if pat.match(h)]
@@ -171,15 +185,23 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
         raise QInputError("no factor columns (named f1, f2, ... or factor1, ...) in the header"
                           if prefix is None else f"no columns named {prefix}1, {prefix}2, ...", file=src, line=1)
     mcols = {int(_MARK_COLUMN.match(h).group(1)): i for i, h in enumerate(header) if _MARK_COLUMN.match(h)}
+    dcols = [i for i, h in enumerate(header) if _DEFINING_COLUMN.match(h)]
+    if len(dcols) > 1 or (dcols and mcols):
+        raise QInputError("two sets of defining-sort marks: " + ", ".join(repr(header[i]) for i in
+                          dcols + list(mcols.values())) + "; keep one", file=src, line=1)
     if id_column is not None:
         if id_column not in header:
             raise QInputError(f"no column {id_column!r} in the header", file=src, line=1)
         icol = header.index(id_column)
     else:
-        others = [i for i in range(len(header)) if i not in fcols and i not in mcols.values()]
-        icol = next((i for i in others if any(not is_number(_cell_text(v)) for v in frame.iloc[:, i]
-                                              if _cell_text(v))),
-                    others[0] if others else None)
+        others = [i for i in range(len(header)) if i not in fcols and i not in mcols.values() and i not in dcols]
+        named = [i for i in others if header[i].lower() in _ID_NAMES]
+        icol = named[0] if named else next((i for i in others if any(not is_number(_cell_text(v))
+                                                                     for v in frame.iloc[:, i] if _cell_text(v))),
+                                           others[0] if others else None)
+    used = set(fcols) | set(mcols.values()) | set(dcols) | {icol}
+    unused = [header[i] or f"column {i + 1}" for i in range(len(header)) if i not in used]
+    notes = (f"{len(unused)} column(s) not used: {', '.join(map(repr, unused))}",) if unused else ()
     cells = frame.to_numpy(dtype=object)
     n, k = cells.shape[0], len(fcols)
     values, decimals = np.full((n, k), np.nan), np.full((n, k), -1, dtype=np.int64)
@@ -200,6 +222,8 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
             except (TypeError, ValueError):
                 raise QInputError(f"column {header[c]!r}: {raw!r} is not a number", file=src, line=line) from None
     marks = None
+    if dcols:
+        marks = _defining_marks(cells[:, dcols[0]], header[dcols[0]], k, src)
     if mcols:
         marks = np.zeros((n, k), dtype=bool)
         for j in range(k):
@@ -210,7 +234,7 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
                     raise QInputError(f"column {header[c]!r}: mark {t!r} is not X/*/1/TRUE or blank/0/FALSE",
                                       file=src, line=r + 2)
                 marks[r, j] = t in _TRUE_MARKS
-    return PublishedTable(tuple(ids), tuple(header[c] for c in fcols), values, decimals, marks, src)
+    return PublishedTable(tuple(ids), tuple(header[c] for c in fcols), values, decimals, marks, src, notes)
 
 
 def _cell_text(v) -> str:
@@ -219,3 +243,65 @@ def _cell_text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v).strip()
+
+
+#: Headers that name an id column (preferred to a column of text such as statement wordings).
+_ID_NAMES = {"id", "ids", "statement", "statements", "statement id", "sta", "sort", "sorts", "q-sort", "qsort",
+             "participant", "participants", "respondent", "name", "nm"}
+
+#: One column holding each sort's defining factor (how many papers print flags): ``flag``, ``defining``, ...
+_DEFINING_COLUMN = re.compile(r"^(?:flag|flags|flagged|defining|defines|def|defining factor|loads on|fg)$",
+                              re.IGNORECASE)
+
+
+def _defining_marks(column, name: str, k: int, src) -> np.ndarray:
+    """A column of defining factors (``1``, ``2``, ``f2``, ``F 3``, ``factor 2``; blank, ``0``, ``-``, ``no``: none)
+    as X marks (n_rows, k); a value that names no factor (an X, a 5 with four factors) is refused."""
+    marks = np.zeros((len(column), k), dtype=bool)
+    for r, v in enumerate(column):
+        t = _cell_text(v).lower().replace(" ", "")
+        if t in _FALSE_MARKS:
+            continue
+        m = re.fullmatch(r"(?:f|factor|fac)?(\d+)", t)
+        if m is None or not 1 <= int(m.group(1)) <= k:
+            raise QInputError(f"column {name!r}: {_cell_text(v)!r} names no factor 1..{k} (the column gives each "
+                              "sort's defining factor; for X marks use one column per factor: fg1, fg2, ...)",
+                              file=src, line=r + 2)
+        marks[r, int(m.group(1)) - 1] = True
+    return marks
+
+
+
+def _sheet_frame(path, sheet):
+    """A sheet as a table: its first non-blank row the header, numbers kept as numbers (for their decimals)."""
+    import pandas as pd
+
+    sheets = excel_sheets(path)
+    names = list(sheets)
+    key = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else \
+        (names[0] if sheet is None else sheet)
+    if key not in sheets:
+        raise QInputError(f"no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}", file=path)
+    raw = sheets[key].dropna(how="all").dropna(axis=1, how="all")
+    if raw.shape[0] < 1:
+        raise QInputError(f"sheet {key!r} is empty", file=path)
+    header = ["" if blank(h) else cell_text(h) for h in raw.iloc[0]]
+    return pd.DataFrame(raw.iloc[1:].to_numpy(dtype=object), columns=header)
+
+
+def _text_frame(path, encoding):
+    """A CSV/TSV (separator sniffed) or markdown table as strings, blank cells ""."""
+    import pandas as pd
+
+    text = read_text(path, encoding)
+    rows = markdown_rows(text)
+    if rows is None:
+        rows = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sniff_separator(text, path))
+                if any(c.strip() for c in r)]
+    if not rows:
+        raise QInputError("empty table", file=path)
+    width = len(rows[0])
+    for n, r in enumerate(rows[1:], start=2):
+        if len(r) != width:
+            raise QInputError(f"row has {len(r)} fields, the header has {width}", file=path, line=n)
+    return pd.DataFrame(rows[1:], columns=[h.strip() for h in rows[0]], dtype=object)

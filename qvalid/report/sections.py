@@ -17,7 +17,8 @@ from .stability import kept_within_one, render
 __all__ = ["SECTIONS", "distinguishing_mask"]
 
 #: p-value of each star label of qmethod's qdc (R/qdc.R:37-45).
-_P = {"*": "p < .05", "**": "p < .01", "***": "p < .001", "6*": "p < .000001"}
+_P = {"*": "p < .05", "**": "p < .01", "***": "p < .001", "****": "p < .000001 (one-sided; qmethod 1.5.2-1.5.4)",
+      "6*": "p < .000001"}
 
 
 # ---------------------------------------------------------------------- shared views
@@ -283,7 +284,7 @@ def zscores(rep) -> str:
         for j in range(r.nfactors):
             row.append((f"{num(r.zscores[i, j], 2)} ({_array(r.factor_arrays[i, j])})",
                         "n" + (" flag" if mask[i, j] else "")) if not math.isnan(r.zscores[i, j]) else ("\u2013", "n"))
-        row.append(str(d.labels[i]).strip() if d is not None else "")
+        row.append(("NA" if d.labels[i] is None else str(d.labels[i]).strip()) if d is not None else "")
         rows.append(row)
     out.append(f"<details><summary>All {r.study.n_statements} statements: z-scores, array positions and qmethod's "
                "distinguishing/consensus labels</summary>"

@@ -225,12 +225,22 @@ REGRESSIONS: dict = {
     "zscore_ties": dict(
         grid={-3: 3, -2: 3, -1: 3, 0: 1, 1: 3, 2: 3, 3: 3}, forced=True, cases=[("centroid", "none", "pearson", 3)],
         timeout=60,
-        explanation="Known disagreement 4 (z-score ties): with two flagged sorts per factor several statements have "
-                    "mathematically equal weighted sums. R sums with rowSums (long double) and they tie exactly, so "
-                    "qmethod's tie rule gives each group one grid value; qvalid's X @ w differs in the last bit, "
-                    "the ties split, and 5 factor-array cells differ (z-scores agree to 3e-16). tests/_r.py:"
-                    "r_zscores (double products, long double row sums, R's mean and sd) reproduces R's z-scores "
-                    "bit for bit, and qvalid's factor_arrays() on them reproduces R's arrays."),
+        explanation="Known disagreement 4 (z-score ties), fixed (issue 21): with two flagged sorts per factor "
+                    "several statements have mathematically equal weighted sums. R sums with rowSums (long double) "
+                    "and they tie exactly, so qmethod's tie rule gives each group one grid value; qvalid's X @ w "
+                    "differed in the last bit, the ties split, and 5 factor-array cells differed (z-scores agreed "
+                    "to 3e-16). Now, when two z-scores are within rounding of a tie, qvalid recomputes them with "
+                    "R's arithmetic (qvalid.core.scores.zscores_on_r_bits: double products, long double row sums, "
+                    "R's mean and sd) from loadings computed on R's cor() bits, and agrees in every output."),
+    "zscore_tie_flat7": dict(
+        grid={-3: 3, -2: 3, -1: 3, 0: 3, 1: 3, 2: 3, 3: 3}, forced=True,
+        cases=[("centroid", "none", "spearman", 3), ("centroid", "varimax", "spearman", 3)], timeout=60,
+        explanation="Known disagreement 4 (z-score ties), fixed (issue 21; input: the reproducer "
+                    "shared/data/regressions/zscore_tie_flat7_14sorts.csv). Flat grid -3..+3 with 3 cells each, 21 "
+                    "statements x 14 sorts, centroid, Spearman, k = 3: z-scores agreed with R to 4e-16, yet factor "
+                    "1's array differed in 3 cells (st5, st14, st15), because a last-bit difference of the weighted "
+                    "sums split a tie R sees. With the z-scores and the centroid loadings taken on R's bits qvalid "
+                    "agrees in every output."),
     "varimax_square": dict(
         grid={-5: 1, -4: 1, -3: 4, -2: 1, -1: 2, 0: 4, 1: 2, 2: 1, 3: 4, 4: 1, 5: 1}, forced=True,
         cases=[("centroid", "varimax", "kendall", 4)], timeout=60,
