@@ -13,7 +13,7 @@ from ..checks.snapshot import (SUFFIX, compare_studies, file_sha256, qvalid_side
                                write_snapshot)
 from ..errors import QInputError
 from ..io.files import refuse_source
-from ..options import FLAVORS, OPTION_INFO, resolve_options
+from ..options import OPTION_INFO, resolve_options
 from ..pipeline import analyze
 from ._args import (EXIT_OK, OPTION_FLAGS, add_analysis_options, add_format_option, add_study_options,
                     analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
@@ -144,14 +144,13 @@ def _command(args, overrides: dict) -> str:
         parts += ["-k", str(args.nfactors)]
     if args.flavor != "qmethod":
         parts += ["--flavor", args.flavor]
-    base = FLAVORS[args.flavor]
     for name, val in overrides.items():
         if args.r_result and name in R_BRIEF:
             continue
         flag = OPTION_FLAGS[name][0]
         if OPTION_INFO[name].kind is bool:
             parts.append(flag if val else "--no-" + flag[2:])
-        elif val != getattr(base, name) or getattr(args, name, None) is not None:
+        else:  # every option given on the command line (the R result's are implied by --r-result)
             parts += [flag, str(val)]
     if getattr(args, "flags_file", None):
         parts += ["--flags", args.flags_file]

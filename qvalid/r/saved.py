@@ -27,7 +27,7 @@ from . import session
 from .qmethod import CHAR_FIELDS, RRun, as_result, to_rrun
 from .session import RConsole
 
-__all__ = ["SavedResult", "read_rds", "parse_export_qm", "NOT_SAVED"]
+__all__ = ["SavedResult", "read_rds", "parse_export_qm", "NOT_SAVED", "NO_QDC"]
 
 #: Why the correlation and unrotated loadings are never in a saved result.
 NOT_SAVED = "qmethod() does not return it (not in a saved result)"
@@ -105,9 +105,15 @@ def _study(values, statement_ids, sort_ids, forced: bool, grid, path) -> QStudy:
         raise QInputError(f"the R result's dataset is not a valid study: {err.reason}", file=path) from None
 
 
+#: Why a saved result of two or more factors may lack the distinguishing statements.
+NO_QDC = "not in the saved result (a qzscores() value: qdc() was not run)"
+
+
 def _finish(rrun: RRun, source: str, path, brief: dict, manual: bool, version, decimals=None, info=()):
     missing = {**{n: NOT_SAVED for n in ("correlation", "unrotated_loadings")},
                **{n: v for n, v in rrun.missing.items() if n not in ("correlation", "unrotated_loadings")}}
+    if rrun.outputs.get("qdc") is None and rrun.outputs.get("qdc_message") is None and rrun.nfactors > 1:
+        missing.setdefault("qdc", NO_QDC)
     rrun = replace(rrun, missing=missing)
     return SavedResult(rrun=rrun, result=as_result(rrun), source=source, path=str(path), nfactors=rrun.nfactors,
                        options=brief, manual_flags=manual, version=version, decimals=decimals, info=tuple(info))
@@ -131,7 +137,7 @@ def read_rds(path, *, grid=None) -> SavedResult:
 
     def get(name):
         v = out.rx2(name)
-        return None if v is r.ro.NULL or type(v).__name__ == "NULLType" else v
+        return None if type(v).__name__ == "NULLType" else v
 
     def text(name):
         v = get(name)

@@ -29,3 +29,14 @@ for (cs in cases) {
   suppressWarnings(export.qm(res, file.path(here, paste0(cs$name, ".txt")), style = "R"))
   cat(cs$name, "\n")
 }
+# a qzscores() value (manual flags: US1 unflagged), which has no qdc table (qmethod prints 7 items). (One factor
+# cannot be exported: qmethod 1.8.4's print stops at the qdc message, "incorrect number of dimensions".)
+d <- read.csv("reference/golden/inputs/lipset.csv", row.names = 1, check.names = FALSE)
+res <- suppressWarnings(qmethod(d, nfactors = 3, silent = TRUE))
+f <- res$flagged
+f["US1", "flag_f2"] <- FALSE
+qz <- qzscores(d, 3, loa = res$loa, flagged = f)
+qz$brief$date <- "(date removed)"
+qz$brief$info[2] <- "Finished on:             (date removed)"
+export.qm(qz, file.path(here, "lipset_qzscores_k3.txt"), style = "R")
+cat("lipset_qzscores_k3\n")
