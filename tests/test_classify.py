@@ -176,3 +176,26 @@ def test_renderers_show_the_class(res):
     assert " Largest printed change: sort US2, f2: " in d.message() and "(as printed: 0.8 vs 0.9)" in d.message()
     assert [c.where for c in o.mismatches] == ["sort US1, f1", "sort US2, f2"]  # both cells are in the details
     assert "largest difference that prints differently" not in d.to_text()
+
+
+def test_printed_where_multiplying_would_round_wrong():
+    """3937.495 is 3937.49499999... in binary: its product with 100 rounds to 393749.5, so rint alone would print
+    3937.50; the formatting (and printed) give 3937.49. The same at 1 and 3 decimals."""
+    for x, d, want in ((3937.495, 2, 3937.49), (51113.65, 1, 51113.7), (379.0315, 3, 379.031)):
+        assert np.rint(x * 10.0 ** d) / 10.0 ** d != want
+        assert printed(x, d) == want == float(f"{x:.{d}f}")
+
+
+def test_digits_range_and_exact_arrays_unclassified_without_digits():
+    assert resolve_digits({"loadings": -15})["loadings"] == -15
+    assert resolve_digits({"loadings": 30})["loadings"] == 30
+    for bad in (-16, 31):
+        with pytest.raises(ValueError, match="whole numbers in -15..30"):
+            resolve_digits({"loadings": bad})
+    x = np.array([["a", "b"]], dtype=object)
+    o = compare_arrays("s", x, np.array([["a", "c"]], dtype=object), labels=(None, "factor"), columns=["k1", "k2"],
+                       exact=True)
+    assert o.status == "differs" and o.n_reported is None and o.klass == "reported"
+    o = compare_arrays("t", np.zeros((1, 2)), np.ones((1, 2)), labels=(None, "factor"), columns=["a", "b"],
+                       tolerance=np.array([[0.5, 2.0]]))
+    assert o.tolerance == 2.0 and o.n_bad == 1 and o.worst.where == "a"

@@ -145,7 +145,7 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
         results.append(_maybe(nm, unavail(nm), lambda: _float(
             nm, np.asarray(getattr(ca, c), float)[None, :], np.asarray(getattr(cb, c), float)[None, p],
             (None, "factor"), rows_for, fnames, tol[nm] * scale.get(c, 1.0), rtol,
-            note=SCALED_NOTES.get(c, ""), digits=_row(digits.get(nm)))))
+            note=SCALED_NOTES.get(c, ""), digits=digits.get(nm))))
     ss = np.outer(s, s)
     with np.errstate(invalid="ignore"):
         czb = np.asarray(cb.cor_zsc, float)[np.ix_(p, p)] * ss
@@ -166,11 +166,6 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
     return Diff(tuple(names), tuple(results), alignment, rtol, ctx, tuple(notes))
 
 
-def _row(d):
-    """Decimals of a (k,) characteristics column as the (1, k) row the comparison sees."""
-    return d if d is None or np.ndim(d) == 0 else np.asarray(d)[None, :]
-
-
 def _classify_exact(o: OutputDiff) -> OutputDiff:
     """Every mismatch of an exact output is reported; floats were classified cell by cell in :func:`_float`."""
     if o.kind != "exact" or o.n_reported is not None:
@@ -186,9 +181,7 @@ def resolve_digits(print_digits) -> dict:
     if print_digits is True:
         return out
     for key, val in dict(print_digits).items():
-        targets = [n for n in FLOAT_OUTPUTS if n == key or n.startswith(key + ".")]
-        if key == "qdc":
-            targets = ["qdc.diffs"]
+        targets = [n for n in FLOAT_OUTPUTS if n == key or n.startswith(key + ".")]  # "qdc": qdc.diffs
         if not targets:
             raise ValueError(f"unknown output {key!r} in print digits; known: {', '.join(FLOAT_OUTPUTS)}")
         v = np.asarray(val)
@@ -217,9 +210,6 @@ def compare_arrays(name: str, a, b, *, labels=(None, None), rows=None, columns=(
             out = _classify_exact(out)
     else:
         out = _float(name, a, b, tuple(labels), rows_for, fnames, tolerance, rtol, digits=digits)
-        if np.ndim(tolerance):
-            t = np.asarray(tolerance, dtype=np.float64)
-            out = replace(out, tolerance=float(np.nanmax(t)) if t.size and not np.isnan(t).all() else None)
     return replace(out, note="; ".join(x for x in (out.note, note) if x)) if note else out
 
 

@@ -411,10 +411,9 @@ def _class_text(o: OutputDiff) -> str:
     return k
 
 
-def _p(x, digits) -> str:
-    if digits is None or not isinstance(x, (float, int)) or math.isnan(x):
-        return _v(x)
-    return f"{float(printed(x, digits)):.{digits}f}"
+def _p(x: float, digits: int) -> str:
+    """A float as printed with ``digits`` decimals (the worst reported cell of a float output)."""
+    return f"{float(printed(x, digits)):.{max(digits, 0)}f}"
 
 
 def _g(x) -> str:
