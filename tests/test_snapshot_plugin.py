@@ -40,15 +40,15 @@ def test_the_plugin_is_registered_by_its_entry_point():
 
 
 def test_missing_snapshot_fails_then_update_writes_it_beside_the_test(pytester):
-    pytester.makepyfile(test_study=ANALYSIS.format(options=""))
+    pytester.makepyfile(test_qs_study=ANALYSIS.format(options=""))
     r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
-    r.stdout.fnmatch_lines(["*no qvalid snapshot *__qsnapshots__/test_study/test_lipset.qsnap.json: run pytest "
+    r.stdout.fnmatch_lines(["*no qvalid snapshot *__qsnapshots__/test_qs_study/test_lipset.qsnap.json: run pytest "
                             "--qvalid-update to write it*"])
     r = pytester.runpytest(*QUIET, "--qvalid-update")
     r.assert_outcomes(passed=1)
     r.stdout.fnmatch_lines(["qvalid: 1 snapshot(s) written (--qvalid-update)"])
-    path = pytester.path / "__qsnapshots__" / "test_study" / "test_lipset.qsnap.json"
+    path = pytester.path / "__qsnapshots__" / "test_qs_study" / "test_lipset.qsnap.json"
     d = json.loads(path.read_text())
     assert d["qvalid_snapshot"] == 1 and d["kind"] == "analysis" and d["analysis"]["nfactors"] == 3
     mtime = path.stat().st_mtime_ns
@@ -60,9 +60,9 @@ def test_missing_snapshot_fails_then_update_writes_it_beside_the_test(pytester):
 
 
 def test_a_changed_analysis_fails_numpy_testing_style_naming_the_worst_cell(pytester):
-    pytester.makepyfile(test_study=ANALYSIS.format(options=""))
+    pytester.makepyfile(test_qs_study=ANALYSIS.format(options=""))
     pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
-    pytester.makepyfile(test_study=ANALYSIS.format(options="threshold=0.6"))
+    pytester.makepyfile(test_qs_study=ANALYSIS.format(options="threshold=0.6"))
     r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
     out = r.stdout.str()
@@ -93,20 +93,20 @@ def test_drift(qsnapshot, request):
 
 
 def test_a_1e13_drift_passes_and_fails_only_at_tolerance_zero(pytester):
-    pytester.makepyfile(test_study=DRIFT.format(kw=""))
+    pytester.makepyfile(test_qs_study=DRIFT.format(kw=""))
     pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
     pytester.runpytest(*QUIET).assert_outcomes(passed=1)  # within the default 1e-10
-    pytester.makepyfile(test_study=DRIFT.format(kw="tolerances=0.0"))
+    pytester.makepyfile(test_qs_study=DRIFT.format(kw="tolerances=0.0"))
     r = pytester.runpytest(*QUIET)
     r.assert_outcomes(failed=1)
     assert re.search(r"zscores \(differs\) \[numerical only: same as printed at 3 dp\]", r.stdout.str())
     assert "Max absolute difference: 1e-13 at statement sta_5, f2" in r.stdout.str()
-    pytester.makepyfile(test_study=DRIFT.format(kw="tolerances=0.0, fail_on='reported'"))
+    pytester.makepyfile(test_qs_study=DRIFT.format(kw="tolerances=0.0, fail_on='reported'"))
     pytester.runpytest(*QUIET).assert_outcomes(passed=1)
 
 
 def test_several_checks_in_one_test_and_parametrized_names(pytester):
-    pytester.makepyfile(test_many="""
+    pytester.makepyfile(test_qs_many="""
 import pytest
 from qvalid import analyze
 from qvalid.datasets import load_lipset
@@ -118,14 +118,14 @@ def test_k(qsnapshot, k):
     qsnapshot.check(analyze(load_lipset(), k, rotation="none"), name="unrotated")
 """)
     pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=2)
-    names = sorted(p.name for p in (pytester.path / "__qsnapshots__" / "test_many").iterdir())
+    names = sorted(p.name for p in (pytester.path / "__qsnapshots__" / "test_qs_many").iterdir())
     assert names == ["test_k_2.2.qsnap.json", "test_k_2.qsnap.json", "test_k_2.unrotated.qsnap.json",
                      "test_k_3.2.qsnap.json", "test_k_3.qsnap.json", "test_k_3.unrotated.qsnap.json"]
     pytester.runpytest(*QUIET).assert_outcomes(passed=2)
 
 
 def test_a_wrong_kind_of_object_and_a_snapshot_of_another_kind(pytester):
-    pytester.makepyfile(test_kind="""
+    pytester.makepyfile(test_qs_kind="""
 import pytest
 from qvalid import analyze, number_of_factors
 from qvalid.datasets import load_lipset
@@ -148,7 +148,7 @@ def test_kind(qsnapshot, request):
 
 
 def test_bootstrap_same_seed_passes_another_seed_passes_a_changed_analysis_fails(pytester):
-    pytester.makepyfile(test_boot="""
+    pytester.makepyfile(test_qs_boot="""
 from qvalid import bootstrap
 from qvalid.datasets import load_lipset
 import os
@@ -160,7 +160,7 @@ def test_boot(qsnapshot):
     qsnapshot.check(bootstrap(load_lipset(), 3, 200, seed=seed, **kw))
 """)
     pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
-    d = json.loads((pytester.path / "__qsnapshots__" / "test_boot" / "test_boot.qsnap.json").read_text())
+    d = json.loads((pytester.path / "__qsnapshots__" / "test_qs_boot" / "test_boot.qsnap.json").read_text())
     assert d["kind"] == "bootstrap" and set(d["outputs"]["qvalid"]["mc_se"]) == {"loadings", "zscores"}
     assert d["outputs"]["qvalid"]["result"]["replicates"] is None
     pytester.runpytest(*QUIET).assert_outcomes(passed=1)
@@ -177,7 +177,7 @@ def test_boot(qsnapshot):
 
 
 def test_factors_result_snapshot(pytester):
-    pytester.makepyfile(test_k="""
+    pytester.makepyfile(test_qs_k="""
 import os
 from qvalid import number_of_factors
 from qvalid.datasets import load_lipset
