@@ -11,8 +11,10 @@ Importing qvalid never starts R and never imports hypothesis.
 
 from ._version import __version__
 from .checks.crosscheck import crosscheck
+from .core.judgmental import PairStep
 from .errors import QInputError
 from .factors import FactorsResult, number_of_factors
+from .io.rotations import read_rotation_steps
 from .options import FLAVORS, Options
 from .pipeline import analyze
 from .results import QResult
@@ -20,4 +22,4 @@ from .stability import BootstrapResult, bootstrap
 from .study import QStudy
 
 __all__ = ["__version__", "analyze", "bootstrap", "BootstrapResult", "number_of_factors", "FactorsResult",
-           "crosscheck", "QResult", "QInputError", "QStudy", "Options", "FLAVORS"]
+           "crosscheck", "QResult", "QInputError", "QStudy", "Options", "FLAVORS", "PairStep", "read_rotation_steps"]

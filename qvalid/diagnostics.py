@@ -58,6 +58,20 @@ WARNINGS = {
         "may differ from a converged run (R's stats::varimax returns silently here)",
         "raise varimax_max_iter (R uses 1000), or check for an ill-conditioned solution (nfactors close to the "
         "number of Q-sorts)"),
+    "rotation-not-converged": WarningInfo(
+        "pipeline.analyze",
+        "a GPArotation rotation (quartimax, oblimin, geominQ, ...) used all gpa_max_iter iterations without its "
+        "projected gradient falling below gpa_eps",
+        "the rotation is not at a minimum of its criterion; GPArotation returns the last iterate with a warning, "
+        "as qvalid does (same iterate as R)",
+        "raise gpa_max_iter, try another start-free criterion, or extract fewer factors (simplimax and targetQ often "
+        "stall on weak factors)"),
+    "rotation-beyond-qmethod": WarningInfo(
+        "pipeline.analyze",
+        "centroid (or Horst) extraction with a rotation other than varimax or none",
+        "qmethod 1.8.4 refuses this combination; qvalid applies psych's/GPArotation's algorithm to the centroid "
+        "factors without psych's sort and sign step, so R cannot cross-check it",
+        "nothing, if intended; for a cross-check with R use PCA, varimax or none"),
     "one-factor-not-rotated": WarningInfo(
         "pipeline.analyze",
         "centroid extraction of one factor with rotation=varimax",

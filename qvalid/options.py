@@ -20,10 +20,11 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .core.psych_rotate import PSYCH_ROTATIONS
 from .errors import QInputError
 
-__all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule",
-           "resolve_options", "options_differing", "set_by"]
+__all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule", "ROTATIONS",
+           "resolve_options", "options_differing", "set_by", "rotation_arguments", "ROTATION_R_NAMES"]
 
 #: The pipeline stages an option can act on, in the order :func:`qvalid.analyze` runs them.
 STAGES = ("correlation", "extraction", "rotation", "flags", "scores", "characteristics", "distinguishing")
@@ -57,6 +58,9 @@ class OptionInfo:
         qmethod's argument (``r="argument"``).
     batched : bool or tuple
         True when the batched analyses compute every value; else the values they compute.
+    case_sensitive : bool
+        Values are names whose case matters (R's rotation names: ``varimax`` is stats::varimax, ``Varimax``
+        GPArotation's); another spelling is accepted only when it matches one value ignoring case.
     """
 
     stage: str
@@ -71,11 +75,17 @@ class OptionInfo:
     r: str = "fixed"
     r_name: str | None = None
     batched: bool | tuple = True
+    case_sensitive: bool = False
 
     def canonical(self, value):
-        """The value after alias resolution (strings are case-insensitive)."""
+        """The value after alias resolution (strings are case-insensitive unless ``case_sensitive``)."""
         if not self.values or not isinstance(value, str):
             return value
+        if self.case_sensitive:
+            if value in self.values or value in self.aliases:
+                return self.aliases.get(value, value)
+            folded = [v for v in self.values if v.lower() == value.lower()]
+            return folded[0] if len(folded) == 1 else value
         v = value.lower()
         return self.aliases.get(v, v)
 
@@ -118,6 +128,10 @@ def _opt(default, stage: str, **info):
 
 
 _EXACT_ROUNDED = {"values": ("exact", "rounded"), "aliases": {"qmethod": "exact", "kade": "rounded"}}
+#: Rotation names: R's (qmethod passes them to psych::principal(rotate=)), varimax and none first.
+ROTATIONS = ("varimax", "none", *(n for n in PSYCH_ROTATIONS if n != "varimax"))
+#: Target rotations: their target is given per Q-sort, which a bootstrap replicate of sorts does not have.
+_TARGETS = ("targetT", "TargetT", "targetQ")
 
 
 @dataclass(frozen=True)
@@ -157,7 +171,33 @@ class Options:
         Horst 5.5: at most NL = 30 communality rounds, until max |residual diagonal| <= P = 1e-4; optionally stop
         adding factors when the mean squared residual is below 1/n_statements (KADE defaults 30, 1e-4, off;
         PQMethod 2.35 stops at P = 1e-3: the ``pqmethod`` flavour).
-    rotation : {"varimax", "none"}
+    rotation : str
+        ``varimax``, ``none`` or any rotation psych::principal knows, by R's (case-sensitive) name, as qmethod passes
+        it on (R/qmethod.R:31-33): orthogonal ``quartimax``, ``equamax``, ``Varimax`` (GPArotation's), ``bentlerT``,
+        ``geominT``, ``targetT``/``TargetT``, ``varimin``, ``bifactor``; oblique ``promax`` (stats), ``Promax``
+        (psych), ``cluster``, ``oblimin``, ``quartimin``, ``simplimax``, ``geominQ``, ``bentlerQ``, ``targetQ``,
+        ``biquartimin`` (docs/rotations.md). Oblique rotations give pattern loadings and factor correlations. For
+        centroid extraction qmethod accepts only varimax and none; qvalid applies the same algorithms (no sort or sign
+        step), beyond qmethod.
+    rotation_gam : float
+        oblimin's gamma (GPArotation ``gam``, 0 = quartimin, 0.5 biquartimin, 1 covarimin).
+    rotation_delta : float
+        geominT/geominQ's delta (GPArotation ``delta``, 0.01).
+    rotation_k : int or None
+        simplimax's number of loadings pulled towards 0 (GPArotation ``k``); None = the number of Q-sorts (R's
+        default ``nrow(L)``).
+    gpa_normalize : bool
+        Kaiser normalisation in the GPArotation rotations (GPArotation ``normalize``, default FALSE as psych calls
+        them); varimax, promax and cluster use ``varimax_normalize``.
+    gpa_eps, gpa_max_iter
+        GPArotation's stopping rule: the projected gradient's norm below ``eps`` (1e-5), at most ``maxit`` (1000)
+        iterations.
+    promax_m : float
+        promax's power (stats::promax / psych::Promax ``m``, 4). qmethod cannot pass another value
+        (``principal(m=)`` is ambiguous in R).
+    steps_rule : {"exact", "rounded"}
+        Judgmental rotation steps (``analyze(..., then=...)``, ``--then``): exact, or KADE's (each step's two rotated
+        columns rounded to 5 decimals with its evenRound, ``clockwiseRotation.js``).
     varimax_rule : {"stats", "kaiser"}
         ``stats::varimax`` (SVD iteration, R's factanal.R; alias ``qmethod``) or Kaiser's pairwise varimax as KADE
         ports PQMethod (SSP VARMX angle cascade, 8-dp rounding, sign rule, ``Rotation/varimaxLogic/*``; alias
@@ -224,7 +264,16 @@ class Options:
     horst_max_iter: int = _opt(30, "extraction", kind=int, low=1)
     horst_tol: float = _opt(1e-4, "extraction", kind=float, low=0, low_open=True)
     horst_autostop: bool = _opt(False, "extraction", kind=bool)
-    rotation: str = _opt("varimax", "rotation", values=("varimax", "none"), r="argument", r_name="rotation")
+    rotation: str = _opt("varimax", "rotation", values=ROTATIONS, case_sensitive=True, r="argument",
+                         r_name="rotation", batched=tuple(n for n in ROTATIONS if n not in _TARGETS))
+    rotation_gam: float = _opt(0.0, "rotation", kind=float, r="argument", r_name="gam")
+    rotation_delta: float = _opt(0.01, "rotation", kind=float, low=0, low_open=True, r="argument", r_name="delta")
+    rotation_k: int | None = _opt(None, "rotation", kind=int, optional=True, low=1, r="argument", r_name="k")
+    gpa_normalize: bool = _opt(False, "rotation", kind=bool, r="argument", r_name="normalize")
+    gpa_eps: float = _opt(1e-5, "rotation", kind=float, low=0, low_open=True, r="argument", r_name="eps")
+    gpa_max_iter: int = _opt(1000, "rotation", kind=int, low=1, r="argument", r_name="maxit")
+    promax_m: float = _opt(4.0, "rotation", kind=float, low=1)
+    steps_rule: str = _opt("exact", "rotation", **_EXACT_ROUNDED)
     varimax_rule: str = _opt("stats", "rotation", values=("stats", "kaiser"),
                              aliases={"qmethod": "stats", "kade": "kaiser"}, batched=("stats",))
     varimax_normalize: bool = _opt(True, "rotation", kind=bool)
@@ -264,7 +313,8 @@ ALLOWED = MappingProxyType({n: i.values for n, i in OPTION_INFO.items() if i.val
 
 _KADE = Options(cor_digits=5, pca_rule="qpca", centroid_rule="brown", varimax_rule="kaiser", varimax_eps=1e-8,
                 varimax_max_iter=225, pca_tidy=False, flag_rule="rounded", scores_rule="rounded", array_ties="strict",
-                se_rule="rounded", qdc_rule="rounded", qdc_labels="strict", qdc_flagless="skip")
+                se_rule="rounded", qdc_rule="rounded", qdc_labels="strict", qdc_flagless="skip",
+                steps_rule="rounded")
 
 #: Flavour presets. ``qmethod`` mirrors R qmethod 1.8.4 exactly (../shared/docs/qmethod-r-spec.md); ``kade``
 #: mirrors KADE 1.3 / Ken-Q, the ports of PQMethod (../shared/docs/kade-pqmethod-spec.md; field by field in
@@ -276,6 +326,25 @@ FLAVORS = MappingProxyType({
     "kade": _KADE,
     "pqmethod": replace(_KADE, horst_tol=1e-3),
 })
+
+
+#: principal_rotate's keyword -> R's argument name (what qmethod's ``...`` passes on to the rotation function)
+ROTATION_R_NAMES = MappingProxyType({"normalize": "normalize", "eps": "eps", "max_iter": "maxit", "gam": "gam",
+                                     "delta": "delta", "k": "k", "m": "m", "target": "Target"})
+
+
+def rotation_arguments(opts: Options) -> dict:
+    """The keyword arguments of :func:`qvalid.core.psych_rotate.principal_rotate` that ``opts`` give for
+    ``opts.rotation``: only those the R function takes (psych passes qmethod's ``...`` on, and R refuses others).
+    varimax and cluster (whose first step is stats::varimax) take ``varimax_normalize``/``varimax_eps``; the
+    GPArotation rotations ``gpa_normalize``/``gpa_eps``/``gpa_max_iter``. Empty for ``none``."""
+    if opts.rotation not in PSYCH_ROTATIONS:
+        return {}
+    stats = opts.rotation in ("varimax", "cluster")
+    src = {"normalize": opts.varimax_normalize if stats else opts.gpa_normalize,
+           "eps": opts.varimax_eps if stats else opts.gpa_eps, "max_iter": opts.gpa_max_iter,
+           "gam": opts.rotation_gam, "delta": opts.rotation_delta, "k": opts.rotation_k, "m": opts.promax_m}
+    return {n: src[n] for n in PSYCH_ROTATIONS[opts.rotation][2] if src.get(n) is not None}
 
 
 def set_by(name: str) -> tuple:

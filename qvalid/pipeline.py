@@ -4,7 +4,8 @@ same stages on a stack of resamples.
 The stages, in the order R qmethod's ``qmethod()`` runs them (R/qmethod.R):
 
 1. :func:`solve`: correlation -> extraction (PCA via psych::principal, the centroid, Horst 5.5) -> rotation
-   (varimax or none) -> for PCA, psych's sort and sign;
+   (varimax, none or any rotation psych::principal knows) -> for PCA, psych's sort and sign; then, in
+   :func:`analyze` only, judgmental steps (``then``);
 2. :func:`flag_stage`: automatic flags (qmethod's qflag, or KADE's rounded Auto-Flag);
 3. :func:`score_stage`: weights, z-scores, factor arrays, characteristics, distinguishing and consensus statements.
 
@@ -28,11 +29,13 @@ from .core.correlation import correlate, unit_columns
 from .core.extract import (brown_centroid, centroid, centroid_batch, centroid_on_r_bits, centroid_strict,
                            horst55_centroid, kade_principal, principal, psych_tidy)
 from .core.flag import flag, kade_flag
+from .core.judgmental import PairStep, apply_steps
+from .core.psych_rotate import PSYCH_ROTATIONS, principal_rotate, psych_order
 from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import close_ties, factor_arrays, kade_zscores, weights, zscores, zscores_on_r_bits
 from .diagnostics import QWarning, as_warning, flag_warnings, grid_warnings
 from .errors import QInputError
-from .options import Options, resolve_options
+from .options import Options, resolve_options, rotation_arguments
 from .results import QResult
 from .study import QStudy
 
@@ -52,9 +55,12 @@ class Solution:
     correlation : ndarray (..., m, m) or None
         None for a stack whose principal components came from the small Gram matrix (more sorts than statements).
     unrotated, loadings : ndarray (..., m, k)
+        ``loadings`` are the pattern after an oblique rotation.
     rotation_matrix : ndarray (..., k, k)
+        T with ``unrotated @ T = loadings`` (psych's sort and sign included).
     n_iter, converged : int and bool, or arrays (B,)
-        Varimax iterations and convergence.
+        The rotation's iterations (varimax's, GPArotation's, or the varimax's under promax and cluster) and
+        convergence.
     close : bool or ndarray of bool (B,)
         Stack only: items to take again on the single-study path (their values here are not valid).
     warnings : tuple of QWarning
@@ -69,6 +75,7 @@ class Solution:
     converged: object
     close: object = False
     warnings: tuple = ()
+    phi: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -90,13 +97,14 @@ class Scores:
 
 
 def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None, options: Options | None = None,
-            **overrides) -> QResult:
+            then=(), target=None, **overrides) -> QResult:
     """Run the Q method on a study and return one :class:`~qvalid.results.QResult`.
 
     The steps mirror R qmethod's ``qmethod()`` (R/qmethod.R) with the ``qmethod`` flavour:
-    correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax or none; for PCA,
-    psych's sort-and-sign afterwards) -> flags -> weights and z-scores -> factor arrays -> characteristics ->
-    distinguishing/consensus statements (:func:`solve`, :func:`flag_stage`, :func:`score_stage`).
+    correlation -> extraction (PCA via psych::principal, or centroid) -> rotation (varimax, none or any rotation
+    psych::principal knows; for PCA, psych's sort-and-sign afterwards) -> judgmental steps (``then``) -> flags ->
+    weights and z-scores -> factor arrays -> characteristics -> distinguishing/consensus statements (:func:`solve`,
+    :func:`flag_stage`, :func:`score_stage`).
 
     Parameters
     ----------
@@ -109,6 +117,12 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         Manual flags (as qmethod's ``qzscores(..., flagged=)``); replaces automatic flagging.
     options : Options, optional
         Resolved options (e.g. another result's ``options``), instead of ``flavor`` and ``**overrides``.
+    then : sequence of PairStep, optional
+        Judgmental rotation steps applied, in order, after the named rotation (and psych's sort and sign):
+        :class:`~qvalid.core.judgmental.PairStep` (0-based factors, KADE's clockwise degrees), e.g. from
+        :func:`qvalid.io.rotations.read_rotation_steps`. The ``steps_rule`` option rounds them as KADE does.
+    target : array-like of shape (n_sorts, nfactors), optional
+        The target loadings of ``rotation="targetT"``/``"targetQ"`` (GPArotation's ``Target``; NaN = unspecified).
     **overrides
         Overrides of :class:`~qvalid.options.Options` fields, e.g. ``extraction="centroid"``, ``threshold=0.42``.
 
@@ -133,9 +147,15 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         raise QInputError(f"give either options= or option overrides, not both ({', '.join(sorted(overrides))})")
     opts = options if options is not None else resolve_options(flavor, **overrides)
     k = _check_nfactors(study, nfactors, opts.extraction)
+    steps = _check_steps(then, k, study)
     for r_bits in (False, True):  # once more on R's cor() bits when an array tie hangs on the loadings' last bits
-        sol = solve(study.scores, k, opts, study=study, r_bits=r_bits)
-        loa = sol.loadings
+        sol = solve(study.scores, k, opts, study=study, r_bits=r_bits, target=target)
+        loa, t_rot, phi = sol.loadings, sol.rotation_matrix, sol.phi
+        if steps:
+            loa, t_steps = apply_steps(loa, steps, kade_round=opts.steps_rule == "rounded")
+            t_rot = t_rot @ t_steps
+            if phi is not None:  # the pattern turns by G, the factors' correlations by G' Phi G
+                phi = t_steps.T @ phi @ t_steps
         fl = flag_stage(loa, study.n_statements, opts)[0] if flags is None else _check_flags(flags, study, k)
         sc = score_stage(study.scores, study.qscores, loa, fl, opts)
         if r_bits or not _r_bits_decide(opts, study, sc):
@@ -159,33 +179,62 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
     return QResult(
         study=study, options=opts, nfactors=k, correlation=sol.correlation, unrotated_loadings=sol.unrotated,
         unrotated_eigenvalues=unrot_ev, unrotated_expl_var=unrot_pct, loadings=loa,
-        rotation_matrix=sol.rotation_matrix, flags=fl, weights=sc.weights, zscores=sc.zscores,
+        rotation_matrix=t_rot, flags=fl, weights=sc.weights, zscores=sc.zscores,
         factor_arrays=sc.factor_arrays, characteristics=sc.characteristics, distinguishing=sc.distinguishing,
         varimax_iterations=int(sol.n_iter), converged=bool(sol.converged), warnings=tuple(warnings),
-        manual_flags=flags is not None,
+        manual_flags=flags is not None, factor_correlations=phi, rotation_steps=tuple(steps),
+        rotation_target=None if target is None or opts.rotation not in _TARGET_ROTATIONS else
+        np.array(target, dtype=np.float64),
     )
 
 
+def _check_steps(then, k: int, study: QStudy) -> list:
+    """The judgmental steps as a list of PairStep, each naming factors of the solution."""
+    steps = list(then or ())
+    for i, st in enumerate(steps, 1):
+        if not isinstance(st, PairStep):
+            raise QInputError(f"rotation step {i} is {st!r}, not a PairStep (qvalid.io.rotations reads step files)",
+                              file=study.source)
+        if st.pair[1] >= k:
+            raise QInputError(f"rotation step {i} (f{st.pair[0] + 1}-f{st.pair[1] + 1}) names factor "
+                              f"{st.pair[1] + 1}, but the solution has {k} factor(s)", file=study.source)
+    return steps
+
+
 # ---------------------------------------------------------------------------------------------- stage 1: loadings
-def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None, r_bits: bool = False) -> Solution:
+def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None, r_bits: bool = False,
+          target=None) -> Solution:
     """Correlation, extraction, rotation and (PCA) psych's sort and sign of one study or a stack of resamples.
 
     ``scores`` (n_statements, n_sorts): the single-study path, every decision taken as R takes it (R's own
     ``cor()`` bits where qmethod's centroid needs them; always with ``r_bits``); ``study`` only names the file and
-    sorts in errors. ``scores`` (B, n_statements, m): the batched path (qmethod's arithmetic only), with ``close``
+    sorts in errors; ``target``: the target loadings of targetT/targetQ. ``scores`` (B, n_statements, m): the
+    batched path (qmethod's arithmetic only; no target rotation, whose target is given per Q-sort), with ``close``
     per item.
     """
     x = np.asarray(scores)
     if x.ndim == 2:
-        return _solve_one(x, int(nfactors), opts, study, r_bits)
+        return _solve_one(x, int(nfactors), opts, study, r_bits, target)
+    if opts.rotation in _TARGET_ROTATIONS:
+        raise QInputError(f"rotation={opts.rotation}: a target is given per Q-sort, so a stack of resamples cannot "
+                          "be rotated to it")
     return _solve_batch(x.astype(np.float64, copy=False), int(nfactors), opts)
 
 
-def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = False) -> Solution:
+_TARGET_ROTATIONS = ("targetT", "TargetT", "targetQ")
+
+
+def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = False, target=None) -> Solution:
     source = None if study is None else study.source
     r = correlate(x, method=opts.cor_method, digits=opts.cor_digits, exact=r_bits)
     r, ext = _extract(x, r, k, opts, source)
     warnings = [as_warning(w) for w in ext.warnings]
+    if opts.rotation not in ("varimax", "none") and k > 1:
+        loa, t_rot, phi, n_iter, conv = _named_rotation(ext.loadings, opts, source, target, warnings)
+        return Solution(r, ext.loadings, loa, t_rot, n_iter, conv, False, tuple(warnings), phi)
+    if target is not None and opts.rotation not in _TARGET_ROTATIONS:
+        raise QInputError(f"target loadings are only used by targetT/targetQ, not rotation={opts.rotation}",
+                          file=source)
     if opts.rotation == "varimax" and k > 1:
         if opts.varimax_normalize and opts.varimax_rule == "stats":  # KADE gives such a sort zero loadings
             _check_communalities(ext.loadings, study)
@@ -198,8 +247,43 @@ def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = Fa
         if opts.rotation == "varimax" and opts.extraction != "pca":
             warnings.append(QWarning("one-factor-not-rotated",
                                      "one factor: nothing to rotate (qmethod's stats::varimax errors here)"))
-    loa = psych_tidy(rot.loadings) if opts.extraction == "pca" and opts.pca_tidy else rot.loadings
-    return Solution(r, ext.loadings, loa, rot.matrix, rot.n_iter, rot.converged, False, tuple(warnings))
+    loa, t_rot = rot.loadings, rot.matrix
+    if opts.extraction == "pca" and opts.pca_tidy:
+        loa = psych_tidy(rot.loadings)
+        order = psych_order(rot.loadings)  # the same sort and signs for the matrix: unrotated @ T = loadings
+        t_rot = t_rot[:, order] * np.where(rot.loadings[:, order].sum(axis=0) < 0, -1.0, 1.0)
+    return Solution(r, ext.loadings, loa, t_rot, rot.n_iter, rot.converged, False, tuple(warnings))
+
+
+def _named_rotation(a, opts: Options, source, target, warnings: list):
+    """A rotation of psych::principal's switch other than varimax (:func:`qvalid.core.psych_rotate.principal_rotate`,
+    with psych's sort and sign for PCA as qmethod): ``(loadings, T, Phi or None, iterations, converged)``.
+    For centroid extraction qmethod refuses these; qvalid applies the same algorithm without the sort and sign."""
+    kw = rotation_arguments(opts)
+    if opts.rotation in _TARGET_ROTATIONS:
+        if target is None:
+            raise QInputError(f"rotation={opts.rotation} needs target loadings (target=..., --target FILE)",
+                              file=source)
+        kw["target"] = np.asarray(target, dtype=np.float64)
+    elif target is not None:
+        raise QInputError(f"target loadings are only used by targetT/targetQ, not rotation={opts.rotation}",
+                          file=source)
+    try:
+        res = principal_rotate(a, opts.rotation, tidy=opts.extraction == "pca" and opts.pca_tidy, **kw)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        raise QInputError(f"rotation {opts.rotation} failed: {err}", file=source) from None
+    if not res.converged:
+        stats = opts.rotation in ("promax", "Promax", "cluster")
+        warnings.append(QWarning("varimax-not-converged" if stats else "rotation-not-converged",
+                                 f"varimax did not converge in 1000 iterations (the first step of {opts.rotation})"
+                                 if stats else f"{opts.rotation} did not converge in {opts.gpa_max_iter} iterations "
+                                 f"(GPArotation's projected gradient stayed above eps={opts.gpa_eps:g})"))
+    if opts.extraction != "pca":
+        warnings.append(QWarning("rotation-beyond-qmethod",
+                                 f"qmethod 1.8.4 rotates {opts.extraction} factors only by varimax or none; "
+                                 f"{opts.rotation} ({PSYCH_ROTATIONS[opts.rotation][1]}) is applied as psych does "
+                                 "for PCA, without psych's sort and sign step"))
+    return res.loadings, res.matrix, res.phi, res.n_iter, res.converged
 
 
 def _extract(x, r, k: int, opts: Options, source):
@@ -257,7 +341,24 @@ def _solve_batch(x, k: int, o: Options) -> Solution:
         a, close = ext.loadings, ext.close
     unrot = a
     rot = no_rotation(a)
-    if o.rotation == "varimax" and k > 1:
+    phi = None
+    if o.rotation not in ("varimax", "none") and k > 1:  # psych's other rotations, each item on its own iterations
+        ok = np.isfinite(a).all(axis=(-1, -2)) & ~close
+        close = close | ~ok
+        n_iter, conv = np.zeros(a.shape[0], dtype=np.int64), np.ones(a.shape[0], dtype=bool)
+        loa, mat = a.copy(), rot.matrix.copy()
+        if ok.any():
+            try:
+                part = principal_rotate(a[ok], o.rotation, tidy=False, **rotation_arguments(o))
+            except (ValueError, np.linalg.LinAlgError):  # e.g. a cluster without sorts: decided item by item
+                close = close | ok
+            else:
+                loa[ok], mat[ok], n_iter[ok], conv[ok] = part.loadings, part.matrix, part.n_iter, part.converged
+                if part.phi is not None:
+                    phi = np.full(a.shape[:-2] + (k, k), np.nan)
+                    phi[ok] = part.phi
+        rot = replace(rot, loadings=loa, matrix=mat, n_iter=n_iter, converged=conv)
+    elif o.rotation == "varimax" and k > 1:
         ok = ((a * a).sum(axis=-1) > 0).all(axis=-1) & np.isfinite(a).all(axis=(-1, -2)) & ~close
         close = close | ~ok
         if ok.any():
@@ -267,15 +368,21 @@ def _solve_batch(x, k: int, o: Options) -> Solution:
             loa[ok], mat[ok], n_iter[ok], conv[ok] = part.loadings, part.matrix, part.n_iter, part.converged
             close[np.flatnonzero(ok)[part.stop_margin < 1e-9]] = True  # a stopping test within rounding
             rot = replace(rot, loadings=loa, matrix=mat, n_iter=n_iter, converged=conv)
-    a = rot.loadings
+    a, mat = rot.loadings, rot.matrix
     if o.extraction == "pca" and o.pca_tidy:
         ss = np.sort((a * a).sum(axis=-2), axis=-1)
         close |= (np.diff(ss, axis=-1) < CLOSE * ss[..., 1:]).any(axis=-1)  # psych's order of near-equal factors
+        order = psych_order(a)
         a = psych_tidy(a)
+        signs = np.where(np.take_along_axis(rot.loadings, order[..., None, :], axis=-1).sum(axis=-2) < 0, -1.0, 1.0)
+        mat = np.take_along_axis(mat, order[..., None, :], axis=-1) * signs[..., None, :]
+        if phi is not None:
+            phi = np.take_along_axis(np.take_along_axis(phi, order[..., None, :], axis=-1), order[..., :, None],
+                                     axis=-2) * signs[..., None, :] * signs[..., :, None]
         close |= (np.abs(a.sum(axis=-2)) < CLOSE).any(axis=-1)
     n_iter = rot.n_iter if np.ndim(rot.n_iter) else np.zeros(a.shape[0], dtype=np.int64)
     conv = rot.converged if np.ndim(rot.converged) else np.ones(a.shape[0], dtype=bool)
-    return Solution(r, unrot, a, rot.matrix, n_iter, conv, close)
+    return Solution(r, unrot, a, mat, n_iter, conv, close, (), phi)
 
 
 # ---------------------------------------------------------------------------------------------- stage 2: flags
@@ -360,6 +467,9 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
                           f"{list(permutation)} and {list(signs)}")
     loa = result.loadings[:, perm] * sg
     fl = result.flags[:, perm]
+    phi = result.factor_correlations
+    if phi is not None:
+        phi = (phi[np.ix_(perm, perm)] * sg).T * sg
     sc = score_stage(result.study.scores, result.study.qscores, loa, fl, result.options)
     old = flag_warnings(result.loadings, result.flags)
     warnings = tuple(x for x in result.warnings if x not in old) + tuple(flag_warnings(loa, fl))
@@ -367,7 +477,7 @@ def reorder_factors(result: QResult, permutation, signs, *, alignment: dict | No
     return replace(result, loadings=loa, rotation_matrix=result.rotation_matrix[:, perm] * sg, flags=fl,
                    weights=sc.weights, zscores=sc.zscores, factor_arrays=sc.factor_arrays,
                    characteristics=sc.characteristics, distinguishing=sc.distinguishing, warnings=warnings,
-                   alignment=info)
+                   alignment=info, factor_correlations=phi)
 
 
 def align_to(result, target_loadings, *, sort_ids=None, name: str | None = None):

@@ -15,12 +15,13 @@ from .jsonable import num
 from .options import Options
 from .study import QStudy, format_score, study_block
 
-__all__ = ["QResult", "JSON_KEYS"]
+__all__ = ["QResult", "JSON_KEYS", "step_text"]
 
 #: Top-level keys of :meth:`QResult.to_dict` / ``qvalid analyze --format json`` (a public contract).
 JSON_KEYS = (
     "qvalid_version", "options", "study", "sort_ids", "statement_ids", "statement_texts", "factors", "correlation",
-    "unrotated_loadings", "unrotated_eigenvalues", "unrotated_expl_var", "loadings", "flags", "zscores",
+    "unrotated_loadings", "unrotated_eigenvalues", "unrotated_expl_var", "loadings", "factor_correlations", "flags",
+    "zscores",
     "factor_arrays", "characteristics", "cor_zsc", "sd_dif", "distinguishing", "diagnostics",
 )
 
@@ -35,7 +36,13 @@ class QResult:
     ``loadings``, ``rotation_matrix``, ``flags``, ``weights``, ``zscores``, ``factor_arrays`` (float, NaN for
     factors without flags), ``characteristics`` and ``distinguishing`` (None when fewer than two factors have flags).
 
-    Diagnostics: ``varimax_iterations``, ``converged`` and ``warnings``, a tuple of
+    Rotation: ``factor_correlations`` (Phi of an oblique rotation, None for orthogonal ones; ``loadings`` are then
+    the pattern), ``rotation_steps`` (the judgmental steps applied after the named rotation,
+    :class:`~qvalid.core.judgmental.PairStep`), ``rotation_target`` (the target of targetT/targetQ) and
+    :attr:`rotation_text` (``"varimax, then f1-f2 +12.5 deg"``).
+
+    Diagnostics: ``varimax_iterations`` (the iterations of the rotation: varimax's, or GPArotation's for its
+    rotations, or the varimax's under promax and cluster), ``converged`` and ``warnings``, a tuple of
     :class:`~qvalid.diagnostics.QWarning` (strings with a stable ``code``; see docs/warnings.md and
     :attr:`warning_codes`).
     ``alignment`` is None, or how the factors were reordered and reflected (:func:`qvalid.pipeline.reorder_factors`).
@@ -64,6 +71,9 @@ class QResult:
     warnings: tuple
     manual_flags: bool = False
     alignment: dict | None = None
+    factor_correlations: np.ndarray | None = None
+    rotation_steps: tuple = ()
+    rotation_target: np.ndarray | None = None
 
     def __post_init__(self):
         for name in ("correlation", "unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays"):
@@ -86,6 +96,16 @@ class QResult:
     def flag_rule(self) -> str:
         """The rule that made :attr:`flags`, as text: ``"|a| >= 0.42 and a^2 > h^2/2"``, ``"manual"``."""
         return self.options.flag_rule_of(self.study.n_statements, manual=self.manual_flags).text()
+
+    @property
+    def rotation_text(self) -> str:
+        """The rotation as one line: ``"varimax"``, ``"oblimin (oblique)"``, ``"varimax, then f1-f2 +12.5 deg,
+        f2-f3 -4 deg"`` (a step turns the lower-numbered factor towards the higher one, clockwise in KADE's plot)."""
+        name = self.options.rotation
+        text = name + (" (oblique)" if self.factor_correlations is not None else "")
+        if self.rotation_steps:
+            text += ", then " + ", ".join(step_text(st) for st in self.rotation_steps)
+        return text
 
     @property
     def warning_codes(self) -> tuple:
@@ -173,6 +193,7 @@ class QResult:
             "unrotated_eigenvalues": num(self.unrotated_eigenvalues),
             "unrotated_expl_var": num(self.unrotated_expl_var),
             "loadings": num(self.loadings),
+            "factor_correlations": None if self.factor_correlations is None else num(self.factor_correlations),
             "flags": self.flags.tolist(),
             "zscores": num(self.zscores),
             "factor_arrays": num(self.factor_arrays, int),
@@ -183,8 +204,18 @@ class QResult:
             "sd_dif": num(c.sd_dif),
             "distinguishing": dist,
             "diagnostics": {"varimax_iterations": self.varimax_iterations, "converged": self.converged,
-                            "warnings": [{"code": _code(w), "message": str(w)} for w in self.warnings], "alignment": self.alignment},
+                            "warnings": [{"code": _code(w), "message": str(w)} for w in self.warnings],
+                            "alignment": self.alignment, "rotation": self._rotation_block()},
         }
+
+    def _rotation_block(self) -> dict:
+        """What replays the rotation: its name, kind, the judgmental steps (1-based factors, KADE's clockwise
+        degrees), the target of a target rotation, and the line the report prints."""
+        return {"name": self.options.rotation, "oblique": self.factor_correlations is not None,
+                "steps": [{"factors": [st.pair[0] + 1, st.pair[1] + 1], "degrees": st.degrees}
+                          for st in self.rotation_steps],
+                "target": None if self.rotation_target is None else num(self.rotation_target),
+                "text": self.rotation_text}
 
     def to_json(self, **kw) -> str:
         """JSON text; floats are full precision (``repr`` of float64), NaN is ``null``."""
@@ -198,8 +229,9 @@ class QResult:
         lines = [f"qvalid {__version__}: {s.name or s.source or 'study'}: {s.n_statements} statements x "
                  f"{s.n_sorts} Q-sorts, {'forced' if s.forced else 'non-forced'} grid",
                  *([] if self.alignment is None else [self._alignment_line()]),
-                 f"{self.nfactors} factor(s): {o.extraction} extraction, {o.rotation} rotation, {o.cor_method} "
-                 f"correlation; flags: {self.flag_rule}",
+                 f"{self.nfactors} factor(s): {o.extraction} extraction, {o.cor_method} correlation; flags: "
+                 f"{self.flag_rule}",
+                 f"Rotation: {self.rotation_text}",
                 ""]
         w = max(len(x) for x in self.sort_ids + ["sort"])
         head = f"{'sort':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)
@@ -215,8 +247,15 @@ class QResult:
                                  ("SE", c.se_fscores, "{:9.4f}"), ("unrot. eig", self.unrotated_eigenvalues, "{:9.4f}"),
                                  ("unrot. %", self.unrotated_expl_var, "{:9.2f}")):
             lines.append(f"{label:<{w}} " + " ".join(_fmt(fmt, v) for v in vals))
+        if self.factor_correlations is not None:
+            lines += ["", "Factor correlations (oblique rotation; the loadings above are the pattern)",
+                      f"{'':<{w}} " + " ".join(f"{f:>9}" for f in self.factors)]
+            lines += [f"{f:<{w}} " + " ".join(f"{v:9.4f}" for v in row)
+                      for f, row in zip(self.factors, self.factor_correlations)]
         lines += ["", *self._arrays_table(), "", *self._qdc_table(), *self._distinguishing_tables()]
-        lines += ["", f"varimax iterations: {self.varimax_iterations} "
+        what = "varimax" if self.options.rotation in ("varimax", "promax", "Promax", "cluster") else \
+            self.options.rotation
+        lines += ["", f"{what} iterations: {self.varimax_iterations} "
                       f"({'converged' if self.converged else 'NOT converged'})"]
         lines += [f"warning [{_code(x)}]: {x}" for x in self.warnings]
         return "\n".join(lines)
@@ -301,6 +340,12 @@ class QResult:
         return ("factors reordered" + (f" to match {a['target']}" if a.get("target") else "") + f": {pairs} of the "
                 "solution as computed" + (" (Tucker congruence " + ", ".join(f"{c:+.3f}" for c in cong) + ")"
                                           if cong else ""))
+
+
+def step_text(step) -> str:
+    """``f1-f2 +12.5 deg``: one judgmental step, factors 1-based, lower first, KADE's clockwise degrees."""
+    a, b = step.pair
+    return f"f{a + 1}-f{b + 1} {step.degrees:+.10g} deg"
 
 
 def _na(v, na=None):

@@ -49,10 +49,10 @@ def row(name, study, k, resamples) -> str:
     q = bootstrap(study, k, indices=idx, align="qindtest")
     h = bootstrap(study, k, indices=idx, align="hungarian")
     dropped = q.counts["rejected"]
-    se_l = [q.wide("loadings", "sd").mean().mean(), h.wide("loadings", "sd").mean().mean()]
-    se_z = [q.wide("zscores", "sd").mean(), h.wide("zscores", "sd").mean()]
+    se_l = [q.wide("loadings", "resample_sd").mean().mean(), h.wide("loadings", "resample_sd").mean().mean()]
+    se_z = [q.wide("zscores", "resample_sd").mean(), h.wide("zscores", "resample_sd").mean()]
     defining = q.full.flags
-    fq, fh = q.wide("loadings", "flag_freq").to_numpy(), h.wide("loadings", "flag_freq").to_numpy()
+    fq, fh = q.wide("loadings", "resample_flag_freq").to_numpy(), h.wide("loadings", "resample_flag_freq").to_numpy()
     dflag = np.abs(fq - fh)[defining]
     # kept steps that Hungarian aligns differently (another order or sign: the aligned loadings differ)
     gap = np.nan_to_num(np.abs(q.raw["loadings"] - h.raw["loadings"]), nan=0.0).max(axis=(1, 2))

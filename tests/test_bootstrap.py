@@ -21,6 +21,7 @@ from qvalid.errors import QInputError
 from qvalid.io import read_study
 from qvalid.core.scores import factor_arrays
 from qvalid.simulate import planted_study
+from qvalid.stability.verdict import recovery_probability, verdict_word
 
 from _r import GOLDEN, LIPSET_CSV, require_r
 
@@ -63,11 +64,12 @@ def _resample_study(study, idx, by_sorts):
                              list(study.sort_ids), grid=dict(study.grid), forced=False)
 
 
-def _check_replicates(study, k, b, reps, by_sorts=True, **options):
-    """Replicate r of ``b`` equals analyze() on its resample, aligned by the replicate's own permutation/signs."""
+def _check_replicates(study, k, b, reps, by_sorts=True):
+    """Replicate r of ``b`` equals analyze() on its resample (with the options the bootstrap used), aligned by the
+    replicate's own permutation/signs."""
     for r in reps:
         idx = b.raw["indices"][r]
-        res = analyze(_resample_study(study, idx, by_sorts), k, **options)
+        res = analyze(_resample_study(study, idx, by_sorts), k, options=b.full.options)
         perm, signs = b.raw["perm"][r], b.raw["signs"][r]
         loa = res.loadings[:, perm] * signs
         z = res.zscores[:, perm] * signs
@@ -98,15 +100,15 @@ def _check_replicates(study, k, b, reps, by_sorts=True, **options):
     {"extraction": "centroid", "centroid_ties": "strict", "threshold": 0.42},
 ])
 def test_every_replicate_equals_analyze_on_its_resample(nav, options):
-    b = bootstrap(nav, 4, 40, seed=11, **options)
+    b = bootstrap(nav, 4, 40, seed=11, parametric=False, **options)
     assert b.counts["failed"] == 0
-    _check_replicates(nav, 4, b, range(0, 40, 3), **options)
+    _check_replicates(nav, 4, b, range(0, 40, 3))
 
 
 def test_statement_resampling_equals_analyze_on_its_resample(nav):
     b = bootstrap(nav, 3, 20, seed=2, resample="statements", extraction="centroid")
     assert (np.bincount(b.raw["indices"].ravel(), minlength=nav.n_statements) == 20).all()
-    _check_replicates(nav, 3, b, range(0, 20, 4), by_sorts=False, extraction="centroid")
+    _check_replicates(nav, 3, b, range(0, 20, 4), by_sorts=False)
 
 
 def test_explicit_indices_are_used_as_given():
@@ -121,6 +123,11 @@ def test_explicit_indices_are_used_as_given():
     for bad in (idx[:, :5], idx + 1, idx.astype(float)):
         with pytest.raises(QInputError):
             bootstrap(s, 3, indices=bad)
+    # three chunks of given indices: each chunk takes its own rows
+    many = np.random.default_rng(3).integers(0, 9, (2 * CHUNK_SIZE + 7, 9))
+    b = bootstrap(s, 3, indices=many)
+    np.testing.assert_array_equal(b.raw["indices"], many)
+    assert b.parametric is None and b.n_resamples == 2 * CHUNK_SIZE + 7
 
 
 # ---------------------------------------------------------------------- alignment
@@ -184,6 +191,8 @@ def test_same_seed_same_bytes_whatever_the_executor():
         b = bootstrap(s, 3, 2 * CHUNK_SIZE + 10, seed=7, extraction="centroid", executor=ex)
     for key in a.raw:
         np.testing.assert_array_equal(a.raw[key], b.raw[key], err_msg=key)
+    for key in a.parametric:
+        np.testing.assert_array_equal(a.parametric[key], b.parametric[key], err_msg=key)
     assert a.to_json() == b.to_json()
     c = bootstrap(s, 3, 2 * CHUNK_SIZE + 10, seed=8, extraction="centroid")
     assert not np.array_equal(a.raw["indices"], c.raw["indices"])
@@ -257,33 +266,61 @@ def test_tables_and_json_contract(tmp_path):
     s = load_lipset()
     b = bootstrap(s, 3, 120, seed=3)
     loa, zs, f, st = b.loadings, b.zscores, b.factors, b.status
-    assert list(loa.columns) == ["full", "mean", "sd", "ci_low", "ci_high", "bias", "flag_full", "flag_freq", "n"]
-    assert loa.shape == (9 * 3, 9) and zs.shape[0] == 33 * 3 and len(st) == 120 and list(f.index) == b.factor_names
-    # hand check of one cell against the raw replicates
+    assert list(loa.columns) == ["full", "estimate", "se", "ci_low", "ci_high", "flag_full", "flag_freq", "n",
+                                 "resample_mean", "resample_sd", "resample_ci_low", "resample_ci_high",
+                                 "resample_bias", "resample_flag_freq", "resample_n"]
+    assert list(zs.columns) == ["full", "estimate", "se", "ci_low", "ci_high", "array_full", "keep_exact",
+                                "keep_within1", "move2", "distinguishing_full", "distinguishing_freq",
+                                "consensus_full", "consensus_freq", "n", "resample_mean", "resample_sd",
+                                "resample_ci_low", "resample_ci_high", "resample_bias", "array_boot",
+                                "resample_keep_exact", "resample_keep_within1", "resample_distinguishing_freq",
+                                "resample_consensus_freq", "resample_n"]
+    assert list(f.columns) == ["verdict", "p_085", "p_085_low", "p_085_high", "p_095", "p_095_low", "p_095_high",
+                               "share_085", "share_095", "congruence_median", "congruence_p05", "fsi", "nfsi",
+                               "n_no_flags", "n_failed", "n_used", "array_r", "n_no_flags_parametric",
+                               "verdict_text"]
+    assert loa.shape == (9 * 3, 15) and zs.shape[0] == 33 * 3 and len(st) == 120 and list(f.index) == b.factor_names
+    # hand check of one cell against the raw resampling replicates
     x = b.raw["loadings"][:, 3, 1]
     x = x[~np.isnan(x)]
     r = loa.loc[("US4", "f2")]
-    assert r["mean"] == pytest.approx(x.mean()) and r.sd == pytest.approx(x.std(ddof=1))
-    assert r.ci_low == pytest.approx(np.quantile(x, 0.025)) and r.n == len(x)
+    assert r.resample_mean == pytest.approx(x.mean()) and r.resample_sd == pytest.approx(x.std(ddof=1))
+    assert r.resample_ci_low == pytest.approx(np.quantile(x, 0.025)) and r.resample_n == len(x)
     fl = b.raw["flags"][:, 3, 1]
-    assert r.flag_freq == pytest.approx(np.nanmean(fl))
-    assert (loa.n <= 120).all() and (loa.n > 0).all()
-    assert (zs.n == 120).all()
+    assert r.resample_flag_freq == pytest.approx(np.nanmean(fl))
+    assert (loa.resample_n <= 120).all() and (loa.resample_n > 0).all()
+    assert (zs.resample_n == 120).all()
+    # the parametric columns by hand: the loading pivot of one participant type and its flag frequency
+    p = b.parametric
+    c = p["type_count"][3]
+    mean = p["loading_error_sum"][3, 1] / c
+    sd = np.sqrt((p["loading_error_sq"][3, 1] - c * mean ** 2) / (c - 1))
+    assert r.n == c == (p["types"] == 3).sum() - (p["types"][p["failed"]] == 3).sum()
+    assert r.estimate == pytest.approx(b.full.loadings[3, 1] - mean) and r.se == pytest.approx(sd)
+    assert r.ci_high - r.ci_low == pytest.approx(2 * 1.959963984540054 * sd)
+    assert r.flag_freq == pytest.approx(p["flag_count"][3, 1] / c)
+    assert (zs.n == 120 - p["failed"].sum()).all() and ((zs.ci_low <= zs.estimate) & (zs.estimate <= zs.ci_high)).all()
+    # shares over every replicate, probabilities through the calibration curve, words from the probabilities
+    np.testing.assert_allclose(f.share_085, (b.raw["congruence"] >= 0.85).sum(axis=0) / 120)
+    np.testing.assert_allclose(f.p_085, recovery_probability(f.share_085, 0.85, 9, "pca"))
+    assert list(f.verdict) == [verdict_word(a, c) for a, c in zip(f.p_085, f.p_095)]
+    assert ((f.p_085_low <= f.p_085) & (f.p_085 <= f.p_085_high)).all()
     # fsi by hand (R/qfsi.R)
     fs = np.abs(b.full.factor_arrays[:, 0] - b.array_boot[:, 0]).sum() / 33
     assert f.fsi.iloc[0] == pytest.approx(fs)
-    w = b.wide("loadings", "flag_freq")
+    w = b.wide("loadings", "resample_flag_freq")
     assert list(w.index) == list(s.sort_ids) and list(w.columns) == b.factor_names  # study order, not sorted
-    assert w.loc["US4", "f2"] == r.flag_freq
+    assert w.loc["US4", "f2"] == r.resample_flag_freq
     d = json.loads(b.to_json())
-    assert tuple(d) == JSON_KEYS
-    assert d["counts"]["total"] == 120 and len(d["replicates"]) == 120
+    assert tuple(d) == JSON_KEYS and d["schema"] == 2
+    assert d["counts"]["total"] == 120 and len(d["replicates"]) == 120 and d["parametric"]["total"] == 120
     assert d["loadings"][0]["sort"] == "US1" and d["loadings"][0]["factor"] == "f1"
     paths = b.to_csv(tmp_path)
     assert sorted(p.name for p in paths) == ["factors.csv", "loadings.csv", "replicates.csv", "zscores.csv"]
     for fig in (b.loading_intervals_figure(), b.zscore_intervals_figure(), b.congruence_figure()):
         assert len(fig.axes) == 3
-    assert "verdict" in b.summary() or "stable" in b.summary()
+    text = b.summary()
+    assert "Verdict: 3 factor(s)" in text and "parametric bootstrap: 120 samples" in text
 
 
 def test_manual_flags_follow_the_sorts():
@@ -293,7 +330,8 @@ def test_manual_flags_follow_the_sorts():
     b = bootstrap(s, 3, 30, seed=1, manual_flags=flags)
     present = ~np.isnan(b.raw["flags"][:, 0, 0])
     assert (b.raw["flags"][present, 0] == [1, 0, 0]).all()
-    assert b.loadings.loc[("US1", "f1")].flag_freq == 1.0
+    assert b.loadings.loc[("US1", "f1")].resample_flag_freq == 1.0
+    assert b.loadings.loc[("US1", "f1")].flag_freq == 1.0  # participants like US1 keep its manual flag
 
 
 def test_bad_arguments_are_one_line_errors():
@@ -319,8 +357,25 @@ def test_cli_bootstrap(tmp_path, capsys):
     assert d["factors"][0]["congruence_median"] == same.factors.congruence_median.iloc[0]
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "0"]) == 2
     assert "n_resamples=0" in capsys.readouterr().err
+    assert d["factors"][0]["p_085"] == same.factors.p_085.iloc[0] and d["schema"] == 2
     assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20"]) == 0
-    assert "balanced resamples of the sorts" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "balanced resamples of the sorts" in text and "Verdict: 3 factor(s)" in text
+    assert "parametric bootstrap: 20 samples of 9 new participants" in text
+    assert main(["bootstrap", str(LIPSET_CSV), "-k", "3", "-n", "20", "--no-parametric", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["parametric"] is None and d["bootstrap"]["parametric"] is False and d["zscores"][0]["ci_low"] is None
+
+
+def test_centroid_bootstrap_defaults_to_strict_ties_and_says_so(nav):
+    b = bootstrap(nav, 4, 20, seed=1, extraction="centroid", threshold=0.42, parametric=False)
+    assert b.full.options.centroid_ties == "strict" and "centroid ties: strict" in b.notes[0]
+    assert "note: centroid ties: strict" in b.summary() and json.loads(b.to_json())["notes"] == list(b.notes)
+    joint = bootstrap(nav, 4, 20, seed=1, extraction="centroid", threshold=0.42, centroid_ties="joint",
+                      parametric=False)
+    assert joint.full.options.centroid_ties == "joint" and joint.notes == ()
+    np.testing.assert_allclose(joint.full.loadings, b.full.loadings, atol=1e-12)  # no exact tie in the study
+    assert bootstrap(nav, 4, 20, seed=1, parametric=False).notes == ()  # PCA: nothing to say
 
 
 def test_r_centroid_splits_duplicated_sorts(nav):
@@ -351,6 +406,8 @@ def test_dask_distributed_executor_gives_the_same_bytes():
                          executor=client.get_executor())
     for key in serial.raw:
         np.testing.assert_array_equal(serial.raw[key], dist.raw[key], err_msg=key)
+    for key in serial.parametric:
+        np.testing.assert_array_equal(serial.parametric[key], dist.parametric[key], err_msg=key)
     assert serial.to_json() == dist.to_json()
 
 
@@ -381,6 +438,12 @@ def test_batched_path_equals_the_single_study_path_for_every_replicate(nav, monk
         np.testing.assert_allclose(single.raw[key], batched.raw[key], atol=1e-12, rtol=0, err_msg=key)
     for key in ("flags", "arrays", "perm", "signs", "indices"):
         np.testing.assert_array_equal(single.raw[key], batched.raw[key], err_msg=key)
+    # the parametric replicates take the same single-study path for close decisions
+    assert single.parametric_counts["fallback"] == 60 and batched.parametric_counts["fallback"] < 60
+    for key in ("congruence", "zscores", "loading_error_sum"):
+        np.testing.assert_allclose(single.parametric[key], batched.parametric[key], atol=1e-10, rtol=0, err_msg=key)
+    for key in ("arrays", "types", "n_flagged", "flag_count"):
+        np.testing.assert_array_equal(single.parametric[key], batched.parametric[key], err_msg=key)
 
 
 def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
@@ -398,13 +461,17 @@ def test_a_failed_replicate_is_kept_counted_and_left_out(monkeypatch, capsys):
 
     monkeypatch.setattr(pipeline, "CLOSE", 10.0)
     monkeypatch.setattr(engine, "single_loadings", flaky)
-    b = bootstrap(s, 3, 10, seed=1, progress=True)
+    b = bootstrap(s, 3, 10, seed=1, progress=True, parametric=False)
     assert b.counts["failed"] == 1 and b.counts["used"] == 9 and b.counts["total"] == 10
     st = b.status
     bad = st[st.status == "failed"]
     assert len(bad) == 1 and "zero communality" in bad.reason.iloc[0]
     assert np.isnan(b.raw["loadings"][2]).all() and np.isnan(b.raw["congruence"][2]).all()
-    assert (b.loadings.n <= 9).all() and (b.zscores.n == 9).all()
+    assert (b.loadings.resample_n <= 9).all() and (b.zscores.resample_n == 9).all()
+    # a failed replicate reproduces no factor: it stays in the shares' denominator
+    ok = b.raw["congruence"][b.used]
+    np.testing.assert_allclose(b.factors.share_085, (ok >= 0.85).sum(axis=0) / 10)
+    assert (b.factors.n_failed == 1).all()
     assert "1 failed" in b.summary()
     assert json.loads(b.to_json())["counts"]["failed"] == 1
 

@@ -69,11 +69,11 @@ def check_replay(study, k, r) -> dict:
                     np.testing.assert_allclose(got, v[:, cols.index(name)], atol=TOL, rtol=0, err_msg=f"{table} {name}")
             if table == "loastats":
                 mine = b.loadings.xs(f"f{f + 1}", level="factor").loc[t["rows"]]
-                np.testing.assert_allclose(mine.flag_freq, v[:, cols.index("flag_freq")], atol=1e-15, rtol=0)
-                np.testing.assert_allclose(mine["mean"], v[:, cols.index("mean")], atol=TOL, rtol=0)
-                np.testing.assert_allclose(mine.sd, v[:, cols.index("sd")], atol=TOL, rtol=0)
-                np.testing.assert_allclose(mine.ci_low, v[:, cols.index("2.5%")], atol=TOL, rtol=0)
-                np.testing.assert_allclose(mine.ci_high, v[:, cols.index("97.5%")], atol=TOL, rtol=0)
+                np.testing.assert_allclose(mine.resample_flag_freq, v[:, cols.index("flag_freq")], atol=1e-15, rtol=0)
+                np.testing.assert_allclose(mine.resample_mean, v[:, cols.index("mean")], atol=TOL, rtol=0)
+                np.testing.assert_allclose(mine.resample_sd, v[:, cols.index("sd")], atol=TOL, rtol=0)
+                np.testing.assert_allclose(mine.resample_ci_low, v[:, cols.index("2.5%")], atol=TOL, rtol=0)
+                np.testing.assert_allclose(mine.resample_ci_high, v[:, cols.index("97.5%")], atol=TOL, rtol=0)
     np.testing.assert_array_equal(b.array_boot, r["zbn"]["values"])  # "Bootstraped factor scores"
     # qmethod's qfsi indexes the factor-array *matrix* qm[[6]] as a vector: qm[[6]][f] is the single cell
     # zsc_n[f, 1], so R's FSindex_f = sum |zsc_n[f, 1] - fsc_bn_f| / n_statements (R/qfsi.R:8). qvalid computes the

@@ -70,7 +70,7 @@ def test_replay_of_the_published_2000_steps(stored):
         np.testing.assert_allclose(b.raw["loadings"][:, :, f].T, stored["loa"][f], atol=1e-10, rtol=0)
         np.testing.assert_array_equal(b.raw["flags"][:, :, f].T, stored["flagged"][f])
         np.testing.assert_allclose(b.raw["zscores"][:, :, f].T, stored["zsc"][f], atol=1e-10, rtol=0)
-    sd = b.wide("zscores", "sd")
+    sd = b.wide("zscores", "resample_sd")
     np.testing.assert_allclose(sd.to_numpy(), np.column_stack(stored["zsd"]), atol=1e-10)
 
 
@@ -89,7 +89,7 @@ def test_own_balanced_resamples_agree_within_monte_carlo_error(stored):
         mc_se = np.std(batches, ddof=1) / np.sqrt(20) * np.sqrt(2)
         mine = np.nanstd(z[:, :, f], axis=0, ddof=1).mean()
         assert abs(mine - stored["zsd"][f].mean()) < 4 * mc_se, (f, mine, stored["zsd"][f].mean(), mc_se)
-    freq, n = b.wide("loadings", "flag_freq"), b.wide("loadings", "n")
+    freq, n = b.wide("loadings", "resample_flag_freq"), b.wide("loadings", "resample_n")
     for f in range(3):
         ref = dict(zip(stored["loastats_rows"][f], stored["flag_freq"][f]))
         for i in np.flatnonzero(b.full.flags[:, f]):  # the defining sorts of the factor

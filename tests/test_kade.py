@@ -159,7 +159,7 @@ def test_kade_preset_and_qmethod_preset_differ_only_in_documented_fields():
     changed = {f for f, v in k.to_dict().items() if q.to_dict()[f] != v}
     assert changed == {"cor_digits", "pca_rule", "centroid_rule", "varimax_rule", "varimax_eps", "varimax_max_iter",
                        "pca_tidy", "flag_rule", "scores_rule", "array_ties", "se_rule", "qdc_rule", "qdc_labels",
-                       "qdc_flagless"}
+                       "qdc_flagless", "steps_rule"}
     doc = (ROOT / "docs/kade.md").read_text()
     assert all(f"`{f}`" in doc for f in changed)
 

@@ -30,7 +30,10 @@ def test_json_contract_keys_and_shapes(lipset):
     assert set(d["characteristics"]) == {"av_rel_coef", "nload", "eigenvals", "expl_var", "reliability",
                                          "se_fscores"}
     assert len(d["unrotated_eigenvalues"]) == 3
-    assert set(d["diagnostics"]) == {"varimax_iterations", "converged", "warnings", "alignment"}
+    assert set(d["diagnostics"]) == {"varimax_iterations", "converged", "warnings", "alignment", "rotation"}
+    assert d["diagnostics"]["rotation"] == {"name": "varimax", "oblique": False, "steps": [], "target": None,
+                                            "text": "varimax"}
+    assert d["factor_correlations"] is None
     per = d["distinguishing"]["per_statement"]
     assert [p["statement"] for p in per] == list(lipset.statement_ids) and set(per[0]["diffs"]) == {"f1_f2", "f1_f3", "f2_f3"}
     assert d["options"]["extraction"] == "pca" and d["options"]["nfactors"] == 3

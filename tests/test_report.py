@@ -243,7 +243,7 @@ def test_live_cross_check_with_a_published_threshold(nav):
 # ---------------------------------------------------------------------- command line
 def test_cli_writes_report_and_json(tmp_path, capsys):
     out, js = tmp_path / "sub" / "r.html", tmp_path / "r.json"
-    argv = ["report", str(LIPSET), "-k", "3", "--statements", str(LIPSET_TEXTS), "--no-crosscheck",
+    argv = ["report", str(LIPSET), "-k", "3", "--statements", str(LIPSET_TEXTS), "--no-crosscheck", *QUICK,
             "--out", str(out), "--json", str(js)]
     assert main(argv) == 0
     assert capsys.readouterr().out.splitlines() == ["cross-check: not run: switched off (--no-crosscheck).",
@@ -255,6 +255,32 @@ def test_cli_writes_report_and_json(tmp_path, capsys):
     cmd = d["report"]["command"]
     assert shlex.split(cmd)[:2] == ["qvalid", "report"] and cmd in html
     assert sorted(out.parent.iterdir()) == [out]  # written atomically: no temporary file left
+
+
+#: The report's sections that cost time (stability, number of factors) off, for tests about something else.
+QUICK = ("--no-bootstrap", "--no-factors")
+
+
+def test_cli_report_includes_stability_and_number_of_factors_by_default(tmp_path, capsys, monkeypatch):
+    """Stability is the main job's point: without options the report bootstraps and weighs the number of factors
+    (the defaults made small here); --no-bootstrap / --no-factors switch them off."""
+    import qvalid.cli.report as cr
+
+    monkeypatch.setattr(cr, "BOOTSTRAP_RESAMPLES", 30)
+    monkeypatch.setattr(cr, "FACTOR_RUNS", 20)
+    out, js = tmp_path / "r.html", tmp_path / "r.json"
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", str(out), "--json", str(js)]) == 0
+    d = json.loads(js.read_text())
+    assert d["bootstrap"]["bootstrap"]["n_resamples"] == 30 and d["number_of_factors"] is not None
+    assert "--bootstrap" not in d["report"]["command"] and "--no-" not in d["report"]["command"].replace(
+        "--no-crosscheck", "")
+    ids = check_page(out.read_text(encoding="utf-8")).ids
+    assert "stability" in ids and "number-of-factors" in ids
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", *QUICK, "--out", str(out), "--json",
+                 str(js)]) == 0
+    d = json.loads(js.read_text())
+    assert d["bootstrap"] is None and d["number_of_factors"] is None
+    assert "--no-bootstrap --no-factors" in d["report"]["command"]
 
 
 def test_cli_command_line_reproduces_the_arguments():
@@ -269,12 +295,16 @@ def test_cli_command_line_reproduces_the_arguments():
     assert cmd == ("qvalid report 'my study.csv' -k 4 --extraction centroid --threshold 0.42 --no-majority "
                    "--bootstrap 200 --seed 7 --out o/r.html")
     assert vars(make_parser().parse_args(shlex.split(cmd)[1:])) == vars(args)
+    off = make_parser().parse_args(["report", "s.csv", "-k", "2", "--no-bootstrap", "--no-factors"])
+    assert off.bootstrap == 0 and off.factors == 0
+    assert command_line(off) == "qvalid report s.csv -k 2 --no-bootstrap --no-factors"
+    assert vars(make_parser().parse_args(shlex.split(command_line(off))[1:])) == vars(off)
 
 
 def test_cli_bad_statements_file_is_one_line_exit_2(tmp_path, capsys):
     bad = tmp_path / "texts.csv"
     bad.write_text('"","text"\n"sta_1","only one"\n')
-    assert main(["report", str(LIPSET), "-k", "2", "--statements", str(bad), "--no-crosscheck",
+    assert main(["report", str(LIPSET), "-k", "2", "--statements", str(bad), "--no-crosscheck", *QUICK,
                  "--out", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no text for statement(s) sta_2" in err
@@ -284,7 +314,7 @@ def test_cli_bad_statements_file_is_one_line_exit_2(tmp_path, capsys):
 def test_cli_refuses_to_overwrite_the_study(tmp_path, capsys):
     study = tmp_path / "s.csv"
     study.write_bytes(LIPSET.read_bytes())
-    assert main(["report", str(study), "-k", "2", "--no-crosscheck", "--out", str(study)]) == 2
+    assert main(["report", str(study), "-k", "2", "--no-crosscheck", *QUICK, "--out", str(study)]) == 2
     assert "refusing to overwrite" in capsys.readouterr().err and study.read_bytes() == LIPSET.read_bytes()
 
 
@@ -372,7 +402,7 @@ def test_cli_manual_flags_file(tmp_path, capsys):
     flags = tmp_path / "flags.csv"
     flags.write_text("sort,f1,f2\nUS1,X,\nUS2,X,\nJP5,,X\nCA6,,X\nFR9,X,\nUS3,,\nUS4,,\nUK7,,\nUS8,,\n")
     out, js = tmp_path / "r.html", tmp_path / "r.json"
-    assert main(["report", str(LIPSET), "-k", "2", "--flags", str(flags), "--no-crosscheck", "--out", str(out),
+    assert main(["report", str(LIPSET), "-k", "2", "--flags", str(flags), "--no-crosscheck", *QUICK, "--out", str(out),
                  "--json", str(js)]) == 0
     d = json.loads(js.read_text())
     on = {sid: row for sid, row in zip(d["sort_ids"], d["flags"]) if any(row)}
@@ -385,7 +415,8 @@ def test_cli_manual_flags_file(tmp_path, capsys):
 
 def test_cli_format_json(tmp_path, capsys):
     out = tmp_path / "r.html"
-    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", "--out", str(out), "--format", "json"]) == 0
+    assert main(["report", str(LIPSET), "-k", "2", "--no-crosscheck", *QUICK, "--out", str(out), "--format",
+                 "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["html"] == str(out) and d["json"] is None and d["bootstrap"] is None
     assert d["crosscheck"]["headline"] == "not run" and d["command"].endswith("--format json")
@@ -398,7 +429,8 @@ def test_the_demo_job_on_the_bundled_study(tmp_path, capsys):
     study = ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"
     out, js = tmp_path / "report.html", tmp_path / "report.json"
     assert main(["report", str(study), "-k", "4", "--extraction", "centroid", "--centroid-ties", "strict",
-                 "--threshold", "0.42", "--bootstrap", "50", "--seed", "1", "--out", str(out), "--json", str(js)]) == 0
+                 "--threshold", "0.42", "--bootstrap", "50", "--no-factors", "--seed", "1", "--out", str(out), "--json",
+                 str(js)]) == 0
     text = capsys.readouterr().out
     assert text.startswith("cross-check: AGREE: all 20 compared outputs within tolerance")
     page = out.read_text(encoding="utf-8")
@@ -420,7 +452,8 @@ def test_cli_number_of_factors_section(tmp_path, capsys):
     study = ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"
     out, js = tmp_path / "r.html", tmp_path / "r.json"
     opts = ["--extraction", "centroid", "--centroid-ties", "strict", "--threshold", "0.42"]
-    assert main(["report", str(study), "-k", "4", *opts, "--factors", "40", "--seed", "2", "--no-crosscheck",
+    assert main(["report", str(study), "-k", "4", *opts, "--factors", "40", "--no-bootstrap", "--seed", "2",
+                 "--no-crosscheck",
                  "--out", str(out), "--json", str(js)]) == 0
     page = out.read_text(encoding="utf-8")
     c = check_page(page)
@@ -442,7 +475,7 @@ def test_cli_without_r_writes_the_report_and_says_why(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(rb, "require_r", no_r)
     out, js = tmp_path / "r.html", tmp_path / "r.json"
-    assert main(["report", str(LIPSET), "-k", "3", "--out", str(out), "--json", str(js)]) == 0
+    assert main(["report", str(LIPSET), "-k", "3", *QUICK, "--out", str(out), "--json", str(js)]) == 0
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith("cross-check: not run: R qmethod could not be used on this machine: R package(s) qmethod")
     d = json.loads(js.read_text())

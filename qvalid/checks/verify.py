@@ -26,12 +26,16 @@ import numpy as np
 
 from ..core.congruence import align_factors
 from ..core.flag import flag
+from ..core.procrustes import procrustes, rotation_steps
 from ..core.rotate import varimax
+from ..errors import QInputError
 from ..io.published import PublishedTable, printed_decimals
 from ..options import FlagRule
+from ..pipeline import analyze
+from ..results import step_text
 from ..simulate import open_cells
 
-__all__ = ["Claim", "Verification", "verify", "VERDICTS", "printed"]
+__all__ = ["Claim", "Verification", "verify", "VERDICTS", "printed", "rotation_claim"]
 
 AGREES, ROUNDING, CONTRADICTS, UNCHECKABLE = ("agrees", "agrees within print rounding", "contradicts",
                                               "cannot be checked")
@@ -173,7 +177,7 @@ def verify(loadings: PublishedTable | None, *, n_statements: int | None = None, 
            explained_variance=None, cumulative_variance=None, total_variance=None, arrays: PublishedTable = None,
            zscores: PublishedTable = None, grid=None, correlations=None, correlations_of: str = "zscores",
            nload_reliability=None, rotation: str | None = None, threshold_p: float | None = None, unchecked=(),
-           names=None) -> Verification:
+           names=None, data=None, data_extraction: str = "pca", data_flavor: str = "qmethod") -> Verification:
     """Re-check the claims of a paper's Q tables against its printed loadings (and what else was printed).
 
     Parameters
@@ -213,6 +217,10 @@ def verify(loadings: PublishedTable | None, *, n_statements: int | None = None, 
         Claims that the printed tables cannot determine, listed with the reason.
     names : sequence of str, optional
         Factor names for the claims (default ``F1``, ``F2``, ...).
+    data : QStudy, optional
+        The study's data: adds the claim "the published loadings are an orthogonal rotation of the data's k-factor
+        solution" (:func:`rotation_claim`), the unrotated solution being ``analyze(data, k, rotation="none",
+        extraction=data_extraction, flavor=data_flavor)`` on the published sorts.
     """
     if eigenvalues_of not in ("unrotated", "rotated") or correlations_of not in ("zscores", "arrays"):
         raise ValueError("eigenvalues_of is 'unrotated' or 'rotated'; correlations_of is 'zscores' or 'arrays'")
@@ -263,6 +271,17 @@ def verify(loadings: PublishedTable | None, *, n_statements: int | None = None, 
 
     if rotation == "varimax":
         claims.append(_check_varimax(a, eps, loadings.ids))
+    if data is not None:
+        where = {sid: i for i, sid in enumerate(data.sort_ids)}
+        unknown = [sid for sid in loadings.ids if sid not in where]
+        if unknown:
+            raise QInputError(f"the loadings table has Q-sort(s) the data has not: {', '.join(unknown)}",
+                              file=loadings.source, sort=unknown[0])
+        sol = analyze(data, k, flavor=data_flavor, extraction=data_extraction, rotation="none")
+        what = f"{data_extraction} ({data_flavor})"
+        claim, derived["rotation_of_data"] = rotation_claim(loadings, sol.unrotated_loadings[
+            [where[sid] for sid in loadings.ids]], of=what)
+        claims.append(claim)
 
     # defining sorts under the paper's rule
     if threshold is None and n_statements is None:
@@ -328,6 +347,58 @@ def _table_claims(arrays, zscores, grid, correlations, correlations_of, names, u
     for claim, text, reason in unchecked:
         claims.append(Claim("other", claim, text, "", UNCHECKABLE, reason))
     return claims
+
+
+def rotation_claim(published: PublishedTable, unrotated, *, of: str = "PCA") -> tuple[Claim, dict]:
+    """Is the printed loadings table an orthogonal rotation of the data's factors?
+
+    The orthogonal Procrustes rotation T of the data's unrotated loadings A (rows in the table's order) towards the
+    printed ones B (:func:`qvalid.core.procrustes.procrustes`); the residual B - A T per sort and factor against
+    the print rounding eps (half a unit of each cell's last decimal):
+
+    - ``agrees``: every |residual| <= eps (each printed loading is A T rounded);
+    - ``agrees within print rounding``: every |residual| <= eps + max eps: the fitted T itself absorbs part of the
+      rounding, which moves A T by up to 0.43 eps in 400 simulated true rotations (scripts/
+      verify_rotation_calibration.py, docs/verify.md), so one more eps is a margin of more than 2x;
+    - ``contradicts``: some residual beyond that (the table is no rotation of these factors: another k, an oblique
+      pattern, another extraction, a typo or a swapped row; power in docs/verify.md).
+
+    The rotation is also written as judgmental steps after a reordering/reversal of factors
+    (:func:`qvalid.core.procrustes.rotation_steps`; a turn whose sine is below half a unit of the last printed
+    decimal is within print rounding and left out): ``derived`` holds ``matrix``, ``steps`` (text, KADE's clockwise
+    degrees), ``order`` (published factor j = sign x data factor), ``residual`` per sort, ``max_residual``,
+    ``bound``.
+    """
+    b = np.asarray(published.values, dtype=np.float64)
+    a = np.asarray(unrotated, dtype=np.float64)
+    eps = _half(published.decimals)
+    if a.shape != b.shape:
+        raise ValueError(f"the data's solution has shape {a.shape}, the printed table {b.shape}")
+    fit = procrustes(a, b)
+    res = fit.residual
+    slack = float(eps.max())
+    excess = np.abs(res) - eps
+    if (excess <= 1e-12).all():
+        v = AGREES
+    elif (excess <= slack + 1e-12).all():
+        v = ROUNDING
+    else:
+        v = CONTRADICTS
+    i, j = np.unravel_index(int(np.argmax(excess)), res.shape)
+    rs = rotation_steps(fit.matrix, tol=slack)  # a turn whose sine is within print rounding is no step
+    # published factor q = signs[p] x (factor p after the steps), where q = perm[p]
+    order = {int(q): (int(p), float(s)) for p, (q, s) in enumerate(zip(rs.perm, rs.signs))}
+    order_text = ", ".join(f"F{q + 1} = {'-' if order[q][1] < 0 else ''}f{order[q][0] + 1}" for q in sorted(order))
+    steps_text = ", ".join(step_text(st) for st in rs.steps) or "no turn"
+    derived = {"of": of, "matrix": fit.matrix.tolist(), "steps": [step_text(st) for st in rs.steps],
+               "fewest_steps_bound": rs.lower_bound, "order": order_text,
+               "residual": dict(zip(published.ids, np.round(res, 6).tolist())),
+               "max_residual": float(np.abs(res).max()), "bound": (eps + slack).tolist()}
+    how = (f"orthogonal Procrustes of the data's unrotated {of} factors onto the table: largest residual "
+           f"{res[i, j]:+.2g} at {published.ids[i]}, F{j + 1} (print rounding ±{eps[i, j]:g}, bound ±"
+           f"{eps[i, j] + slack:g}); the rotation is {steps_text}, then {order_text}")
+    return Claim("loadings", f"an orthogonal rotation of the data's {published.values.shape[1]}-factor {of} solution",
+                 "", f"max |residual| {np.abs(res).max():.2g}", v, how), derived
 
 
 def _check_threshold_p(threshold, p, n_statements) -> Claim:

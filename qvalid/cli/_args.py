@@ -22,11 +22,13 @@ import sys
 
 from ..errors import QInputError
 from ..io import FORMATS, read_flags, read_study, sniff_format
+from ..io.rotations import read_rotation_steps, read_target
 from ..options import FLAVORS, OPTION_INFO, Options
 
 __all__ = ["EXIT_OK", "EXIT_DIFF", "EXIT_INPUT", "EXIT_PIPE", "add_study_options", "add_analysis_options",
            "add_format_option", "emit", "parse_grid", "read_study_from_args", "analysis_overrides",
-           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "warn"]
+           "manual_flags_from_args", "add_encoding_option", "OPTION_FLAGS", "warn",
+           "rotation_inputs_from_args"]
 
 #: Exit codes: ok; differences beyond tolerance (crosscheck); invalid input or usage; stdout closed by the reader
 #: (``qvalid analyze ... | head``: 128 + SIGPIPE, what a shell reports for a program killed by a closed pipe).
@@ -180,7 +182,8 @@ def _kind(f) -> type:
     return next((t for t in (bool, int, float) if t.__name__ in ann), str)
 
 
-def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, flags: bool = True) -> None:
+def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, flags: bool = True,
+                         steps: bool = True, target: bool = True) -> None:
     """``-k``, ``--flavor``, one flag per Options field and ``--flags FILE`` (same meaning in every subcommand).
 
     Every option defaults to None, i.e. the flavour's value; :func:`analysis_overrides` returns those given.
@@ -202,8 +205,18 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
             info = OPTION_INFO[f.name]
             choices = (*info.values, *info.aliases) if info.values else None
             metavar = "{" + ",".join(info.values) + "}" if info.values else kind.__name__.upper()
-            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=str.lower if info.values else kind,
+            conv = (info.canonical if info.case_sensitive else str.lower) if info.values else kind
+            g.add_argument(*OPTION_FLAGS[f.name], dest=f.name, type=conv,
                            choices=choices, default=None, help=helptext, metavar=metavar)
+    if steps:
+        g.add_argument("--then", metavar="FILE", dest="then_file",
+                       help="judgmental rotation after the named rotation: a file with one step per line, e.g. "
+                            "'f1 f2 +12.5' (degrees; positive = clockwise with the lower factor on the horizontal "
+                            "axis, as KADE/PQMethod); see docs/rotations.md")
+    if target:
+        g.add_argument("--target", metavar="FILE", dest="target_file",
+                       help="target loadings of --rotation targetT/targetQ: sort id column and columns f1..fk; "
+                            "empty or NA cells are unspecified")
     if flags:
         g.add_argument("--flags", metavar="FILE", dest="flags_file",
                        help="manual flags: CSV with a sort id column and one column per factor holding 1/0 or X, "
@@ -213,6 +226,17 @@ def add_analysis_options(p: argparse.ArgumentParser, *, nfactors: bool = True, f
 def analysis_overrides(args) -> dict:
     """The Options fields given on the command line (``{"extraction": "centroid", ...}``)."""
     return {f.name: getattr(args, f.name) for f in fields(Options) if getattr(args, f.name, None) is not None}
+
+
+def rotation_inputs_from_args(args, study) -> dict:
+    """``--then FILE`` and ``--target FILE`` as :func:`qvalid.analyze`'s ``then`` and ``target`` (those given)."""
+    out = {}
+    enc = getattr(args, "encoding", None)
+    if getattr(args, "then_file", None) is not None:
+        out["then"] = read_rotation_steps(args.then_file, enc)
+    if getattr(args, "target_file", None) is not None:
+        out["target"] = read_target(args.target_file, study.sort_ids, args.nfactors, encoding=enc)
+    return out
 
 
 def manual_flags_from_args(args, study):

@@ -9,7 +9,7 @@ from ..io import write_tables
 from ..io.published import read_loadings
 from ..pipeline import align_to, analyze
 from ._args import (EXIT_OK, add_analysis_options, add_format_option, add_study_options, analysis_overrides, emit,
-                    manual_flags_from_args, read_study_from_args)
+                    manual_flags_from_args, read_study_from_args, rotation_inputs_from_args)
 
 
 def register(sub) -> None:
@@ -21,7 +21,9 @@ def register(sub) -> None:
                "  qvalid analyze reference/data/lipset/lipset.csv -k 3\n"
                "  qvalid analyze study.csv -k 4 --extraction centroid --threshold 0.42 --output tables/\n"
                "  qvalid analyze study.csv -k 4 --align paper_loadings.csv --format json\n"
-               "  qvalid analyze study.csv -k 3 --flags my_flags.csv",
+               "  qvalid analyze study.csv -k 3 --flags my_flags.csv\n"
+               "  qvalid analyze study.csv -k 3 --rotation varimax --then rotations.txt\n"
+               "  qvalid analyze study.csv -k 3 --rotation oblimin --rotation-gam 0.5",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(p)
     add_analysis_options(p)
@@ -40,7 +42,7 @@ def register(sub) -> None:
 def run(args) -> int:
     s = read_study_from_args(args)
     res = analyze(s, args.nfactors, flavor=args.flavor, flags=manual_flags_from_args(args, s),
-                  **analysis_overrides(args))
+                  **rotation_inputs_from_args(args, s), **analysis_overrides(args))
     if args.align is not None:
         ids, _, target = read_loadings(args.align, encoding=getattr(args, "encoding", None))
         res = align_to(res, target, sort_ids=ids, name=args.align)

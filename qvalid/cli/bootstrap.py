@@ -10,25 +10,28 @@ from ..io import read_resamples
 from ..io.files import atomic_write
 from ..stability import bootstrap
 from ._args import (EXIT_OK, add_analysis_options, add_study_options, analysis_overrides, emit, manual_flags_from_args,
-                    read_study_from_args)
+                    read_study_from_args, rotation_inputs_from_args)
 
 
-_DESCRIPTION = ("Resample the Q-sorts (or statements), re-run the analysis on every replicate, align each to the "
-                "full-sample factors and report loading/z-score intervals, flag frequencies, array stability and "
-                "factor congruence (docs/bootstrap.md).")
+_DESCRIPTION = ("How far would each factor and each statement's place move in another sample of participants? "
+                "Resamples the Q-sorts (as qmethod's qmboots) to estimate, through a calibrated curve, the "
+                "probability that another sample recovers each factor (the verdict), and simulates samples of new "
+                "participants from the fitted solution (a parametric bootstrap) for the intervals of z-scores and "
+                "loadings, flag frequencies and array stability (docs/bootstrap.md, docs/calibration.md).")
 _EXAMPLES = """examples:
   qvalid bootstrap reference/data/lipset/lipset.csv -k 3 -n 1000 --seed 1
   qvalid bootstrap study.csv -k 4 --extraction centroid --centroid-ties strict --threshold 0.42 \\
       --output out/ --figures out/
-  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule
-  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run"""
+  qvalid bootstrap study.csv -k 3 --align qindtest --format json   # qmboots' alignment rule (no verdict)
+  qvalid bootstrap study.csv -k 3 --align qindtest --indices resamples.csv   # replay an R qmboots run
+  qvalid bootstrap study.csv -k 3 --no-parametric   # the resampling alone (percentile intervals, prefix resample_)"""
 
 
 def register(sub) -> None:
     p = sub.add_parser("bootstrap", help="bootstrap the stability of the factors, loadings and factor arrays",
                        description=_DESCRIPTION, epilog=_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    for add in (add_study_options, add_analysis_options):  # the options every analysing subcommand shares
-        add(p)
+    add_study_options(p)  # the options every analysing subcommand shares
+    add_analysis_options(p, target=False)  # (a target is given per Q-sort: replicates of sorts have none)
     g = p.add_argument_group("bootstrap")
     g.add_argument("-n", "--resamples", type=int, default=1000, help="number of replicates (default 1000)")
     g.add_argument("--resample", choices=("sorts", "statements"), default="sorts",
@@ -43,7 +46,10 @@ def register(sub) -> None:
                         "number of columns. With --align qindtest qvalid takes every step as qmboots does")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--workers", type=int, default=1, help="processes (default 1: this process)")
-    g.add_argument("--ci", type=float, default=0.95, help="percentile interval coverage (default 0.95)")
+    g.add_argument("--ci", type=float, default=0.95, help="interval coverage (default 0.95)")
+    g.add_argument("--no-parametric", dest="parametric", action="store_false", default=None,
+                   help="skip the parametric bootstrap (then no calibrated intervals; the resampling's percentiles "
+                        "remain, prefix resample_)")
     o = p.add_argument_group("output")
     o.add_argument("--format", choices=("text", "json"), default="text",
                    help="text (for people, default) or json (one object; keys in docs/bootstrap.md)")
@@ -72,6 +78,7 @@ def run(args) -> int:
         res = bootstrap(study, args.nfactors, args.resamples, resample=args.resample, balanced=not args.plain,
                         indices=indices, align=args.align, seed=args.seed, executor=executor, progress=progress,
                         flavor=args.flavor, manual_flags=manual_flags_from_args(args, study), ci=args.ci,
+                        parametric=args.parametric, **rotation_inputs_from_args(args, study),
                         **analysis_overrides(args))
     finally:
         if executor is not None:

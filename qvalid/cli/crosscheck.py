@@ -12,7 +12,8 @@ from ..checks.compare import FLOAT_OUTPUTS, resolve_tolerances
 from ..checks.crosscheck import crosscheck
 from ..errors import QInputError
 from ._args import (EXIT_DIFF, EXIT_OK, add_analysis_options, add_format_option, add_study_options,
-                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
+                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args,
+                    rotation_inputs_from_args)
 
 
 def parse_tolerances(values) -> dict | None:
@@ -42,7 +43,8 @@ def run(args) -> int:
     tolerances = parse_tolerances(args.tolerance)
     study = read_study_from_args(args)
     diff, _ = crosscheck(study, args.nfactors, flavor=args.flavor, align=args.align, tolerances=tolerances,
-                         flags=manual_flags_from_args(args, study), **analysis_overrides(args))
+                         flags=manual_flags_from_args(args, study), **rotation_inputs_from_args(args, study),
+                         **analysis_overrides(args))
     emit(args, diff.to_text, diff.to_dict, markdown=diff.to_markdown)
     return EXIT_OK if diff.ok else EXIT_DIFF
 
@@ -62,7 +64,7 @@ def register(subparsers) -> None:
                "R/qmethod/rpy2 missing",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     add_study_options(c)
-    add_analysis_options(c)
+    add_analysis_options(c, steps=False)
     g = c.add_argument_group("comparison")
     add_format_option(g, choices=("text", "json", "markdown"))
     g.add_argument("--tolerance", action="append", metavar="[OUTPUT=]VALUE",

@@ -22,7 +22,7 @@ def register(sub) -> None:
                     "solution changes from k to k + 1.",
         epilog="example: qvalid factors reference/data/lipset/lipset.csv --max-k 5 --plot scree.png")
     add_study_options(p)
-    add_analysis_options(p, nfactors=False, flags=False)
+    add_analysis_options(p, nfactors=False, flags=False, steps=False, target=False)
     g = p.add_argument_group("number of factors")
     g.add_argument("-k", "--nfactors", type=int,
                    help="the solution in question, highlighted and compared with k - 1 and k + 1 (default: the k "

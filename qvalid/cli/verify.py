@@ -7,7 +7,8 @@ import argparse
 
 from ..checks.verify import verify
 from ..errors import QInputError
-from ..io import read_flags
+from ..io import read_flags, read_study
+from ..io.files import suffix
 from ..io.published import read_table
 from ._args import EXIT_DIFF, EXIT_OK, add_format_option, emit, parse_grid, warn
 
@@ -74,6 +75,18 @@ def register(sub) -> None:
                    help="correlations between factor scores, upper triangle row by row (r12,r13,...,r23,...)")
     c.add_argument("--correlations-of", choices=("zscores", "arrays"), default="zscores")
     c.add_argument("--rotation", choices=("varimax",), help="check that the loadings are a varimax solution")
+    d = p.add_argument_group("the data (optional): is the table an orthogonal rotation of the data's factors?")
+    d.add_argument("--data", metavar="STUDY",
+                   help="the study's Q-sorts (any study file qvalid reads; statements as rows): adds the claim that "
+                        "the loadings are an orthogonal rotation of its k-factor solution, the rotation written as "
+                        "judgmental steps (orthogonal Procrustes; docs/verify.md)")
+    d.add_argument("--data-extraction", choices=("pca", "centroid"), default="pca",
+                   help="the data's factors: principal components (default) or the centroid")
+    d.add_argument("--data-flavor", choices=("qmethod", "kade"), default="qmethod",
+                   help="whose extraction: qmethod's (psych principal / Hermans' centroid, default) or KADE's "
+                        "(QPCA / Brown's centroid, 5-dp correlations)")
+    d.add_argument("--data-layout", choices=("statements", "sorts"), default="statements",
+                   help="orientation of a CSV --data file (default: statements as rows)")
     c.add_argument("--unchecked", action="append", metavar="CLAIM|PRINTED|REASON",
                    help="a printed claim the tables cannot determine, listed with the reason")
     add_format_option(p)
@@ -151,6 +164,12 @@ def run(args) -> int:
             raise QInputError(f"--defining: sort(s) {', '.join(unknown)} not in the loadings table", file=lo.source)
         flags = np.array([[sid in s for s in sets] for sid in lo.ids])
     counts = _list(args.defining_counts, "defining-counts")
+    data = None
+    if args.data is not None:
+        kw = {} if args.encoding is None else {"encoding": args.encoding}
+        if suffix(args.data) in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".ods"):
+            kw["layout"] = args.data_layout
+        data = read_study(args.data, **kw)
     rel = None
     if args.reliability or args.se:
         if not (args.reliability and args.se):
@@ -176,7 +195,8 @@ def run(args) -> int:
                      grid=parse_grid(args.grid), correlations=_list(args.correlations, "correlations"),
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,
                      threshold_p=args.threshold_p,
-                     unchecked=unchecked)
+                     unchecked=unchecked, data=data, data_extraction=args.data_extraction,
+                     data_flavor=args.data_flavor)
     except ValueError as err:
         raise QInputError(str(err), file=lo.source) from None
     emit(args, res.to_text, res.to_dict)

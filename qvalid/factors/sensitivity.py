@@ -104,7 +104,7 @@ def bootstrap_view(study, results, max_k, n_resamples, seed_seq, executor, flavo
             continue
         seed = int(child.generate_state(1)[0])
         b = bootstrap(study, k, n_resamples, seed=seed, executor=executor, progress=progress, flavor=flavor,
-                      **options)
+                      parametric=False, **options)
         fac = b.factors
         loa = b.loadings
         d = defining_factor(results[k])
@@ -117,6 +117,6 @@ def bootstrap_view(study, results, max_k, n_resamples, seed_seq, executor, flavo
 
 
 def _kept(loa, res, d, j) -> int:
-    """Defining sorts of factor j flagged on j in at least half of the resamples (``flag_freq`` >= 0.5)."""
-    freq = np.asarray(loa["flag_freq"].to_numpy(float)).reshape(res.study.n_sorts, res.nfactors)
+    """Defining sorts of factor j flagged on j in at least half of the resamples (``resample_flag_freq`` >= 0.5)."""
+    freq = np.asarray(loa["resample_flag_freq"].to_numpy(float)).reshape(res.study.n_sorts, res.nfactors)
     return int(((d == j) & (freq[:, j] >= 0.5)).sum())

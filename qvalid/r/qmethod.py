@@ -22,7 +22,7 @@ import numpy as np
 from ..core.characteristics import Characteristics, Distinguishing, explained_variance
 from ..errors import QInputError
 from ..jsonable import num
-from ..options import resolve_options
+from ..options import OPTION_INFO, ROTATIONS, resolve_options
 from ..results import QResult
 from ..study import QStudy, study_block
 from . import session
@@ -173,12 +173,16 @@ def _r_extraction(extraction: str) -> str:
 
 
 def run_qmethod(study: QStudy, nfactors: int, *, extraction: str = "pca", rotation: str = "varimax",
-                cor_method: str = "pearson", spc: float = 1e-5, flags=None, timeout: float = 120.0) -> RRun:
+                cor_method: str = "pearson", spc: float = 1e-5, flags=None, timeout: float = 120.0,
+                rotation_args=None) -> RRun:
     """Run R qmethod 1.8.4 on ``study`` with qvalid's options mapped one to one.
 
     ``qmethod(dataset, nfactors, extraction="PCA"|"centroid", rotation, forced, distribution, cor.method,
     silent=TRUE, spc)``; a non-forced study passes ``forced=FALSE`` and ``distribution`` = its grid expanded to one
-    value per statement. With ``flags`` (bool, n_sorts x nfactors) the loadings are computed with qmethod's own
+    value per statement. ``rotation`` is any name psych::principal knows (case-sensitive, as in R) and
+    ``rotation_args`` the rotation's arguments by their R names (``gam``, ``delta``, ``k``, ``normalize``, ``eps``,
+    ``maxit``, ``Target`` as an (n_sorts, nfactors) array, NaN = NA), passed through qmethod's ``...``. With ``flags``
+    (bool, n_sorts x nfactors) the loadings are computed with qmethod's own
     code (``principal(cor, nfactors, rotate=rotation)`` or ``centroid`` + ``varimax``) and R runs
     ``qzscores(dataset, nfactors, loa, flagged, forced, distribution)`` then ``qdc``.
 
@@ -197,9 +201,22 @@ def run_qmethod(study: QStudy, nfactors: int, *, extraction: str = "pca", rotati
     r = session.require_r()
     ro = r.ro
     ext = _r_extraction(extraction)
-    rotation = str(rotation).lower()
-    if rotation not in ("varimax", "none"):
-        raise QInputError(f"rotation={rotation!r} is not one of varimax, none")
+    rotation = OPTION_INFO["rotation"].canonical(str(rotation))
+    if rotation not in ROTATIONS:
+        raise QInputError(f"rotation={rotation!r} is not one of {', '.join(ROTATIONS)}")
+    rot_args = dict(rotation_args or {})
+    r_args, args_txt = {}, ""
+    for name, v in rot_args.items():
+        if isinstance(v, np.ndarray) or isinstance(v, (list, tuple)):
+            m = np.asarray(v, dtype=np.float64)
+            r_args[name] = ro.r["matrix"](ro.FloatVector(m.ravel(order="F").tolist()), nrow=m.shape[0])
+            args_txt += f", {name} = <{m.shape[0]} x {m.shape[1]} matrix>"
+        elif isinstance(v, (bool, np.bool_)):
+            r_args[name] = ro.BoolVector([bool(v)])
+            args_txt += f", {name} = {'TRUE' if v else 'FALSE'}"
+        else:
+            r_args[name] = ro.FloatVector([float(v)])
+            args_txt += f", {name} = {float(v)!r}"
     cor_method = str(cor_method).lower()
     if cor_method not in ("pearson", "spearman", "kendall"):
         raise QInputError(f"cor_method={cor_method!r} is not one of pearson, spearman, kendall")
@@ -225,10 +242,10 @@ def run_qmethod(study: QStudy, nfactors: int, *, extraction: str = "pca", rotati
     if fl is None:
         call = (f'qmethod(dataset, nfactors = {k}, extraction = "{ext}", rotation = "{rotation}", '
                 f'forced = {forced}, distribution = {dist_txt}, cor.method = "{cor_method}", silent = TRUE, '
-                f'spc = {spc!r})')
+                f'spc = {spc!r}{args_txt})')
     else:
         loa_txt = (f'unclass(principal(cor(dataset, method = "{cor_method}"), nfactors = {k}, '
-                   f'rotate = "{rotation}")$loadings)' if ext == "PCA" else
+                   f'rotate = "{rotation}"{args_txt})$loadings)' if ext == "PCA" else
                    f'centroid(cor(dataset, method = "{cor_method}"), nfactors = {k}, spc = {spc!r})'
                    + (" then unclass(varimax(loa.unr[, 1:nfactors])$loadings)" if rotation == "varimax" else ""))
         call = (f"loa <- {loa_txt}; zsc <- qzscores(dataset, nfactors = {k}, loa = loa, flagged = flagged, "
@@ -238,7 +255,7 @@ def run_qmethod(study: QStudy, nfactors: int, *, extraction: str = "pca", rotati
     t0 = time.perf_counter()
     with RConsole() as console:
         out = r.run(dataset, k, ext, rotation, ro.BoolVector([study.forced]), distribution, cor_method,
-                    float(spc), r_flags, float(timeout))
+                    float(spc), r_flags, float(timeout), ro.ListVector(r_args))
     seconds = time.perf_counter() - t0
     return to_rrun(r, out, study, k, ext, rotation, cor_method, spc, fl is not None, call, console.stdout
                     + console.stderr, seconds)

@@ -2,9 +2,11 @@
 # reference/golden/make_golden.R sources, so the golden files and the live cross-check run the same R.
 #
 # Evaluates to a list of functions:
-#   run(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged, timeout)
+#   run(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged, timeout,
+#       rot.args = list())
 #       qmethod::qmethod() (or, when it fails or flags are given, its steps one by one), plus cor() and the
-#       unrotated loadings, with every warning and error captured;
+#       unrotated loadings, with every warning and error captured; rot.args are the rotation's arguments that
+#       qmethod's ... passes on to psych::principal (gam, delta, k, normalize, eps, maxit, Target);
 #   make_dataset(values, nrow, rownames, colnames), versions(), capture(expr), extract_rotate(...),
 #   qmboots(dataset, nfactors, nsteps, seed, forced, distribution), saved(path) (a saveRDS'd qmethod result).
 local({
@@ -37,9 +39,10 @@ local({
   }
 
   # qmethod()'s rotation code, R/qmethod.R:31-43, as one function (used by the step-by-step route)
-  extract_rotate <- function(cor.data, nfactors, extraction, rotation, spc, note) {
+  extract_rotate <- function(cor.data, nfactors, extraction, rotation, spc, note, rot.args = list()) {
     if (extraction == "PCA") {
-      loa <- unclass(psych::principal(cor.data, nfactors = nfactors, rotate = rotation)$loadings)
+      loa <- unclass(do.call(psych::principal, c(list(cor.data, nfactors = nfactors, rotate = rotation),
+                                                 rot.args))$loadings)
     } else {
       loa.unr <- unclass(qmethod::centroid(tmat = cor.data, nfactors = nfactors, spc))
       if (rotation == "none") {
@@ -64,13 +67,19 @@ local({
   }
 
   run <- function(dataset, nfactors, extraction, rotation, forced, distribution, cor.method, spc, flagged,
-                  timeout) {
+                  timeout, rot.args = list()) {
     deadline <<- Sys.time() + timeout
     on.exit({ deadline <<- NULL; setTimeLimit(elapsed = Inf) })
     nstat <- nrow(dataset)
     k <- nfactors
     sw <- character(0); se <- character(0); notes <- character(0)
     note <- function(x) notes <<- c(notes, x)
+    if (rotation %in% c("varimin", "bifactor", "biquartimin") && !("package:psych" %in% search())) {
+      # psych's own criteria (vgQ.varimin, vgQ.bimin) are found by GPArotation only on the search path
+      suppressPackageStartupMessages(library(psych))
+      note(paste0("psych attached (library(psych)) for rotation '", rotation, "': with qmethod alone GPArotation ",
+                  "cannot find psych's criterion and qmethod() stops ('could not find function \"vgQ...\"')"))
+    }
     step <- function(name, expr) {
       r <- capture(expr)
       if (length(r$warnings)) sw <<- c(sw, paste0(name, ": ", r$warnings))
@@ -91,9 +100,10 @@ local({
     route <- "stepwise"
     if (is.null(flagged)) {
       t_qm <- proc.time()[["elapsed"]]
-      qm <- capture(qmethod::qmethod(dataset, nfactors = k, extraction = extraction, rotation = rotation,
-                                     forced = forced, distribution = distribution, cor.method = cor.method,
-                                     silent = TRUE, spc = spc))
+      qm <- capture(do.call(qmethod::qmethod, c(list(dataset, nfactors = k, extraction = extraction,
+                                                     rotation = rotation, forced = forced,
+                                                     distribution = distribution, cor.method = cor.method,
+                                                     silent = TRUE, spc = spc), rot.args)))
       qm_seconds <- proc.time()[["elapsed"]] - t_qm
       if (!is.null(qm$value)) route <- "qmethod"
     } else {
@@ -104,7 +114,7 @@ local({
       res <- qm$value
       loa <- res$loa; flg <- res$flagged; qz <- res; qd <- res$qdc
     } else if (!is.null(cor.data)) {
-      loa <- step("extraction/rotation", extract_rotate(cor.data, k, extraction, rotation, spc, note))
+      loa <- step("extraction/rotation", extract_rotate(cor.data, k, extraction, rotation, spc, note, rot.args))
       if (!is.null(loa)) {
         if (route == "manual") {
           flg <- flagged

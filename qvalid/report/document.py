@@ -41,6 +41,12 @@ def cross_check(result: QResult, *, timeout: float = 120.0):
     """
 
     opts = result.options
+    if result.rotation_steps:
+        return None, ("R qmethod has no judgmental rotation (" + result.rotation_text + "); `qvalid crosscheck` "
+                      "without the steps checks the named rotation.")
+    if opts.extraction != "pca" and opts.rotation not in ("varimax", "none"):
+        return None, (f"R qmethod 1.8.4 rotates {opts.extraction} factors only by varimax or none; {opts.rotation} "
+                      "after centroid goes beyond it.")
     differ = options_differing(opts)
     unmapped = [n for n in differ if OPTION_INFO[n].r == "fixed"]
     if unmapped:
@@ -53,7 +59,7 @@ def cross_check(result: QResult, *, timeout: float = 120.0):
     passed = {n: getattr(opts, n) for n in differ if OPTION_INFO[n].r in ("argument", "qvalid")}
     try:
         diff, _ = crosscheck(result.study, result.nfactors, flags=result.flags if manual else None,
-                             timeout=timeout, **passed)
+                             timeout=timeout, target=result.rotation_target, **passed)
     except RNotAvailable as err:
         return None, f"R qmethod could not be used on this machine: {err.what}. Install R, the R package qmethod " \
                      "and python3-rpy2 to add this check."

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.psych_rotate import PSYCH_ROTATIONS
 from ..options import options_differing
 from ..study import format_score, grid_text
 from ._html import Raw, esc, num, table
@@ -63,11 +64,28 @@ def _defined(result) -> np.ndarray:
     return result.flags.any(axis=0)
 
 
+def _rotation_words(r) -> str:
+    """The rotation as the report's line: "varimax (Kaiser normalisation, as stats::varimax)", "oblimin
+    (GPArotation::oblimin, oblique: pattern loadings and factor correlations)", then the hand steps."""
+    o = r.options
+    if o.rotation == "varimax":
+        words = "varimax (Kaiser normalisation, as stats::varimax)"
+    elif o.rotation == "none":
+        words = "none"
+    else:
+        words = f"{o.rotation} ({PSYCH_ROTATIONS[o.rotation][1]}" + (
+            ", oblique: pattern loadings and factor correlations)" if r.factor_correlations is not None else ")")
+    if r.rotation_steps:
+        words += ", then " + r.rotation_text.split(", then ", 1)[1] + " (judgmental, KADE's clockwise degrees)"
+    return words
+
+
 def _opts_text(result) -> str:
     o = result.options
     ext = {"pca": "principal components (psych::principal)", "centroid": "centroid (Hermans, as qmethod)"}
-    return (f"{result.nfactors} factors, {ext.get(o.extraction, o.extraction)}, "
-            f"{'varimax' if o.rotation == 'varimax' else 'unrotated'}, {o.cor_method} correlations")
+    rot = "unrotated" if o.rotation == "none" and not result.rotation_steps else result.rotation_text
+    return (f"{result.nfactors} factors, {ext.get(o.extraction, o.extraction)}, {rot}, {o.cor_method} "
+            "correlations")
 
 
 # ---------------------------------------------------------------------- sections
@@ -115,7 +133,7 @@ def study(rep) -> str:
                                     + ("; exactly tied column sums reflected one at a time" if
                                        o.centroid_ties == "strict" else "") + ")"}
          .get(o.extraction, o.extraction)),
-        ("Rotation", "varimax (Kaiser normalisation, as stats::varimax)" if o.rotation == "varimax" else "none"),
+        ("Rotation", _rotation_words(r)),
         ("Flagging (defining Q-sorts)", _flag_words(r)),
         ("Factor scores", "weighted averages of the flagged Q-sorts (weights a/(1\u2212a\u00b2)), as z-scores"),
         ("Factor arrays", "z-scores ranked into the grid ("
@@ -202,8 +220,19 @@ def loadings(rep) -> str:
     if neg:
         notes.append(f"Flagged with a negative loading (they define the factor's mirror image and enter its scores "
                      f"with a negative weight; check them): {esc(', '.join(neg))}.")
-    return ("<p>" + " ".join(notes) + "</p>"
-            + '<div class="wide">' + table(head, rows, cls="loadings") + "</div>")
+    if r.factor_correlations is not None:
+        notes.append(f"The rotation is oblique ({esc(r.options.rotation)}): the loadings are the pattern "
+                     "(regression weights of the Q-sorts on correlated factors; h\u00b2 is their sum of squares, "
+                     "not the communality) and the factors correlate as in the table below.")
+    out = ("<p>" + " ".join(notes) + "</p>"
+           + '<div class="wide">' + table(head, rows, cls="loadings") + "</div>")
+    if r.factor_correlations is not None:
+        phi = r.factor_correlations
+        out += ('<div class="wide">' + table(["factor correlations", *[(_fname(j), "n") for j in range(r.nfactors)]],
+                                             [[_fname(i)] + [(num(float(phi[i, j]), 2), "n")
+                                                             for j in range(r.nfactors)]
+                                              for i in range(r.nfactors)], cls="loadings") + "</div>")
+    return out
 
 
 def arrays(rep) -> str:
@@ -250,7 +279,7 @@ def arrays(rep) -> str:
                         mark = "\u25bc"
                 tip = f"{r.statement_ids[i]}: {_text(r, i)} (z = {z[i, j]:.2f}" if texts else \
                     f"{r.statement_ids[i]} (z = {z[i, j]:.2f}"
-                tip += ")" if kept is None else f"; within one column in {100 * kept[i, j]:.0f}% of resamples)"
+                tip += ")" if kept is None else f"; within one column in {100 * kept[i, j]:.0f}% of samples)"
                 body = f'<span class="id">{esc(r.statement_ids[i])}' + \
                        (f'<span class="mark">{mark}</span>' if mark else "") + "</span>"
                 if texts:
