@@ -32,7 +32,8 @@ import pytest
 
 from .checks.snapshot import (SUFFIX, compare_options, compare_side, compare_studies, dumps, load_snapshot,
                               qvalid_side, snapshot_dict, table_snapshot_dict)
-from .checks.tables import ALPHA, compare_bootstrap, compare_factors, mc_errors
+from .checks.tables import ALPHA, bootstrap_mc_errors, compare_bootstrap, compare_factors
+from .errors import QInputError
 from .results import QResult
 
 __all__ = ["QSnapshot", "qsnapshot", "pytest_addoption", "SNAPSHOT_DIR"]
@@ -134,9 +135,13 @@ class QSnapshot:
             diff = replace(diff, outputs=extra + diff.outputs, notes=diff.notes + snap.notes)
         elif kind == "bootstrap":
             side = snap.sides["qvalid"]
-            diff = compare_bootstrap(side["result"], data["outputs"]["qvalid"]["result"], se_old=side.get("mc_se"),
-                                     se_new=data["outputs"]["qvalid"]["mc_se"], alpha=alpha,
-                                     names=("snapshot", "now"), **({} if tol is None else {"tolerance": tol}))
+            try:
+                diff = compare_bootstrap(side["result"], data["outputs"]["qvalid"]["result"],
+                                         se_old=side.get("mc_se"), se_new=data["outputs"]["qvalid"]["mc_se"],
+                                         alpha=alpha, names=("snapshot", "now"),
+                                         **({} if tol is None else {"tolerance": tol}))
+            except QInputError as err:  # a snapshot of an older bootstrap schema: one line, no traceback
+                raise AssertionError(f"qvalid snapshot {path}: {err}") from None
         else:
             diff = compare_factors(snap.sides["qvalid"]["result"], data["outputs"]["qvalid"]["result"],
                                    names=("snapshot", "now"), **({} if tol is None else {"tolerance": tol}))
@@ -157,7 +162,7 @@ def _describe(result):
         return "analysis", result.study, snapshot_dict(result.study, result.nfactors, result.options,
                                                        {"qvalid": qvalid_side(result)}, flags=flags)
     if hasattr(result, "full") and hasattr(result, "raw") and hasattr(result, "used"):
-        se = {t: mc_errors(result.raw[t][result.used], result.ci) for t in ("loadings", "zscores")}
+        se = bootstrap_mc_errors(result)
         study = result.full.study
         return "bootstrap", study, table_snapshot_dict("bootstrap", study, result.to_dict(replicates=False),
                                                        mc_se=se)

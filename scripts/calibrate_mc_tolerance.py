@@ -20,7 +20,7 @@ import numpy as np
 from scipy.stats import beta
 
 from qvalid import bootstrap
-from qvalid.checks.tables import ALPHA, compare_bootstrap, mc_errors
+from qvalid.checks.tables import ALPHA, bootstrap_mc_errors, compare_bootstrap
 from qvalid.datasets import load_lipset
 from qvalid.io import read_study
 
@@ -30,8 +30,7 @@ NAV = "reference/data/nav_synth/nav_synth.csv"
 def run(study, k, n, seed, opts, **kw):
     """A bootstrap's JSON and its Monte-Carlo standard errors (as the qsnapshot fixture stores them)."""
     b = bootstrap(study, k, n, seed=seed, **opts, **kw)
-    se = {t: mc_errors(b.raw[t][b.used], b.ci) for t in ("loadings", "zscores")}
-    return b.to_dict(replicates=False), se
+    return b.to_dict(replicates=False), bootstrap_mc_errors(b)
 
 
 def cases():

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from qvalid import analyze, bootstrap
-from qvalid.checks.tables import compare_bootstrap, mc_errors, mc_z
+from qvalid.checks.tables import bootstrap_mc_errors, compare_bootstrap, mc_errors, mc_z
 from qvalid.datasets import load_lipset
 
 pytest_plugins = "pytester"
@@ -235,17 +235,22 @@ def test_compare_bootstrap_tolerance_scales_with_the_replicates():
     st = load_lipset()
     a = bootstrap(st, 3, 200, seed=1)
     b = bootstrap(st, 3, 200, seed=2)
-    ea = {t: mc_errors(a.raw[t][a.used], a.ci) for t in ("loadings", "zscores")}
-    eb = {t: mc_errors(b.raw[t][b.used], b.ci) for t in ("loadings", "zscores")}
+    ea, eb = bootstrap_mc_errors(a), bootstrap_mc_errors(b)
     da, db = a.to_dict(replicates=False), b.to_dict(replicates=False)
     d = compare_bootstrap(da, db, se_old=ea, se_new=eb)
     assert d.ok, d.message()
     assert d["loadings.full"].max_abs == 0 and d["zscores.array_full"].passed
     assert d["zscores.array_boot"].status == "skipped" and not d.context["identical"]
+    # parametric: frequencies and the z-scores' SD compared within Monte-Carlo tolerance (they moved), what the
+    # world's random truth gives not compared
+    for name in ("loadings.flag_freq", "zscores.distinguishing_freq", "zscores.se", "loadings.n"):
+        assert d[name].status != "skipped" and d[name].max_abs > 0, name
+    for name in ("zscores.estimate", "zscores.ci_low", "zscores.keep_exact", "loadings.se", "factors.p_095"):
+        assert d[name].status == "skipped", name
     # shrink the replicates' errors 100 times: the same two runs now differ beyond tolerance
     tiny = {t: {c: v / 100 for c, v in e.items()} for t, e in ea.items()}
     tinyb = {t: {c: v / 100 for c, v in e.items()} for t, e in eb.items()}
-    assert not compare_bootstrap(da, db, se_old=tiny, se_new=tinyb)["zscores.mean"].passed
+    assert not compare_bootstrap(da, db, se_old=tiny, se_new=tinyb)["zscores.resample_mean"].passed
     # identical runs: the derived outputs are compared exactly
     same = compare_bootstrap(da, da, se_old=ea, se_new=ea)
     assert same.context["identical"] and same["zscores.array_boot"].status == "ok"
@@ -259,14 +264,13 @@ def _boot():
     st = load_lipset()
     b = bootstrap(st, 3, 200, seed=1)
     d = json.loads(json.dumps(b.to_dict(replicates=False)))
-    e = {t: mc_errors(b.raw[t][b.used], b.ci) for t in ("loadings", "zscores")}
-    return d, e, copy.deepcopy
+    return d, bootstrap_mc_errors(b), copy.deepcopy
 
 
 def _set(d, where, value):
     table, col, key = where
-    if table == "counts":
-        d["counts"][col] = value
+    if table in ("counts", "parametric"):
+        d[table][col] = value
         return
     rows = d[table]
     rec = next(r for r in rows if all(str(r[k]) == v for k, v in key.items()))
@@ -275,23 +279,31 @@ def _set(d, where, value):
 
 def _get(d, where):
     table, col, key = where
-    if table == "counts":
-        return d["counts"][col]
+    if table in ("counts", "parametric"):
+        return d[table][col]
     return next(r for r in d[table] if all(str(r[k]) == v for k, v in key.items()))[col]
 
 
 @pytest.mark.parametrize("where, kind", [
-    (("loadings", "mean", {"sort": "US2", "factor": "f2"}), "mean"),
-    (("zscores", "bias", {"statement": "sta_3", "factor": "f1"}), "mean"),
-    (("loadings", "sd", {"sort": "US2", "factor": "f2"}), "max"),
-    (("zscores", "ci_low", {"statement": "sta_3", "factor": "f1"}), "max"),
-    (("zscores", "ci_high", {"statement": "sta_9", "factor": "f3"}), "max"),
-    (("zscores", "keep_exact", {"statement": "sta_1", "factor": "f1"}), "share"),
-    (("loadings", "flag_freq", {"sort": "US3", "factor": "f1"}), "share"),
+    (("loadings", "resample_mean", {"sort": "US2", "factor": "f2"}), "mean"),
+    (("zscores", "resample_bias", {"statement": "sta_3", "factor": "f1"}), "mean"),
+    (("loadings", "resample_sd", {"sort": "US2", "factor": "f2"}), "max"),
+    (("zscores", "resample_ci_low", {"statement": "sta_3", "factor": "f1"}), "max"),
+    (("zscores", "resample_ci_high", {"statement": "sta_9", "factor": "f3"}), "max"),
+    (("zscores", "se", {"statement": "sta_3", "factor": "f1"}), "max"),  # parametric: SD of the simulated z
+    (("zscores", "resample_keep_exact", {"statement": "sta_1", "factor": "f1"}), "share"),
+    (("loadings", "resample_flag_freq", {"sort": "US3", "factor": "f1"}), "share"),
+    (("loadings", "flag_freq", {"sort": "US3", "factor": "f1"}), "share"),  # parametric: n simulated participants
+    (("zscores", "distinguishing_freq", {"statement": "sta_1", "factor": "f2"}), "share"),  # n simulated samples
+    (("zscores", "consensus_freq", {"statement": "sta_1", "factor": "f2"}), "share"),
+    (("loadings", "resample_n", {"sort": "US1", "factor": "f1"}), "n"),
     (("loadings", "n", {"sort": "US1", "factor": "f1"}), "n"),
+    (("zscores", "n", {"statement": "sta_1", "factor": "f2"}), "n"),
     (("factors", "share_085", {"factor": "f2"}), "factor share"),
     (("factors", "n_no_flags", {"factor": "f3"}), "no flags"),
+    (("factors", "n_no_flags_parametric", {"factor": "f3"}), "no flags"),
     (("counts", "aligned", {}), "count"),
+    (("parametric", "fallback", {}), "count"),
 ])
 def test_monte_carlo_tolerance_of_each_kind_of_cell_by_hand(where, kind):
     from qvalid.checks.tables import SE_INFLATION
@@ -300,7 +312,7 @@ def test_monte_carlo_tolerance_of_each_kind_of_cell_by_hand(where, kind):
     e_new = {t: {c: v * 2 for c, v in cols.items()} for t, cols in e.items()}  # the other run's errors: doubled
     base = compare_bootstrap(a, a, se_old=e, se_new=e_new)
     z = base.context["z"]
-    name = "counts" if where[0] == "counts" else f"{where[0]}.{where[1]}"
+    name = where[0] if where[0] in ("counts", "parametric") else f"{where[0]}.{where[1]}"
     x = float(_get(a, where))
     rows = {"loadings": list(load_lipset().sort_ids), "zscores": list(load_lipset().statement_ids)}
     if kind in ("mean", "max"):
@@ -317,21 +329,26 @@ def test_monte_carlo_tolerance_of_each_kind_of_cell_by_hand(where, kind):
             return tol
     else:
         used, total = float(a["counts"]["used"]), float(a["counts"]["total"])
-        if kind in ("share", "n"):
-            n_a = float(_get(a, (where[0], "n", where[2])))
-        elif kind in ("factor share", "no flags"):
+        simulated = float(a["parametric"]["total"] - a["parametric"]["failed"])  # parametric samples analysed
+        resampling = where[1].startswith("resample_")
+        if kind == "share":  # over the replicates counted in resample_n (resampling) or n (parametric)
+            n_a = float(_get(a, (where[0], "resample_n" if resampling else "n", where[2])))
+        elif kind == "n":  # a share of the used resamples, of the simulated participants or of the samples
+            n_a = used if resampling else simulated * (len(rows["loadings"]) if where[0] == "loadings" else 1)
+        elif kind == "factor share" or where[1] == "n_no_flags":
             n_a = float(_get(a, ("factors", "n_used", where[2])))
+        elif kind == "no flags":
+            n_a = simulated
         else:
-            n_a = total
-        scale = {"n": used, "no flags": n_a, "count": total}.get(kind, 1.0)  # counts are shares of this
+            n_a = total if where[0] == "counts" else float(a["parametric"]["total"])
+        scale = {"n": n_a, "no flags": n_a, "count": n_a}.get(kind, 1.0)  # counts are shares of this
         p = x / scale
 
         def value(delta):
             return (p + delta) * scale
 
         def tol_at(delta):
-            nb = n_a if kind != "n" else used
-            na_ = nb
+            na_ = nb = n_a
             pbar = np.clip((p * na_ + (p + delta) * nb) / (na_ + nb), 0.5 / (na_ + nb), 1 - 0.5 / (na_ + nb))
             return z * SE_INFLATION * np.sqrt(pbar * (1 - pbar) * (1 / na_ + 1 / nb)) + 1e-10
     # the crossing point of |delta| = tol(delta), found by bisection on the formula above
@@ -350,9 +367,11 @@ def test_monte_carlo_tolerance_of_each_kind_of_cell_by_hand(where, kind):
 def test_compare_bootstrap_without_replicate_errors_and_design_changes():
     a, e, copy = _boot()
     d = compare_bootstrap(a, a)
-    assert d.ok and d["loadings.mean"].status == "skipped" and d["zscores.ci_high"].status == "skipped"
-    assert d["loadings.mean"].note == "no Monte-Carlo errors of the replicates recorded"
-    assert d["zscores.keep_exact"].status == "ok"  # frequencies need no replicate errors
+    assert d.ok and d["loadings.resample_mean"].status == "skipped"
+    assert d["zscores.resample_ci_high"].status == "skipped" and d["zscores.se"].status == "skipped"
+    assert d["loadings.resample_mean"].note == "no Monte-Carlo errors of the replicates recorded"
+    assert d["zscores.resample_keep_exact"].status == "ok"  # frequencies need no replicate errors
+    assert d["zscores.distinguishing_freq"].status == "ok" and d["loadings.flag_freq"].status == "ok"
     b = copy(a)
     b["bootstrap"]["resample"] = "statements"
     d = compare_bootstrap(a, b, se_old=e, se_new=e)
@@ -383,3 +402,136 @@ def test_an_option_added_since_the_snapshot_counts_at_its_default():
     g["options"].pop(gone)
     d = compare_factors(g, f)
     assert d.ok and len(d.notes) == 1 and gone in d.notes[0]
+
+
+# bootstrap schema 2 (issue 18): resampling statistics under resample_*, parametric ones under the plain names
+def test_the_schema_compared_is_the_bootstrap_schema():
+    from qvalid.checks.tables import BOOTSTRAP_SCHEMA, MC_COLUMNS
+    from qvalid.stability.summaries import SCHEMA
+
+    assert BOOTSTRAP_SCHEMA == SCHEMA == 2
+    a, _, _ = _boot()
+    cols = set(a["loadings"][0]) | set(a["zscores"][0])
+    assert set(MC_COLUMNS) <= cols  # every column given a Monte-Carlo error exists in the tables
+
+
+def _schema1(d):
+    """A schema-1 bootstrap JSON as qvalid before issue 18 wrote it: no schema key, no parametric block, the
+    resampling's statistics under the plain names."""
+    old = {k: v for k, v in d.items() if k not in ("schema", "parametric")}
+    for table in ("loadings", "zscores"):
+        old[table] = [{k.removeprefix("resample_"): v for k, v in r.items()
+                       if k.startswith("resample_") or k in ("sort", "statement", "factor", "full", "flag_full",
+                                                             "array_full", "array_boot", "distinguishing_full",
+                                                             "consensus_full")} for r in d[table]]
+    return old
+
+
+def test_a_schema_1_bootstrap_is_refused_in_one_line():
+    from qvalid.errors import QInputError
+
+    a, e, copy = _boot()
+    old = _schema1(a)
+    assert "mean" in old["loadings"][0] and "resample_mean" not in old["loadings"][0]
+    with pytest.raises(QInputError) as err:
+        compare_bootstrap(old, a, se_old=e, se_new=e)
+    assert str(err.value) == ("snapshot written by an older qvalid (bootstrap schema 1); this qvalid compares schema "
+                              "2: make it again with this qvalid (pytest --qvalid-update)")
+    newer = copy(a)
+    newer["schema"] = 3
+    with pytest.raises(QInputError, match=r"^now written by another qvalid \(bootstrap schema 3\)"):
+        compare_bootstrap(a, newer, se_old=e, se_new=e)
+    # schema-2 results with schema-1 errors (mean, sd, ci_*): refused, not silently skipped
+    e1 = {t: {c.removeprefix("resample_"): v for c, v in cols.items()} for t, cols in e.items()}
+    with pytest.raises(QInputError, match=r"^snapshot written by an older qvalid \(bootstrap schema 1: Monte-Carlo"):
+        compare_bootstrap(a, a, se_old=e1, se_new=e)
+    assert compare_bootstrap(a, a, se_old=e, se_new=e).ok
+
+
+def test_a_schema_1_bootstrap_snapshot_fails_the_fixture_in_one_line(pytester):
+    pytester.makepyfile(test_qs_old="""
+from qvalid import bootstrap
+from qvalid.datasets import load_lipset
+
+def test_boot(qsnapshot):
+    qsnapshot.check(bootstrap(load_lipset(), 3, 50, seed=1))
+""")
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    path = pytester.path / "__qsnapshots__" / "test_qs_old" / "test_boot.qsnap.json"
+    d = json.loads(path.read_text())
+    side = d["outputs"]["qvalid"]
+    side["result"] = _schema1(side["result"])
+    side["mc_se"] = {t: {c.removeprefix("resample_"): v for c, v in cols.items() if c != "se"}
+                     for t, cols in side["mc_se"].items()}
+    path.write_text(json.dumps(d))
+    r = pytester.runpytest(*QUIET)
+    r.assert_outcomes(failed=1)
+    out = r.stdout.str()
+    assert f"qvalid snapshot {path}: snapshot written by an older qvalid (bootstrap schema 1)" in out
+    assert "QInputError" not in out and "tables.py" not in out  # one line, no traceback into qvalid
+    pytester.runpytest(*QUIET, "--qvalid-update").assert_outcomes(passed=1)
+    pytester.runpytest(*QUIET).assert_outcomes(passed=1)
+
+
+def test_bootstrap_mc_errors_of_both_bootstraps():
+    from qvalid.checks.tables import MC_COLUMNS
+
+    st = load_lipset()
+    b = bootstrap(st, 3, 60, seed=3)
+    e = bootstrap_mc_errors(b)
+    assert set(e["loadings"]) == set(MC_COLUMNS) and set(e["zscores"]) == set(MC_COLUMNS) | {"se"}
+    raw = mc_errors(b.raw["zscores"][b.used], b.ci)
+    for col, key in MC_COLUMNS.items():
+        np.testing.assert_array_equal(e["zscores"][col], raw[key])
+    # the z-scores' se is the SD of the simulated z-scores: its error is that of an SD over the parametric replicates
+    np.testing.assert_array_equal(e["zscores"]["se"], mc_errors(b.parametric["zscores"], b.ci)["sd"])
+    assert np.isfinite(e["zscores"]["se"]).all() and (e["zscores"]["se"] > 0).all()
+    np.testing.assert_allclose(b.wide("zscores", "se").to_numpy(),
+                               np.nanstd(b.parametric["zscores"], axis=0, ddof=1), rtol=1e-12)
+    # without the parametric bootstrap: no error for se (NaN), and two such runs still compare
+    c, c2 = (bootstrap(st, 3, 60, seed=s, parametric=False) for s in (3, 4))
+    ec = bootstrap_mc_errors(c)
+    assert np.isnan(ec["zscores"]["se"]).all() and ec["zscores"]["se"].shape == (st.n_statements, 3)
+    d = compare_bootstrap(c.to_dict(replicates=False), c2.to_dict(replicates=False), se_old=ec,
+                          se_new=bootstrap_mc_errors(c2))
+    assert d.ok, d.message()
+    # one run with the parametric bootstrap, one without: a changed design, reported
+    d = compare_bootstrap(b.to_dict(replicates=False), c.to_dict(replicates=False), se_old=e, se_new=ec)
+    assert d["settings"].klass == "reported" and d["settings"].worst.where == "parametric"
+
+
+@pytest.mark.parametrize("where", [
+    ("zscores", "estimate", {"statement": "sta_3", "factor": "f1"}),
+    ("zscores", "ci_low", {"statement": "sta_3", "factor": "f1"}),
+    ("zscores", "keep_within1", {"statement": "sta_3", "factor": "f1"}),
+    ("zscores", "move2", {"statement": "sta_3", "factor": "f1"}),
+    ("loadings", "estimate", {"sort": "US2", "factor": "f2"}),
+    ("loadings", "ci_high", {"sort": "US2", "factor": "f2"}),
+    ("loadings", "se", {"sort": "US2", "factor": "f2"}),
+    ("factors", "p_085", {"factor": "f1"}),
+    ("factors", "array_r", {"factor": "f2"}),
+])
+def test_what_the_parametric_world_or_the_curve_derive_is_compared_only_on_the_same_stream(where):
+    """The parametric estimates, intervals and array keeps are measured against the world's truth, itself drawn
+    from the seed; the recovery probabilities map the shares through the calibration curve: exactly on one random
+    stream, not compared on another (their inputs are)."""
+    a, e, copy = _boot()
+    b = copy(a)
+    _set(b, where, float(_get(a, where)) + 1e-6)
+    name = f"{where[0]}.{where[1]}"
+    d = compare_bootstrap(a, b, se_old=e, se_new=e)
+    assert d.context["identical"] and not d.ok and d[name].status == "differs"
+    assert [o.name for o in d.failures] == [name]
+    c = copy(b)
+    c["zscores"][0]["resample_mean"] += 1e-4  # another stream: a Monte-Carlo cell moves within its tolerance
+    d = compare_bootstrap(a, c, se_old=e, se_new=e)
+    assert not d.context["identical"] and d.ok and d[name].status == "skipped"
+    assert "parametric world's random truth" in d[name].note
+
+
+def test_the_world_congruence_is_compared_on_the_same_stream():
+    a, e, copy = _boot()
+    b = copy(a)
+    b["parametric"]["world_congruence"][1] += 1e-6
+    d = compare_bootstrap(a, b, se_old=e, se_new=e)
+    assert [o.name for o in d.failures] == ["parametric.world_congruence"]

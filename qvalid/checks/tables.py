@@ -30,12 +30,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from ..errors import QInputError
 from ..options import OPTION_INFO, Options
 from .compare import compare_arrays
 from .diff import DEFAULT_TOLERANCE, Alignment, Diff, OutputDiff
 
-__all__ = ["compare_bootstrap", "compare_factors", "mc_z", "mc_errors", "ALPHA", "BOOT_DIGITS", "MC_COLUMNS",
-           "SE_INFLATION"]
+__all__ = ["compare_bootstrap", "compare_factors", "mc_z", "mc_errors", "bootstrap_mc_errors", "ALPHA", "BOOT_DIGITS",
+           "BOOTSTRAP_SCHEMA", "MC_COLUMNS", "SE_INFLATION"]
 
 #: Family-wise false-alarm rate of the Monte-Carlo tolerance.
 ALPHA = 0.01
@@ -46,20 +47,34 @@ SE_INFLATION = 1.3
 #: Print precisions of the bootstrap tables (means, SDs and bounds 2 dp as ``qvalid bootstrap`` prints them;
 #: frequencies and shares as whole percentages, i.e. 2 dp of the proportion).
 BOOT_DIGITS = 2
+#: The bootstrap JSON schema these comparisons read (:data:`qvalid.stability.summaries.SCHEMA`; checks do not import
+#: the analyses, a test keeps the two equal). A result of another schema is refused in one line.
+BOOTSTRAP_SCHEMA = 2
 
-#: The summary columns whose Monte-Carlo standard errors :func:`mc_errors` estimates from the replicates.
-MC_COLUMNS = ("mean", "bias", "sd", "ci_low", "ci_high")
-_MEANS = ("mean", "bias")
-_BOUNDS = ("ci_low", "ci_high")
-_FREQ_LOADINGS = ("flag_freq",)
-_FREQ_ZSCORES = ("keep_exact", "keep_within1", "distinguishing_freq", "consensus_freq")
+#: The resampling's replicate statistics whose Monte-Carlo standard errors :func:`mc_errors` estimates from the
+#: resampling replicates (``BootstrapResult.raw``), and the :func:`mc_errors` key each one takes.
+MC_COLUMNS = {"resample_mean": "mean", "resample_bias": "bias", "resample_sd": "sd", "resample_ci_low": "ci_low",
+              "resample_ci_high": "ci_high"}
+_MEANS = ("resample_mean", "resample_bias")
+#: Parametric replicate statistics with a Monte-Carlo error from the parametric replicates (``se`` of the z-scores:
+#: the SD of a statement's simulated z-scores, :func:`qvalid.stability.intervals.zscore_belt`).
+_PARAMETRIC_MC = {"zscores": {"se": "sd"}}
+# binomial frequencies: column -> the column holding its number of replicates
+_FREQ_LOADINGS = {"resample_flag_freq": "resample_n", "flag_freq": "n"}
+_FREQ_ZSCORES = {"resample_keep_exact": "resample_n", "resample_keep_within1": "resample_n",
+                 "resample_distinguishing_freq": "resample_n", "resample_consensus_freq": "resample_n",
+                 "distinguishing_freq": "n", "consensus_freq": "n"}
 _FIXED_LOADINGS = ("full",)
 _EXACT_LOADINGS = ("flag_full",)
 _FIXED_ZSCORES = ("full",)
 _EXACT_ZSCORES = ("array_full", "distinguishing_full", "consensus_full")
-_DERIVED_ZSCORES = ("array_boot",)
+# compared exactly only when every Monte-Carlo cell is identical: ranks and thresholds of Monte-Carlo estimates, and
+# what is measured against the parametric world's truth (the world is itself drawn from the seed)
+_DERIVED_LOADINGS = ("estimate", "se", "ci_low", "ci_high")
+_DERIVED_ZSCORES = ("array_boot", "estimate", "ci_low", "ci_high", "keep_exact", "keep_within1", "move2")
 _SHARES = ("share_085", "share_095")
-_DERIVED_FACTORS = ("congruence_median", "congruence_p05", "fsi", "nfsi", "verdict")
+_DERIVED_FACTORS = ("congruence_median", "congruence_p05", "fsi", "nfsi", "verdict", "p_085", "p_085_low",
+                    "p_085_high", "p_095", "p_095_low", "p_095_high", "array_r", "verdict_text")
 
 
 def mc_z(m: int, alpha: float = ALPHA) -> float:
@@ -98,6 +113,24 @@ def mc_errors(replicates, ci: float = 0.95) -> dict:
             lo, hi = np.nanquantile(x, (plo, phi), axis=0)
             out[col] = (hi - lo) / (phi - plo) * np.sqrt(p * (1 - p) / n)
     return {k: np.where(n > 1, v, np.nan) for k, v in out.items()}
+
+
+def bootstrap_mc_errors(result) -> dict:
+    """The Monte-Carlo standard errors a bootstrap snapshot stores (``mc_se``): table -> column -> (rows, factors).
+
+    The resampling's statistics (:data:`MC_COLUMNS`) from its used replicates (``result.raw``), the ``se`` of the
+    z-scores from the parametric replicates (``result.parametric["zscores"]``; NaN without the parametric
+    bootstrap), each by :func:`mc_errors`."""
+    out = {}
+    for t in ("loadings", "zscores"):
+        e = mc_errors(result.raw[t][result.used], result.ci)
+        out[t] = {col: e[key] for col, key in MC_COLUMNS.items()}
+    p = result.parametric
+    for t, cols in _PARAMETRIC_MC.items():
+        shape = np.shape(result.raw[t])[1:]
+        e = mc_errors(p[t], result.ci) if p is not None else None
+        out[t].update({col: np.full(shape, np.nan) if e is None else e[key] for col, key in cols.items()})
+    return out
 
 
 class _quiet:
@@ -158,20 +191,39 @@ def _binomial_se(pa, pb, na, nb):
     return np.sqrt(pbar * (1 - pbar) * (1 / na + 1 / nb))
 
 
+def _schema(d: dict, name: str) -> None:
+    """Refuse, in one line, a bootstrap JSON of another schema (schema 1 had no ``schema`` key: its ``mean``,
+    ``sd``, ``ci_*``, ``flag_freq``, ``keep_*`` were the resampling's, now ``resample_*``, and the names it shares
+    with schema 2 mean other things there)."""
+    schema = d.get("schema", 1)
+    if schema != BOOTSTRAP_SCHEMA:
+        who = "an older" if isinstance(schema, int) and schema < BOOTSTRAP_SCHEMA else "another"
+        raise QInputError(f"{name} written by {who} qvalid (bootstrap schema {schema}); this qvalid compares schema "
+                          f"{BOOTSTRAP_SCHEMA}: make it again with this qvalid (pytest --qvalid-update)")
+
+
 def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_new: dict | None = None,
                       alpha: float = ALPHA, tolerance: float = DEFAULT_TOLERANCE, names=("snapshot", "now")) -> Diff:
-    """Compare two bootstrap JSON contracts (``to_dict(replicates=False)``): see the module docstring.
+    """Compare two bootstrap JSON contracts (``to_dict(replicates=False)``, schema :data:`BOOTSTRAP_SCHEMA`): see
+    the module docstring.
 
-    ``se_old`` / ``se_new``: table -> :func:`mc_errors` of that side (as stored in a snapshot); without them the
-    replicate statistics (mean, bias, SD, bounds) are not compared."""
+    ``se_old`` / ``se_new``: :func:`bootstrap_mc_errors` of each side (as stored in a snapshot); without them the
+    replicate statistics (``resample_mean``, ``_bias``, ``_sd``, ``_ci_*``, the z-scores' ``se``) are not compared.
+    Raises :class:`~qvalid.errors.QInputError` (one line) for a result of another bootstrap schema, or errors
+    recorded under other column names (an older qvalid's)."""
+    for d, name in ((old, names[0]), (new, names[1])):
+        _schema(d, name)
+    for e, name in ((se_old, names[0]), (se_new, names[1])):
+        if e is not None and any(c in cols for cols in e.values() for c in ("mean", "sd", "ci_low")):
+            raise QInputError(f"{name} written by an older qvalid (bootstrap schema 1: Monte-Carlo errors of "
+                              "'mean', 'sd', 'ci_*'); make it again with this qvalid (pytest --qvalid-update)")
     outputs = []
     ba, bb = old["bootstrap"], new["bootstrap"]
-    same_design = {k: ba.get(k) for k in ("resample", "balanced", "align", "ci", "indices_given")}
+    same_design = {k: ba.get(k) for k in ("resample", "balanced", "align", "ci", "indices_given", "parametric")}
     outputs.append(_exact_dict("settings", same_design, {k: bb.get(k) for k in same_design}))
     notes = []
     outputs.append(_options(old["options"], new["options"], notes))
     outputs.append(_exact_dict("study", old["study"], new["study"]))
-    ci = float(ba.get("ci", 0.95))
     fa = _ids(old["factors"], "factor")
     if fa != _ids(new["factors"], "factor") or _ids(old["loadings"], "sort") != _ids(new["loadings"], "sort") or \
             _ids(old["zscores"], "statement") != _ids(new["zscores"], "statement"):
@@ -181,19 +233,31 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
                     tuple(notes))
     outputs.append(OutputDiff("ids", "exact", "ok", n_reported=0))
     mc, later, skipped = [], [], []
-    # counts: shares of all replicates
+    # counts: shares of all replicates (resampling, then parametric)
     ca, cb = old["counts"], new["counts"]
     keys = [k for k in ("used", "ok", "aligned", "rejected", "failed", "fallback") if k in ca and k in cb]
     ta, tb = float(ca["total"]), float(cb["total"])
     xa = np.array([[ca[k] / ta for k in keys]])
     xb = np.array([[cb[k] / tb for k in keys]])
     mc.append(("counts", xa, xb, _binomial_se(xa, xb, ta, tb), (None, "factor"), {}, keys))
+    pa, pb = old.get("parametric"), new.get("parametric")
+    # simulated samples analysed without failure (the parametric tables' replicates); 0 without the parametric
+    oka, okb = ((float(p["total"] - p["failed"]) if p else 0.0) for p in (pa, pb))
+    if pa and pb:
+        pta, ptb = float(pa["total"]), float(pb["total"])
+        xa = np.array([[pa[k] / max(pta, 1) for k in ("failed", "fallback")]])
+        xb = np.array([[pb[k] / max(ptb, 1) for k in ("failed", "fallback")]])
+        mc.append(("parametric", xa, xb, _binomial_se(xa, xb, pta, ptb), (None, "factor"), {},
+                   ["failed", "fallback"]))
+        wa, wb = (np.array([p["world_congruence"]], dtype=object) for p in (pa, pb))
+        if wa.shape == wb.shape == (1, len(fa)):
+            later.append(("parametric.world_congruence", wa, wb, (None, "factor"), {}, fa))
+    used_a, used_b = float(ca["used"]), float(cb["used"])
     for table, row_key, freq, fixed, exact, derived in (
-            ("loadings", "sort", _FREQ_LOADINGS, _FIXED_LOADINGS, _EXACT_LOADINGS, ()),
+            ("loadings", "sort", _FREQ_LOADINGS, _FIXED_LOADINGS, _EXACT_LOADINGS, _DERIVED_LOADINGS),
             ("zscores", "statement", _FREQ_ZSCORES, _FIXED_ZSCORES, _EXACT_ZSCORES, _DERIVED_ZSCORES)):
         rows = _ids(old[table], row_key)
         g = lambda recs, col, rows=rows, row_key=row_key: _grid(recs, row_key, rows, fa, col)  # noqa: E731
-        na, nb = g(old[table], "n"), g(new[table], "n")
         lab, rid = (row_key, "factor"), {row_key: rows}
         for col in fixed:
             outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
@@ -201,31 +265,37 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
         for col in exact:
             outputs.append(compare_arrays(f"{table}.{col}", g(old[table], col), g(new[table], col), labels=lab,
                                           rows=rid, columns=fa, exact=True, digits=0))
-        for col in MC_COLUMNS:
+        for col in (*MC_COLUMNS, *_PARAMETRIC_MC.get(table, ())):
             xa, xb = g(old[table], col), g(new[table], col)
-            ea, eb = ((None if e is None else np.asarray(e[table][col], dtype=float)) for e in (se_old, se_new))
+            ea, eb = ((None if e is None or col not in e.get(table, {}) else
+                       np.asarray(e[table][col], dtype=float)) for e in (se_old, se_new))
             if ea is None or eb is None or not ea.shape == eb.shape == xa.shape:
                 skipped.append(f"{table}.{col}")
                 continue
             se = np.sqrt(ea ** 2 + eb ** 2) if col in _MEANS else np.sqrt(2) * np.fmax(ea, eb)
             mc.append((f"{table}.{col}", xa, xb, se, lab, rid, fa))
-        for col in freq:
+        for col, ncol in freq.items():
             xa, xb = g(old[table], col), g(new[table], col)
-            mc.append((f"{table}.{col}", xa, xb, _binomial_se(xa, xb, na, nb), lab, rid, fa))
-        used_a, used_b = float(ca["used"]), float(cb["used"])
-        mc.append((f"{table}.n", na / max(used_a, 1), nb / max(used_b, 1),
-                   _binomial_se(na / max(used_a, 1), nb / max(used_b, 1), used_a, used_b), lab, rid, fa))
+            mc.append((f"{table}.{col}", xa, xb, _binomial_se(xa, xb, g(old[table], ncol), g(new[table], ncol)), lab,
+                       rid, fa))
+        # replicate counts as shares: of the used resamples; of the simulated participants (a sort's type, drawn
+        # with replacement, n_sorts per sample) or of the simulated samples (a factor with a defining sort)
+        per = len(rows) if table == "loadings" else 1
+        for col, da, db in (("resample_n", used_a, used_b), ("n", oka * per, okb * per)):
+            sa, sb = g(old[table], col) / max(da, 1), g(new[table], col) / max(db, 1)
+            mc.append((f"{table}.{col}", sa, sb, _binomial_se(sa, sb, da, db), lab, rid, fa))
         later += [(f"{table}.{col}", g(old[table], col), g(new[table], col), lab, rid, fa) for col in derived]
     fra = {str(r["factor"]): r for r in old["factors"]}
     frb = {str(r["factor"]): r for r in new["factors"]}
+    col_of = lambda rec, f, col: np.nan if rec[f][col] is None else float(rec[f][col])  # noqa: E731
     nua = np.array([[float(fra[f]["n_used"]) for f in fa]])
     nub = np.array([[float(frb[f]["n_used"]) for f in fa]])
-    for col in (*_SHARES, "n_no_flags"):
-        xa = np.array([[float(fra[f][col]) for f in fa]])
-        xb = np.array([[float(frb[f][col]) for f in fa]])
-        if col == "n_no_flags":
-            xa, xb = xa / np.maximum(nua, 1), xb / np.maximum(nub, 1)
-        mc.append((f"factors.{col}", xa, xb, _binomial_se(xa, xb, nua, nub), (None, "factor"), {}, fa))
+    for col, da, db in [(c, nua, nub) for c in (*_SHARES, "n_no_flags")] + [("n_no_flags_parametric", oka, okb)]:
+        xa = np.array([[col_of(fra, f, col) for f in fa]])
+        xb = np.array([[col_of(frb, f, col) for f in fa]])
+        if col.startswith("n_no_flags"):
+            xa, xb = xa / np.maximum(da, 1), xb / np.maximum(db, 1)
+        mc.append((f"factors.{col}", xa, xb, _binomial_se(xa, xb, da, db), (None, "factor"), {}, fa))
     for col in _DERIVED_FACTORS:
         xa = np.array([[fra[f][col] for f in fa]], dtype=object)
         xb = np.array([[frb[f][col] for f in fa]], dtype=object)
@@ -249,7 +319,8 @@ def compare_bootstrap(old: dict, new: dict, *, se_old: dict | None = None, se_ne
                                           columns=cols, exact=True, digits=0))
         else:
             outputs.append(OutputDiff(name, "exact", "skipped", note="derived from Monte-Carlo estimates by ranks or "
-                                      "thresholds: compared only when the replicates are identical"))
+                                      "thresholds, or measured against the parametric world's random truth: compared "
+                                      "only when the replicates are identical"))
     ctx = {"kind": "bootstrap", "z": z, "alpha": alpha, "mc_cells": m, "identical": bool(identical),
            "n_resamples": (ba.get("n_resamples"), bb.get("n_resamples")), "seed": (ba.get("seed"), bb.get("seed"))}
     return Diff(tuple(names), tuple(outputs), Alignment(requested=False), 0.0, ctx, tuple(notes))
