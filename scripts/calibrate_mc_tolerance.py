@@ -8,7 +8,7 @@ uniformly from every Q-sort in one and drawing the first Q-sort twice as often a
 in the other, so that the full-sample outputs, the options and the settings are identical. Prints a markdown table (docs/ci.md) and exits 1 when the
 false-alarm rate's one-sided 95 % Clopper-Pearson lower bound exceeds alpha.
 
-Usage: .venv/bin/python scripts/calibrate_mc_tolerance.py [--pairs 100] [--resamples 200 1000]
+Usage: .venv/bin/python scripts/calibrate_mc_tolerance.py [--pairs 100] [--resamples 200 1000] [--only nav_synth]
 """
 
 from __future__ import annotations
@@ -50,12 +50,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", type=int, default=100)
     ap.add_argument("--resamples", type=int, nargs="+", default=[200, 1000])
+    ap.add_argument("--only", default="", help="run only the studies whose name contains this (e.g. nav_synth)")
     args = ap.parse_args(argv)
     print("| study | resamples | pairs | false alarms (rate, 95 % CI) | outputs that alarmed | resampler drawing one "
           "sort twice as often caught |")
     print("|---|---:|---:|---|---|---|")
     bad = False
     for name, study, k, opts in cases():
+        if args.only not in name:
+            continue
         for n in args.resamples:
             alarms, worst = 0, {}
             for i in range(args.pairs):

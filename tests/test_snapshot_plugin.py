@@ -229,6 +229,10 @@ def test_mc_errors_by_hand():
     assert all(np.isnan(v).all() for v in mc_errors(y).values())
     y[1, 0, 0] = 0.7
     assert mc_errors(y)["mean"][0, 0] == pytest.approx(np.std([0.5, 0.7], ddof=1) / np.sqrt(2))
+    # a two-point replicate distribution (kurtosis g = 1): g - (n-3)/(n-1) = 2/(n-1), by hand for n = 100
+    t = np.tile([0.0, 1.0], 50)[:, None, None]
+    sd_t = np.std(t[:, 0, 0], ddof=1)
+    assert mc_errors(t)["sd"][0, 0] == pytest.approx(sd_t * np.sqrt((2 / 99) / 400), rel=1e-12)
 
 
 def test_compare_bootstrap_tolerance_scales_with_the_replicates():
@@ -243,9 +247,10 @@ def test_compare_bootstrap_tolerance_scales_with_the_replicates():
     assert d["zscores.array_boot"].status == "skipped" and not d.context["identical"]
     # parametric: frequencies and the z-scores' SD compared within Monte-Carlo tolerance (they moved), what the
     # world's random truth gives not compared
-    for name in ("loadings.flag_freq", "zscores.distinguishing_freq", "zscores.se", "loadings.n"):
+    for name in ("zscores.distinguishing_freq", "zscores.consensus_freq", "zscores.se", "loadings.n"):
         assert d[name].status != "skipped" and d[name].max_abs > 0, name
-    for name in ("zscores.estimate", "zscores.ci_low", "zscores.keep_exact", "loadings.se", "factors.p_095"):
+    for name in ("zscores.estimate", "zscores.ci_low", "zscores.keep_exact", "loadings.se", "loadings.flag_freq",
+                 "factors.p_095"):
         assert d[name].status == "skipped", name
     # shrink the replicates' errors 100 times: the same two runs now differ beyond tolerance
     tiny = {t: {c: v / 100 for c, v in e.items()} for t, e in ea.items()}
@@ -293,7 +298,6 @@ def _get(d, where):
     (("zscores", "se", {"statement": "sta_3", "factor": "f1"}), "max"),  # parametric: SD of the simulated z
     (("zscores", "resample_keep_exact", {"statement": "sta_1", "factor": "f1"}), "share"),
     (("loadings", "resample_flag_freq", {"sort": "US3", "factor": "f1"}), "share"),
-    (("loadings", "flag_freq", {"sort": "US3", "factor": "f1"}), "share"),  # parametric: n simulated participants
     (("zscores", "distinguishing_freq", {"statement": "sta_1", "factor": "f2"}), "share"),  # n simulated samples
     (("zscores", "consensus_freq", {"statement": "sta_1", "factor": "f2"}), "share"),
     (("loadings", "resample_n", {"sort": "US1", "factor": "f1"}), "n"),
@@ -371,7 +375,7 @@ def test_compare_bootstrap_without_replicate_errors_and_design_changes():
     assert d["zscores.resample_ci_high"].status == "skipped" and d["zscores.se"].status == "skipped"
     assert d["loadings.resample_mean"].note == "no Monte-Carlo errors of the replicates recorded"
     assert d["zscores.resample_keep_exact"].status == "ok"  # frequencies need no replicate errors
-    assert d["zscores.distinguishing_freq"].status == "ok" and d["loadings.flag_freq"].status == "ok"
+    assert d["zscores.distinguishing_freq"].status == "ok" and d["loadings.flag_freq"].status == "ok"  # identical
     b = copy(a)
     b["bootstrap"]["resample"] = "statements"
     d = compare_bootstrap(a, b, se_old=e, se_new=e)
@@ -508,6 +512,7 @@ def test_bootstrap_mc_errors_of_both_bootstraps():
     ("loadings", "estimate", {"sort": "US2", "factor": "f2"}),
     ("loadings", "ci_high", {"sort": "US2", "factor": "f2"}),
     ("loadings", "se", {"sort": "US2", "factor": "f2"}),
+    ("loadings", "flag_freq", {"sort": "US3", "factor": "f1"}),  # overdispersed: clustered by sample (docs/ci.md)
     ("factors", "p_085", {"factor": "f1"}),
     ("factors", "array_r", {"factor": "f2"}),
 ])

@@ -292,7 +292,7 @@ def snapshot_dict(study: QStudy, nfactors: int, options: Options, sides: dict, *
 
 def table_snapshot_dict(kind: str, study: QStudy, result: dict, *, mc_se: dict | None = None) -> dict:
     """The snapshot of a bootstrap (``kind="bootstrap"``, its ``to_dict(replicates=False)`` and the Monte-Carlo
-    standard errors :func:`qvalid.checks.tables.mc_errors`) or of the number-of-factors evidence
+    standard errors :func:`qvalid.checks.tables.bootstrap_mc_errors`) or of the number-of-factors evidence
     (``kind="factors"``): written and compared by the ``qsnapshot`` pytest fixture."""
     if kind not in KINDS[1:]:
         raise ValueError(f"kind must be one of {', '.join(KINDS[1:])}, got {kind!r}")

@@ -5,21 +5,43 @@
 **Bootstrap: a Monte-Carlo tolerance.** A bootstrap summary is an estimate from ``n`` replicates; two runs that
 differ only in their random stream (another seed, another numpy, another number of resamples) differ by Monte-Carlo
 noise. Each summary cell is compared within ``z x SE_INFLATION`` standard errors of the difference of the two
-estimates. The standard errors of the replicate statistics (mean, bias, SD, percentile bounds) are estimated from
-the replicates themselves by :func:`mc_errors` and stored with the snapshot; the difference's SE is
-``sqrt(se_a^2 + se_b^2)`` for means and biases, ``sqrt(2) max(se_a, se_b)`` for SDs and bounds (whose errors are
-estimated from the tails of one run each: the larger one saw more of the tail). Frequencies and shares (flag
-frequency, kept array values, distinguishing and consensus frequencies, congruence shares, replicates containing a
-sort, counts) are binomial: ``sqrt(pbar (1 - pbar) (1/n_a + 1/n_b))`` with the pooled share ``pbar``. Without the
-replicates' errors (a JSON from elsewhere) the replicate statistics are not compared.
+estimates. The JSON is bootstrap schema 2 (:data:`BOOTSTRAP_SCHEMA`, docs/bootstrap.md): the resampling's own
+statistics carry the prefix ``resample_``, the plain names are the parametric bootstrap's.
+
+- Replicate statistics with errors estimated from the replicates by :func:`mc_errors` and stored with the snapshot
+  (:func:`bootstrap_mc_errors`): the resampling's ``resample_mean``, ``resample_bias``, ``resample_sd``,
+  ``resample_ci_low``/``_high`` (from ``BootstrapResult.raw``), and the z-scores' ``se`` (the SD of a statement's
+  z-score over the parametric replicates). The difference's SE is ``sqrt(se_a^2 + se_b^2)`` for means and biases,
+  ``sqrt(2) max(se_a, se_b)`` for SDs and bounds (whose errors are estimated from the tails of one run each: the
+  larger one saw more of the tail). Without the replicates' errors (a JSON from elsewhere) they are not compared.
+- Frequencies and shares are binomial, ``sqrt(pbar (1 - pbar) (1/n_a + 1/n_b))`` with the pooled share ``pbar``:
+  the resampling's ``resample_flag_freq``, ``resample_keep_*``, ``resample_distinguishing_freq``,
+  ``resample_consensus_freq`` over ``resample_n``; the parametric ``distinguishing_freq`` and ``consensus_freq``
+  over ``n`` (simulated samples in which the factor had a defining sort); ``resample_n`` as a share of the used resamples, ``n`` of the simulated participants
+  (loadings) or samples (z-scores); the counts of both bootstraps; the congruence shares and ``n_no_flags`` over
+  ``n_used``, ``n_no_flags_parametric`` over the simulated samples analysed.
 
 ``z`` is the normal quantile that keeps the family-wise false-alarm rate at ``alpha`` (default 1 %) over the ``m``
 Monte-Carlo cells compared (Bonferroni: ``z = Phi^-1(1 - alpha / (2 m))``, about 4.4 for 1000 cells). What is fixed
 by the full sample (full-sample loadings and z-scores, flags, factor arrays, distinguishing and consensus in the
-full sample, the options and the study) is compared at the ordinary tolerance. Outputs derived from Monte-Carlo
-estimates by ranks or thresholds (the bootstrapped factor arrays, FSI/NFSI, the congruence quantiles, the verdicts)
-move by whole steps under noise: they are compared exactly when every Monte-Carlo cell is identical (the same random
-stream), and otherwise not compared (their inputs are). Calibration: docs/ci.md (scripts/calibrate_mc_tolerance.py).
+full sample, the options and the study) is compared at the ordinary tolerance. Compared exactly when every
+Monte-Carlo cell is identical (the same random stream), and otherwise not compared (their inputs are):
+
+- outputs derived from Monte-Carlo estimates by ranks or thresholds, which move by whole steps under noise: the
+  bootstrapped factor arrays, FSI/NFSI, the congruence quantiles, the recovery probabilities ``p_085``/``p_095``
+  and their bands (the shares through the calibration curve), the verdicts and their text;
+- what the parametric bootstrap measures against its world's truth, itself drawn from the seed (2000 simulated
+  participants): the loadings' and z-scores' ``estimate``, ``ci_low``/``ci_high`` (the z-scores' Neyman belt is
+  fitted against the world's z-scores and has open ends at +-6 that come and go), the loadings' ``se`` (only sums
+  over replicates are kept: no error can be estimated), ``keep_exact``/``keep_within1``/``move2`` and ``array_r``
+  (another world's true array differs in a few cells: across seeds ``keep_within1`` moved by up to 6 binomial SEs),
+  the world's congruence, and the parametric ``flag_freq`` (pooled over the participants of a type in every
+  sample, whose flags share their sample's solution and its alignment to the world: overdispersed, a binomial
+  tolerance gave 4 % false alarms on nav_synth k=4 centroid with 200 replicates, docs/ci.md).
+
+A bootstrap JSON of another schema (schema 1, before issue 18: no ``schema`` key, the resampling's statistics under
+the plain names) is refused in one line rather than compared column by column under names that now mean other
+things. Calibration: docs/ci.md (scripts/calibrate_mc_tolerance.py).
 
 **Number of factors**: a deterministic computation for a given seed (the parallel-analysis nulls are seeded): every
 table is compared at the ordinary tolerance, the suggested numbers of factors exactly (reported).
@@ -60,7 +82,7 @@ _MEANS = ("resample_mean", "resample_bias")
 #: the SD of a statement's simulated z-scores, :func:`qvalid.stability.intervals.zscore_belt`).
 _PARAMETRIC_MC = {"zscores": {"se": "sd"}}
 # binomial frequencies: column -> the column holding its number of replicates
-_FREQ_LOADINGS = {"resample_flag_freq": "resample_n", "flag_freq": "n"}
+_FREQ_LOADINGS = {"resample_flag_freq": "resample_n"}
 _FREQ_ZSCORES = {"resample_keep_exact": "resample_n", "resample_keep_within1": "resample_n",
                  "resample_distinguishing_freq": "resample_n", "resample_consensus_freq": "resample_n",
                  "distinguishing_freq": "n", "consensus_freq": "n"}
@@ -70,7 +92,7 @@ _FIXED_ZSCORES = ("full",)
 _EXACT_ZSCORES = ("array_full", "distinguishing_full", "consensus_full")
 # compared exactly only when every Monte-Carlo cell is identical: ranks and thresholds of Monte-Carlo estimates, and
 # what is measured against the parametric world's truth (the world is itself drawn from the seed)
-_DERIVED_LOADINGS = ("estimate", "se", "ci_low", "ci_high")
+_DERIVED_LOADINGS = ("estimate", "se", "ci_low", "ci_high", "flag_freq")
 _DERIVED_ZSCORES = ("array_boot", "estimate", "ci_low", "ci_high", "keep_exact", "keep_within1", "move2")
 _SHARES = ("share_085", "share_095")
 _DERIVED_FACTORS = ("congruence_median", "congruence_p05", "fsi", "nfsi", "verdict", "p_085", "p_085_low",
