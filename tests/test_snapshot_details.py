@@ -241,3 +241,22 @@ def test_compare_factors_tables_of_one_row():
     d = compare_factors(base, other)
     o = d["criteria.eigenvalue"]
     assert not d.ok and o.worst.where == "k 1" and o.klass == "reported" and d["criteria.kaiser"].passed
+
+
+def test_compare_factors_column_kinds_and_a_changed_set_of_columns():
+    """Floats (None allowed) at tolerance; ints, booleans and text exactly; the same rows with another set of
+    columns is a shape difference, not a crash."""
+    from qvalid.checks.tables import compare_factors
+
+    base = {"nfactors": 2, "max_k": 2, "n_runs": 10, "centile": 95.0, "seed": 1, "options": {}, "study": {},
+            "suggestions": {"kaiser": 1},
+            "criteria": [{"k": 1, "eigenvalue": 2.5, "n": 3, "kaiser": True, "note": 0.5},
+                         {"k": 2, "eigenvalue": None, "n": 4, "kaiser": False, "note": "n/a"}]}
+    d = compare_factors(base, json.loads(json.dumps(base)))
+    assert d.ok and d["criteria.eigenvalue"].kind == "float"
+    assert d["criteria.n"].kind == d["criteria.kaiser"].kind == d["criteria.note"].kind == "exact"
+    other = json.loads(json.dumps(base))
+    for r in other["criteria"]:
+        r.pop("n")
+    d = compare_factors(base, other)
+    assert d["criteria"].status == "shape" and d["criteria"].klass == "reported"
