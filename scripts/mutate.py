@@ -192,7 +192,7 @@ def mutant_source(site: Site, fn) -> str:
     return ast.unparse(tree)
 
 
-def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",)) -> dict:
+def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",), with_r: bool = False) -> dict:
     """Run the subset on a copy of the package holding the mutant (``site=None``: the baseline, every module of
     ``paths`` only re-printed by ``ast.unparse``, which must pass)."""
     with tempfile.TemporaryDirectory(prefix="qvalid-mutant-") as tmp:
@@ -209,7 +209,8 @@ def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",)) -
                                    env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant copy"
         t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, *PYTEST[:-1], *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        marks = [] if with_r else PYTEST[-3:-1]  # -m "not r", unless the live-R tests are wanted too
+        proc = subprocess.Popen([sys.executable, *PYTEST[:-3], *marks, *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
         try:
             out, _ = proc.communicate(timeout=timeout)
@@ -250,6 +251,8 @@ def main(argv=None) -> int:
                     help="test files (or node ids) to run per mutant (default: the whole non-R suite); a subset makes "
                          "runs on one module affordable, at the risk of counting as survivors mutants that other "
                          "files would kill")
+    ap.add_argument("--with-r", action="store_true",
+                    help="also run the tests marked r (live R; for modules only those reach, e.g. qvalid/r/)")
     args = ap.parse_args(argv)
 
     paths = sorted({str(p.relative_to(ROOT)) for g in args.modules for p in ROOT.glob(g)
@@ -265,7 +268,7 @@ def main(argv=None) -> int:
             print(show(*by_id[i]))
         return 0
     if args.baseline:
-        res = run_one(None, None, args.timeout, paths, args.tests)
+        res = run_one(None, None, args.timeout, paths, args.tests, args.with_r)
         print(json.dumps(res))
         return 0 if res["status"] == "survived" else 1
     if args.only:
@@ -277,8 +280,8 @@ def main(argv=None) -> int:
         chosen = [c for c in chosen if c[0].id not in done]
     print(f"{len(every)} sites in {len(paths)} modules ({', '.join(args.modules)}); running {len(chosen)} mutant(s)",
           file=sys.stderr)
-    run_all(chosen, lambda c: run_one(*c, args.timeout, tests=args.tests), lambda c: f"{c[0].id} ({c[0].what})",
-            args.out)
+    run_all(chosen, lambda c: run_one(*c, args.timeout, tests=args.tests, with_r=args.with_r),
+            lambda c: f"{c[0].id} ({c[0].what})", args.out)
     return 0
 
 

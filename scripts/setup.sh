@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(python3-numpy python3-scipy python3-pandas python3-rpy2 python3-hypothesis python3-pytest
           python3-pytest-benchmark python3-matplotlib python3-tqdm python3-venv python3-pip python3-setuptools
-          python3-wheel python3-openpyxl python3-odf python3-xlrd python3-distributed r-base-core r-cran-psych r-cran-digest
-          r-cran-knitr r-cran-xtable r-cran-gparotation gcc python3-dev)
+          python3-wheel python3-openpyxl python3-odf python3-xlrd python3-distributed python3-lxml python3-yaml
+          r-base-core r-cran-psych r-cran-digest r-cran-knitr r-cran-xtable r-cran-gparotation gcc python3-dev)
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi

@@ -30,7 +30,7 @@ PARTS = {
     "analyses": ("qvalid.stability", "qvalid.factors"),
     "report": ("qvalid.report",),
     "cli": ("qvalid.cli", "qvalid.__main__"),
-    "kit": ("qvalid.testing", "qvalid.strategies", "qvalid.datasets"),
+    "kit": ("qvalid.testing", "qvalid.strategies", "qvalid.datasets", "qvalid.pytest_plugin"),
 }
 #: part -> the parts it may import (besides itself).
 MAY_IMPORT = {

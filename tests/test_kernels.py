@@ -646,3 +646,37 @@ def test_the_compiled_functions_refuse_wrong_arrays():
 def test_pipeline_errors_are_unchanged():
     s = planted_study(20, 6, 2, seed=2)[0]
     assert both(lambda: analyze(s, 7, extraction="pca"))[0] == QInputError.__name__
+
+
+@needs_c
+def test_majority_at_an_exact_tie_is_not_a_majority_on_both_paths():
+    """qmethod's qflag: a^2 > (sum of the row's a^2) - a^2, strictly. Row (0.6, 0.6): 0.36 > 0.72 - 0.36 = 0.36
+    exactly (2x - x = x in floating point), so neither loading is flagged; row (0.8, 0.1): 0.64 > 0.01."""
+    a = np.array([[0.6, 0.6], [0.8, 0.1]])
+    for compiled in (True, False):
+        with kernels.use(compiled):
+            np.testing.assert_array_equal(flag(a, 33, threshold=0.42), [[False, False], [True, False]])
+
+
+@needs_c
+def test_pearson_again_and_again_gives_numpys_bits():
+    """The compiled Pearson call after other calls (its scratch memory then holds old values, which a missing
+    reset would add in): each time the numpy code's bytes."""
+    rng = np.random.default_rng(11)
+    for n in (7, 7, 12, 7, 12):
+        x = rng.integers(-4, 5, size=(33, n)).astype(np.float64)
+        with kernels.use(True):
+            fast = correlate(x)
+        with kernels.use(False):
+            slow = correlate(x)
+        assert fast.tobytes() == slow.tobytes()
+
+
+@needs_c
+def test_the_compiled_centroid_takes_two_sorts():
+    """The smallest study the centroid takes (2 Q-sorts) runs compiled and gives the numpy code's bits."""
+    r = np.array([[1.0, 0.5], [0.5, 1.0]])
+    got = kernels.centroid(r, 1, 1e-5, 1000, 10 ** 6, False)
+    assert got is not None and got[0] == kernels.CENTROID_OK
+    np.testing.assert_allclose(got[1][:, 0], [np.sqrt(0.5), np.sqrt(0.5)], rtol=1e-2)  # loadings ~ sqrt(r12)
+    assert both(lambda: centroid(r, 1))[0] == "ok"  # both paths, the same bytes (both() asserts it)

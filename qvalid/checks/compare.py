@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import numpy as np
 
 from ..core.congruence import align_factors
-from .diff import (CHAR_FLOATS, DEFAULT_TOLERANCE, EXACT_OUTPUTS, FLOAT_OUTPUTS, MAX_CELLS, Alignment, Cell, Diff,
-                   OutputDiff)
+from .diff import (CHAR_FLOATS, DEFAULT_TOLERANCE, EXACT_OUTPUTS, FLOAT_OUTPUTS, MAX_CELLS, PRINT_DIGITS, Alignment,
+                   Cell, Diff, OutputDiff, printed)
 
-__all__ = ["compare", "resolve_tolerances"]
+__all__ = ["compare", "compare_arrays", "resolve_tolerances", "resolve_digits"]
 
 
 def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, unavailable=None,
-            names=("a", "b")) -> Diff:
+            names=("a", "b"), print_digits=None) -> Diff:
     """Compare two :class:`~qvalid.results.QResult` output by output.
 
     Parameters
@@ -48,12 +49,18 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
         (``"qdc"``, ``"characteristics"``) or names of :data:`OUTPUT_NAMES`.
     names : (str, str)
         Labels of a and b in reports, e.g. ``("qvalid", "qmethod 1.8.4")``.
+    print_digits : True or mapping, optional
+        Classify every difference beyond tolerance as *reported* (it changes a value as printed with these decimals,
+        or an exact output) or *numerical only* (:attr:`OutputDiff.klass`). True takes :data:`PRINT_DIGITS`; a
+        mapping overrides some outputs (values may be arrays of decimals per cell, e.g. as a text printed them).
+        None (default): not classified.
 
     Returns
     -------
     Diff
     """
     tol = resolve_tolerances(tolerances)
+    digits = resolve_digits(print_digits)
     unavailable = dict(unavailable or {})
     rows_for = {"sort": list(a.sort_ids), "statement": list(a.statement_ids)}
     results: list[OutputDiff] = []
@@ -111,12 +118,13 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
         ("loadings", a.loadings, cols(b.loadings), ("sort", "factor")),
     ]
     for name, x, y, lab in specs:
-        results.append(_maybe(name, unavail(name), lambda: _float(name, x, y, lab, rows_for, fnames, tol[name], rtol)))
+        results.append(_maybe(name, unavail(name), lambda: _float(name, x, y, lab, rows_for, fnames, tol[name], rtol,
+                                                                    digits=digits.get(name))))
     results.append(_maybe("flags", unavail("flags"), lambda: _exact(
         "flags", np.asarray(a.flags, bool), np.asarray(b.flags, bool)[:, p], ("sort", "factor"), rows_for, fnames)))
     results.append(_maybe("zscores", unavail("zscores"), lambda: _float("zscores", a.zscores, cols(b.zscores),
                                                              ("statement", "factor"), rows_for, fnames,
-                                                             tol["zscores"], rtol)))
+                                                             tol["zscores"], rtol, digits=digits.get("zscores"))))
     fa_b = cols(b.factor_arrays)
     if align and any(x < 0 for x in signs):
         grid = dict(a.study.grid)
@@ -137,22 +145,72 @@ def compare(a, b, *, align: bool = False, tolerances=None, rtol: float = 0.0, un
         results.append(_maybe(nm, unavail(nm), lambda: _float(
             nm, np.asarray(getattr(ca, c), float)[None, :], np.asarray(getattr(cb, c), float)[None, p],
             (None, "factor"), rows_for, fnames, tol[nm] * scale.get(c, 1.0), rtol,
-            note=SCALED_NOTES.get(c, ""))))
+            note=SCALED_NOTES.get(c, ""), digits=digits.get(nm))))
     ss = np.outer(s, s)
     with np.errstate(invalid="ignore"):
         czb = np.asarray(cb.cor_zsc, float)[np.ix_(p, p)] * ss
     results.append(_maybe("cor_zsc", unavail("cor_zsc"), lambda: _float(
         "cor_zsc", ca.cor_zsc, czb, ("factor", "factor"), rows_for,
-        fnames, tol["cor_zsc"], rtol)))
+        fnames, tol["cor_zsc"], rtol, digits=digits.get("cor_zsc"))))
     results.append(_maybe("sd_dif", unavail("sd_dif"), lambda: _float(
         "sd_dif", ca.sd_dif, np.asarray(cb.sd_dif, float)[np.ix_(p, p)], ("factor", "factor"), rows_for, fnames,
-        tol["sd_dif"], rtol)))
+        tol["sd_dif"], rtol, digits=digits.get("sd_dif"))))
 
     # --- distinguishing and consensus statements
-    results += _compare_qdc(a, b, p, signs, unavail, rows_for, tol["qdc.diffs"], rtol, notes)
+    results += _compare_qdc(a, b, p, signs, unavail, rows_for, tol["qdc.diffs"], rtol, notes,
+                            digits.get("qdc.diffs"))
+    if print_digits is not None:
+        results = [_classify_exact(o) for o in results]
 
     ctx = _context(a, b)
     return Diff(tuple(names), tuple(results), alignment, rtol, ctx, tuple(notes))
+
+
+def _classify_exact(o: OutputDiff) -> OutputDiff:
+    """Every mismatch of an exact output is reported; floats were classified cell by cell in :func:`_float`."""
+    if o.kind != "exact" or o.n_reported is not None:
+        return o
+    return replace(o, n_reported=0 if o.passed else max(o.n_bad, 1))
+
+
+def resolve_digits(print_digits) -> dict:
+    """Output -> decimals (int or array) for the classification; {} when not classifying."""
+    if print_digits is None:
+        return {}
+    out = dict(PRINT_DIGITS)
+    if print_digits is True:
+        return out
+    for key, val in dict(print_digits).items():
+        targets = [n for n in FLOAT_OUTPUTS if n == key or n.startswith(key + ".")]  # "qdc": qdc.diffs
+        if not targets:
+            raise ValueError(f"unknown output {key!r} in print digits; known: {', '.join(FLOAT_OUTPUTS)}")
+        v = np.asarray(val)
+        if v.dtype.kind not in "iu" or (v < -15).any() or (v > 30).any():
+            raise ValueError(f"print digits of {key} must be whole numbers in -15..30, got {val!r}")
+        for n in targets:
+            out[n] = int(v) if v.ndim == 0 else v
+    return out
+
+
+def compare_arrays(name: str, a, b, *, labels=(None, None), rows=None, columns=(), tolerance=DEFAULT_TOLERANCE,
+                   rtol: float = 0.0, exact: bool = False, digits=None, note: str = "") -> OutputDiff:
+    """Compare one labelled array of two results by the rules of :func:`compare` (exact, or within a tolerance that
+    may be an array of one tolerance per cell) and return its :class:`OutputDiff`.
+
+    ``labels`` names the kind of each axis: ``"factor"`` (names from ``columns``), a key of ``rows`` (a mapping kind
+    -> ids, e.g. ``{"sort": [...]}``) or None; the worst cell is named by them (``sort US3, f2``). ``digits``
+    classifies the differences as :func:`compare` does (``exact`` outputs: every mismatch is reported). With a
+    per-cell ``tolerance`` the reported tolerance is its largest value and ``note`` should say how it was made.
+    """
+    rows_for = dict(rows or {})
+    fnames = list(columns)
+    if exact:
+        out = _exact(name, a, b, tuple(labels), rows_for, fnames)
+        if digits is not None:
+            out = _classify_exact(out)
+    else:
+        out = _float(name, a, b, tuple(labels), rows_for, fnames, tolerance, rtol, digits=digits)
+    return replace(out, note="; ".join(x for x in (out.note, note) if x)) if note else out
 
 
 def _context(a, b) -> dict:
@@ -236,12 +294,13 @@ def _where(lab, idx, rows_for, fnames, pairs=None) -> str:
     return ", ".join(x for x in parts if x)
 
 
-def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, note: str = "") -> OutputDiff:
+def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, note: str = "", digits=None) -> OutputDiff:
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     shown = float(np.max(atol))  # a tolerance scaled per cell is reported by its largest value
     if x.shape != y.shape:
-        return OutputDiff(name, "float", "shape", tolerance=shown, note=f"shapes {x.shape} vs {y.shape}")
+        return OutputDiff(name, "float", "shape", tolerance=shown, note=f"shapes {x.shape} vs {y.shape}",
+                          n_reported=None if digits is None else 1)
     n = x.size
     nx, ny = np.isnan(x), np.isnan(y)
     both = ~nx & ~ny
@@ -273,13 +332,22 @@ def _float(name, x, y, lab, rows_for, fnames, atol, rtol, pairs=None, note: str 
     if bad.any():
         if status == "ok":
             status = "differs"
-        order = np.argsort(-d, axis=None, kind="stable")[: MAX_CELLS]
+        order = np.argsort(-np.where(bad, d, -1.0), axis=None, kind="stable")[: MAX_CELLS]  # the largest bad cells
         for flat in order:
             wi = tuple(int(v) for v in np.unravel_index(int(flat), d.shape))
             if bad[wi] and len(mism) < MAX_CELLS:
                 mism.append(Cell(_where(lab, wi, rows_for, fnames, pairs), wi, float(x[wi]), float(y[wi]),
                                  float(d[wi])))
-    return OutputDiff(name, "float", status, n, n_bad, max_abs, max_rel, shown, worst, tuple(mism), note)
+    n_rep = worst_rep = dig = None
+    if digits is not None:  # reported: beyond tolerance (or a NaN pattern) and different as printed
+        dig = int(np.min(digits))
+        rep = nan_bad | (bad & (printed(np.where(both, x, 0.0), digits) != printed(np.where(both, y, 0.0), digits)))
+        n_rep = int(rep.sum())
+        if (rep & both).any():
+            wi = tuple(int(v) for v in np.unravel_index(int(np.argmax(np.where(rep & both, d, -1.0))), d.shape))
+            worst_rep = Cell(_where(lab, wi, rows_for, fnames, pairs), wi, float(x[wi]), float(y[wi]), float(d[wi]))
+    return OutputDiff(name, "float", status, n, n_bad, max_abs, max_rel, shown, worst, tuple(mism), note,
+                      n_rep, worst_rep, dig)
 
 
 def _exact(name, x, y, lab, rows_for, fnames, pairs=None) -> OutputDiff:
@@ -313,7 +381,7 @@ def _exact(name, x, y, lab, rows_for, fnames, pairs=None) -> OutputDiff:
 _FACTOR_RE = re.compile(r"f(\d+)")
 
 
-def _compare_qdc(a, b, p, signs, unavail, rows_for, atol, rtol, notes) -> list:
+def _compare_qdc(a, b, p, signs, unavail, rows_for, atol, rtol, notes, digits=None) -> list:
     names = ("qdc.pairs", "qdc.diffs", "qdc.stars", "qdc.labels", "consensus")
     da, db = a.distinguishing, b.distinguishing
     reason = unavail("qdc")
@@ -358,7 +426,9 @@ def _compare_qdc(a, b, p, signs, unavail, rows_for, atol, rtol, notes) -> list:
         notes.append("qdc: pairs of factors with different sign flips are not comparable and were left out")
         xdiff, ydiff, xstars, ystars = xdiff[:, keep], ydiff[:, keep], xstars[:, keep], ystars[:, keep]
         pair_names = [nm for nm, k in zip(pair_names, keep) if k]
-    out.append(_float("qdc.diffs", xdiff, ydiff, lab, rows_for, fn, atol, rtol, pairs=pair_names))
+    if digits is not None and np.ndim(digits) and not same_sign.all():
+        digits = np.asarray(digits)[:, same_sign]
+    out.append(_float("qdc.diffs", xdiff, ydiff, lab, rows_for, fn, atol, rtol, pairs=pair_names, digits=digits))
     out.append(_exact("qdc.stars", xstars.astype(str), ystars.astype(str), lab, rows_for, fn, pairs=pair_names))
     if not same_sign.all():
         out += [OutputDiff(n, "exact", "skipped", note="sign flips change the significance pattern")

@@ -14,7 +14,7 @@ from ..pipeline import analyze
 from ..r.qmethod import as_result, run_qmethod
 from .compare import compare
 
-__all__ = ["crosscheck", "R_MAPPED_OPTIONS", "r_rotation_args"]
+__all__ = ["crosscheck", "r_solution", "r_options", "R_MAPPED_OPTIONS", "r_rotation_args"]
 
 #: qvalid options passed one to one to R qmethod (``OptionInfo.r == "argument"``).
 R_MAPPED_OPTIONS = tuple(n for n, i in OPTION_INFO.items() if i.r == "argument")
@@ -63,23 +63,13 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
         rpy2, R or qmethod missing.
     """
 
-    opts = resolve_options(flavor, **options)
+    opts = r_options(flavor, **options)
     base = FLAVORS["qmethod"]
-    bad = [n for n in options_differing(opts) if OPTION_INFO[n].r not in ("argument", "qvalid")]
-    if bad:
-        raise QInputError("R qmethod has no counterpart for option(s) "
-                          + ", ".join(f"{b}={getattr(opts, b)!r}" for b in bad)
-                          + f" (qmethod's value: {', '.join(repr(getattr(base, b)) for b in bad)})")
     if then:
         raise QInputError("R qmethod has no judgmental rotation: cross-check the named rotation (without the steps)")
-    if opts.extraction != "pca" and opts.rotation not in ("varimax", "none"):
-        raise QInputError(f"R qmethod 1.8.4 rotates {opts.extraction} factors only by varimax or none, not "
-                          f"{opts.rotation} (qvalid goes beyond qmethod there: nothing to cross-check against)")
     mine = analyze(study, nfactors, flavor=flavor, flags=flags, target=target, **options)
-    rrun = run_qmethod(study, nfactors, flags=flags, timeout=timeout, extraction=opts.extraction,
-                       rotation=opts.rotation, cor_method=opts.cor_method, spc=opts.spc,
-                       rotation_args=r_rotation_args(opts, mine.rotation_target))
-    theirs = as_result(rrun)
+    theirs, rrun = r_solution(study, nfactors, flags=flags, timeout=timeout, flavor=flavor,
+                              target=mine.rotation_target, **options)
     diff = compare(mine, theirs, align=align, tolerances=tolerances, rtol=rtol, unavailable=rrun.missing,
                    names=("qvalid", f"qmethod {rrun.versions.get('qmethod', '?')}"))
     notes = []
@@ -107,6 +97,36 @@ def crosscheck(study, nfactors: int, *, flags=None, align: bool = False, toleran
                 "warnings": [{"code": getattr(w, "code", None), "message": str(w)} for w in mine.warnings]},
     )
     return diff, rrun
+
+
+def r_options(flavor: str = "qmethod", **options):
+    """The resolved options, after refusing those R qmethod has no counterpart for (:class:`QInputError`): an
+    option R has no argument for, and a rotation other than varimax/none of centroid factors (qmethod 1.8.4
+    rotates centroid factors only by varimax or none)."""
+    opts = resolve_options(flavor, **options)
+    base = FLAVORS["qmethod"]
+    bad = [n for n in options_differing(opts) if OPTION_INFO[n].r not in ("argument", "qvalid")]
+    if bad:
+        raise QInputError("R qmethod has no counterpart for option(s) "
+                          + ", ".join(f"{b}={getattr(opts, b)!r}" for b in bad)
+                          + f" (qmethod's value: {', '.join(repr(getattr(base, b)) for b in bad)})")
+    if opts.extraction != "pca" and opts.rotation not in ("varimax", "none"):
+        raise QInputError(f"R qmethod 1.8.4 rotates {opts.extraction} factors only by varimax or none, not "
+                          f"{opts.rotation} (qvalid goes beyond qmethod there: nothing to cross-check against)")
+    return opts
+
+
+def r_solution(study, nfactors: int, *, flags=None, flavor: str = "qmethod", timeout: float = 120.0, target=None,
+               **options):
+    """R qmethod's solution of ``study`` with qvalid's options mapped one to one (:func:`r_options` refuses the
+    others; the rotation's arguments by :func:`r_rotation_args`, ``target`` the matrix of a target rotation):
+    ``(QResult, RRun)``, the result by :func:`qvalid.r.qmethod.as_result`. The one way the checks reach R (the
+    cross-check and ``qvalid diff --against r``)."""
+    opts = r_options(flavor, **options)
+    rrun = run_qmethod(study, nfactors, flags=flags, timeout=timeout, extraction=opts.extraction,
+                       rotation=opts.rotation, cor_method=opts.cor_method, spc=opts.spc,
+                       rotation_args=r_rotation_args(opts, target))
+    return as_result(rrun), rrun
 
 
 def r_rotation_args(opts, target=None) -> dict:

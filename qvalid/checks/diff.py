@@ -18,7 +18,7 @@ import numpy as np
 from ..jsonable import jsonable
 
 __all__ = ["Diff", "OutputDiff", "Cell", "Alignment", "DEFAULT_TOLERANCE", "FLOAT_OUTPUTS", "EXACT_OUTPUTS",
-           "OUTPUT_NAMES", "CHAR_FLOATS", "MAX_CELLS"]
+           "OUTPUT_NAMES", "CHAR_FLOATS", "MAX_CELLS", "PRINT_DIGITS", "CLASSES", "printed"]
 
 #: Default absolute tolerance of every float output (qvalid's contract with R qmethod 1.8.4).
 DEFAULT_TOLERANCE = 1e-10
@@ -37,6 +37,43 @@ OUTPUT_NAMES = ("ids", "correlation", "unrotated_loadings", "loadings", "flags",
                 "qdc.pairs", "qdc.diffs", "qdc.stars", "qdc.labels", "consensus")
 
 MAX_CELLS = 5
+
+#: Decimals with which each float output is printed where people read it (a paper's tables, PQMethod's .lis, KADE's
+#: workbook, qmethod's ``print``): a difference beyond tolerance that changes a value so printed is *reported*, one
+#: that does not is *numerical only* (docs/ci.md, "What counts as reported").
+#: Loadings and correlations 2 dp (papers' loading tables; PQMethod prints correlations as integer percentages);
+#: z-scores, differences between factors, SED, composite reliability and SE 3 dp (PQMethod's and KADE's factor
+#: score, difference and characteristics tables; qmethod's print shows z-scores at 2 dp, a coarser view of the same);
+#: eigenvalues, the average reliability coefficient and the correlations between factor scores 2 dp; explained
+#: variance as a whole percentage (PQMethod's "% expl.Var.", KADE, qmethod's print).
+PRINT_DIGITS = {"correlation": 2, "unrotated_loadings": 2, "loadings": 2, "zscores": 3,
+                "characteristics.av_rel_coef": 2, "characteristics.eigenvals": 2, "characteristics.expl_var": 0,
+                "characteristics.reliability": 3, "characteristics.se_fscores": 3, "cor_zsc": 2, "sd_dif": 3,
+                "qdc.diffs": 3}
+
+#: The classes of an output's difference, from none to the worst (:attr:`OutputDiff.klass`).
+CLASSES = ("same", "within tolerance", "numerical only", "reported")
+
+
+def printed(x, digits) -> np.ndarray:
+    """``x`` rounded as ``f"{x:.{digits}f}"`` prints it (correct rounding of the binary value), as floats; -0 is 0.
+
+    Vectorised: ``rint(x * 10**d)``, with the cells whose scaled value lies within 1e-6 of a half re-rounded by
+    Python's ``round(x, d)`` (correctly rounded, as the formatting; the product's own rounding could decide there).
+    ``digits`` may be an array of the shape of ``x`` (decimals per cell, e.g. as a text printed them; negative =
+    tens, hundreds). NaN stays NaN.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    d = np.broadcast_to(np.asarray(digits, dtype=np.int64), x.shape).ravel()
+    flat = x.ravel()
+    scale = 10.0 ** d
+    with np.errstate(invalid="ignore", over="ignore"):
+        q = flat * scale
+        r = np.rint(q)
+        near = np.abs(np.abs(q - np.trunc(q)) - 0.5) < 1e-6
+    for i in np.flatnonzero(near):
+        r[i] = round(round(float(flat[i]), int(d[i])) * scale[i])
+    return ((r / scale) + 0.0).reshape(x.shape)  # + 0.0 turns -0.0 into 0.0
 
 
 # ---------------------------------------------------------------------- structures
@@ -59,6 +96,11 @@ class OutputDiff:
     "nan" (NaN pattern differs), "shape" (shapes, ids or pair sets differ), "absent" (present on one side only),
     "unavailable" (one side could not compute it for a known reason, e.g. R failed: not compared, not a failure),
     "skipped" (not comparable under the alignment used).
+
+    Classification (only when the comparison was given print precisions, :data:`PRINT_DIGITS`): ``n_reported`` is
+    the number of cells beyond tolerance whose values differ as printed with ``digits`` decimals (every mismatched
+    cell of an exact output: flags, arrays, stars, labels, the consensus set), ``worst_reported`` the largest of
+    them; None when not classified. :attr:`klass` names the class.
     """
 
     name: str
@@ -72,10 +114,31 @@ class OutputDiff:
     worst: Cell | None = None
     mismatches: tuple = ()
     note: str = ""
+    n_reported: int | None = None
+    worst_reported: Cell | None = None
+    digits: int | None = None
 
     @property
     def passed(self) -> bool:
         return self.status in ("ok", "unavailable", "skipped")
+
+    @property
+    def klass(self) -> str | None:
+        """One of :data:`CLASSES`, ``"not compared"``, or None for a failure that was not classified.
+
+        ``same``: no difference at all; ``within tolerance``: differences, none beyond tolerance; ``reported``: a
+        difference beyond tolerance that changes what is printed (any mismatch of an exact output; a NaN pattern,
+        shape or presence difference); ``numerical only``: beyond tolerance, the same as printed.
+        """
+        if not self.compared:
+            return "not compared"
+        if self.passed:
+            return "within tolerance" if self.max_abs else "same"
+        if self.kind == "exact" or self.status in ("nan", "shape", "absent"):
+            return "reported"
+        if self.n_reported is None:
+            return None
+        return "reported" if self.n_reported else "numerical only"
 
     @property
     def compared(self) -> bool:
@@ -156,6 +219,25 @@ class Diff:
     def __bool__(self):  # a Diff is truthy when the solutions agree
         return self.ok
 
+    @property
+    def classified(self) -> bool:
+        """True when the comparison was given print precisions (every failure then has a class)."""
+        return any(o.n_reported is not None for o in self.outputs)
+
+    @property
+    def reported(self) -> tuple:
+        """The outputs whose difference changes what is printed (class ``reported``)."""
+        return tuple(o for o in self.outputs if o.klass == "reported")
+
+    @property
+    def verdict(self) -> str:
+        """The worst class over the outputs: ``same``, ``within tolerance``, ``numerical only`` or ``reported``
+        (``differs`` for an unclassified failure)."""
+        classes = [o.klass for o in self.outputs]
+        if None in classes:
+            return "differs"
+        return max((c for c in classes if c in CLASSES), key=CLASSES.index, default="same")
+
     def max_abs(self) -> dict:
         """Output name -> max absolute difference (floats; None when not compared)."""
         return {o.name: o.max_abs for o in self.outputs if o.kind == "float"}
@@ -203,6 +285,8 @@ class Diff:
                 status = f"ok ({o.note})" if o.note else "ok"
             else:
                 status = f"{o.status}: {o.note}" if o.note else o.status
+                if o.n_reported is not None:  # classified (compare(..., print_digits=...))
+                    status += f" [{_class_text(o)}]"
             yield o.name, str(o.n_cells) if o.n_cells else "-", diff, rel, tol, worst, status
 
     def to_text(self) -> str:
@@ -224,7 +308,12 @@ class Diff:
         out = []
         for o in self.failures:
             out.append(f"{o.name}: {o.status}" + (f" ({o.note})" if o.note else "")
-                       + (f", {o.n_bad} of {o.n_cells} cells" if o.n_cells else ""))
+                       + (f", {o.n_bad} of {o.n_cells} cells" if o.n_cells else "")
+                       + (f"; {_class_text(o)}" if self.classified and o.klass else ""))
+            if o.worst_reported is not None and o.kind == "float" and o.worst_reported not in o.mismatches:
+                c = o.worst_reported
+                out.append(f"  {c.where}: {_v(c.a)} ({self.names[0]}) vs {_v(c.b)} ({self.names[1]}), "
+                           f"|diff| {_g(c.abs_diff)} (largest difference that prints differently)")
             for c in o.mismatches:
                 out.append(f"  {c.where}: {_v(c.a)} ({self.names[0]}) vs {_v(c.b)} ({self.names[1]})"
                            + (f", |diff| {_g(c.abs_diff)}" if c.abs_diff is not None else ""))
@@ -256,6 +345,8 @@ class Diff:
             d = asdict(o)
             d["passed"] = o.passed
             d["worst"] = None if o.worst is None else _cell_dict(o.worst)
+            d["worst_reported"] = None if o.worst_reported is None else _cell_dict(o.worst_reported)
+            d["class"] = o.klass
             d["mismatches"] = [_cell_dict(c) for c in o.mismatches]
             for key in ("max_abs", "max_rel", "tolerance"):
                 d[key] = jsonable(d[key])
@@ -265,7 +356,7 @@ class Diff:
                 "alignment": {**asdict(self.alignment), "identity": self.alignment.identity,
                               "text": self.alignment.describe(self.names)},
                 "outputs": [out(o) for o in self.outputs], "context": jsonable(self.context),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), **({"verdict": self.verdict} if self.classified else {})}
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), allow_nan=False, **kw)
@@ -275,21 +366,27 @@ class Diff:
         cells, the worst cell by ids with both values, max absolute and relative differences."""
         tol = sorted({o.tolerance for o in self.outputs if o.kind == "float" and o.tolerance is not None
                       and "scaled" not in o.note})  # the scaled ones are given per output below
+        atol = "/".join(_g(t) for t in tol) if len(tol) <= 3 else f"{_g(tol[0])}..{_g(tol[-1])} (per output)"
         lines = [(header + "\n" if header else "")
-                 + f"Q solutions not equal to tolerance rtol={_g(self.rtol)}, atol={'/'.join(_g(t) for t in tol)}"
+                 + f"Q solutions not equal to tolerance rtol={_g(self.rtol)}, atol={atol}"
                  + f" ({self.names[0]} vs {self.names[1]})",
                  self.alignment.describe(self.names)]
         n = sum(o.compared for o in self.outputs)
         fails = self.failures
         lines.append(f"Mismatched outputs: {len(fails)} / {n}: " + ", ".join(o.name for o in fails))
         for o in fails:
-            lines.append(f"{o.name} ({o.status}" + (f": {o.note}" if o.note else "") + ")")
+            lines.append(f"{o.name} ({o.status}" + (f": {o.note}" if o.note else "") + ")"
+                         + (f" [{_class_text(o)}]" if self.classified and o.klass else ""))
             if o.n_cells:
                 lines.append(f" Mismatched elements: {o.n_bad} / {o.n_cells} ({100 * o.n_bad / o.n_cells:.3g}%)")
             if o.kind == "float" and o.worst is not None:
                 lines.append(f" Max absolute difference: {_g(o.max_abs)} at {o.worst.where}: {_v(o.worst.a)} "
                              f"({self.names[0]}), {_v(o.worst.b)} ({self.names[1]})")
                 lines.append(f" Max relative difference: {_g(o.max_rel)}")
+            c = o.worst_reported
+            if c is not None and o.kind == "float" and (o.worst is None or c.index != o.worst.index):
+                lines.append(f" Largest printed change: {c.where}: {_v(c.a)} ({self.names[0]}), {_v(c.b)} "
+                             f"({self.names[1]}) (as printed: {_p(c.a, o.digits)} vs {_p(c.b, o.digits)})")
             for c in o.mismatches[: MAX_CELLS]:
                 lines.append(f" Mismatch at {c.where}: {_v(c.a)} ({self.names[0]}), {_v(c.b)} ({self.names[1]})")
         lines += [f"note: {x}" for x in self.notes]
@@ -302,6 +399,21 @@ class Diff:
 def _cell_dict(c: Cell) -> dict:
     return {"where": c.where, "index": list(c.index), "a": jsonable(c.a), "b": jsonable(c.b),
             "abs_diff": jsonable(c.abs_diff)}
+
+
+def _class_text(o: OutputDiff) -> str:
+    """``reported: 2 cells print differently (3 dp)``, ``numerical only (same at 2 dp)``, ``reported``."""
+    k = o.klass
+    if k == "reported" and o.kind == "float" and o.n_reported:
+        return f"reported: {o.n_reported} cell(s) print differently at {o.digits} dp"
+    if k == "numerical only":
+        return f"numerical only: same as printed at {o.digits} dp"
+    return k
+
+
+def _p(x: float, digits: int) -> str:
+    """A float as printed with ``digits`` decimals (the worst reported cell of a float output)."""
+    return f"{float(printed(x, digits)):.{max(digits, 0)}f}"
 
 
 def _g(x) -> str:

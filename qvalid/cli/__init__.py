@@ -4,7 +4,7 @@ A subcommand module parses its options, calls one public library function and re
 never imports this package (../shared/docs/architecture.md). Shared option groups and exit codes:
 :mod:`qvalid.cli._args`.
 
-Exit codes: 0 ok; 1 differences beyond tolerance (crosscheck); 2 invalid input or usage (one line on stderr,
+Exit codes: 0 ok; 1 differences beyond tolerance (crosscheck, diff); 2 invalid input or usage (one line on stderr,
 never a traceback); 130 / 143 interrupted by SIGINT (Ctrl-C) / SIGTERM (one line, temporary files removed, worker
 processes stopped: :mod:`qvalid.cli._interrupt`); 141 the reader closed standard output early (``qvalid analyze ...
 | head``): the command stops quietly, as a program killed by SIGPIPE would (the shell reports 141 = 128 + 13 for
@@ -33,7 +33,7 @@ __all__ = ["main", "make_parser", "SUBCOMMANDS", "EXIT_OK", "EXIT_DIFF", "EXIT_I
 
 #: Subcommand modules of this package, in the order ``qvalid --help`` lists them.
 SUBCOMMANDS = ("validate", "analyze", "flag", "crosscheck", "compare", "verify", "simulate", "bootstrap", "factors",
-               "report")
+               "report", "snapshot", "diff")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,9 +46,9 @@ class _Parser(argparse.ArgumentParser):
 def make_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="qvalid", description="Q-methodology analysis that reproduces R qmethod, with a live cross-check.",
-        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck), 2 invalid input, 130/143 interrupted "
-               "(SIGINT/SIGTERM), 141 output pipe closed early (e.g. | head). Every command takes --format "
-               "text|json.")
+        epilog="Exit codes: 0 ok, 1 differences beyond tolerance (crosscheck, diff), 2 invalid input, 130/143 "
+               "interrupted (SIGINT/SIGTERM), 141 output pipe closed early (e.g. | head). Every command takes "
+               "--format text|json.")
     p.add_argument("--version", action="version", version=f"qvalid {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:

@@ -28,7 +28,7 @@ from ..study import QStudy, study_block
 from . import session
 from .session import RConsole
 
-__all__ = ["RRun", "run_qmethod", "as_result", "strings", "OUTPUTS", "CHAR_FIELDS", "parse_pair"]
+__all__ = ["RRun", "run_qmethod", "as_result", "to_rrun", "strings", "OUTPUTS", "CHAR_FIELDS", "parse_pair"]
 
 #: The outputs an :class:`RRun` carries (``RRun.outputs`` keys), in report order.
 OUTPUTS = ("correlation", "unrotated_loadings", "loadings", "flags", "zscores", "factor_arrays",
@@ -257,7 +257,7 @@ def run_qmethod(study: QStudy, nfactors: int, *, extraction: str = "pca", rotati
         out = r.run(dataset, k, ext, rotation, ro.BoolVector([study.forced]), distribution, cor_method,
                     float(spc), r_flags, float(timeout), ro.ListVector(r_args))
     seconds = time.perf_counter() - t0
-    return _to_rrun(r, out, study, k, ext, rotation, cor_method, spc, fl is not None, call, console.stdout
+    return to_rrun(r, out, study, k, ext, rotation, cor_method, spc, fl is not None, call, console.stdout
                     + console.stderr, seconds)
 
 
@@ -270,7 +270,8 @@ def strings(x) -> tuple:
     return tuple(None if v is NA_Character else str(v) for v in x)
 
 
-def _to_rrun(r, out, study, k, ext, rotation, cor_method, spc, manual, call, stdout, seconds) -> RRun:
+def to_rrun(r, out, study, k, ext, rotation, cor_method, spc, manual, call, stdout, seconds) -> RRun:
+    """R's outputs (the list that ``run()`` or ``saved()`` of ``qmethod_steps.R`` returns) as an :class:`RRun`."""
     from rpy2.rinterface_lib.sexp import NULLType
 
     def get(name):

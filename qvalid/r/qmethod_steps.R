@@ -8,7 +8,7 @@
 #       unrotated loadings, with every warning and error captured; rot.args are the rotation's arguments that
 #       qmethod's ... passes on to psych::principal (gam, delta, k, normalize, eps, maxit, Target);
 #   make_dataset(values, nrow, rownames, colnames), versions(), capture(expr), extract_rotate(...),
-#   qmboots(dataset, nfactors, nsteps, seed, forced, distribution).
+#   qmboots(dataset, nfactors, nsteps, seed, forced, distribution), saved(path) (a saveRDS'd qmethod result).
 local({
   deadline <- NULL  # set by run(): every captured step gets the time that is left (R resets a spent limit)
   capture <- function(expr) {
@@ -143,7 +143,17 @@ local({
         }
       }
     }
-    num <- function(x) if (is.null(x)) NULL else { x <- as.matrix(x); storage.mode(x) <- "double"; x }
+    c(list(route = route, warnings = qm$warnings, error = qm$error,
+           step_warnings = sw, step_errors = se, notes = notes,
+           cor = num(cor.data), unrot = num(unrot)),
+      outputs(loa, flg, qz, qd), list(qm_seconds = qm_seconds))
+  }
+
+  num <- function(x) if (is.null(x)) NULL else { x <- as.matrix(x); storage.mode(x) <- "double"; x }
+
+  # the outputs of a qmethod()/qzscores() value as run() returns them: loadings, flags, z-scores, arrays,
+  # characteristics and the qdc table split into labels, pairs, differences and stars
+  outputs <- function(loa, flg, qz, qd) {
     qdc_out <- NULL; qdc_msg <- NULL
     if (is.character(qd)) qdc_msg <- qd
     if (is.data.frame(qd)) {
@@ -154,13 +164,30 @@ local({
                       stars = as.character(as.matrix(qd[paste0("sig_", pairs)])))
     }
     ch <- if (is.null(qz)) NULL else qz$f_char$characteristics
-    list(route = route, warnings = qm$warnings, error = qm$error,
-         step_warnings = sw, step_errors = se, notes = notes,
-         cor = num(cor.data), unrot = num(unrot), loa = num(loa), loa_rownames = rownames(loa),
+    list(loa = num(loa), loa_rownames = rownames(loa),
          flagged = num(flg), zsc = num(qz$zsc), zsc_n = num(qz$zsc_n),
          characteristics = if (is.null(ch)) NULL else lapply(as.list(ch), as.numeric),
          cor_zsc = num(qz$f_char$cor_zsc), sd_dif = num(qz$f_char$sd_dif),
-         qdc = qdc_out, qdc_message = qdc_msg, qm_seconds = qm_seconds)
+         qdc = qdc_out, qdc_message = qdc_msg)
+  }
+
+  # a qmethod() (or qzscores()) value saved with saveRDS: run()'s shape, plus the dataset and the brief
+  saved <- function(path) {
+    x <- readRDS(path)
+    if (!inherits(x, "QmethodRes"))
+      stop(paste0("not a qmethod result (an R object of class ", paste(class(x), collapse = "/"),
+                  "): save the value of qmethod() with saveRDS()"))
+    b <- x$brief
+    qd <- if (length(x) >= 8) x[[8]] else NULL
+    c(list(route = "saved", warnings = character(0), error = NULL, step_warnings = character(0),
+           step_errors = character(0), notes = character(0), cor = NULL, unrot = NULL),
+      outputs(x$loa, x$flagged, x, qd),
+      list(qm_seconds = NA_real_, dataset = num(x$dataset), statement_ids = rownames(x$dataset),
+           sort_ids = colnames(x$dataset), nfactors = as.integer(b$nfactors), distro = isTRUE(b$distro),
+           extraction = as.character(b$extraction), rotation = as.character(b$rotation),
+           cor_method = as.character(b$cor.method),
+           flagging = if (is.null(b$flagging)) "manual" else as.character(b$flagging),
+           version = as.character(b$pkg.version), info = as.character(b$info)))
   }
 
   versions <- function() list(R = R.version.string, qmethod = as.character(utils::packageVersion("qmethod")),
@@ -190,5 +217,5 @@ local({
   }
 
   list(run = run, make_dataset = make_dataset, versions = versions, capture = capture,
-       extract_rotate = extract_rotate, qmboots = qmboots_run)
+       extract_rotate = extract_rotate, qmboots = qmboots_run, saved = saved)
 })

@@ -78,7 +78,8 @@ def require_r():
     versions = {name: str(ver.rx2(name)[0]) for name in ("R", "qmethod", "psych")}
     versions["rpy2"] = rpy2.__version__
     return SimpleNamespace(ro=ro, numpy2ri=numpy2ri, localconverter=localconverter, run=fns.rx2("run"),
-                           make_dataset=fns.rx2("make_dataset"), qmboots=fns.rx2("qmboots"), versions=versions)
+                           make_dataset=fns.rx2("make_dataset"), qmboots=fns.rx2("qmboots"), saved=fns.rx2("saved"),
+                           versions=versions)
 
 
 def r_available() -> bool:
