@@ -854,6 +854,56 @@ def _zscores_table() -> bytes:
     return _csv([rows[0]] + [[r[0], *[f"{v:.4f}" for v in zr]] for r, zr in zip(rows[1:], z)]).encode()
 
 
+def snapshot_cases(root: Path) -> list[Case]:
+    """``qvalid snapshot`` and ``qvalid diff`` (issue 23): a snapshot aimed at its study, malformed snapshot files
+    (not JSON, not a snapshot, truncated, a tampered field), a malformed R result, ``diff``'s reports aimed at the
+    snapshot, bad tolerances. The good snapshot is written at build time by the probed qvalid (``-m qvalid``)."""
+    d = root / "snapshots"
+    d.mkdir(parents=True, exist_ok=True)
+    study = _write(d / "study.csv", LIPSET.read_bytes())
+    good = d / "good.qsnap.json"
+    if not good.is_file():
+        subprocess.run([sys.executable, "-m", "qvalid", "snapshot", str(study), "-k", "2", "-o", str(good)],
+                       env=dict(os.environ, PYTHONPATH=str(PACKAGE or ROOT)), capture_output=True, timeout=120)
+    text = good.read_text() if good.is_file() else "{}"
+    bad = {  # name: (content, what the one line must name beside the file)
+        "not-json": ("this is not a snapshot\n", "not JSON"),
+        "json-list": ("[1, 2, 3]\n", "not a qvalid snapshot"),
+        "empty-object": ("{}\n", "not a qvalid snapshot"),
+        "truncated": (text[: len(text) // 2], "not JSON"),
+        "nfactors-text": (text.replace('"nfactors": 2', '"nfactors": "two"', 1), "analysis.nfactors"),
+        "study-cell": (text.replace('"scores": [', '"scores": ["x", ', 1), "study.scores"),
+    }
+    c = [Case("snapshots/snapshot/ok", "snapshots", ["snapshot", str(study), "-k", "2", "-o", str(d / "new.qsnap.json")],
+              "accept", check=_exists(d / "new.qsnap.json"), protect=(study,)),
+         Case("snapshots/snapshot-o-over-study", "snapshots", ["snapshot", str(study), "-k", "2", "-o", str(study)],
+              "refuse", needles=("study.csv",), protect=(study,), watch=(d,)),
+         Case("snapshots/snapshot-o-directory", "snapshots", ["snapshot", str(study), "-k", "2", "-o", str(d)],
+              "refuse", protect=(study,)),
+         Case("snapshots/snapshot-k-nan", "snapshots", ["snapshot", str(study), "-k", "nan", "-o",
+                                                        str(d / "k.qsnap.json")], "refuse", needles=("nan",),
+              watch=(d,)),
+         Case("snapshots/diff/ok", "snapshots", ["diff", str(good)], "accept", needles=("SAME",), protect=(good,)),
+         Case("snapshots/diff--junit-over-snapshot", "snapshots", ["diff", str(good), "--junit", str(good)], "refuse",
+              needles=("good.qsnap.json",), protect=(good,), watch=(d,)),
+         Case("snapshots/diff--markdown-over-snapshot", "snapshots", ["diff", str(good), "--markdown", str(good)],
+              "refuse", needles=("good.qsnap.json",), protect=(good,), watch=(d,)),
+         Case("snapshots/diff--markdown-over-study", "snapshots", ["diff", str(good), "--markdown", str(study)],
+              "refuse", needles=("study.csv",), protect=(good, study), watch=(d,))]
+    for name, (body, needle) in bad.items():
+        p = _write(d / f"{name}.qsnap.json", body)
+        c.append(Case(f"snapshots/diff/{name}", "snapshots", ["diff", str(p)], "refuse", needles=(p.name, needle),
+                      protect=(p,), watch=(d,)))
+    garbage = _write(d / "garbage.txt", "Results of qmethod\nnot really\n")
+    c.append(Case("snapshots/diff/r-result-garbage", "snapshots", ["diff", str(good), str(garbage)], "refuse",
+                  needles=("garbage.txt",), protect=(good, garbage), watch=(d,)))
+    for val in ("nan", "-1", "loadings=abc", "nosuchoutput=1e-3"):
+        c.append(Case(f"snapshots/diff--tolerance={val}", "snapshots", ["diff", str(good), "--tolerance", val],
+                      "refuse", needles=(val.split("=")[-1] if val != "nosuchoutput=1e-3" else "nosuchoutput",),
+                      protect=(good,), watch=(d,)))
+    return c
+
+
 def determinism_cases(root: Path) -> list[Case]:
     """Same inputs, same bytes: the report's JSON twice (with the live cross-check, whose timing must not leak)."""
     out = root / "out" / "determinism"
@@ -973,7 +1023,7 @@ def signal_cases(root: Path) -> list[Case]:
 
 def build(root: Path, *, slow: bool = True) -> list[Case]:
     cases = (study_cases(root) + option_cases(root) + table_cases(root) + kade_cases(root) + text_cases(root)
-             + output_cases(root) + determinism_cases(root))
+             + output_cases(root) + snapshot_cases(root) + determinism_cases(root))
     if slow:
         cases += slow_cases(root) + signal_cases(root)
     return cases
@@ -1267,6 +1317,8 @@ FAMILIES = {
     "texts": "hostile texts in reports and figures (3000-character ids, Chinese and Japanese ids, bidi overrides)",
     "outputs": "outputs aimed at inputs (path, symlink, hard link, dotted path), devices, pipes, directories, "
                "one path for two outputs, '-' for standard output",
+    "snapshots": "qvalid snapshot and diff: a snapshot aimed at its study, malformed snapshot files and R results, "
+                 "diff's reports aimed at its inputs, bad tolerances",
     "determinism": "same inputs, same bytes (report JSON with the live cross-check, crosscheck JSON)",
     "slow": "in a process of their own: a named pipe as input, R missing (R_HOME nowhere, R not on PATH, a broken "
             "R, no qmethod), standard output appended to an input",

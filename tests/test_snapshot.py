@@ -763,7 +763,8 @@ def test_study_reading_options_are_recorded_and_reused(tmp_path, capsys):
     """A study read with --layout sorts and a named id column is read the same way by qvalid diff."""
     import csv
 
-    rows = list(csv.reader(open(LIPSET, newline="")))
+    with open(LIPSET, newline="") as fh:
+        rows = list(csv.reader(fh))
     cols = list(zip(*rows))  # one Q-sort per row; the first row holds the statement ids
     with open(tmp_path / "sorts.csv", "w", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")

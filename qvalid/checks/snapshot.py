@@ -142,7 +142,14 @@ def study_from_dict(d: dict, source: str | None = None) -> QStudy:
     """The inverse of :func:`study_dict` (validated as any study)."""
     grid = {int(k): int(v) for k, v in d["grid"].items()}
     texts = d.get("statement_texts")
-    return QStudy(np.asarray(d["scores"], dtype=np.int64), tuple(d["statement_ids"]), tuple(d["sort_ids"]),
+    rows = d["scores"]
+    if not (isinstance(rows, list) and rows and all(isinstance(r, list) and len(r) == len(rows[0]) for r in rows)
+            and all(isinstance(v, int) and not isinstance(v, bool) for r in rows for v in r)):
+        bad = next((v for r in rows if isinstance(r, list) for v in r
+                    if not isinstance(v, int) or isinstance(v, bool)), None) if isinstance(rows, list) else rows
+        raise ValueError("study.scores must be a table of whole numbers, one row of equal length per statement"
+                         + (f" (found {bad!r})" if bad is not None else " (rows of unequal length)"))
+    return QStudy(np.asarray(rows, dtype=np.int64), tuple(d["statement_ids"]), tuple(d["sort_ids"]),
                   grid=grid, forced=bool(d["forced"]), statement_texts=None if texts is None else tuple(texts),
                   name=str(d.get("name") or ""), source=source)
 
@@ -417,7 +424,9 @@ def parse_snapshot(d, *, path=None) -> Snapshot:
         notes, opts, k, flags = [], None, None, None
         if kind == "analysis":
             a = d["analysis"]
-            k = int(a["nfactors"])
+            k = a["nfactors"]
+            if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+                raise ValueError(f"analysis.nfactors must be a whole number >= 1, got {k!r}")
             opts, notes = _options(a["options"], d.get("versions") or {})
             flags = None if a.get("flags") is None else np.asarray(a["flags"], dtype=bool)
             if flags is not None and flags.shape != (study.n_sorts, k):
