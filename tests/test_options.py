@@ -101,3 +101,19 @@ def test_flag_rule_text_is_one_sentence_in_every_form():
     assert FlagRule(0.42, 1.96, 36, True, manual=True).text() == "manual"
     assert FlagRule(None, 2.575, 36, False).cut == pytest.approx(2.575 / 6)
     assert Options(threshold=0.42).flag_rule_of(36).text() == "|a| >= 0.42 and a^2 > h^2/2"
+
+
+def test_an_unknown_flavor_is_one_clear_error():
+    with pytest.raises(QInputError, match="unknown flavor 'nosuch'; choose one of qmethod"):
+        resolve_options("nosuch")
+    with pytest.raises(QInputError, match="unknown flavor"):
+        resolve_options("nosuch", threshold=0.4)
+
+
+def test_rotation_argument_defaults_are_the_r_functions_defaults():
+    """The defaults R uses when qmethod passes no argument: GPArotation 2022.10-2 ``geominT/geominQ(delta = .01)``,
+    ``oblimin(gam = 0)``, ``GPForth/GPFoblq(eps = 1e-5, maxit = 1000, normalize = FALSE)``, ``stats::promax(m = 4)``
+    (psych::principal forwards none of them)."""
+    o = Options()
+    assert (o.rotation_delta, o.rotation_gam, o.rotation_k) == (0.01, 0.0, None)
+    assert (o.gpa_eps, o.gpa_max_iter, o.gpa_normalize, o.promax_m) == (1e-5, 1000, False, 4.0)

@@ -206,3 +206,15 @@ def test_kade_text_marks_distinguishing_statements_at_p_01_only(lipset):
             assert (mark == "*") == (d.dist_level[i, col] == 2), line
             seen.add(int(d.dist_level[i, col]))
     assert seen == {1, 2}
+
+
+def test_a_stack_without_rotation_has_no_iterations(lipset):
+    """solve() on a stack of resamples with rotation="none": no rotation ran, so 0 iterations and converged."""
+    from qvalid.options import resolve_options
+    from qvalid.pipeline import solve
+
+    x = np.stack([lipset.scores, lipset.scores[:, ::-1]]).astype(np.float64)
+    sol = solve(x, 2, resolve_options("qmethod", rotation="none"))
+    np.testing.assert_array_equal(sol.n_iter, [0, 0])
+    np.testing.assert_array_equal(sol.converged, [True, True])
+    np.testing.assert_array_equal(sol.loadings, sol.unrotated)
