@@ -240,3 +240,13 @@ def test_variance_scale_is_at_least_one():
     s = _variance_scale(a, [0, 1], 3)
     np.testing.assert_allclose(s["eigenvals"], [[4.8, 1.0]])
     np.testing.assert_allclose(s["expl_var"], [[4.8 * 100 / 3, 100 / 3]])
+
+
+def test_congruence_with_a_null_factor_is_zero():
+    """Tucker's phi is undefined for a factor of zeros: qvalid says 0 (no match), not NaN or 1."""
+    x = np.array([[0.5, 0.0], [0.4, 0.0], [-0.3, 0.0]])
+    y = np.array([[0.5, 0.1], [0.4, 0.2], [-0.3, 0.3]])
+    phi = tucker_congruence(x, y)
+    assert np.isfinite(phi).all()
+    np.testing.assert_array_equal(phi[1], [0.0, 0.0])
+    assert phi[0, 0] == pytest.approx(1.0)

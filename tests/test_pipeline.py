@@ -206,6 +206,7 @@ def test_kade_text_marks_distinguishing_statements_at_p_01_only(lipset):
             assert (mark == "*") == (d.dist_level[i, col] == 2), line
             seen.add(int(d.dist_level[i, col]))
     assert seen == {1, 2}
+    assert "KADE's rounding" in text and "KADE's rounding" not in analyze(lipset, 3).summary()
 
 
 def test_a_stack_without_rotation_has_no_iterations(lipset):
@@ -218,3 +219,49 @@ def test_a_stack_without_rotation_has_no_iterations(lipset):
     np.testing.assert_array_equal(sol.n_iter, [0, 0])
     np.testing.assert_array_equal(sol.converged, [True, True])
     np.testing.assert_array_equal(sol.loadings, sol.unrotated)
+
+
+def test_one_factor_is_not_rotated_by_a_named_rotation(lipset):
+    """psych::principal rotates only when nfactors > 1: one oblimin factor is the unrotated one, without factor
+    correlations (R qmethod gives the same for k = 1)."""
+    one = analyze(lipset, 1, rotation="oblimin")
+    none = analyze(lipset, 1, rotation="none")
+    assert one.factor_correlations is None
+    np.testing.assert_array_equal(one.loadings, none.loadings)
+
+
+@pytest.mark.parametrize("extraction", ["pca", "centroid"])
+def test_a_stack_of_two_factor_varimax_solutions_equals_the_single_path(lipset, extraction):
+    """The batched path rotates two-factor solutions by varimax with the given settings, as the single-study path:
+    each item's loadings and iteration count (also when varimax_max_iter cuts it short at 2)."""
+    from qvalid.options import resolve_options
+    from qvalid.pipeline import solve
+
+    rng = np.random.default_rng(3)
+    x = np.stack([lipset.scores[:, rng.integers(0, 9, 9)] for _ in range(4)]).astype(np.float64)
+    for extra in ({}, {"varimax_max_iter": 2}):
+        opts = resolve_options("qmethod", extraction=extraction, **extra)
+        batch = solve(x, 2, opts)
+        for i in range(len(x)):
+            if batch.close[i]:
+                continue
+            one = solve(x[i], 2, opts)
+            np.testing.assert_allclose(batch.loadings[i], one.loadings, atol=1e-12)
+            assert batch.n_iter[i] == one.n_iter
+        if extra:
+            assert (batch.n_iter[~batch.close] == 2).all() and not batch.converged[~batch.close].any()
+
+
+def test_near_ties_are_found_within_each_factor_of_each_item():
+    """_near_ties: two z-scores of one factor of one item closer than CLOSE but not equal; equal ones (exact ties,
+    R's rule decides them) and near-equal values of different factors do not count."""
+    from qvalid.pipeline import CLOSE, _near_ties
+
+    z = np.zeros((3, 4, 2))
+    z[:, :, 0] = [0.0, 1.0, 2.0, 3.0]
+    z[:, :, 1] = [0.5, 1.5, 2.5, 3.5]
+    z[0, 1, 0] = 2.0 + CLOSE / 4  # item 0, factor 0: near tie with 2.0
+    z[1, 1, 0] = 2.0  # item 1: an exact tie
+    z[2, 1, 1] = 1.0 + CLOSE / 4  # item 2: f2's value near f1's 1.0 (another factor): not a tie
+    z[2, 1, 0] = 5.0
+    np.testing.assert_array_equal(_near_ties(z), [True, False, False])
