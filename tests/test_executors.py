@@ -61,17 +61,46 @@ def test_an_interrupt_cancels_the_chunks_not_yet_run():
 
 def _all(executor):
     lip = load_lipset()
-    boot = bootstrap(lip, 2, 300, seed=11, executor=executor)  # two chunks of the fixed size (250 + 50)
+    boot = bootstrap(lip, 2, 300, seed=11, executor=executor)  # two chunks of the default size (250 + 50)
+    small = bootstrap(lip, 2, 120, seed=11, executor=executor, chunk_size=50, parametric=True)  # 50 + 50 + 20
     null = null_eigenvalues(lip.scores, 300, seed=5, executor=executor, centroid_factors=2)
     sim = simulate_studies(planted_loadings([3, 3], strength=0.7), nav_grid(), 60, seed=3, chunk_size=25,
                            executor=executor)
     rec = recover(sim, 2, executor=executor, chunk_size=25)
-    return pickle.dumps((boot.raw, null.eigenvalues, null.centroid, sim.scores, rec.studies.to_dict()))
+    return _canon((boot.raw, boot.parametric, small.raw, small.parametric, null.eigenvalues, null.centroid,
+                   sim.scores, rec.studies.to_dict()))
+
+
+def _canon(x):
+    """Bytes of every array (dtype, shape, data; object arrays by value), recursively: pickle's own bytes also
+    depend on which equal strings are the same object, which differs between results made here and unpickled ones."""
+    if isinstance(x, dict):
+        return tuple((k, _canon(v)) for k, v in x.items())
+    if isinstance(x, (list, tuple)):
+        return tuple(_canon(v) for v in x)
+    if isinstance(x, np.ndarray):
+        return (x.dtype.str, x.shape, repr(x.tolist()) if x.dtype == object else x.tobytes())
+    return repr(x)
 
 
 @pytest.fixture(scope="module")
 def serial():
     return _all(None)
+
+
+def test_chunk_size_is_part_of_the_result_and_checked():
+    """The chunks' seeds make the result: another chunk size, other (equally valid) replicates; a bad size is one
+    clear error."""
+    from qvalid import QInputError
+
+    lip = load_lipset()
+    a = bootstrap(lip, 2, 60, seed=4, chunk_size=30, parametric=False)
+    b = bootstrap(lip, 2, 60, seed=4, chunk_size=60, parametric=False)
+    again = bootstrap(lip, 2, 60, seed=4, chunk_size=30, parametric=False)
+    assert pickle.dumps(a.raw) == pickle.dumps(again.raw) and pickle.dumps(a.raw) != pickle.dumps(b.raw)
+    for bad in (0, 2.5, True):
+        with pytest.raises(QInputError, match="chunk_size"):
+            bootstrap(lip, 2, 10, seed=4, chunk_size=bad, parametric=False)
 
 
 def test_a_process_pool_gives_the_same_bytes(serial):

@@ -27,7 +27,8 @@ CHUNK_SIZE = 250
 def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample: str = "sorts",
               balanced: bool = True, indices=None, align: str = "hungarian", seed: int = 0, executor=None,
               progress: bool = False, flavor: str = "qmethod", manual_flags=None, ci: float = 0.95, then=(),
-              parametric: bool | None = None, world_sorts: int = WORLD_SORTS, **options) -> BootstrapResult:
+              parametric: bool | None = None, world_sorts: int = WORLD_SORTS, chunk_size: int = CHUNK_SIZE,
+              **options) -> BootstrapResult:
     """Bootstrap the stability of a k-factor solution: how far each factor and each statement's place would move in
     another sample of participants from the same population.
 
@@ -70,8 +71,12 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         varimax loadings as in R/qbstep.R; replicates it cannot reorder are ``rejected`` and left out of the
         summaries, as qmboots does.
     seed : int
-        Seed of :class:`numpy.random.SeedSequence`; each chunk of :data:`CHUNK_SIZE` replicates draws from its own
+        Seed of :class:`numpy.random.SeedSequence`; each chunk of ``chunk_size`` replicates draws from its own
         spawned child, so the result is the same whatever ``executor``.
+    chunk_size : int
+        Replicates per chunk (default :data:`CHUNK_SIZE`). The result depends on it (the chunks' seeds), never on
+        where the chunks run. Larger chunks mean fewer tasks (less of a cluster's per-task cost) and less
+        parallelism; what a chunk ships grows with its replicates (BENCHMARKS.md measures 250 and 1000).
     executor : concurrent.futures.Executor, optional
         Where chunks run (e.g. ``ProcessPoolExecutor``, dask's ``client.get_executor()``); default: here.
     progress : bool
@@ -138,10 +143,13 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
     if isinstance(n_resamples, bool) or int(n_resamples) != n_resamples or n_resamples < 1:
         raise QInputError(f"n_resamples={n_resamples!r} must be a whole number >= 1")
     n_resamples = int(n_resamples)
+    if isinstance(chunk_size, bool) or int(chunk_size) != chunk_size or chunk_size < 1:
+        raise QInputError(f"chunk_size={chunk_size!r} must be a whole number >= 1")
+    chunk_size = int(chunk_size)
     job = Job(scores=study.scores.astype(np.float64), qscores=study.qscores, nfactors=k, options=full.options,
               target=np.array(full.loadings), manual_flags=None if manual_flags is None else np.array(full.flags),
               resample=resample, balanced=bool(balanced), align=align, forced=study.forced)
-    sizes = chunk_sizes(n_resamples, CHUNK_SIZE)
+    sizes = chunk_sizes(n_resamples, chunk_size)
     starts = np.cumsum([0] + sizes[:-1])
     root = np.random.SeedSequence(seed)  # children 0..c-1: the resampling's chunks (as before), then the world's
     tasks = [(job, n, sd, None if indices is None else indices[s:s + n])
@@ -155,13 +163,15 @@ def bootstrap(study: QStudy, nfactors: int, n_resamples: int = 1000, *, resample
         parametric = resample == "sorts" and align != "qindtest" and indices is None and not then
     par = world = None
     if parametric:
-        par, world = _parametric(full, manual_flags, n_resamples, root, world_sorts, executor, progress, notes)
+        par, world = _parametric(full, manual_flags, n_resamples, root, world_sorts, executor, progress, notes,
+                                 chunk_size)
     return BootstrapResult(full=full, n_resamples=n_resamples, resample=resample, balanced=bool(balanced),
                            align=align, seed=seed, ci=ci, indices_given=indices is not None, raw=raw,
                            parametric=par, world=world, notes=tuple(notes), judgmental=bool(then))
 
 
-def _parametric(full, manual_flags, n: int, root, world_sorts: int, executor, progress, notes):
+def _parametric(full, manual_flags, n: int, root, world_sorts: int, executor, progress, notes,
+                chunk_size: int = CHUNK_SIZE):
     """The parametric bootstrap: its world from the next seed child, then chunks of simulated samples."""
     if isinstance(world_sorts, bool) or int(world_sorts) != world_sorts or world_sorts < 1:
         raise QInputError(f"world_sorts={world_sorts!r} must be a whole number >= 1")
@@ -173,7 +183,7 @@ def _parametric(full, manual_flags, n: int, root, world_sorts: int, executor, pr
         return None, None
     job = ParametricJob(world=world, nfactors=full.nfactors, options=full.options, qscores=full.study.qscores,
                         manual_flags=None if manual_flags is None else np.asarray(full.flags, dtype=bool))
-    sizes = chunk_sizes(n, CHUNK_SIZE)
+    sizes = chunk_sizes(n, chunk_size)
     tasks = [(job, m, sd) for m, sd in zip(sizes, seeds(root, len(sizes)))]
     parts = run_chunks(run_parametric_chunk, tasks, executor=executor, progress=progress, desc="parametric")
     sums = ("loading_error_sum", "loading_error_sq", "flag_count", "type_count")
