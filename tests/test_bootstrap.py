@@ -487,7 +487,7 @@ def test_kade_rules_are_refused_not_silently_replaced():
 
 def test_nanquantile_is_numpys_bit_for_bit():
     """The summaries' vectorised percentile (R's type 7) equals np.nanquantile exactly, NaNs and empty columns too."""
-    from qvalid.stability.summaries import nanquantile
+    from qvalid.core.nanstats import nanquantile
 
     rng = np.random.default_rng(3)
     for m, shape in ((1, (3,)), (7, (4, 2)), (50, (36, 4)), (200, (5,))):

@@ -228,6 +228,9 @@ def test_one_factor_is_not_rotated_by_a_named_rotation(lipset):
     none = analyze(lipset, 1, rotation="none")
     assert one.factor_correlations is None
     np.testing.assert_array_equal(one.loadings, none.loadings)
+    # nothing rotated, so nothing beyond qmethod either (qmethod's centroid + any rotation, k = 1, is its k = 1)
+    cen = analyze(lipset, 1, extraction="centroid", rotation="oblimin")
+    assert "rotation-beyond-qmethod" not in [w.code for w in cen.warnings]
 
 
 @pytest.mark.parametrize("extraction", ["pca", "centroid"])

@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
+from ..core.nanstats import quiet_nan_warnings
 from ..errors import QInputError
 from ..options import OPTION_INFO, Options
 from .compare import compare_arrays
@@ -116,7 +117,7 @@ def mc_errors(replicates, ci: float = 0.95) -> dict:
     """
     x = np.asarray(replicates, dtype=np.float64)
     n = (~np.isnan(x)).sum(axis=0).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+    with np.errstate(invalid="ignore", divide="ignore"), quiet_nan_warnings():
         mean = np.nanmean(x, axis=0)
         dev = x - mean
         m2 = np.nanmean(dev ** 2, axis=0)
@@ -146,20 +147,6 @@ def bootstrap_mc_errors(result) -> dict:
         e = mc_errors(result.raw[t][result.used], result.ci)
         out[t] = {col: e[key] for col, key in MC_COLUMNS.items()}
     return out
-
-
-class _quiet:
-    """Silence numpy's RuntimeWarnings of all-NaN slices (cells without replicates stay NaN)."""
-
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._w.__exit__(*exc)
 
 
 def _grid(records, row_key, rows, factors, column):

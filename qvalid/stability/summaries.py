@@ -10,6 +10,7 @@ import numpy as np
 
 from .._version import __version__
 from ..core.characteristics import distinguishing_consensus
+from ..core.nanstats import nanquantile, quiet_nan_warnings
 from ..io.files import atomic_write, refuse_source
 from ..jsonable import records
 from ..results import QResult
@@ -31,27 +32,6 @@ SCHEMA = 2
 #: Top-level keys of :meth:`BootstrapResult.to_dict` / ``qvalid bootstrap --format json`` (a public contract).
 JSON_KEYS = ("qvalid_version", "schema", "bootstrap", "options", "study", "notes", "counts", "parametric", "factors",
              "loadings", "zscores", "replicates")
-
-
-def nanquantile(x, probs) -> np.ndarray:
-    """``np.nanquantile(x, probs, axis=0)`` (linear interpolation = R's quantile type 7; NaN ignored, NaN where a
-    column has no value), with numpy's arithmetic (index (n - 1) p, its two-sided lerp) but for all columns at once
-    (numpy loops over the columns of an array with NaNs). Shape ``(len(probs),) + x.shape[1:]``."""
-    x = np.asarray(x, dtype=float)
-    s = np.sort(x, axis=0)  # NaN sort last
-    n = (~np.isnan(x)).sum(axis=0)
-    out = []
-    for p in probs:
-        h = (n - 1) * float(p)
-        lo = np.floor(h)
-        t = h - lo
-        i = np.clip(lo, 0, None).astype(np.int64)
-        a = np.take_along_axis(s, i[None], axis=0)[0]
-        b = np.take_along_axis(s, np.clip(i + 1, None, np.maximum(n - 1, 0))[None], axis=0)[0]
-        d = b - a
-        v = np.where(t >= 0.5, b - d * (1 - t), a + d * t)
-        out.append(np.where(n > 0, v, np.nan))
-    return np.array(out)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,7 +135,7 @@ class BootstrapResult:
         """Over used replicates (axis 0), NaN (absent) ignored: mean, sd (n - 1), percentile CI, n."""
         lo, hi = (1 - self.ci) / 2, 1 - (1 - self.ci) / 2
         n = (~np.isnan(x)).sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"), _quiet():
+        with np.errstate(invalid="ignore", divide="ignore"), quiet_nan_warnings():
             mean = np.nanmean(x, axis=0)
             sd = np.nanstd(x, axis=0, ddof=1)
             q = nanquantile(x, (lo, hi))
@@ -184,7 +164,7 @@ class BootstrapResult:
         arr, true = self.parametric["arrays"], self.world.factor_arrays
         present = ~np.isnan(arr) & ~np.isnan(true)[None]
         d = np.abs(arr - true)
-        with np.errstate(invalid="ignore"), _quiet():
+        with np.errstate(invalid="ignore"), quiet_nan_warnings():
             exact = np.nanmean(np.where(present, d == 0, np.nan), axis=0)
             within = np.nanmean(np.where(present, d <= 1, np.nan), axis=0)
             move2 = np.nanmean(np.where(present, d >= 2, np.nan), axis=0)
@@ -207,7 +187,7 @@ class BootstrapResult:
         sort; it grows with how often the sort is drawn, docs/calibration.md), ``resample_n``."""
         n_sorts = self.full.study.n_sorts
         d = self._describe(self._used("loadings"))
-        with np.errstate(invalid="ignore"), _quiet():
+        with np.errstate(invalid="ignore"), quiet_nan_warnings():
             freq = np.nanmean(self._used("flags"), axis=0)
         p = self.parametric
         if p is None:
@@ -230,7 +210,7 @@ class BootstrapResult:
     def array_boot(self) -> np.ndarray:
         """qmboots' bootstrapped factor scores (R/qmboots.R:167-184): statements ordered by their mean resampling
         z-score (ties by position) receive the ascending grid values. (n_statements, k)."""
-        with _quiet():
+        with quiet_nan_warnings():
             mean = np.nanmean(self._used("zscores"), axis=0)
         order = np.argsort(mean, axis=0, kind="stable")
         out = np.empty_like(mean)
@@ -259,7 +239,7 @@ class BootstrapResult:
         arr = self._used("arrays")
         full_arr = self.full.factor_arrays
         k = self.nfactors
-        with np.errstate(invalid="ignore"), _quiet():
+        with np.errstate(invalid="ignore"), quiet_nan_warnings():
             present = ~np.isnan(arr)
             keep = np.where(present, arr == full_arr, np.nan)
             near = np.where(present, np.abs(arr - full_arr) <= 1, np.nan)
@@ -274,7 +254,7 @@ class BootstrapResult:
         if p is None:
             pdist, pcons = self._nan(n_st), np.full(n_st, np.nan)
         else:
-            with np.errstate(invalid="ignore"), _quiet():
+            with np.errstate(invalid="ignore"), quiet_nan_warnings():
                 pdist = np.nanmean(p["distinguishing"], axis=0)
                 pcons = np.nanmean(p["consensus"], axis=0)
         cols = {"full": self.full.zscores, "estimate": est, "se": se, "ci_low": lo, "ci_high": hi,
@@ -328,7 +308,7 @@ class BootstrapResult:
 
         c = self._used("congruence")
         nf = self._used("n_flagged")
-        with _quiet():
+        with quiet_nan_warnings():
             med = np.nanmedian(c, axis=0) if c.size else np.full(self.nfactors, np.nan)
             p05 = nanquantile(c, (0.05,))[0] if c.size else np.full(self.nfactors, np.nan)
         s85, s95 = self.shares
@@ -587,17 +567,3 @@ def _z(x) -> str:
 
 def _score(x) -> str:
     return "n/a" if x != x else (f"{int(x):+d}" if x else "0")
-
-
-class _quiet:
-    """Silence numpy's "mean of empty slice" warnings (absent sorts and flagless factors give NaN on purpose)."""
-
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", RuntimeWarning)
-
-    def __exit__(self, *exc):
-        return self._w.__exit__(*exc)
