@@ -14,6 +14,7 @@ import time
 import tracemalloc
 
 from qvalid import bootstrap
+from qvalid.chunks import pack_result
 from qvalid.simulate import planted_study
 
 #: sorts -> resamples timed (fewer for the large studies: the cost per resample is what is reported).
@@ -56,10 +57,12 @@ def _warm(executor) -> None:
 
 
 def _call_timed(fn, task) -> tuple:
-    """Run one chunk; (seconds of compute where it ran, its result)."""
+    """Run one chunk where the executor puts it: (seconds of its compute there, its result packed for shipping as
+    run_chunks ships it, :func:`qvalid.chunks.pack_result`)."""
     t0 = time.perf_counter()
     out = fn(task)
-    return time.perf_counter() - t0, out
+    work = time.perf_counter() - t0
+    return work, pack_result(out)
 
 
 def _bootstrap_chunks(s, n_resamples: int, chunk_size: int) -> list:

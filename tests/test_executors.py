@@ -35,14 +35,16 @@ class _Cancelling:
     def __init__(self):
         self.futures = []
 
-    def submit(self, fn, arg):
+    def submit(self, fn, *args):
+        arg = args[-1]
+
         class F:
             cancelled = False
 
             def result(self_inner):
                 if arg == 2:
                     raise KeyboardInterrupt
-                return fn(arg)
+                return fn(*args)
 
             def cancel(self_inner):
                 self_inner.cancelled = True
@@ -50,6 +52,31 @@ class _Cancelling:
         f = F()
         self.futures.append(f)
         return f
+
+
+def test_chunk_results_ship_small_whole_numbers_as_int8_and_come_back_the_same():
+    """pack_codes is lossless or leaves the array alone: whole numbers in -127..127 and numpy's NaN become int8
+    codes; -0.0, fractions, big values, infinities and NaN of other bits stay float64."""
+    from qvalid.chunks import Codes, pack_codes, unpack_codes
+
+    a = np.array([[0.0, 1.0, np.nan], [-6.0, 127.0, -127.0]])
+    packed = pack_codes(a)
+    assert isinstance(packed, Codes) and packed.codes.dtype == np.int8
+    back = unpack_codes(pickle.loads(pickle.dumps(packed)))
+    assert back.dtype == np.float64 and back.tobytes() == a.tobytes()
+    neg_nan = np.array([1.0, -np.nan])
+    for keep in (np.array([0.5, 1.0]), np.array([128.0]), np.array([-128.0]), np.array([1e300]), np.array([-0.0, 1.0]), np.array([np.inf]), neg_nan,
+                 np.array([1, 2]), np.zeros(0)):
+        assert pack_codes(keep) is keep
+    assert unpack_codes(a) is a
+    assert np.signbit(neg_nan[1])  # (a NaN with its sign bit set stays as it is)
+    with ProcessPoolExecutor(1) as ex:
+        there = run_chunks(_dict_chunk, [1, 2], executor=ex)
+    assert _canon(there) == _canon(run_chunks(_dict_chunk, [1, 2]))
+
+
+def _dict_chunk(n):
+    return {"small": np.array([float(n), np.nan]), "big": np.array([0.25 * n]), "n": n}
 
 
 def test_an_interrupt_cancels_the_chunks_not_yet_run():
