@@ -76,7 +76,8 @@ def pack_codes(x):
         return x
     nan = np.isnan(x)
     with np.errstate(invalid="ignore", over="ignore"):
-        codes = np.where(nan, -128.0, x).astype(np.int8)
+        codes = np.where(nan, 0.0, x).astype(np.int8)
+    codes[nan] = -128
     back = unpack_codes(Codes(codes))  # what arrives: a value of -128 would come back as NaN, so it is refused
     return Codes(codes) if back.tobytes() == np.ascontiguousarray(x).tobytes() else x
 

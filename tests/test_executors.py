@@ -79,6 +79,14 @@ def _dict_chunk(n):
     return {"small": np.array([float(n), np.nan]), "big": np.array([0.25 * n]), "n": n}
 
 
+def test_progress_is_a_bar_on_stderr_only_when_asked(capfd):
+    assert run_chunks(_square, [1, 2, 3], progress=True, desc="squares") == [1, 4, 9]
+    err = capfd.readouterr().err
+    assert "squares:" in err and "0/3" in err  # the bar (leave=False: cleared when done)
+    run_chunks(_square, [1, 2, 3])
+    assert capfd.readouterr().err == ""
+
+
 def test_an_interrupt_cancels_the_chunks_not_yet_run():
     ex = _Cancelling()
     with pytest.raises(KeyboardInterrupt):

@@ -229,6 +229,16 @@ def test_number_values_ranges_and_whole_numbers():
     assert shown(1e20) == "1e+20" and shown(7.0) == "7" and shown(False) == "FALSE" and shown(" 1 ") == "' 1 '"
 
 
+def test_stored_numbers_that_are_not_finite_are_refused():
+    """A spreadsheet cell or a value handed over as a float (not a text) goes through the same rule: NaN and
+    infinities are refused, quoted as stored."""
+    for value in (float("nan"), float("inf"), np.float64("-inf")):
+        with pytest.raises(NumberError, match="is not a finite number") as err:
+            number(value)
+        assert err.value.kind == "not-finite"
+    assert number(np.float64(0.25)) == 0.25
+
+
 @pytest.mark.parametrize("cell, message", [
     ("99999999999999999999", "value '99999999999999999999' is not an integer grid score"),
     ("1e20", "value '1e20' is not an integer grid score"), ("0_0", "value '0_0' is not a number"),
