@@ -65,6 +65,19 @@ def test_check_outputs_refuses_inputs_by_path_link_and_inode(tmp_path):
     files.check_outputs([src])  # outside the guard, a file read earlier is no input of anything
 
 
+def test_a_program_can_name_its_own_inputs(tmp_path):
+    """note_input(path) (no stat given) inside guard_inputs: that file is then refused as an output; a path that
+    does not exist is no input."""
+    mine = tmp_path / "mine.csv"
+    mine.write_text("x\n")
+    with files.guard_inputs():
+        files.note_input(mine)
+        files.note_input(tmp_path / "missing.csv")
+        with pytest.raises(QInputError, match="refusing to overwrite .*mine.csv"):
+            files.check_outputs([mine])
+        assert files.check_outputs([tmp_path / "missing.csv"]) == [tmp_path / "missing.csv"]
+
+
 def test_check_outputs_refuses_devices_streams_directories_and_twins(tmp_path):
     os.mkfifo(tmp_path / "fifo")
     os.symlink("/proc/self/fd/1", tmp_path / "stdout")
@@ -513,6 +526,20 @@ def test_stop_workers_kills_a_worker_that_ignores_sigterm():
     t0 = time.monotonic()
     stop_workers(timeout=0.3)
     assert not p.is_alive() and p.exitcode == -signal.SIGKILL and time.monotonic() - t0 < 5
+
+
+def test_stop_workers_without_waiting_kills_at_once():
+    """stop_workers(timeout=0) (what end_process uses): SIGKILL at once, so even a worker ignoring SIGTERM ends."""
+    import multiprocessing
+
+    from qvalid.cli._interrupt import stop_workers
+
+    p = multiprocessing.get_context("fork").Process(target=_stubborn)
+    p.start()
+    time.sleep(0.3)
+    stop_workers(timeout=0)
+    p.join(5)
+    assert not p.is_alive() and p.exitcode == -signal.SIGKILL
 
 
 def _stubborn():
