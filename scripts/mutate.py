@@ -208,23 +208,36 @@ def run_one(site: Site | None, fn, timeout: float, paths=(), tests=("tests",), w
             where = subprocess.run([sys.executable, "-P", "-c", "import qvalid; print(qvalid.__file__)"], cwd=ROOT,
                                    env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant copy"
-        t0 = time.monotonic()
         marks = [] if with_r else PYTEST[-3:-1]  # -m "not r", unless the live-R tests are wanted too
-        proc = subprocess.Popen([sys.executable, *PYTEST[:-3], *marks, *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-            status = "survived" if proc.returncode == 0 else "killed"
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            status = "killed"
-            out += "\nTIMEOUT"
-        seconds = time.monotonic() - t0
+        status, out, seconds = run_tests([sys.executable, *PYTEST[:-3], *marks, *tests], env, timeout)
+    return {"id": site.id if site else "baseline", "what": site.what if site else "", "status": status,
+            "seconds": seconds, "by": killed_by(status, out)}
+
+
+def run_tests(cmd, env, timeout: float) -> tuple:
+    """Run a test command in its own session from the checkout; ``(status, output, seconds)``: ``killed`` when it
+    fails or runs out of time (the whole session is then killed), ``survived`` when it passes. ``PYTHONSAFEPATH``
+    keeps the checkout off ``sys.path`` in every Python the tests start too (``python -c``, pool and dask workers),
+    so that they import the mutant copy on ``PYTHONPATH``. Shared with ``scripts/mutate_c.py``."""
+    env = dict(env, PYTHONSAFEPATH="1")
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        status = "survived" if proc.returncode == 0 else "killed"
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        status, out = "killed", out + "\nTIMEOUT"
+    return status, out, round(time.monotonic() - t0, 1)
+
+
+def killed_by(status: str, out: str) -> str:
+    """The first failing test of a run's output (or "timeout", or its last line)."""
     failed = [ln.split(" - ")[0] for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-    return {"id": site.id if site else "baseline", "what": site.what if site else "", "status": status, "seconds": round(seconds, 1),
-            "by": failed[0] if failed else ("timeout" if out.endswith("TIMEOUT") else
-                                            (out.strip().splitlines() or [""])[-1][:120] if status == "killed" else "")}
+    return failed[0] if failed else ("timeout" if out.endswith("TIMEOUT") else
+                                     (out.strip().splitlines() or [""])[-1][:120] if status == "killed" else "")
 
 
 def show(site: Site, fn) -> str:

@@ -29,17 +29,15 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from mutate import run_all  # noqa: E402  (the loop over mutants, shared with the Python mutation tester)
+from mutate import killed_by, run_all, run_tests  # noqa: E402  (shared with the Python mutation tester)
 SOURCE = ROOT / "qvalid" / "core" / "ckernels.c"
 FLAGS = ["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c99", "-fPIC", "-shared"]
 
@@ -158,22 +156,10 @@ def run_one(text: str, site: dict | None, tests: list[str], timeout: float) -> d
             where = subprocess.run([sys.executable, "-P", "-c", "import qvalid.core.ckernels as c; print(c.__file__)"],
                                    cwd=ROOT, env=env, capture_output=True, text=True).stdout.strip()
             assert where.startswith(tmp), f"the tests would import {where}, not the mutant's build"
-        t0 = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-m",
-                                 "not r", *tests], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            out, _ = proc.communicate(timeout=timeout)
-            status = "survived" if proc.returncode == 0 else "killed"
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate()
-            status, out = "killed", out + "\nTIMEOUT"
-    failed = [ln.split(" - ")[0] for ln in out.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-    by = failed[0] if failed else ("timeout" if out.endswith("TIMEOUT") else
-                                   (out.strip().splitlines() or [""])[-1][:120] if status == "killed" else "")
+        status, out, seconds = run_tests([sys.executable, "-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                                          "-m", "not r", *tests], env, timeout)
     return {"id": site["id"] if site else "baseline", "what": f"{site['old']} -> {site['new']}" if site else "",
-            "status": status, "seconds": round(time.monotonic() - t0, 1), "by": by}
+            "status": status, "seconds": seconds, "by": killed_by(status, out)}
 
 
 def main(argv=None) -> int:

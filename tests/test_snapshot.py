@@ -20,13 +20,13 @@ from qvalid import analyze
 from qvalid.checks.diff import PRINT_DIGITS, printed
 from qvalid.checks.snapshot import (SCHEMA, Side, compare_side, diff_snapshot, dumps, load_snapshot, parse_snapshot,
                                     qvalid_side, result_from_dict, snapshot_dict, study_sha256)
-from qvalid.cli import main
 from qvalid.datasets import load_lipset
 from qvalid.r.qmethod import as_result
 from qvalid.r.saved import NOT_SAVED, parse_export_qm
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _golden import load_golden  # noqa: E402
+from _cli import one_line, run_cli, snapshot_in  # noqa: E402
 from _junit import validate_junit  # noqa: E402
 from _r import GOLDEN, r_session, require_r  # noqa: E402,F401
 
@@ -36,27 +36,10 @@ LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
 EXPORTS = GOLDEN / "export_qm"
 
 
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line(code, err, *parts):
-    assert code == 2, err
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for p in parts:
-        assert p in err, (p, err)
-
-
 @pytest.fixture
 def lipset_snap(tmp_path, capsys):
     """lipset.csv copied to a temporary folder and its 3-factor snapshot (qvalid side)."""
-    shutil.copy(LIPSET, tmp_path / "study.csv")
-    snap = tmp_path / "analysis.qsnap.json"
-    code, out, err = run_cli(capsys, "snapshot", tmp_path / "study.csv", "-k", 3, "-o", snap)
-    assert code == 0, err
-    return snap
+    return snapshot_in(tmp_path, capsys, LIPSET)
 
 
 def edit(path, fn) -> Path:

@@ -14,11 +14,11 @@ import pytest
 from qvalid import analyze
 from qvalid.checks.snapshot import (diff_snapshot, dumps, load_snapshot, parse_snapshot, qvalid_side, snapshot_dict,
                                     version_notes)
-from qvalid.cli import main
 from qvalid.datasets import load_lipset
 from qvalid.r.saved import parse_export_qm
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import run_cli, snapshot_in  # noqa: E402
 from _junit import validate_junit  # noqa: E402
 from _r import GOLDEN, r_session, require_r  # noqa: E402,F401
 
@@ -27,18 +27,9 @@ LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
 EXPORTS = GOLDEN / "export_qm"
 
 
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture
 def snap(tmp_path, capsys):
-    shutil.copy(LIPSET, tmp_path / "study.csv")
-    path = tmp_path / "analysis.qsnap.json"
-    assert run_cli(capsys, "snapshot", tmp_path / "study.csv", "-k", 3, "-o", path)[0] == 0
-    return path
+    return snapshot_in(tmp_path, capsys, LIPSET)
 
 
 def edit(path, fn):
