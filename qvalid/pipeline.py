@@ -39,7 +39,7 @@ from .options import Options, resolve_options, rotation_arguments
 from .results import QResult
 from .study import QStudy
 
-__all__ = ["analyze", "solve", "flag_stage", "score_stage", "Solution", "Scores", "reorder_factors", "align_to",
+__all__ = ["analyze", "solve", "flag_stage", "stack_stages", "score_stage", "Solution", "Scores", "reorder_factors", "align_to",
            "CLOSE"]
 
 #: A batched decision within this distance of flipping is taken again on the single-study path.
@@ -403,6 +403,21 @@ def flag_stage(loadings, n_statements: int, opts: Options):
         a2 = a * a
         close |= np.abs(2 * a2 - a2.sum(axis=-1, keepdims=True)) < CLOSE
     return fl, close.any(axis=(-1, -2))
+
+
+def stack_stages(x, nfactors: int, opts: Options, *, flag_opts: Options | None = None, manual_flags: bool = False):
+    """Stages 1 and 2 on a stack of samples (B, n_statements, m), as the batched analyses (the bootstrap's
+    resampling and parametric replicates) run them: ``(loadings, flags or None, redo)``. ``loadings`` is a writable
+    copy; ``flags`` the automatic flags (None with ``manual_flags``), by ``flag_opts`` (default ``opts``); ``redo``
+    marks the items with a decision within rounding (the extraction's, the rotation's or a flag's), which the
+    caller takes again on the single-study path."""
+    sol = solve(x, nfactors, opts)
+    loa, redo = sol.loadings.copy(), np.array(sol.close, dtype=bool)
+    fl = None
+    if not manual_flags:
+        fl, close = flag_stage(loa, x.shape[-2], flag_opts or opts)
+        redo |= close
+    return loa, fl, redo
 
 
 # ---------------------------------------------------------------------------------------------- stage 3: scores

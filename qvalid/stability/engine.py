@@ -22,7 +22,7 @@ import numpy as np
 from ..core.congruence import tucker_congruence
 from ..errors import QInputError
 from ..options import Options
-from ..pipeline import flag_stage, score_stage, solve
+from ..pipeline import flag_stage, score_stage, solve, stack_stages
 from ..study import QStudy
 from .align import apply_alignment, hungarian, procrustes_rotation, qindtest
 from .resample import balanced_indices, plain_indices
@@ -104,12 +104,7 @@ def _replicates(job: Job, idx: np.ndarray) -> dict:
         sub_target = np.broadcast_to(job.target, (b,) + job.target.shape)
     n_st = x.shape[1]
 
-    sol = solve(x, k, ro)
-    loa, redo = sol.loadings.copy(), np.array(sol.close, dtype=bool)
-    fl = None
-    if job.manual_flags is None:
-        fl, close = flag_stage(loa, n_st, o)
-        redo |= close
+    loa, fl, redo = stack_stages(x, k, ro, flag_opts=o, manual_flags=job.manual_flags is not None)
     reason = np.full(b, "", dtype=object)
     for i in np.flatnonzero(redo):  # the few replicates with a close decision: the single-study path
         try:

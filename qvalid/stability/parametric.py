@@ -42,7 +42,7 @@ from ..core.rotate import varimax
 from ..core.scores import factor_arrays
 from ..errors import QInputError
 from ..options import Options
-from ..pipeline import analyze, flag_stage, score_stage, solve
+from ..pipeline import analyze, flag_stage, score_stage, solve, stack_stages
 from ..results import QResult
 from ..simulate import orthogonalise, standardise
 from ..study import QStudy
@@ -220,12 +220,7 @@ def _replicates(job: ParametricJob, types, rng) -> dict:
     b, m = types.shape
     x = simulate_participants(w.loadings, w.latent, w.values, types, rng)
     n_st = x.shape[1]
-    sol = solve(x, k, o)
-    loa, redo = sol.loadings.copy(), np.array(sol.close, dtype=bool)
-    fl = None
-    if job.manual_flags is None:
-        fl, close = flag_stage(loa, n_st, o)
-        redo |= close
+    loa, fl, redo = stack_stages(x, k, o, manual_flags=job.manual_flags is not None)
     failed = np.zeros(b, dtype=bool)
     for i in np.flatnonzero(redo):  # a close decision: the single-study path
         try:
