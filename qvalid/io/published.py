@@ -14,7 +14,7 @@ from ..errors import QInputError
 from ..numbers import NumberError, is_number, number, shown
 from .csv import sniff_separator
 from .files import read_text
-from .workbook import blank, cell_text, excel_sheets, is_workbook
+from .workbook import blank, cell_text, excel_sheets, is_workbook, pick_sheet
 
 __all__ = ["read_loadings", "read_table", "PublishedTable", "printed_decimals", "markdown_rows", "RULES"]
 
@@ -293,13 +293,7 @@ def _sheet_frame(path, sheet):
     """A sheet as a table: its first non-blank row the header, numbers kept as numbers (for their decimals)."""
     import pandas as pd
 
-    sheets = excel_sheets(path)
-    names = list(sheets)
-    key = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else \
-        (names[0] if sheet is None else sheet)
-    if key not in sheets:
-        raise QInputError(f"no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}", file=path)
-    raw = sheets[key].dropna(how="all").dropna(axis=1, how="all")
+    key, raw = pick_sheet(excel_sheets(path), sheet, path)
     if raw.shape[0] < 1:
         raise QInputError(f"sheet {key!r} is empty", file=path)
     header = ["" if blank(h) else cell_text(h) for h in raw.iloc[0]]

@@ -12,7 +12,7 @@ from ..errors import QInputError
 from ..study import QStudy
 from .csv import study_from_records
 from .kade import is_kade_input, is_kade_results, study_from_kade_input, study_from_kade_results
-from .workbook import blank, cell_text, excel_sheets
+from .workbook import blank, cell_text, excel_sheets, pick_sheet
 
 __all__ = ["read_xlsx", "SPREADSHEETS"]
 
@@ -49,12 +49,7 @@ def read_xlsx(path, *, sheet=None, layout="statements", text_column="auto", grid
         return study_from_kade_input(sheets, path, grid=grid, forced=forced)
     if sheet is None and plain and is_kade_results(sheets):
         return study_from_kade_results(sheets, path, grid=grid, forced=forced)
-    names = list(sheets)
-    key = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else \
-        (names[0] if sheet is None else sheet)
-    if key not in sheets:
-        raise QInputError(f"no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}", file=path)
-    frame = sheets[key].dropna(how="all").dropna(axis=1, how="all")
+    key, frame = pick_sheet(sheets, sheet, path)
     if frame.shape[0] < 2 or frame.shape[1] < 1:
         raise QInputError(f"sheet {key!r} holds no table (a header row and at least one row)", file=path)
     records = [(int(i) + 1, ["" if blank(v) else cell_text(v) for v in row])

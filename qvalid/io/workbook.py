@@ -17,7 +17,7 @@ from ..errors import QInputError
 from ..numbers import is_number
 from .files import read_bytes, suffix
 
-__all__ = ["excel_sheets", "xls_rows", "is_workbook", "blank", "is_numeric", "cell_text", "WORKBOOKS"]
+__all__ = ["excel_sheets", "pick_sheet", "xls_rows", "is_workbook", "blank", "is_numeric", "cell_text", "WORKBOOKS"]
 
 #: Workbook extensions.
 WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
@@ -55,6 +55,18 @@ def excel_sheets(path) -> dict:
         raise QInputError(f"not a readable workbook ({type(err).__name__}: {' '.join(str(err).split())})",
                           file=path) from None
     return {name: _blanks_to_nan(frame) for name, frame in sheets.items()}
+
+
+def pick_sheet(sheets: dict, sheet, path):
+    """``(name, table)`` of one sheet of :func:`excel_sheets`: by position (an int, negative from the end), by
+    name, or the first (None); blank rows and columns dropped. Any other value: one line naming the workbook's
+    sheets."""
+    names = list(sheets)
+    key = names[sheet] if isinstance(sheet, int) and -len(names) <= sheet < len(names) else \
+        (names[0] if sheet is None else sheet)
+    if key not in sheets:
+        raise QInputError(f"no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}", file=path)
+    return key, sheets[key].dropna(how="all").dropna(axis=1, how="all")
 
 
 def _blanks_to_nan(frame):
