@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from qvalid import QInputError, analyze
-from qvalid.cli import main
 from qvalid.io import (FORMATS, read_csv, read_eqws_csv, read_htmlq, read_sort_json, read_study, read_xlsx,
                        sniff_format)
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _cli import one_line, run_cli as run  # noqa: E402
 from _r import r_session  # noqa: E402,F401
 
 FIX = Path(__file__).parent / "fixtures"
@@ -29,12 +29,6 @@ UIDS = ["2071129", "2071051", "2071201", "2071377", "2071402", "2071455"]
 #: The six Q-sorts of the web fixtures (statements s1..s8, grid -2..+2 with 1,2,2,2,1 cells), one per row.
 SORTS = np.array([[1, -2, 0, -1, 1, 0, 2, -1], [-1, 0, 2, 0, -1, 1, 1, -2], [1, 0, -1, -2, -1, 2, 0, 1],
                   [1, -1, -1, 0, 0, -2, 1, 2], [1, -1, 0, -2, -1, 0, 1, 2], [2, -2, 1, 0, 1, -1, 0, -1]])
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_fixtures_hold_the_same_six_sorts():
@@ -262,7 +256,7 @@ def test_an_unknown_binary_file_says_what_qvalid_reads(tmp_path, capsys):
     p.write_bytes(b"$FL2\x00\x01\x02" + bytes(40))
     code, _, err = run(capsys, "validate", p)
     assert code == 2 and err.count("\n") == 1
-    assert "study.sav: not a text file; qvalid reads .csv, .tsv, .txt, .dat, .xlsx, .xlsm, .xls, .ods, .json" in err
+    one_line(code, err, "study.sav: not a text file; qvalid reads .csv, .tsv, .txt, .dat, .xlsx, .xlsm, .xls, .ods, .json")
 
 
 # ---------------------------------------------------------------------------------------------- refusals and edges

@@ -192,7 +192,7 @@ def run(args) -> int:
                   zscores=table(args.zscores, args.zscores_prefix, "zscores") if args.zscores else None)
     try:  # every input is read and checked: what verify() refuses now is about the tables together
         res = verify(lo, n_statements=args.n_statements, threshold=args.threshold, z=args.z, majority=args.majority,
-                     flags=flags, defining_counts=None if counts is None else [int(float(c)) for c in counts],
+                     flags=flags, defining_counts=counts,
                      n_flagged=args.n_flagged, n_confounded=args.n_confounded, n_nonsignificant=args.n_nonsignificant,
                      eigenvalues_of=args.eigenvalues_of, total_variance=None if total is None else total[0],
                      correlations_of=args.correlations_of, nload_reliability=rel, rotation=args.rotation,

@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 
 from ..errors import QInputError
+from ..numbers import is_number
 from ..study import MISSING_CODES, QStudy
 from .files import (SORT_PREFIXES, STATEMENT_PREFIXES, atomic_write, generated_ids, raw_scores, read_text,
                     study_source, suffix)
@@ -263,14 +264,6 @@ def column_spec(spec) -> list:
         else:
             out.append(item)
     return out
-
-
-def is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 class _Table:

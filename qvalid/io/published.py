@@ -255,11 +255,8 @@ def read_table(path, *, prefix: str | None = None, id_column: str | None = None,
 
 
 def _cell_text(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
+    """A cell's text as the workbook shows it, "" when blank (:func:`~qvalid.io.workbook.cell_text`)."""
+    return "" if blank(v) else cell_text(v)
 
 
 #: Headers that name an id column (preferred to a column of text such as statement wordings).

@@ -25,7 +25,8 @@ import numpy as np
 
 from ..core.judgmental import PairStep
 from ..errors import QInputError
-from .csv import is_number, sniff_separator
+from ..numbers import is_number
+from .csv import sniff_separator
 from .files import read_text
 
 __all__ = ["read_rotation_steps", "parse_steps", "format_steps", "read_target"]

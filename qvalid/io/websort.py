@@ -31,6 +31,7 @@ import re
 import numpy as np
 
 from ..errors import QInputError
+from ..numbers import is_number
 from ..study import QStudy
 from .csv import column_spec, sniff_separator, split_records
 from .files import read_text
@@ -207,16 +208,8 @@ def _transpose(rows):
 def _r_non_na(values) -> int:
     """``sum(!is.na(x))`` of a column as R's ``read.csv2`` reads it: a column of numbers (and blanks) is numeric and
     a blank cell NA; a column with any other text is character, where only the text ``NA`` is NA."""
-    numeric = all(_is_number(v) for v in values if v and v != "NA")
+    numeric = all(is_number(v.replace(",", ".")) for v in values if v and v != "NA")
     return sum(1 for v in values if v != "NA" and (v or not numeric))
-
-
-def _is_number(v: str) -> bool:
-    try:
-        float(v.replace(",", "."))
-    except ValueError:
-        return False
-    return True
 
 
 def _column(names, want):
