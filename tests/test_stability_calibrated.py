@@ -40,14 +40,31 @@ def test_recovery_probability_is_the_logistic_curve_by_hand():
 
 
 def test_probability_band():
-    lo, hi = verdict.probability_band(np.array([0.5, 0.9, 1.0]), 100)
-    sd = 0.4 * 0.25 + 0.25 * math.sqrt(1 / 100)
+    b1 = verdict.COEFFICIENTS[0.85][1]
+    s = np.array([0.5, 0.8, 0.999])
+    lo, hi = verdict.probability_band(np.array([0.5, 0.9, 1.0]), s, 0.85, 100)
+    sd = 0.4 * 0.25 + b1 * 0.25 / math.sqrt(0.5 * 0.5 * 100)  # share 0.5: s (1 - s) = 1/4
     assert lo[0] == pytest.approx(0.5 - 1.645 * sd) and hi[0] == pytest.approx(0.5 + 1.645 * sd)
-    sd = 0.4 * 0.09 + 0.09 * 0.1
-    assert hi[1] == pytest.approx(0.9 + 1.645 * sd)
+    sd = 0.4 * 0.09 + b1 * 0.09 / math.sqrt(0.8 * 0.2 * 100)
+    assert hi[1] == pytest.approx(min(1.0, 0.9 + 1.645 * sd)) and lo[1] == pytest.approx(0.9 - 1.645 * sd)
     assert lo[2] == hi[2] == 1.0  # p (1 - p) = 0: no band
-    lo, hi = verdict.probability_band(np.array([0.02]), 4)  # wide band clipped at 0
+    lo, hi = verdict.probability_band(np.array([0.02]), np.array([0.05]), 0.85, 4)  # wide band clipped at 0
     assert lo[0] == 0.0 and hi[0] > 0.02
+
+
+def test_probability_band_propagates_the_share_through_the_curve():
+    """The Monte-Carlo part of the band is the delta method through the curve itself: its slope by finite
+    differences times the binomial SD of the share (the between-population part set apart)."""
+    for level in (0.85, 0.95):
+        for s in (0.3, 0.7, 0.95):
+            n, h = 400, 1e-6
+            p = verdict.recovery_probability(s, level, 25, "pca")
+            slope = (verdict.recovery_probability(s + h, level, 25, "pca")
+                     - verdict.recovery_probability(s - h, level, 25, "pca")) / (2 * h)
+            want = slope * math.sqrt(s * (1 - s) / n)
+            lo, hi = verdict.probability_band(p, s, level, n, z=1.0)
+            got = (p - lo) - 0.4 * p * (1 - p)  # the lower side (the upper one may be clipped at 1)
+            assert float(got) == pytest.approx(float(want), rel=1e-5)
 
 
 @pytest.mark.parametrize("p85,p95,word", [(0.99, 0.80, "stable"), (0.99, 0.7999, "fairly stable"),

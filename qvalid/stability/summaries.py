@@ -320,8 +320,8 @@ class BootstrapResult:
             p95 = recovery_probability(s95, CONGRUENCE_EQUAL, n_st.n_sorts, self.full.options.extraction)
         else:
             p85 = p95 = np.full(self.nfactors, np.nan)
-        lo85, hi85 = probability_band(p85, n_all)
-        lo95, hi95 = probability_band(p95, n_all)
+        lo85, hi85 = probability_band(p85, s85, CONGRUENCE_FAIR, n_all)
+        lo95, hi95 = probability_band(p95, s95, CONGRUENCE_EQUAL, n_all)
         if self.calibrated:
             words = [verdict_word(a, b) for a, b in zip(p85, p95)]
             texts = [verdict_text(w, a, b, f / n_all, n_st.n_sorts, self.full.options.rotation)

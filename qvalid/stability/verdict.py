@@ -65,12 +65,17 @@ def recovery_probability(share, level: float, n_sorts: int, extraction: str) -> 
     return np.where(np.isnan(np.asarray(share, dtype=float)), np.nan, out)
 
 
-def probability_band(p, n_resamples: int, z: float = 1.645) -> tuple[np.ndarray, np.ndarray]:
-    """A 90 % band for the recovery probability: the spread of the observed rate around the calibration curve
-    across the calibration study's populations (SD 0.4 p (1 - p)) and the Monte-Carlo error of the share
-    (binomial, propagated through the curve's slope, at most p (1 - p) sqrt(1 / n_resamples) here)."""
+def probability_band(p, share, level: float, n_resamples: int, z: float = 1.645) -> tuple[np.ndarray, np.ndarray]:
+    """A 90 % band for the recovery probability ``p`` (:func:`recovery_probability` of ``share`` at ``level``):
+    the spread of the observed rate around the calibration curve across the calibration study's populations
+    (SD 0.4 p (1 - p)) plus the Monte-Carlo error of the share, binomial over ``n_resamples`` and propagated
+    through the curve's slope (delta method: dp/ds = b1 p (1 - p) / (s (1 - s)), SD(s) = sqrt(s (1 - s) / n), so
+    b1 p (1 - p) / sqrt(s (1 - s) n), the share clipped as the curve clips it)."""
     p = np.asarray(p, dtype=float)
-    sd = _BAND_SD * p * (1 - p) + p * (1 - p) * math.sqrt(1 / max(int(n_resamples), 1))
+    s = clip_share(share)
+    b1 = COEFFICIENTS[level][1]
+    mc = b1 * p * (1 - p) / np.sqrt(s * (1 - s) * max(int(n_resamples), 1))
+    sd = _BAND_SD * p * (1 - p) + mc
     return np.clip(p - z * sd, 0, 1), np.clip(p + z * sd, 0, 1)
 
 
