@@ -24,7 +24,7 @@ from .core.psych_rotate import PSYCH_ROTATIONS
 from .errors import QInputError
 from .numbers import NumberError, number, range_text
 
-__all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule", "ROTATIONS",
+__all__ = ["Options", "OptionInfo", "OPTION_INFO", "FLAVORS", "ALLOWED", "STAGES", "R_KINDS", "FlagRule", "ROTATIONS", "TARGET_ROTATIONS",
            "resolve_options", "options_differing", "set_by", "rotation_arguments", "ROTATION_R_NAMES"]
 
 #: The pipeline stages an option can act on, in the order :func:`qvalid.analyze` runs them.
@@ -148,7 +148,7 @@ _EXACT_ROUNDED = {"values": ("exact", "rounded"), "aliases": {"qmethod": "exact"
 #: Rotation names: R's (qmethod passes them to psych::principal(rotate=)), varimax and none first.
 ROTATIONS = ("varimax", "none", *(n for n in PSYCH_ROTATIONS if n != "varimax"))
 #: Target rotations: their target is given per Q-sort, which a bootstrap replicate of sorts does not have.
-_TARGETS = ("targetT", "TargetT", "targetQ")
+TARGET_ROTATIONS = ("targetT", "TargetT", "targetQ")
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ class Options:
     horst_tol: float = _opt(1e-4, "extraction", kind=float, low=0, low_open=True)
     horst_autostop: bool = _opt(False, "extraction", kind=bool)
     rotation: str = _opt("varimax", "rotation", values=ROTATIONS, case_sensitive=True, r="argument",
-                         r_name="rotation", batched=tuple(n for n in ROTATIONS if n not in _TARGETS))
+                         r_name="rotation", batched=tuple(n for n in ROTATIONS if n not in TARGET_ROTATIONS))
     rotation_gam: float = _opt(0.0, "rotation", kind=float, r="argument", r_name="gam")
     rotation_delta: float = _opt(0.01, "rotation", kind=float, low=0, low_open=True, r="argument", r_name="delta")
     rotation_k: int | None = _opt(None, "rotation", kind=int, optional=True, low=1, r="argument", r_name="k")

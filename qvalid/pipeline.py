@@ -35,7 +35,7 @@ from .core.rotate import kaiser_varimax, no_rotation, varimax
 from .core.scores import close_ties, factor_arrays, kade_zscores, weights, zscores, zscores_on_r_bits
 from .diagnostics import QWarning, as_warning, flag_warnings, grid_warnings
 from .errors import QInputError
-from .options import Options, resolve_options, rotation_arguments
+from .options import TARGET_ROTATIONS, Options, resolve_options, rotation_arguments
 from .results import QResult
 from .study import QStudy
 
@@ -183,7 +183,7 @@ def analyze(study: QStudy, nfactors: int, *, flavor: str = "qmethod", flags=None
         factor_arrays=sc.factor_arrays, characteristics=sc.characteristics, distinguishing=sc.distinguishing,
         varimax_iterations=int(sol.n_iter), converged=bool(sol.converged), warnings=tuple(warnings),
         manual_flags=flags is not None, factor_correlations=phi, rotation_steps=tuple(steps),
-        rotation_target=None if target is None or opts.rotation not in _TARGET_ROTATIONS else
+        rotation_target=None if target is None or opts.rotation not in TARGET_ROTATIONS else
         np.array(target, dtype=np.float64),
     )
 
@@ -215,13 +215,10 @@ def solve(scores, nfactors: int, opts: Options, *, study: QStudy | None = None, 
     x = np.asarray(scores)
     if x.ndim == 2:
         return _solve_one(x, int(nfactors), opts, study, r_bits, target)
-    if opts.rotation in _TARGET_ROTATIONS:
+    if opts.rotation in TARGET_ROTATIONS:
         raise QInputError(f"rotation={opts.rotation}: a target is given per Q-sort, so a stack of resamples cannot "
                           "be rotated to it")
     return _solve_batch(x.astype(np.float64, copy=False), int(nfactors), opts)
-
-
-_TARGET_ROTATIONS = ("targetT", "TargetT", "targetQ")
 
 
 def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = False, target=None) -> Solution:
@@ -232,7 +229,7 @@ def _solve_one(x, k: int, opts: Options, study: QStudy | None, r_bits: bool = Fa
     if opts.rotation not in ("varimax", "none") and k > 1:
         loa, t_rot, phi, n_iter, conv = _named_rotation(ext.loadings, opts, source, target, warnings)
         return Solution(r, ext.loadings, loa, t_rot, n_iter, conv, False, tuple(warnings), phi)
-    if target is not None and opts.rotation not in _TARGET_ROTATIONS:
+    if target is not None and opts.rotation not in TARGET_ROTATIONS:
         raise QInputError(f"target loadings are only used by targetT/targetQ, not rotation={opts.rotation}",
                           file=source)
     if opts.rotation == "varimax" and k > 1:
@@ -260,7 +257,7 @@ def _named_rotation(a, opts: Options, source, target, warnings: list):
     with psych's sort and sign for PCA as qmethod): ``(loadings, T, Phi or None, iterations, converged)``.
     For centroid extraction qmethod refuses these; qvalid applies the same algorithm without the sort and sign."""
     kw = rotation_arguments(opts)
-    if opts.rotation in _TARGET_ROTATIONS:
+    if opts.rotation in TARGET_ROTATIONS:
         if target is None:
             raise QInputError(f"rotation={opts.rotation} needs target loadings (target=..., --target FILE)",
                               file=source)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-
 import numpy as np
 
 from ..chunks import chunk_sizes, run_chunks, seeds
 from ..errors import QInputError
-from ..options import OPTION_INFO, Options, resolve_options
+from ..options import OPTION_INFO, resolve_options
 from ..pipeline import analyze
 from ..study import QStudy
 from .engine import Job, run_chunk
@@ -205,5 +203,4 @@ def _check_batchable(opts) -> None:
 def analyze_options(flavor: str, options: dict):
     """The resolved options of ``flavor`` with the option fields of ``options`` (to see the extraction before
     analysing; other keywords of :func:`qvalid.analyze`, such as ``target``, are left to it)."""
-    names = {f.name for f in fields(Options)}
-    return resolve_options(flavor, **{k: v for k, v in options.items() if k in names})
+    return resolve_options(flavor, **{k: v for k, v in options.items() if k in OPTION_INFO})
