@@ -251,3 +251,28 @@ def test_compare_factors_column_kinds_and_a_changed_set_of_columns():
         r.pop("n")
     d = compare_factors(base, other)
     assert d["criteria"].status == "shape" and d["criteria"].klass == "reported"
+
+
+def test_markdown_names_each_side_compared(snap, capsys):
+    code, out, _ = run_cli(capsys, "diff", snap, "--format", "markdown")
+    assert code == 0 and "**qvalid**: snapshot vs " in out
+
+
+def test_an_r_only_snapshot_from_an_export_qm_text_records_no_qvalid_side(tmp_path, capsys):
+    """--r-result TEXT --r-only: the R side only, with the qmethod version export.qm printed."""
+    shutil.copy(LIPSET, tmp_path / "study.csv")
+    out = tmp_path / "r.qsnap.json"
+    code, _, err = run_cli(capsys, "snapshot", tmp_path / "study.csv", "--r-result",
+                           EXPORTS / "lipset_pca_varimax_pearson_k3.txt", "--r-only", "-o", out)
+    assert code == 0, err
+    d = json.loads(out.read_text())
+    assert list(d["outputs"]) == ["r"]
+    assert d["outputs"]["r"]["versions"].get("qmethod"), d["outputs"]["r"]["versions"]
+
+
+def test_a_snapshot_whose_distinguishing_table_lacks_statements_is_refused(snap, capsys):
+    def cut(d):
+        d["outputs"]["qvalid"]["result"]["distinguishing"]["per_statement"].pop()
+    edit(snap, cut)
+    code, _, err = run_cli(capsys, "diff", snap)
+    assert code == 2 and err.count("\n") == 1 and "distinguishing: 32 statements, expected 33" in err
