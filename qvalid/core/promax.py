@@ -102,12 +102,12 @@ def _singular(m) -> bool:
     return bool(np.any(~np.isfinite(c)) or np.any(1 / c < _EPS))
 
 
-def promax_step(x, m: float = 4):
+def promax_step(x, m: float = 4, *, fallback: bool = False):
     """The power step of promax on varimax loadings X: Q = X |X|^(m-1), U = lm.fit(X, Q), columns of U rescaled
-    (``diag(solve(U'U))``). Returns ``(X U, U)``."""
+    (``diag(solve(U'U))``; ``fallback``: psych's approximation when U'U is singular). Returns ``(X U, U)``."""
     x = np.asarray(x, dtype=np.float64)
     q = x * np.abs(x) ** (m - 1)
-    u = _rescale(lm_fit(x, q), fallback=False)
+    u = _rescale(lm_fit(x, q), fallback=fallback)
     return x @ u, u
 
 
@@ -149,10 +149,7 @@ def psych_promax(x_varimax, varimax_matrix=None, *, m: float = 4) -> ObliqueRota
     -----
     Verified against: psych 2.2.9 ``principal(rotate="Promax")``, reference/golden/rotations.
     """
-    x = np.asarray(x_varimax, dtype=np.float64)
-    q = x * np.abs(x) ** (m - 1)
-    u = _rescale(lm_fit(x, q), fallback=True)
-    z = x @ u
+    z, u = promax_step(x_varimax, m, fallback=True)
     if varimax_matrix is not None:
         u = np.asarray(varimax_matrix, dtype=np.float64) @ u
     ui = np.linalg.inv(u)
