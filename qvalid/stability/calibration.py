@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..chunks import run_chunks, seeds
-from ..core.congruence import tucker_congruence
+from ..core.congruence import align_factors, tucker_congruence
 from ..core.scores import factor_arrays
 from ..pipeline import analyze
 from ..simulate import grid_qscores, latent_scores, simulate_sorts, standardise
@@ -156,11 +156,9 @@ def population_truth(pop: Population, analysis: str, *, n_sorts: int = 4000, rep
             zs.append(z)
             fs.append(f)
             continue
-        phi = tucker_congruence(base, f)
-        rows, cols = linear_sum_assignment(-np.abs(phi))
-        sg = np.sign(phi[rows, cols])
-        zs.append(z[:, cols] * sg)
-        fs.append(f[:, cols] * sg)
+        perm, signs, _ = align_factors(base, f)
+        zs.append(z[:, perm] * signs)
+        fs.append(f[:, perm] * signs)
     zs = np.array(zs)
     mc = float(np.nanmean(zs.std(axis=0, ddof=1)) / np.sqrt(repeats)) if repeats > 1 else float("nan")
     z = standardise(zs.mean(axis=0))
