@@ -305,3 +305,12 @@ def differential(study, k: int, opts: dict) -> tuple[str, str]:
         return "unexplained", diff.message(f"unexplained disagreement on {study!r}, {opts}, k={k}\n"
                                            f"scores (statements x sorts):\n{study.scores.tolist()}")
     return "; ".join(f"known {c}: {KNOWN[c][:60]}" for c in sorted(classes)), diff.message()
+
+
+def run_r(script: str) -> None:
+    """Run an R script in the test session with qmethod attached (warnings silenced), e.g. one that saveRDS's a
+    result; fails in CI without R."""
+    require_r()
+    from qvalid.r.session import require_r as _require_r
+
+    _require_r().ro.r(f"suppressWarnings({{ library(qmethod); {script} }})")

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _golden import load_golden  # noqa: E402
 from _cli import one_line, run_cli, snapshot_in  # noqa: E402
 from _junit import validate_junit  # noqa: E402
-from _r import GOLDEN, r_session, require_r  # noqa: E402,F401
+from _r import GOLDEN, r_session, require_r, run_r  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 NAV_SYNTH = ROOT / "reference" / "data" / "nav_synth" / "nav_synth.csv"
@@ -452,23 +452,14 @@ def test_with_r_snapshot_and_diff_both_sides(r_session, tmp_path, capsys):
     assert code == 0 and "versions differ from the snapshot's (qmethod 1.8.3 -> " in out
 
 
-def _save_rds(tmp_path, script: str) -> Path:
-    require_r()
-    from qvalid.r.session import require_r as start
-
-    ro = start().ro
-    ro.r(f'suppressWarnings({{ library(qmethod); {script} }})')
-    return tmp_path
-
-
 @pytest.mark.r
 def test_rds_written_by_an_r_script_is_guarded(r_session, tmp_path, capsys):
     shutil.copy(LIPSET, tmp_path / "study.csv")
     csv, rds, rds2 = (tmp_path / n for n in ("study.csv", "qm.rds", "qm_flags.rds"))
-    _save_rds(tmp_path, f'd <- read.csv("{csv}", row.names = 1, check.names = FALSE); '
-                        f'r <- qmethod(d, nfactors = 3, silent = TRUE); saveRDS(r, "{rds}"); '
-                        f'f <- r$flagged; f["US1", "flag_f2"] <- FALSE; '
-                        f'r2 <- qzscores(d, 3, loa = r$loa, flagged = f); saveRDS(r2, "{rds2}")')
+    run_r(f'd <- read.csv("{csv}", row.names = 1, check.names = FALSE); '
+          f'r <- qmethod(d, nfactors = 3, silent = TRUE); saveRDS(r, "{rds}"); '
+          f'f <- r$flagged; f["US1", "flag_f2"] <- FALSE; '
+          f'r2 <- qzscores(d, 3, loa = r$loa, flagged = f); saveRDS(r2, "{rds2}")')
     snap = tmp_path / "s.qsnap.json"
     code, out, err = run_cli(capsys, "snapshot", csv, "--r-result", rds, "-o", snap)
     assert code == 0, err
@@ -493,9 +484,9 @@ def test_rds_written_by_an_r_script_is_guarded(r_session, tmp_path, capsys):
 def test_rds_of_a_non_forced_study_takes_the_snapshot_grid(r_session, tmp_path, capsys):
     src = GOLDEN / "inputs" / "nonforced.csv"
     rds = tmp_path / "nf.rds"
-    _save_rds(tmp_path, f'd <- read.csv("{src}", row.names = 1, check.names = FALSE); '
-                        f'r <- qmethod(d, nfactors = 3, forced = FALSE, distribution = rep(-3:3, c(2,3,5,10,5,3,2)), '
-                        f'silent = TRUE); saveRDS(r, "{rds}")')
+    run_r(f'd <- read.csv("{src}", row.names = 1, check.names = FALSE); '
+          f'r <- qmethod(d, nfactors = 3, forced = FALSE, distribution = rep(-3:3, c(2,3,5,10,5,3,2)), '
+          f'silent = TRUE); saveRDS(r, "{rds}")')
     snap = tmp_path / "s.qsnap.json"
     code, _, err = run_cli(capsys, "snapshot", src, "--non-forced", "--grid=-3:2,3,5,10,5,3,2", "--r-result", rds,
                            "-o", snap)

@@ -20,7 +20,7 @@ from qvalid.r.saved import parse_export_qm
 sys.path.insert(0, str(Path(__file__).parent))
 from _cli import run_cli, snapshot_in  # noqa: E402
 from _junit import validate_junit  # noqa: E402
-from _r import GOLDEN, r_session, require_r  # noqa: E402,F401
+from _r import GOLDEN, r_session, require_r, run_r  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parents[1]
 LIPSET = ROOT / "reference" / "data" / "lipset" / "lipset.csv"
@@ -116,14 +116,11 @@ def test_another_source_is_a_note(tmp_path, capsys):
 
 @pytest.mark.r
 def test_manual_flags_of_an_r_result_are_the_snapshots(r_session, tmp_path, capsys):
-    require_r()
-    from qvalid.r.session import require_r as start
-
     csv, rds = tmp_path / "study.csv", tmp_path / "qz.rds"
     shutil.copy(LIPSET, csv)
-    start().ro.r(f'suppressWarnings({{ library(qmethod); d <- read.csv("{csv}", row.names = 1, check.names = FALSE); '
-                 f'r <- qmethod(d, nfactors = 3, silent = TRUE); f <- r$flagged; f["US1", "flag_f2"] <- FALSE; '
-                 f'saveRDS(qzscores(d, 3, loa = r$loa, flagged = f), "{rds}") }})')
+    run_r(f'd <- read.csv("{csv}", row.names = 1, check.names = FALSE); '
+          f'r <- qmethod(d, nfactors = 3, silent = TRUE); f <- r$flagged; f["US1", "flag_f2"] <- FALSE; '
+          f'saveRDS(qzscores(d, 3, loa = r$loa, flagged = f), "{rds}")')
     snap = tmp_path / "s.qsnap.json"
     code, _, err = run_cli(capsys, "snapshot", csv, "--r-result", rds, "-o", snap)
     assert code == 0, err
@@ -276,3 +273,13 @@ def test_a_snapshot_whose_distinguishing_table_lacks_statements_is_refused(snap,
     edit(snap, cut)
     code, _, err = run_cli(capsys, "diff", snap)
     assert code == 2 and err.count("\n") == 1 and "distinguishing: 32 statements, expected 33" in err
+
+
+@pytest.mark.r
+def test_an_rds_result_is_an_input_no_report_may_replace(snap, tmp_path, capsys, r_session):
+    """An R result read through rpy2 (saveRDS) is recorded as an input like any file qvalid reads itself."""
+    rds = tmp_path / "qm.rds"
+    run_r(f'saveRDS(qmethod(lipset[[1]], nfactors = 3, silent = TRUE), "{rds}")')
+    before = rds.read_bytes()
+    code, _, err = run_cli(capsys, "diff", snap, rds, "--markdown", rds)
+    assert code == 2 and err.count("\n") == 1 and "qm.rds" in err and rds.read_bytes() == before

@@ -15,9 +15,9 @@ from ..checks.diff import FLOAT_OUTPUTS, PRINT_DIGITS
 from ..checks.snapshot import FAIL_ON, Side, diff_snapshot, file_sha256, load_snapshot
 from ..errors import QInputError
 from ..io import read_flags
-from ..io.files import atomic_write, read_text, suffix
+from ..io.files import atomic_write, note_input, read_text, suffix
 from ..r.saved import parse_export_qm, read_rds
-from ._args import add_encoding_option, add_format_option, emit, read_study_from_args
+from ._args import add_encoding_option, add_format_option, emit, plan_outputs, read_study_from_args
 from .crosscheck import parse_tolerances
 
 __all__ = ["register", "run", "read_r_result", "side_of", "parse_digits"]
@@ -26,6 +26,7 @@ __all__ = ["register", "run", "read_r_result", "side_of", "parse_digits"]
 def read_r_result(path, *, grid=None, encoding=None):
     """An R script's qmethod result: a ``saveRDS`` file (``.rds``, read through rpy2) or an ``export.qm`` text."""
     if suffix(path) == ".rds":
+        note_input(path)  # R reads it, not qvalid.io: an input all the same (no output may replace it)
         return read_rds(path, grid=grid)
     return parse_export_qm(read_text(path, encoding), path=str(path), grid=grid)
 
@@ -113,12 +114,6 @@ def run(args) -> int:
     snap = load_snapshot(args.snapshot)
     tolerances = parse_tolerances(args.tolerance)
     digits = parse_digits(args.print_digits)
-    targets = [Path(x) for x in (args.junit, args.markdown) if x]
-    for t in targets:
-        for src in (args.snapshot, args.result, args.study, snap.input_path()):
-            if src is not None and Path(src).exists() and t.exists() and t.resolve() == Path(src).resolve():
-                raise QInputError(f"refusing to overwrite {src}, an input of this comparison; write to a new file",
-                                  file=t)
     kw = {}
     grid = None if snap.study.forced else dict(snap.study.grid)
     if args.result is not None:
@@ -136,6 +131,7 @@ def run(args) -> int:
             fp = Path(flags_file) if Path(flags_file).is_absolute() or snap.path is None else \
                 snap.path.parent / flags_file
             kw["flags"] = read_flags(fp, kw["study"].sort_ids, snap.nfactors, encoding=ns.encoding)
+    plan_outputs(args.junit, args.markdown)  # every input is read: refuse unsafe outputs before the comparison
     sd = diff_snapshot(snap, against=args.against, tolerances=tolerances, print_digits=digits or True,
                        fail_on=args.fail_on, **kw)
     files = {}
