@@ -283,3 +283,12 @@ def test_an_rds_result_is_an_input_no_report_may_replace(snap, tmp_path, capsys,
     before = rds.read_bytes()
     code, _, err = run_cli(capsys, "diff", snap, rds, "--markdown", rds)
     assert code == 2 and err.count("\n") == 1 and "qm.rds" in err and rds.read_bytes() == before
+
+
+def test_a_snapshot_is_never_written_over_the_r_result_it_records(tmp_path, capsys):
+    shutil.copy(LIPSET, tmp_path / "study.csv")
+    text = tmp_path / "qm.txt"
+    shutil.copy(EXPORTS / "lipset_pca_varimax_pearson_k3.txt", text)
+    before = text.read_bytes()
+    code, _, err = run_cli(capsys, "snapshot", tmp_path / "study.csv", "--r-result", text, "-o", text)
+    assert code == 2 and err.count("\n") == 1 and "qm.txt" in err and text.read_bytes() == before

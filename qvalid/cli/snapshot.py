@@ -12,11 +12,10 @@ from pathlib import Path
 from ..checks.snapshot import (SUFFIX, compare_studies, file_sha256, qvalid_side, r_side, snapshot_dict,
                                write_snapshot)
 from ..errors import QInputError
-from ..io.files import refuse_source
 from ..options import OPTION_INFO, resolve_options
 from ..pipeline import analyze
 from ._args import (EXIT_OK, OPTION_FLAGS, add_analysis_options, add_format_option, add_study_options,
-                    analysis_overrides, emit, manual_flags_from_args, read_study_from_args)
+                    analysis_overrides, emit, manual_flags_from_args, plan_outputs, read_study_from_args)
 from .diff import read_r_result, side_of
 
 __all__ = ["register", "run"]
@@ -65,8 +64,6 @@ def register(sub) -> None:
 def run(args) -> int:
     study = read_study_from_args(args)
     out = Path(args.output) if args.output else None
-    if out is not None:
-        refuse_source(study, out)
     if args.r_only and not args.r_result:
         raise QInputError("--r-only needs --r-result FILE")
     overrides = analysis_overrides(args)
@@ -85,6 +82,7 @@ def run(args) -> int:
     if args.nfactors is None:
         raise QInputError("give -k K (the number of factors)")
     flags = manual_flags_from_args(args, study)
+    plan_outputs(out)  # every input is read (the study, an R result, a flags file): refuse unsafe outputs first
     if flags is None and saved is not None and saved.manual_flags:
         flags = saved.result.flags  # the R script flagged by hand: qvalid uses the same flags
     opts = resolve_options(args.flavor, **overrides)
