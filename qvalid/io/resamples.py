@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import QInputError
+from ..numbers import NumberError, number
 from .csv import sniff_separator, split_records
 from .files import read_text
 
@@ -40,10 +41,9 @@ def read_resamples(path, n_sorts: int | None = None, *, encoding=None) -> np.nda
         if len(row) != len(header):
             raise QInputError(f"row has {len(row)} fields, the header has {len(header)}", file=path, line=line)
         try:
-            rows.append([int(c.strip()) for c in row[first:]])
-        except ValueError:
-            bad = next(c for c in row[first:] if not c.strip().lstrip("-").isdigit())
-            raise QInputError(f"{bad!r} is not a Q-sort number", file=path, line=line) from None
+            rows.append([number(c, whole=True) for c in row[first:]])
+        except NumberError as err:
+            raise QInputError(f"{err.value!r} is not a Q-sort number ({err.reason})", file=path, line=line) from None
     r = np.array(rows, dtype=np.int64)
     n = r.shape[0] if n_sorts is None else n_sorts
     if r.shape[0] != n:

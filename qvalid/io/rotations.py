@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 
 import numpy as np
 
 from ..core.judgmental import PairStep
 from ..errors import QInputError
-from ..numbers import is_number
+from ..numbers import NumberError, number
 from .csv import sniff_separator
 from .files import read_text
 
@@ -64,11 +63,9 @@ def parse_steps(text: str, *, source=None) -> list:
                 raise QInputError(f"{tok!r} is not a factor (f1, f2, ... or 1, 2, ...)", file=source, line=n)
             factors.append(int(m.group(1)) - 1)
         try:
-            deg = float(tokens[2])
-        except ValueError:
-            raise QInputError(f"{tokens[2]!r} is not an angle in degrees", file=source, line=n) from None
-        if not math.isfinite(deg):
-            raise QInputError(f"the angle {tokens[2]!r} is not a finite number", file=source, line=n)
+            deg = number(tokens[2])
+        except NumberError as err:
+            raise QInputError(f"{tokens[2]!r} is not an angle in degrees ({err.reason})", file=source, line=n) from None
         if factors[0] == factors[1]:
             raise QInputError(f"a step turns two different factors, got f{factors[0] + 1} twice", file=source,
                               line=n)
@@ -120,10 +117,11 @@ def read_target(path, sort_ids, nfactors: int, *, encoding=None) -> np.ndarray:
             cell = r[cols[f]].strip()
             if cell.lower() in _UNSPECIFIED:
                 continue
-            if not is_number(cell):
-                raise QInputError(f"target value {cell!r} on f{f} is neither a number nor empty/NA", file=path,
-                                  line=ln, sort=sid)
-            out[where[sid], f - 1] = float(cell)
+            try:
+                out[where[sid], f - 1] = number(cell)
+            except NumberError as err:
+                raise QInputError(f"target value {cell!r} on f{f} is neither a number nor empty/NA ({err.reason})",
+                                  file=path, line=ln, sort=sid) from None
     missing = [sid for sid in sort_ids if sid not in seen]
     if missing:
         raise QInputError(f"the target has no row for {len(missing)} Q-sort(s): {', '.join(missing)} (leave cells "
